@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Makefile: BPF objects -> bpftool gen object -> skeletons -> build/xchan; tests,
+# demo and bench drive what this builds. `make V=1` prints full commands.
+
+CLANG	?= clang
+BPFTOOL	?= bpftool
+CC	?= gcc
+OUT	?= build
+PREFIX	?= /usr/local
+
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/powerpc/;s/mips.*/mips/;s/riscv64/riscv/')
+# Where the system keeps asm/ and friends, asked of clang itself (libbpf-bootstrap).
+CLANG_BPF_SYS_INCLUDES = $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+
+BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf
+CFLAGS	?= -g -O2
+CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -Werror -Iinclude -Iuser -I$(OUT) -D_GNU_SOURCE
+LDLIBS	:= -lxdp -lbpf -lelf -lz
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_APPS  := xchan floor
+BPF_HDRS  := $(wildcard bpf/*.h) include/xchan.h
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(BPF_APPS))
+TEST_BINS := $(OUT)/test_verdicts
+
+.PHONY: all clean deps check demo bench install verify-clang19 bpffs
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(OUT)/xchan $(TEST_BINS)
+
+$(OUT) $(OUT)/user $(OUT)/selftests:
+	$(Q)mkdir -p $@
+
+$(OUT)/%.tmp.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(CLANG_BPF_SYS_INCLUDES) -c $< -o $@
+
+$(OUT)/%.bpf.o: $(OUT)/%.tmp.bpf.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(OUT)/user/%.o: user/%.c $(wildcard user/*.h) include/xchan.h $(SKELS) | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/xchan: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Selftests link the agent's library code (everything but main).
+LIB_OBJS := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+
+$(OUT)/selftests/%.o: selftests/%.c $(wildcard selftests/*.h) $(wildcard user/*.h) include/xchan.h $(SKELS) | $(OUT)/selftests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iselftests -c $< -o $@
+
+$(OUT)/test_verdicts: $(OUT)/selftests/test_verdicts.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Installs what building and testing need, when run as root on Debian.
+DEB_PKGS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
+	    pkg-config iproute2 ethtool jq perl gcc make
+deps:
+	$(Q)if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
+		missing=$$(for p in $(DEB_PKGS) $(EXTRA_PKGS); do \
+			dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+		if [ -n "$$missing" ]; then \
+			echo "  DEPS     installing:" $$missing; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+		fi; \
+	fi
+
+bpffs:
+	$(Q)mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+
+check: deps bpffs
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)prove -v -e '' $(OUT)/test_verdicts selftests/*.t
+
+# The verifier must accept the objects of another compiler too.
+verify-clang19:
+	$(Q)$(MAKE) --no-print-directory EXTRA_PKGS=clang-19 deps
+	$(Q)$(MAKE) --no-print-directory CLANG=clang-19 OUT=$(OUT)/clang19 $(OUT)/clang19/xchan $(OUT)/clang19/test_verdicts
+	$(Q)$(OUT)/clang19/test_verdicts --load-only
+
+demo: deps bpffs all
+	$(Q)$(OUT)/xchan demo
+
+bench: deps bpffs all
+	$(Q)$(OUT)/test_verdicts --bench
+
+install: $(OUT)/xchan
+	install -D -m 0755 $(OUT)/xchan $(DESTDIR)$(PREFIX)/sbin/xchan
+
+clean:
+	rm -rf $(OUT)

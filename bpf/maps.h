@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* maps.h: the CMM's tables (pinned by the agent) and its load-time configuration. */
+#ifndef XCHAN_MAPS_H
+#define XCHAN_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "xchan.h"
+
+/* Set by the agent before load; constant for the program's lifetime. */
+const volatile __u32 trusted_ifindex = 1;	/* loopback: only BPF_PROG_RUN gets here */
+const volatile __u16 ctrl_port = XCHAN_UDP_PORT;
+const volatile __u8 fwd_redirect = 1;		/* 1: devmap redirect, 0: XDP_PASS */
+const volatile __u8 drop_sample_shift = 10;	/* one drop event per 2^n drops of a reason, per CPU */
+
+/* Default sizes; the agent overrides them with bpf_map__set_max_entries(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);			/* host-side ifindex */
+	__type(value, struct xchan_partition);
+} xchan_partition SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __be32);			/* IPv4 address */
+	__type(value, struct xchan_address);
+} xchan_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xchan_chan_id);
+	__type(value, struct xchan_channel);
+} xchan_channels SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xchan_chan_id);
+	__type(value, struct xchan_key);
+} xchan_keys SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xchan_chan_id);	/* the IN entry of the channel */
+	__type(value, struct xchan_chan_counter);
+} xchan_chanstats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XR__MAX);
+	__type(key, __u32);			/* enum xchan_reason */
+	__type(value, struct xchan_counter);
+} xchan_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);			/* host-side ifindex of a partition */
+	__type(value, __u32);
+} xchan_devmap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} xchan_events SEC(".maps");
+
+#endif /* XCHAN_MAPS_H */

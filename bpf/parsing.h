@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* parsing.h: bounds-checked header parsing through a cursor; each parser returns
+ * a reason (enum xchan_reason) on failure, or XCHAN_CONT when the header is sound.
+ */
+#ifndef XCHAN_PARSING_H
+#define XCHAN_PARSING_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "xchan.h"
+
+#define XCHAN_CONT	(-1)	/* "keep going": not a verdict */
+
+struct cursor {
+	void *pos;
+	void *end;
+};
+
+/* ARP body for Ethernet/IPv4 (RFC 826), as a partition sends it. */
+struct arp_eth_ipv4 {
+	__be16	htype;
+	__be16	ptype;
+	__u8	hlen;
+	__u8	plen;
+	__be16	oper;
+	__u8	sha[ETH_ALEN];
+	__be32	spa;
+	__u8	tha[ETH_ALEN];
+	__be32	tpa;
+} __attribute__((packed));
+
+static __always_inline int parse_eth(struct cursor *c, struct ethhdr **eth)
+{
+	struct ethhdr *h = c->pos;
+
+	if ((void *)(h + 1) > c->end)
+		return XR_DROP_MALFORMED_ETH;
+	*eth = h;
+	c->pos = h + 1;
+	return XCHAN_CONT;
+}
+
+static __always_inline int parse_arp(struct cursor *c, struct arp_eth_ipv4 **arp)
+{
+	struct arp_eth_ipv4 *a = c->pos;
+
+	if ((void *)(a + 1) > c->end)
+		return XR_DROP_MALFORMED_ARP;
+	if (a->htype != bpf_htons(1) || a->ptype != bpf_htons(ETH_P_IP) ||
+	    a->hlen != ETH_ALEN || a->plen != 4)
+		return XR_DROP_MALFORMED_ARP;
+	*arp = a;
+	c->pos = a + 1;
+	return XCHAN_CONT;
+}
+
+/* IPv4 with a 20-byte header only: options are dropped with their own reason,
+ * which keeps every later offset a constant the verifier can follow. */
+static __always_inline int parse_ipv4(struct cursor *c, struct iphdr **iph)
+{
+	struct iphdr *h = c->pos;
+	__u16 tot;
+
+	if ((void *)(h + 1) > c->end)
+		return XR_DROP_MALFORMED_IP;
+	if (h->version != 4 || h->ihl < 5)
+		return XR_DROP_MALFORMED_IP;
+	if (h->ihl != 5)
+		return XR_DROP_IP_OPTIONS;
+	tot = bpf_ntohs(h->tot_len);
+	/* tot_len may be shorter than the frame (Ethernet padding), never longer. */
+	if (tot < sizeof(*h) || (void *)h + tot > c->end)
+		return XR_DROP_MALFORMED_IP;
+	if (h->frag_off & bpf_htons(0x3fff))	/* MF or an offset */
+		return XR_DROP_FRAGMENT;
+	if (h->ttl == 0)
+		return XR_DROP_TTL;
+	*iph = h;
+	c->pos = h + 1;
+	return XCHAN_CONT;
+}
+
+/* UDP whose length agrees exactly with the IPv4 total length. */
+static __always_inline int parse_udp(struct cursor *c, struct iphdr *iph,
+				     struct udphdr **udph)
+{
+	struct udphdr *u = c->pos;
+
+	if ((void *)(u + 1) > c->end)
+		return XR_DROP_MALFORMED_UDP;
+	if (bpf_ntohs(u->len) != bpf_ntohs(iph->tot_len) - sizeof(*iph))
+		return XR_DROP_MALFORMED_UDP;
+	*udph = u;
+	c->pos = u + 1;
+	return XCHAN_CONT;
+}
+
+static __always_inline int parse_xchan(struct cursor *c, struct xchan_hdr **xh)
+{
+	struct xchan_hdr *h = c->pos;
+
+	if ((void *)(h + 1) > c->end || h->version != XCHAN_VERSION)
+		return XR_DROP_CTRL_MALFORMED;
+	*xh = h;
+	c->pos = h + 1;
+	return XCHAN_CONT;
+}
+
+#endif /* XCHAN_PARSING_H */

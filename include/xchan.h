@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* xchan.h: everything the CMM (BPF) and the agent (userspace) share: wire header,
+ * map keys and values, verdict reasons. One definition of each; both compilers see it.
+ */
+#ifndef XCHAN_H
+#define XCHAN_H
+
+#include <linux/types.h>
+
+#define XCHAN_VERSION		1
+#define XCHAN_UDP_PORT		7420	/* default outer/control UDP port */
+#define XCHAN_KEY_LEN		16
+
+/* Wire message types (xchan_hdr.type). */
+enum xchan_msg_type {
+	XCHAN_T_DATA		= 1,
+	XCHAN_T_CONNECT		= 2,
+	XCHAN_T_CONNECT_ACK	= 3,
+	XCHAN_T_CONNECT_NACK	= 4,
+	XCHAN_T_CLOSE		= 5,
+	XCHAN_T_CLOSE_ACK	= 6,
+};
+
+/* The xchan header, network byte order. CONNECT carries the key in auth;
+ * DATA carries a SipHash-2-4 tag in auth[0..7] (inter-node path). */
+struct xchan_hdr {
+	__u8	version;
+	__u8	type;
+	__be16	reason;		/* NACK reason (enum xchan_reason), flags otherwise */
+	__be32	src_part;
+	__be32	dst_part;
+	__be16	src_ep;
+	__be16	dst_ep;
+	__be64	seq;
+	__u8	auth[16];
+};
+_Static_assert(sizeof(struct xchan_hdr) == 40, "xchan_hdr is 40 bytes on the wire");
+
+enum xchan_dir {
+	XCHAN_DIR_IN	= 1,	/* local receives from remote */
+	XCHAN_DIR_OUT	= 2,	/* local sends to remote */
+};
+
+/* Channel id: key of xchan_channels, xchan_keys, xchan_chanstats. Host order. */
+struct xchan_chan_id {
+	__u32	local_part;
+	__u32	remote_part;
+	__u16	local_ep;
+	__u16	remote_ep;
+	__u8	dir;		/* enum xchan_dir */
+	__u8	pad[3];		/* always zero: part of the hash key */
+};
+_Static_assert(sizeof(struct xchan_chan_id) == 16, "chan id is a 16-byte hash key");
+
+enum xchan_chan_state {
+	XCHAN_S_AUTHORIZED	= 1,	/* entry made by the agent, no key yet */
+	XCHAN_S_ESTABLISHED	= 2,	/* key present */
+};
+
+enum xchan_owner {
+	XCHAN_OWNER_LOCAL	= 1,	/* created by this node's agent (receiving side) */
+	XCHAN_OWNER_REMOTE	= 2,	/* stored by the CMM from a CONNECT */
+};
+
+/* xchan_channels value. */
+struct xchan_channel {
+	__u32	state;		/* enum xchan_chan_state */
+	__u32	flags;
+	__u64	created_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64	established_ns;
+	__u64	seq;		/* last sequence number sent (OUT) / seen (IN) */
+};
+
+/* xchan_keys value. Insert-if-absent only: presence is the valid flag. */
+struct xchan_key {
+	__u8	key[XCHAN_KEY_LEN];
+	__u32	owner;		/* enum xchan_owner */
+	__u32	pad;
+};
+
+#define XCHAN_PART_ISOLATED	(1U << 0)	/* drop traffic to non-partition addresses */
+
+/* xchan_partition: host-side ifindex -> partition. */
+struct xchan_partition {
+	__u32	part_id;
+	__be32	ip;
+	__u8	mac[6];
+	__u16	flags;		/* XCHAN_PART_* */
+};
+
+/* xchan_addrs: IPv4 (network order) -> where that partition lives. */
+struct xchan_address {
+	__u32	part_id;
+	__u32	ifindex;	/* host-side veth of the partition (local node) */
+	__u32	node_id;	/* 0: this node */
+	__u8	mac[6];		/* the partition's own MAC, for redirect */
+	__u16	flags;
+};
+
+struct xchan_counter {
+	__u64	packets;
+	__u64	bytes;
+};
+
+/* Per-channel counters (per-CPU). */
+struct xchan_chan_counter {
+	__u64	packets;
+	__u64	bytes;
+	__u64	drops;
+};
+
+/* Verdict reasons: index of xchan_stats, reason of events and NACKs.
+ * Names in XCHAN_REASON_NAMES below, in the same order. */
+#define XCHAN_REASONS(X)					\
+	X(PASS_CHANNEL,		"pass_channel")			\
+	X(PASS_EXTERNAL,	"pass_external")		\
+	X(PASS_ARP,		"pass_arp")			\
+	X(PASS_IPV6,		"pass_ipv6")			\
+	X(CTRL_ACK,		"ctrl_connect_ack")		\
+	X(CTRL_CLOSE,		"ctrl_close")			\
+	X(DROP_MALFORMED_ETH,	"drop_malformed_eth")		\
+	X(DROP_MALFORMED_IP,	"drop_malformed_ip")		\
+	X(DROP_IP_OPTIONS,	"drop_ip_options")		\
+	X(DROP_FRAGMENT,	"drop_fragment")		\
+	X(DROP_TTL,		"drop_ttl_zero")		\
+	X(DROP_MALFORMED_UDP,	"drop_malformed_udp")		\
+	X(DROP_MALFORMED_ARP,	"drop_malformed_arp")		\
+	X(DROP_UNKNOWN_IFACE,	"drop_unknown_iface")		\
+	X(DROP_SPOOF_IP,	"drop_spoof_src_ip")		\
+	X(DROP_SPOOF_MAC,	"drop_spoof_src_mac")		\
+	X(DROP_SPOOF_ARP,	"drop_spoof_arp")		\
+	X(DROP_ISOLATED,	"drop_isolated")		\
+	X(DROP_IPV6,		"drop_ipv6")			\
+	X(DROP_NOT_UDP,		"drop_not_udp")			\
+	X(DROP_BCAST,		"drop_broadcast")		\
+	X(DROP_NO_OUT,		"drop_no_out_channel")		\
+	X(DROP_NO_IN,		"drop_no_in_channel")		\
+	X(DROP_KEY_MISMATCH,	"drop_key_mismatch")		\
+	X(DROP_CTRL_UNTRUSTED,	"drop_ctrl_untrusted")		\
+	X(DROP_CTRL_MALFORMED,	"drop_ctrl_malformed")		\
+	X(DROP_OTHER_L3,	"drop_other_l3")		\
+	X(NACK_NO_OUT,		"nack_no_out_entry")		\
+	X(NACK_EXISTS,		"nack_key_exists")		\
+	X(NACK_INTERNAL,	"nack_internal")		\
+	X(EVENT_LOST,		"event_lost")
+
+#define XCHAN_R_ENUM(n, s) XR_##n,
+enum xchan_reason {
+	XCHAN_REASONS(XCHAN_R_ENUM)
+	XR__MAX
+};
+#undef XCHAN_R_ENUM
+
+#define XCHAN_R_NAME(n, s) s,
+#define XCHAN_REASON_NAMES { XCHAN_REASONS(XCHAN_R_NAME) }
+
+/* Audit events (xchan_events ring buffer). Never key bytes. */
+enum xchan_event_kind {
+	XCHAN_E_DROP		= 1,	/* sampled drop */
+	XCHAN_E_SPOOF		= 2,	/* source IP/MAC/ARP of someone else */
+	XCHAN_E_CONNECT_REFUSED	= 3,	/* CONNECT without OUT entry */
+	XCHAN_E_EXCLUSION	= 4,	/* CONNECT for a key already set */
+	XCHAN_E_CTRL_UNTRUSTED	= 5,	/* control message from a partition */
+	XCHAN_E_ESTABLISHED	= 6,
+	XCHAN_E_CLOSED		= 7,
+};
+
+struct xchan_event {
+	__u64	ts_ns;
+	__u32	kind;		/* enum xchan_event_kind */
+	__u32	reason;		/* enum xchan_reason */
+	__u32	ifindex;
+	__be32	saddr;
+	__be32	daddr;
+	__u8	msg_type;	/* xchan_hdr.type where relevant */
+	__u8	pad[3];
+	struct xchan_chan_id id;
+};
+
+/* Map names as bpftool shows them (<= 15 chars). */
+#define XCHAN_PROG_PIN		"xchan_cmm"
+
+#endif /* XCHAN_H */

@@ -1,0 +1,795 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* test_verdicts.c: table-driven verdict tests of the CMM through BPF_PROG_TEST_RUN,
+ * in a private network namespace whose dummy devices stand for host-side veths.
+ * Each row: packet, map setup, ingress device, verdict, reason delta, output bytes.
+ * --bench prints ns/packet per verdict class beside the parse+lookup floor. */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "cmm.h"
+#include "pkt.h"
+#include "tap.h"
+#include "floor.skel.h"
+
+int tap_n, tap_failed;
+bool tap_row_ok;
+
+/* The fixture: three partitions on this node; B:5000 -> A:6000 established. */
+enum { P_A = 10, P_B = 20, P_C = 30 };
+static const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 0, 0x0a };
+static const uint8_t MAC_B[6] = { 0x02, 0, 0, 0, 0, 0x0b };
+static const uint8_t MAC_C[6] = { 0x02, 0, 0, 0, 0, 0x0c };
+static const uint8_t MAC_GW[6] = { 0x02, 0, 0, 0, 0, 0xfe };
+static const uint8_t KEY[16] = { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+#define IP_A htonl(0x0a000001)
+#define IP_B htonl(0x0a000002)
+#define IP_C htonl(0x0a000003)
+#define IP_EXT htonl(0xc0a80101)
+
+static struct cmm cmm;
+static int if_a, if_b, if_c, if_unreg;
+static struct ring_buffer *rb;
+static struct xchan_event events[64];
+static int n_events;
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	if (n_events < 64 && len >= sizeof(struct xchan_event))
+		memcpy(&events[n_events++], data, sizeof(struct xchan_event));
+	/* Audit events must never carry key bytes. */
+	if (memmem(data, len, KEY, 8) || memmem(data, len, KEY + 8, 8)) {
+		printf("#   event carries key bytes\n");
+		tap_row_ok = false;
+	}
+	return 0;
+}
+
+static void clear_map(int fd, size_t ksz)
+{
+	uint8_t k[64], next[64];
+
+	while (!bpf_map_get_next_key(fd, NULL, next))
+		bpf_map_delete_elem(fd, next);
+	(void)k; (void)ksz;
+}
+
+static void add_part(int ifindex, uint32_t id, uint32_t ip, const uint8_t *mac, uint16_t flags)
+{
+	struct xchan_partition p = { .part_id = id, .ip = ip, .flags = flags };
+	struct xchan_address a = { .part_id = id, .ifindex = ifindex, .flags = flags };
+	uint32_t ifx = ifindex;
+
+	memcpy(p.mac, mac, 6);
+	memcpy(a.mac, mac, 6);
+	bpf_map_update_elem(cmm.map_fd[M_PARTITION], &ifx, &p, BPF_ANY);
+	bpf_map_update_elem(cmm.map_fd[M_ADDRS], &ip, &a, BPF_ANY);
+	bpf_map_update_elem(cmm.map_fd[M_DEVMAP], &ifx, &ifx, BPF_ANY);
+}
+
+static void put_key(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner)
+{
+	struct xchan_key k = { .owner = owner };
+
+	memcpy(k.key, key, 16);
+	bpf_map_update_elem(cmm.map_fd[M_KEYS], id, &k, BPF_NOEXIST);
+}
+
+static void put_chan(const struct xchan_chan_id *id, uint32_t state)
+{
+	struct xchan_channel ch = { .state = state };
+
+	bpf_map_update_elem(cmm.map_fd[M_CHANNELS], id, &ch, BPF_NOEXIST);
+}
+
+static struct xchan_chan_id OUT_BA, IN_AB;
+
+static void fixture_reset(void)
+{
+	struct xchan_chan_counter zero[256] = {};
+
+	for (int i = 0; i < M__N; i++)
+		if (i == M_CHANNELS || i == M_KEYS || i == M_CHANSTATS || i == M_PARTITION ||
+		    i == M_ADDRS || i == M_DEVMAP)
+			clear_map(cmm.map_fd[i], 0);
+	add_part(if_a, P_A, IP_A, MAC_A, 0);
+	add_part(if_b, P_B, IP_B, MAC_B, 0);
+	add_part(if_c, P_C, IP_C, MAC_C, XCHAN_PART_ISOLATED);
+	chan_id_make(&OUT_BA, P_B, 5000, P_A, 6000, XCHAN_DIR_OUT);
+	chan_id_make(&IN_AB, P_A, 6000, P_B, 5000, XCHAN_DIR_IN);
+	put_chan(&OUT_BA, XCHAN_S_ESTABLISHED);
+	put_chan(&IN_AB, XCHAN_S_ESTABLISHED);
+	put_key(&OUT_BA, KEY, XCHAN_OWNER_REMOTE);
+	put_key(&IN_AB, KEY, XCHAN_OWNER_LOCAL);
+	bpf_map_update_elem(cmm.map_fd[M_CHANSTATS], &IN_AB, zero, BPF_ANY);
+	ring_buffer__consume(rb);
+	n_events = 0;
+}
+
+/* A UDP frame from B (on B's interface) to dst:dport. */
+static struct pkt_spec udp_from_b(uint32_t daddr, uint16_t sport, uint16_t dport)
+{
+	struct pkt_spec s = { .saddr = IP_B, .daddr = daddr, .sport = sport, .dport = dport,
+			      .payload = "hello", .payload_len = 5 };
+
+	memcpy(s.src_mac, MAC_B, 6);
+	memcpy(s.dst_mac, MAC_GW, 6);
+	return s;
+}
+
+struct run {
+	int ret;	/* XDP action, or -errno of the syscall */
+	uint8_t out[PKT_MAX];
+	uint32_t out_len;
+};
+
+static struct run run_prog(int prog_fd, const uint8_t *pkt, size_t len, int ifindex)
+{
+	struct run r = {};
+	struct xdp_md ctx = { .data = 0, .data_end = len, .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		.data_in = pkt, .data_size_in = len,
+		.data_out = r.out, .data_size_out = sizeof(r.out),
+		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(prog_fd, &o))
+		r.ret = -errno;
+	else
+		r.ret = o.retval;
+	r.out_len = o.data_size_out;
+	ring_buffer__consume(rb);
+	return r;
+}
+
+static void read_stats(struct xchan_counter *s)
+{
+	for (uint32_t i = 0; i < XR__MAX; i++)
+		cmm_percpu_sum(cmm.map_fd[M_STATS], &i, &s[i], sizeof(s[i]));
+}
+
+/* Runs one frame and checks verdict and that exactly `reason` was counted once. */
+static struct run expect(const uint8_t *pkt, size_t len, int ifindex, int action, int reason)
+{
+	struct xchan_counter before[XR__MAX], after[XR__MAX];
+	struct run r;
+
+	read_stats(before);
+	r = run_prog(cmm.prog_fd, pkt, len, ifindex);
+	read_stats(after);
+	ASSERT_EQ(r.ret, action, "verdict");
+	for (int i = 0; i < XR__MAX; i++) {
+		char what[64];
+
+		if (i == XR_EVENT_LOST)
+			continue;
+		snprintf(what, sizeof(what), "reason %s delta", xchan_reason_names[i]);
+		ASSERT_EQ(after[i].packets - before[i].packets, i == reason, what);
+	}
+	return r;
+}
+
+static bool has_event(uint32_t kind, uint32_t reason)
+{
+	for (int i = 0; i < n_events; i++)
+		if (events[i].kind == kind && events[i].reason == reason)
+			return true;
+	return false;
+}
+
+static void chan_counts(struct xchan_chan_counter *c)
+{
+	memset(c, 0, sizeof(*c));
+	cmm_percpu_sum(cmm.map_fd[M_CHANSTATS], &IN_AB, c, sizeof(*c));
+}
+
+/* ---- same-node data path ---- */
+
+struct data_row {
+	const char *name;
+	void (*setup)(void);
+	int *ifindex;
+	uint32_t saddr, daddr;
+	const uint8_t *src_mac;
+	uint16_t sport, dport;
+	uint8_t proto;
+	int action, reason;
+	uint32_t event_kind;	/* 0: none expected */
+};
+
+static void del_in_key(void) { bpf_map_delete_elem(cmm.map_fd[M_KEYS], &IN_AB); }
+static void del_out_key(void) { bpf_map_delete_elem(cmm.map_fd[M_KEYS], &OUT_BA); }
+static void other_in_key(void)
+{
+	uint8_t k2[16];
+
+	memcpy(k2, KEY, 16);
+	k2[15] ^= 1;
+	del_in_key();
+	put_key(&IN_AB, k2, XCHAN_OWNER_LOCAL);
+}
+
+static const struct data_row data_rows[] = {
+	{ "authorized message is redirected to the receiver", NULL, &if_b, 0, 0, MAC_B, 5000, 6000, 0, XDP_REDIRECT, XR_PASS_CHANNEL, 0 },
+	{ "no channel (other sport, nothing authorized)", NULL, &if_b, 0, 0, MAC_B, 5001, 6001, 0, XDP_DROP, XR_DROP_NO_OUT, 0 },
+	{ "OUT only: receiver's IN key missing", del_in_key, &if_b, 0, 0, MAC_B, 5000, 6000, 0, XDP_DROP, XR_DROP_NO_IN, 0 },
+	{ "IN only: sender's OUT key missing", del_out_key, &if_b, 0, 0, MAC_B, 5000, 6000, 0, XDP_DROP, XR_DROP_NO_OUT, 0 },
+	{ "keys differ", other_in_key, &if_b, 0, 0, MAC_B, 5000, 6000, 0, XDP_DROP, XR_DROP_KEY_MISMATCH, 0 },
+	{ "wrong source port", NULL, &if_b, 0, 0, MAC_B, 5009, 6000, 0, XDP_DROP, XR_DROP_NO_OUT, 0 },
+	{ "wrong destination port", NULL, &if_b, 0, 0, MAC_B, 5000, 6009, 0, XDP_DROP, XR_DROP_NO_OUT, 0 },
+	{ "reverse direction A -> B", NULL, &if_a, 1, 2, MAC_A, 6000, 5000, 0, XDP_DROP, XR_DROP_NO_OUT, 0 },
+	{ "source IP of another partition", NULL, &if_b, 3, 0, MAC_B, 5000, 6000, 0, XDP_DROP, XR_DROP_SPOOF_IP, XCHAN_E_SPOOF },
+	{ "source MAC of another partition", NULL, &if_b, 0, 0, MAC_A, 5000, 6000, 0, XDP_DROP, XR_DROP_SPOOF_MAC, XCHAN_E_SPOOF },
+	{ "unregistered ingress interface", NULL, &if_unreg, 0, 0, MAC_B, 5000, 6000, 0, XDP_DROP, XR_DROP_UNKNOWN_IFACE, 0 },
+	{ "TCP to a partition", NULL, &if_b, 0, 0, MAC_B, 5000, 6000, IPPROTO_TCP, XDP_DROP, XR_DROP_NOT_UDP, 0 },
+	{ "to a non-partition address, default partition", NULL, &if_b, 0, 9, MAC_B, 5000, 53, 0, XDP_PASS, XR_PASS_EXTERNAL, 0 },
+	{ "to a non-partition address, isolated partition", NULL, &if_c, 3, 9, MAC_C, 5000, 53, 0, XDP_DROP, XR_DROP_ISOLATED, 0 },
+	{ "isolated partition without channel to a partition", NULL, &if_c, 3, 1, MAC_C, 5000, 6000, 0, XDP_DROP, XR_DROP_NO_OUT, 0 },
+	{ "control port from a partition", NULL, &if_b, 0, 0, MAC_B, 5000, XCHAN_UDP_PORT, 0, XDP_DROP, XR_DROP_CTRL_UNTRUSTED, XCHAN_E_CTRL_UNTRUSTED },
+};
+
+static uint32_t ip_sel(uint32_t sel, uint32_t dflt)
+{
+	switch (sel) {
+	case 1: return IP_A;
+	case 2: return IP_B;
+	case 3: return IP_C;
+	case 9: return IP_EXT;
+	default: return dflt;
+	}
+}
+
+static void test_data_rows(void)
+{
+	for (size_t i = 0; i < sizeof(data_rows) / sizeof(data_rows[0]); i++) {
+		const struct data_row *row = &data_rows[i];
+		struct xchan_chan_counter c0, c1;
+		struct pkt_spec s = udp_from_b(ip_sel(row->daddr, IP_A), row->sport, row->dport);
+		uint8_t pkt[PKT_MAX];
+		size_t len;
+		struct run r;
+
+		tap_begin();
+		fixture_reset();
+		if (row->setup)
+			row->setup();
+		s.saddr = ip_sel(row->saddr, IP_B);
+		memcpy(s.src_mac, row->src_mac, 6);
+		s.proto = row->proto;
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		chan_counts(&c0);
+		r = expect(pkt, len, *row->ifindex, row->action, row->reason);
+		chan_counts(&c1);
+		if (row->event_kind)
+			ASSERT_TRUE(has_event(row->event_kind, row->reason), "audit event");
+		if (row->action == XDP_REDIRECT) {
+			/* Output: the receiver's MAC as destination, every other byte as sent. */
+			uint8_t want[PKT_MAX];
+
+			memcpy(want, pkt, len);
+			memcpy(want, MAC_A, 6);
+			ASSERT_EQ(r.out_len, len, "output length");
+			ASSERT_TRUE(!memcmp(r.out, want, len), "output bytes");
+			ASSERT_EQ(c1.packets - c0.packets, 1, "channel packets");
+			ASSERT_EQ(c1.bytes - c0.bytes, len, "channel bytes");
+		} else {
+			ASSERT_EQ(c1.packets - c0.packets, 0, "channel packets");
+		}
+		tap_end(row->name);
+	}
+}
+
+/* ---- malformed frames ---- */
+
+struct bad_row {
+	const char *name;
+	struct pkt_spec s;	/* filled on top of udp_from_b(A, 5000, 6000) */
+	int reason;
+};
+
+static void test_malformed(void)
+{
+	static const struct bad_row rows[] = {
+		{ "IPv4 options", { .ip_opt_len = 4 }, XR_DROP_IP_OPTIONS },
+		{ "first fragment (MF)", { .frag_off = 0x2000 }, XR_DROP_FRAGMENT },
+		{ "later fragment (offset)", { .frag_off = 0x0010 }, XR_DROP_FRAGMENT },
+		{ "TTL zero", { .ttl_zero = true }, XR_DROP_TTL },
+		{ "IPv4 total length longer than the frame", { .ip_tot_len = 200 }, XR_DROP_MALFORMED_IP },
+		{ "IPv4 total length shorter than its header", { .ip_tot_len = 19 }, XR_DROP_MALFORMED_IP },
+		{ "IPv4 total length shorter than the UDP length", { .ip_tot_len = 30 }, XR_DROP_MALFORMED_UDP },
+		{ "IHL below 5", { .ihl = 4 }, XR_DROP_MALFORMED_IP },
+		{ "UDP length longer than the datagram", { .udp_len = 100 }, XR_DROP_MALFORMED_UDP },
+		{ "UDP length shorter than its header", { .udp_len = 7 }, XR_DROP_MALFORMED_UDP },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
+		uint8_t pkt[PKT_MAX];
+		size_t len;
+
+		tap_begin();
+		fixture_reset();
+		s.ip_opt_len = rows[i].s.ip_opt_len;
+		s.frag_off = rows[i].s.frag_off;
+		s.ttl_zero = rows[i].s.ttl_zero;
+		s.ip_tot_len = rows[i].s.ip_tot_len;
+		s.ihl = rows[i].s.ihl;
+		s.udp_len = rows[i].s.udp_len;
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_b, XDP_DROP, rows[i].reason);
+		tap_end(rows[i].name);
+	}
+
+	/* IPv4 version field that is not 4 */
+	{
+		struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
+		uint8_t pkt[PKT_MAX];
+		size_t len = pkt_build(pkt, sizeof(pkt), &s);
+
+		tap_begin();
+		fixture_reset();
+		pkt[PKT_OFF_IP] = 0x65;
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_MALFORMED_IP);
+		tap_end("IPv4 ethertype carrying version 6");
+	}
+}
+
+/* Every prefix of an authorized frame shorter than its headers: dropped with the
+ * reason of the header it cuts, never passed. The kernel refuses frames < 14 bytes. */
+static void test_truncation(void)
+{
+	struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
+	uint8_t pkt[PKT_MAX];
+	size_t len;
+
+	s.payload_len = 0;
+	len = pkt_build(pkt, sizeof(pkt), &s);
+	tap_begin();
+	fixture_reset();
+	for (size_t cut = 0; cut < len; cut++) {
+		int want = cut < PKT_OFF_IP ? XR_DROP_MALFORMED_ETH :
+			   cut < PKT_OFF_UDP ? XR_DROP_MALFORMED_IP : XR_DROP_MALFORMED_IP;
+		char what[64];
+
+		if (cut < ETH_HLEN) {
+			struct run r = run_prog(cmm.prog_fd, pkt, cut, if_b);
+
+			snprintf(what, sizeof(what), "cut %zu refused by the kernel", cut);
+			ASSERT_EQ(r.ret, -EINVAL, what);
+			continue;
+		}
+		/* tot_len still claims the full datagram, so a cut UDP header shows as a
+		 * lying IPv4 length first: that is the check that must catch it. */
+		(void)want;
+		snprintf(what, sizeof(what), "cut at %zu", cut);
+		{
+			struct run r = expect(pkt, cut, if_b, XDP_DROP, XR_DROP_MALFORMED_IP);
+
+			if (r.ret != XDP_DROP)
+				printf("#   %s\n", what);
+		}
+	}
+	tap_end("truncation at every byte offset of eth/ipv4/udp");
+
+	/* Same cuts with lengths rewritten to agree, so each parser sees its own cut. */
+	tap_begin();
+	for (size_t cut = PKT_OFF_IP + 20; cut < len; cut++) {
+		uint8_t p2[PKT_MAX];
+
+		memcpy(p2, pkt, cut);
+		p2[PKT_OFF_IP + 2] = 0;
+		p2[PKT_OFF_IP + 3] = cut - PKT_OFF_IP;
+		expect(p2, cut, if_b, XDP_DROP, XR_DROP_MALFORMED_UDP);
+	}
+	tap_end("truncation inside the UDP header with a consistent IPv4 length");
+
+	tap_begin();
+	{
+		uint8_t arp[64];
+		size_t alen = pkt_build_arp(arp, sizeof(arp), MAC_B, MAC_B, IP_B, IP_A);
+
+		for (size_t cut = ETH_HLEN; cut < alen; cut++)
+			expect(arp, cut, if_b, XDP_DROP, XR_DROP_MALFORMED_ARP);
+	}
+	tap_end("truncation at every byte offset of ARP");
+}
+
+/* ---- ARP, IPv6, other L3, broadcast ---- */
+
+static void test_l2(void)
+{
+	uint8_t pkt[PKT_MAX];
+	size_t len;
+
+	tap_begin();
+	fixture_reset();
+	len = pkt_build_arp(pkt, sizeof(pkt), MAC_B, MAC_B, IP_B, IP_A);
+	expect(pkt, len, if_b, XDP_PASS, XR_PASS_ARP);
+	tap_end("ARP for its own address passes");
+
+	tap_begin();
+	len = pkt_build_arp(pkt, sizeof(pkt), MAC_B, MAC_B, 0, IP_A);
+	expect(pkt, len, if_b, XDP_PASS, XR_PASS_ARP);
+	tap_end("ARP probe (sender 0.0.0.0) passes");
+
+	tap_begin();
+	len = pkt_build_arp(pkt, sizeof(pkt), MAC_B, MAC_B, IP_A, IP_C);
+	expect(pkt, len, if_b, XDP_DROP, XR_DROP_SPOOF_ARP);
+	ASSERT_TRUE(has_event(XCHAN_E_SPOOF, XR_DROP_SPOOF_ARP), "audit event");
+	tap_end("ARP claiming another partition's address is dropped");
+
+	tap_begin();
+	len = pkt_build_arp(pkt, sizeof(pkt), MAC_B, MAC_A, IP_B, IP_C);
+	expect(pkt, len, if_b, XDP_DROP, XR_DROP_SPOOF_ARP);
+	tap_end("ARP with another partition's hardware address is dropped");
+
+	{
+		struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
+
+		tap_begin();
+		s.eth_proto = ETH_P_IPV6;
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_b, XDP_PASS, XR_PASS_IPV6);
+		tap_end("IPv6 from a default partition passes");
+
+		tap_begin();
+		memcpy(s.src_mac, MAC_C, 6);
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_c, XDP_DROP, XR_DROP_IPV6);
+		tap_end("IPv6 from an isolated partition is dropped");
+
+		tap_begin();
+		s = udp_from_b(IP_A, 5000, 6000);
+		s.eth_proto = 0x8100;
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_OTHER_L3);
+		tap_end("VLAN-tagged frame is dropped");
+
+		tap_begin();
+		s = udp_from_b(htonl(0x0a0000ff), 5000, 6000);
+		memset(s.dst_mac, 0xff, 6);
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_BCAST);
+		tap_end("subnet broadcast is dropped");
+
+		tap_begin();
+		s = udp_from_b(htonl(0xe0000001), 5000, 6000);
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_BCAST);
+		tap_end("multicast is dropped");
+	}
+}
+
+/* ---- the trusted path: CONNECT, CLOSE ---- */
+
+static size_t ctrl_frame(uint8_t *pkt, uint8_t type, uint32_t from_part, uint16_t from_ep,
+			 uint32_t to_part, uint16_t to_ep, const uint8_t *key, const uint8_t *src_mac)
+{
+	struct xchan_hdr xh = {
+		.version = XCHAN_VERSION, .type = type,
+		.src_part = htonl(from_part), .dst_part = htonl(to_part),
+		.src_ep = htons(from_ep), .dst_ep = htons(to_ep),
+	};
+	struct pkt_spec s = { .saddr = htonl(0x7f000001), .daddr = htonl(0x7f000001),
+			      .sport = XCHAN_UDP_PORT, .dport = XCHAN_UDP_PORT, .xh = &xh };
+
+	if (key)
+		memcpy(xh.auth, key, 16);
+	memcpy(s.src_mac, src_mac, 6);
+	memcpy(s.dst_mac, MAC_GW, 6);
+	return pkt_build(pkt, PKT_MAX, &s);
+}
+
+static bool key_is(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner)
+{
+	struct xchan_key k;
+
+	if (bpf_map_lookup_elem(cmm.map_fd[M_KEYS], id, &k))
+		return false;
+	return !memcmp(k.key, key, 16) && k.owner == owner;
+}
+
+static void check_reply(const struct run *r, uint8_t type, uint16_t reason,
+			uint32_t from_part, uint16_t from_ep)
+{
+	const struct xchan_hdr *xh = (const void *)(r->out + PKT_OFF_XCHAN);
+	static const uint8_t zero[16];
+
+	if (!ASSERT_TRUE(r->out_len >= PKT_OFF_XCHAN + sizeof(*xh), "reply length"))
+		return;
+	ASSERT_EQ(xh->type, type, "reply type");
+	ASSERT_EQ(ntohs(xh->reason), reason, "reply reason");
+	ASSERT_EQ(ntohl(xh->src_part), from_part, "reply src_part");
+	ASSERT_EQ(ntohs(xh->src_ep), from_ep, "reply src_ep");
+	ASSERT_TRUE(!memcmp(xh->auth, zero, 16), "reply carries no key");
+}
+
+static void test_control(void)
+{
+	uint8_t pkt[PKT_MAX], key2[16];
+	struct xchan_channel ch;
+	struct xchan_key k;
+	struct run r;
+	size_t len;
+
+	memcpy(key2, KEY, 16);
+	key2[0] ^= 0xff;
+
+	/* A (receiver) has its IN key; B authorized OUT but holds no key yet. */
+	tap_begin();
+	fixture_reset();
+	del_out_key();
+	len = ctrl_frame(pkt, XCHAN_T_CONNECT, P_A, 6000, P_B, 5000, KEY, MAC_GW);
+	r = expect(pkt, len, 1, XDP_TX, XR_CTRL_ACK);
+	check_reply(&r, XCHAN_T_CONNECT_ACK, 0, P_B, 5000);
+	ASSERT_TRUE(key_is(&OUT_BA, KEY, XCHAN_OWNER_REMOTE), "key stored as remote");
+	ASSERT_TRUE(!bpf_map_lookup_elem(cmm.map_fd[M_CHANNELS], &OUT_BA, &ch) &&
+		    ch.state == XCHAN_S_ESTABLISHED, "OUT entry established");
+	ASSERT_TRUE(has_event(XCHAN_E_ESTABLISHED, XR_CTRL_ACK), "established event");
+	{
+		struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
+
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);
+	}
+	tap_end("CONNECT on the trusted path establishes the channel");
+
+	tap_begin();
+	fixture_reset();
+	len = ctrl_frame(pkt, XCHAN_T_CONNECT, P_A, 6001, P_B, 5001, KEY, MAC_GW);
+	r = expect(pkt, len, 1, XDP_TX, XR_NACK_NO_OUT);
+	check_reply(&r, XCHAN_T_CONNECT_NACK, XR_NACK_NO_OUT, P_B, 5001);
+	{
+		struct xchan_chan_id id;
+
+		chan_id_make(&id, P_B, 5001, P_A, 6001, XCHAN_DIR_OUT);
+		ASSERT_TRUE(bpf_map_lookup_elem(cmm.map_fd[M_KEYS], &id, &k) && errno == ENOENT,
+			    "no key stored");
+	}
+	ASSERT_TRUE(has_event(XCHAN_E_CONNECT_REFUSED, XR_NACK_NO_OUT), "refusal audited");
+	tap_end("CONNECT without OUT authorization is NACKed");
+
+	tap_begin();
+	fixture_reset();
+	len = ctrl_frame(pkt, XCHAN_T_CONNECT, P_A, 6000, P_B, 5000, key2, MAC_GW);
+	r = expect(pkt, len, 1, XDP_TX, XR_NACK_EXISTS);
+	check_reply(&r, XCHAN_T_CONNECT_NACK, XR_NACK_EXISTS, P_B, 5000);
+	ASSERT_TRUE(key_is(&OUT_BA, KEY, XCHAN_OWNER_REMOTE), "stored key unchanged");
+	ASSERT_TRUE(has_event(XCHAN_E_EXCLUSION, XR_NACK_EXISTS), "exclusion audited");
+	tap_end("second CONNECT for a set key is refused and audited");
+
+	tap_begin();
+	{
+		struct xchan_key mine = { .owner = XCHAN_OWNER_LOCAL };
+		int err;
+
+		memcpy(mine.key, key2, 16);
+		err = bpf_map_update_elem(cmm.map_fd[M_KEYS], &OUT_BA, &mine, BPF_NOEXIST);
+		ASSERT_EQ(err ? errno : 0, EEXIST, "agent insert errno");
+		ASSERT_TRUE(key_is(&OUT_BA, KEY, XCHAN_OWNER_REMOTE), "stored key unchanged");
+	}
+	tap_end("agent-side insert over a key set by CONNECT gets EEXIST");
+
+	tap_begin();
+	fixture_reset();
+	{
+		struct xchan_hdr req = {
+			.version = XCHAN_VERSION, .type = XCHAN_T_CLOSE,
+			.src_part = htonl(P_A), .dst_part = htonl(P_B),
+			.src_ep = htons(6000), .dst_ep = htons(5000),
+		}, reply;
+
+		ASSERT_EQ(cmm_ctrl(&cmm, &req, &reply), 0, "cmm_ctrl");
+		ASSERT_EQ(reply.type, XCHAN_T_CLOSE_ACK, "reply type");
+		ASSERT_TRUE(bpf_map_lookup_elem(cmm.map_fd[M_KEYS], &OUT_BA, &k) && errno == ENOENT,
+			    "OUT key removed");
+		ASSERT_TRUE(!bpf_map_lookup_elem(cmm.map_fd[M_CHANNELS], &OUT_BA, &ch) &&
+			    ch.state == XCHAN_S_AUTHORIZED, "OUT entry back to authorized");
+	}
+	tap_end("CLOSE through the agent's trusted path removes the sender's key");
+
+	/* Control messages of any type from a partition's interface. */
+	for (uint8_t t = XCHAN_T_DATA; t <= XCHAN_T_CLOSE_ACK; t++) {
+		char name[96];
+
+		tap_begin();
+		fixture_reset();
+		del_out_key();
+		len = ctrl_frame(pkt, t, P_A, 6000, P_B, 5000, key2, MAC_B);
+		memcpy(pkt + PKT_OFF_IP + 12, &(uint32_t){ IP_B }, 4);
+		/* recompute the IP checksum for the new source */
+		pkt[PKT_OFF_IP + 10] = pkt[PKT_OFF_IP + 11] = 0;
+		memcpy(pkt + PKT_OFF_IP + 10, &(uint16_t){ pkt_csum(pkt + PKT_OFF_IP, 20, 0) }, 2);
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_CTRL_UNTRUSTED);
+		ASSERT_TRUE(has_event(XCHAN_E_CTRL_UNTRUSTED, XR_DROP_CTRL_UNTRUSTED), "audited");
+		ASSERT_TRUE(bpf_map_lookup_elem(cmm.map_fd[M_KEYS], &OUT_BA, &k) && errno == ENOENT,
+			    "no key stored");
+		ASSERT_TRUE(key_is(&IN_AB, KEY, XCHAN_OWNER_LOCAL), "receiver key untouched");
+		snprintf(name, sizeof(name), "control type %u from a partition interface is dropped", t);
+		tap_end(name);
+	}
+
+	/* Truncated or wrong control frames on the trusted path. */
+	tap_begin();
+	fixture_reset();
+	del_out_key();
+	len = ctrl_frame(pkt, XCHAN_T_CONNECT, P_A, 6000, P_B, 5000, KEY, MAC_GW);
+	for (size_t cut = PKT_OFF_XCHAN; cut < len; cut++) {
+		uint8_t p2[PKT_MAX];
+
+		memcpy(p2, pkt, cut);
+		p2[PKT_OFF_IP + 2] = 0;
+		p2[PKT_OFF_IP + 3] = cut - PKT_OFF_IP;
+		p2[PKT_OFF_IP + 10] = p2[PKT_OFF_IP + 11] = 0;
+		p2[PKT_OFF_UDP + 4] = 0;
+		p2[PKT_OFF_UDP + 5] = cut - PKT_OFF_UDP;
+		expect(p2, cut, 1, XDP_DROP, XR_DROP_CTRL_MALFORMED);
+	}
+	ASSERT_TRUE(bpf_map_lookup_elem(cmm.map_fd[M_KEYS], &OUT_BA, &k) && errno == ENOENT,
+		    "no key stored");
+	tap_end("truncation at every byte offset of the xchan header");
+
+	tap_begin();
+	pkt[PKT_OFF_XCHAN] = 2;	/* version */
+	expect(pkt, len, 1, XDP_DROP, XR_DROP_CTRL_MALFORMED);
+	pkt[PKT_OFF_XCHAN] = 1;
+	pkt[PKT_OFF_XCHAN + 1] = XCHAN_T_CONNECT_ACK;	/* an answer is not a request */
+	expect(pkt, len, 1, XDP_DROP, XR_DROP_CTRL_MALFORMED);
+	ASSERT_TRUE(bpf_map_lookup_elem(cmm.map_fd[M_KEYS], &OUT_BA, &k) && errno == ENOENT,
+		    "no key stored");
+	tap_end("wrong version or type on the trusted path is dropped");
+}
+
+/* ---- benchmark: ns/packet per verdict class and the floor ---- */
+
+static double ns_per_run(int prog_fd, const uint8_t *pkt, size_t len, int ifindex, int repeat,
+			 int want)
+{
+	struct xdp_md ctx = { .data = 0, .data_end = len, .ingress_ifindex = ifindex };
+	uint8_t out[PKT_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		.data_in = pkt, .data_size_in = len,
+		.data_out = out, .data_size_out = sizeof(out),
+		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(prog_fd, &o))
+		return -1;
+	/* A class that does not reach its verdict measures nothing. */
+	if (!ASSERT_EQ(o.retval, want, "bench class verdict"))
+		return -1;
+	return o.duration;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void bench(int repeat, int rounds)
+{
+	struct floor_bpf *fl = floor_bpf__open_and_load();
+	struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
+	uint8_t allowed[PKT_MAX], denied[PKT_MAX], spoof[PKT_MAX];
+	size_t len;
+	struct { const char *name; const uint8_t *pkt; int prog, want; double v[16]; } cls[4];
+
+	if (!fl) {
+		printf("# floor program failed to load\n");
+		return;
+	}
+	fixture_reset();
+	len = pkt_build(allowed, sizeof(allowed), &s);
+	s.sport = 5001;
+	pkt_build(denied, sizeof(denied), &s);
+	s.sport = 5000;
+	s.saddr = IP_C;
+	pkt_build(spoof, sizeof(spoof), &s);
+	{
+		/* the floor finds its entry, as the allowed path does */
+		struct xchan_chan_id id = { .local_part = ntohl(IP_B), .remote_part = ntohl(IP_A),
+					    .local_ep = 5000, .remote_ep = 6000, .dir = XCHAN_DIR_OUT };
+		struct xchan_key k = {};
+
+		bpf_map_update_elem(bpf_map__fd(fl->maps.floor_keys), &id, &k, BPF_ANY);
+	}
+	cls[0].name = "floor (parse + 1 lookup)"; cls[0].pkt = allowed;
+	cls[0].prog = bpf_program__fd(fl->progs.xchan_floor);
+	cls[0].want = XDP_PASS;
+	cls[1].want = XDP_REDIRECT;
+	cls[2].want = cls[3].want = XDP_DROP;
+	cls[1].name = "cmm allowed"; cls[1].pkt = allowed; cls[1].prog = cmm.prog_fd;
+	cls[2].name = "cmm denied (no channel)"; cls[2].pkt = denied; cls[2].prog = cmm.prog_fd;
+	cls[3].name = "cmm denied (spoofed source)"; cls[3].pkt = spoof; cls[3].prog = cmm.prog_fd;
+	if (rounds > 16)
+		rounds = 16;
+	/* Interleave the classes so that machine noise hits all of them alike. */
+	for (int r = 0; r < rounds; r++)
+		for (int c = 0; c < 4; c++)
+			cls[c].v[r] = ns_per_run(cls[c].prog, cls[c].pkt, len, if_b, repeat, cls[c].want);
+	printf("# ns/packet through BPF_PROG_TEST_RUN, %d x %d runs, %zu-byte frame\n",
+	       rounds, repeat, len);
+	printf("# %-30s %8s %8s %8s %8s\n", "class", "min", "median", "max", "x floor");
+	for (int c = 0; c < 4; c++)
+		qsort(cls[c].v, rounds, sizeof(double), cmp_d);
+	for (int c = 0; c < 4; c++)
+		printf("# %-30s %8.1f %8.1f %8.1f %8.2f\n", cls[c].name, cls[c].v[0],
+		       cls[c].v[rounds / 2], cls[c].v[rounds - 1],
+		       cls[c].v[rounds / 2] / cls[0].v[rounds / 2]);
+	floor_bpf__destroy(fl);
+}
+
+static int mkdev(const char *name)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name %s.p", name, name);
+	if (system(cmd))
+		return -1;
+	return if_nametoindex(name);
+}
+
+int main(int argc, char **argv)
+{
+	bool load_only = argc > 1 && !strcmp(argv[1], "--load-only");
+	bool do_bench = argc > 1 && !strcmp(argv[1], "--bench");
+	int err;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* A private netns: its devices and everything else vanish with this process. */
+	if (unshare(CLONE_NEWNET)) {
+		printf("Bail out! unshare(CLONE_NEWNET): %s (run as root)\n", strerror(errno));
+		return 1;
+	}
+	if_a = mkdev("xa");
+	if_b = mkdev("xb");
+	if_c = mkdev("xc");
+	if_unreg = mkdev("xu");
+	if (if_a <= 0 || if_b <= 0 || if_c <= 0 || if_unreg <= 0) {
+		printf("Bail out! cannot create dummy devices\n");
+		return 1;
+	}
+	err = cmm_open(&cmm, NULL, true, NULL);
+	if (err) {
+		printf("Bail out! loading the CMM failed: %s\n", strerror(-err));
+		return 1;
+	}
+	if (load_only) {
+		printf("1..1\nok 1 - CMM loads and passes the verifier\n");
+		cmm_close(&cmm);
+		return 0;
+	}
+	rb = ring_buffer__new(cmm.map_fd[M_EVENTS], on_event, NULL, NULL);
+	if (!rb) {
+		printf("Bail out! ring buffer\n");
+		return 1;
+	}
+	if (do_bench) {
+		int repeat = argc > 2 ? atoi(argv[2]) : 1000000;
+
+		bench(repeat, argc > 3 ? atoi(argv[3]) : 5);
+		goto out;
+	}
+	test_data_rows();
+	test_malformed();
+	test_truncation();
+	test_l2();
+	test_control();
+	tap_begin();
+	bench(10000, 3);
+	tap_end("bench smoke: every class runs");
+	printf("1..%d\n", tap_n);
+out:
+	ring_buffer__free(rb);
+	cmm_close(&cmm);
+	return tap_failed ? 1 : 0;
+}

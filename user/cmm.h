@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* cmm.h: the agent's handle on one CMM instance: its pin root, program and maps,
+ * and the trusted path (BPF_PROG_RUN of the CMM with the trusted ingress ifindex). */
+#ifndef XCHAN_CMM_H
+#define XCHAN_CMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "xchan.h"
+
+enum cmm_map {
+	M_PARTITION, M_ADDRS, M_CHANNELS, M_KEYS, M_CHANSTATS, M_STATS, M_DEVMAP, M_EVENTS,
+	M__N
+};
+extern const char *const cmm_map_names[M__N];
+
+struct cmm_sizes {
+	uint32_t partitions;	/* xchan_partition, xchan_addrs, xchan_devmap */
+	uint32_t channels;	/* xchan_channels, xchan_keys, xchan_chanstats */
+};
+
+struct cmm {
+	char root[512];		/* empty: not pinned (tests) */
+	int prog_fd;
+	int map_fd[M__N];
+	struct xchan_bpf *skel;	/* set only when this handle loaded the program */
+};
+
+#define CMM_DEFAULT_ROOT "/sys/fs/bpf/xchan"
+
+/* Opens the instance pinned at root; with create, loads and pins it if absent.
+ * root NULL loads a private unpinned instance. Returns 0 or -errno. */
+int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_sizes *sz);
+void cmm_close(struct cmm *c);
+bool cmm_exists(const char *root);
+/* Removes every pin of the instance and the root directory. */
+int cmm_unpin(struct cmm *c);
+
+/* Checks that root is safe to use: a directory we own, not writable by others. */
+int cmm_check_root(const char *root, char *why, size_t whylen);
+
+/* Sends a control message over the trusted path; *reply gets the CMM's answer. */
+int cmm_ctrl(struct cmm *c, const struct xchan_hdr *req, struct xchan_hdr *reply);
+
+/* Sum of a per-CPU value of size sz (u64 fields) into out. */
+int cmm_percpu_sum(int fd, const void *key, void *out, size_t sz);
+
+void chan_id_make(struct xchan_chan_id *id, uint32_t lp, uint16_t le, uint32_t rp,
+		  uint16_t re, uint8_t dir);
+
+extern const char *const xchan_reason_names[XR__MAX];
+
+#endif
