@@ -66,6 +66,13 @@ struct {
 } xchan_devmap SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);			/* partition id */
+	__type(value, struct xchan_part_meta);
+} xchan_partmeta SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } xchan_events SEC(".maps");

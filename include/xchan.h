@@ -97,6 +97,19 @@ struct xchan_address {
 	__u16	flags;
 };
 
+#define XCHAN_NAME_LEN	32
+
+/* xchan_partmeta: partition id -> what the agent needs to find it again (the
+ * datapath never reads it; it keeps the agent stateless across restarts). */
+struct xchan_part_meta {
+	char	name[XCHAN_NAME_LEN];
+	__u32	ifindex;	/* host-side veth */
+	__u32	peer_ifindex;	/* the partition's own interface, in its netns */
+	__u32	attach_mode;	/* 1 native, 2 generic (skb) */
+	__u32	flags;
+	char	netns[64];	/* path of its netns, as registered */
+};
+
 struct xchan_counter {
 	__u64	packets;
 	__u64	bytes;

@@ -21,6 +21,7 @@ const char *const cmm_map_names[M__N] = {
 	[M_CHANNELS] = "xchan_channels", [M_KEYS] = "xchan_keys",
 	[M_CHANSTATS] = "xchan_chanstats", [M_STATS] = "xchan_stats",
 	[M_DEVMAP] = "xchan_devmap", [M_EVENTS] = "xchan_events",
+	[M_PARTMETA] = "xchan_partmeta",
 };
 
 const char *const xchan_reason_names[XR__MAX] = XCHAN_REASON_NAMES;
@@ -122,14 +123,19 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 		bpf_map__set_max_entries(skel->maps.xchan_partition, sz->partitions);
 		bpf_map__set_max_entries(skel->maps.xchan_addrs, sz->partitions);
 		bpf_map__set_max_entries(skel->maps.xchan_devmap, sz->partitions);
+		bpf_map__set_max_entries(skel->maps.xchan_partmeta, sz->partitions);
 	}
 	if (sz && sz->channels) {
 		bpf_map__set_max_entries(skel->maps.xchan_channels, sz->channels);
 		bpf_map__set_max_entries(skel->maps.xchan_keys, sz->channels);
 		bpf_map__set_max_entries(skel->maps.xchan_chanstats, sz->channels);
 	}
+	if (sz && sz->fwd_pass)
+		skel->rodata->fwd_redirect = 0;
 	if (c->root[0]) {
 		bpf_object__for_each_map(m, skel->obj) {
+			if (bpf_map__is_internal(m))
+				continue;
 			pin_path(p, sizeof(p), c->root, bpf_map__name(m));
 			bpf_map__set_pin_path(m, p);
 		}
@@ -166,10 +172,8 @@ int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_size
 		return load(c, sz);
 	snprintf(c->root, sizeof(c->root), "%s", root);
 	err = cmm_check_root(root, why, sizeof(why));
-	if (err) {
-		fprintf(stderr, "xchan: %s\n", why);
+	if (err)
 		return err;
-	}
 	if (cmm_exists(root))
 		return open_pinned(c);
 	if (!create)

@@ -10,6 +10,7 @@
 
 enum cmm_map {
 	M_PARTITION, M_ADDRS, M_CHANNELS, M_KEYS, M_CHANSTATS, M_STATS, M_DEVMAP, M_EVENTS,
+	M_PARTMETA,
 	M__N
 };
 extern const char *const cmm_map_names[M__N];
@@ -17,6 +18,7 @@ extern const char *const cmm_map_names[M__N];
 struct cmm_sizes {
 	uint32_t partitions;	/* xchan_partition, xchan_addrs, xchan_devmap */
 	uint32_t channels;	/* xchan_channels, xchan_keys, xchan_chanstats */
+	bool fwd_pass;		/* allowed frames go up the stack instead of devmap redirect */
 };
 
 struct cmm {

@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# lib.sh: shared by the shell tests: TAP helpers, unique names, partitions as
+# network namespaces (routed /32 or on a bridge), UDP send/receive, cleanup traps.
+
+XCHAN=${XCHAN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/xchan}
+RUN_ID=${RUN_ID:-$$}
+PFX="x${RUN_ID}"                       # every name this run creates starts with it
+PIN="/sys/fs/bpf/xchan-t${RUN_ID}"
+NSES=()
+HOSTDEVS=()
+T_N=0
+T_FAIL=0
+
+ok()   { T_N=$((T_N+1)); echo "ok $T_N - $*"; }
+nok()  { T_N=$((T_N+1)); T_FAIL=$((T_FAIL+1)); echo "not ok $T_N - $*"; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+diag() { echo "# $*"; }
+
+cleanup() {
+	"$XCHAN" --pin-root "$PIN" down >/dev/null 2>&1
+	for d in "${HOSTDEVS[@]}"; do ip link del "$d" 2>/dev/null; done
+	for n in "${NSES[@]}"; do ip netns pids "$n" 2>/dev/null | xargs -r kill 2>/dev/null; ip netns del "$n" 2>/dev/null; done
+	ip link del "${PFX}br" 2>/dev/null
+	rm -rf "$PIN" "$TMPD" 2>/dev/null
+}
+finish() {
+	echo "1..$T_N"
+	[ "$T_FAIL" -eq 0 ]
+}
+TMPD=$(mktemp -d)
+trap 'cleanup' EXIT
+trap 'exit 130' INT TERM
+
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+
+# make_part NAME IP [bridge]: netns ${PFX}NAME with eth0 = IP; host side ${PFX}NAME.
+make_part() {
+	local name=$1 ip=$2 mode=${3:-routed} ns="${PFX}$1" host="${PFX}$1"
+	ip netns add "$ns" || return 1
+	NSES+=("$ns")
+	ip link add "$host" type veth peer name eth0 netns "$ns" || return 1
+	HOSTDEVS+=("$host")
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set eth0 up
+	if [ "$mode" = bridge ]; then
+		ip link show "${PFX}br" >/dev/null 2>&1 || { ip link add "${PFX}br" type bridge && ip link set "${PFX}br" up; }
+		ip link set "$host" master "${PFX}br"
+		ip link set "$host" up
+		ip -n "$ns" addr add "$ip/24" dev eth0
+	else
+		ip link set "$host" up
+		ip -n "$ns" addr add "$ip/24" dev eth0
+		ip route add "$ip/32" dev "$host"
+		sysctl -qw "net.ipv4.conf.$host.proxy_arp=1"
+		sysctl -qw "net.ipv4.ip_forward=1"
+	fi
+}
+
+# recv_start NAME PORT: a UDP receiver in the partition, writing what it gets.
+recv_start() {
+	local out="$TMPD/recv.$1.$2"
+	: > "$out"
+	ip netns exec "${PFX}$1" python3 -u - "$2" "$out" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+with open(sys.argv[2], "a") as f:
+    while True:
+        d, a = s.recvfrom(65535)
+        f.write("%s %d %s\n" % (a[0], a[1], d.decode(errors="replace")))
+        f.flush()
+PY
+	sleep 0.3
+}
+# received NAME PORT: the lines delivered to that socket
+received() { cat "$TMPD/recv.$1.$2" 2>/dev/null; }
+# send NAME SPORT DSTIP DPORT COUNT TAG: COUNT datagrams from sport, payload TAG-i
+send_udp() {
+	ip netns exec "${PFX}$1" python3 - "$2" "$3" "$4" "$5" "$6" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+for i in range(int(sys.argv[4])):
+    try:
+        s.sendto(("%s-%d" % (sys.argv[5], i)).encode(), (sys.argv[2], int(sys.argv[3])))
+    except OSError:
+        pass
+    time.sleep(0.002)
+PY
+}
+x() { "$XCHAN" --pin-root "$PIN" "$@"; }

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* nl.c: link and address dumps over rtnetlink, and entering a netns to make them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+#include "nl.h"
+
+static int nl_dump(int type, int (*cb)(struct nlmsghdr *, void *), void *arg)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;	/* same size prefix as ifaddrmsg's use here */
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = type,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+	};
+	char buf[32768];
+	int fd, err = 0;
+
+	if (type == RTM_GETADDR)
+		((struct ifaddrmsg *)&req.ifi)->ifa_family = AF_INET;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, sizeof(req), 0) < 0) {
+		err = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *nh;
+
+		if (n < 0) {
+			err = -errno;
+			goto out;
+		}
+		for (nh = (void *)buf; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_type == NLMSG_DONE)
+				goto out;
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				err = ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
+				goto out;
+			}
+			err = cb(nh, arg);
+			if (err)
+				goto out;
+		}
+	}
+out:
+	close(fd);
+	return err;
+}
+
+struct links_ctx {
+	struct nl_link *out;
+	int n, max;
+};
+
+static int link_cb(struct nlmsghdr *nh, void *arg)
+{
+	struct links_ctx *lc = arg;
+	struct ifinfomsg *ifi = NLMSG_DATA(nh);
+	int len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi));
+	struct nl_link *l;
+	struct rtattr *rta;
+
+	if (nh->nlmsg_type != RTM_NEWLINK || lc->n >= lc->max)
+		return 0;
+	l = &lc->out[lc->n++];
+	memset(l, 0, sizeof(*l));
+	l->ifindex = ifi->ifi_index;
+	l->up = ifi->ifi_flags & IFF_UP;
+	for (rta = IFLA_RTA(ifi); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		switch (rta->rta_type) {
+		case IFLA_IFNAME:
+			snprintf(l->name, sizeof(l->name), "%s", (char *)RTA_DATA(rta));
+			break;
+		case IFLA_LINK:
+			l->link = *(int *)RTA_DATA(rta);
+			break;
+		case IFLA_LINK_NETNSID:
+			l->has_link_netns = true;
+			break;
+		case IFLA_ADDRESS:
+			if (RTA_PAYLOAD(rta) == 6)
+				memcpy(l->mac, RTA_DATA(rta), 6);
+			break;
+		case IFLA_LINKINFO: {
+			struct rtattr *i = RTA_DATA(rta);
+			int ilen = RTA_PAYLOAD(rta);
+
+			for (; RTA_OK(i, ilen); i = RTA_NEXT(i, ilen))
+				if (i->rta_type == IFLA_INFO_KIND)
+					snprintf(l->kind, sizeof(l->kind), "%s", (char *)RTA_DATA(i));
+			break;
+		}
+		}
+	}
+	return 0;
+}
+
+static int addr_cb(struct nlmsghdr *nh, void *arg)
+{
+	struct links_ctx *lc = arg;
+	struct ifaddrmsg *ifa = NLMSG_DATA(nh);
+	int len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifa));
+	struct rtattr *rta;
+
+	if (nh->nlmsg_type != RTM_NEWADDR || ifa->ifa_family != AF_INET)
+		return 0;
+	for (rta = IFA_RTA(ifa); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		if (rta->rta_type != IFA_LOCAL && rta->rta_type != IFA_ADDRESS)
+			continue;
+		for (int i = 0; i < lc->n; i++)
+			if (lc->out[i].ifindex == (int)ifa->ifa_index && !lc->out[i].ip)
+				memcpy(&lc->out[i].ip, RTA_DATA(rta), 4);
+	}
+	return 0;
+}
+
+int nl_links(struct nl_link *out, int max)
+{
+	struct links_ctx lc = { out, 0, max };
+	int err;
+
+	err = nl_dump(RTM_GETLINK, link_cb, &lc);
+	if (!err)
+		err = nl_dump(RTM_GETADDR, addr_cb, &lc);
+	return err ? err : lc.n;
+}
+
+/* Runs fn in the netns at nspath and comes back, whatever fn returned. */
+static int in_netns(const char *nspath, int (*fn)(void *), void *arg)
+{
+	int self, target, ret;
+
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	target = open(nspath, O_RDONLY | O_CLOEXEC);
+	if (target < 0) {
+		ret = -errno;
+		close(self);
+		return ret;
+	}
+	if (setns(target, CLONE_NEWNET)) {
+		ret = -errno;
+		goto out;
+	}
+	ret = fn(arg);
+	if (setns(self, CLONE_NEWNET))
+		ret = -errno;	/* cannot happen short of a kernel bug; do not go on */
+out:
+	close(target);
+	close(self);
+	return ret;
+}
+
+struct links_args {
+	struct nl_link *out;
+	int max;
+};
+
+static int links_fn(void *arg)
+{
+	struct links_args *a = arg;
+
+	return nl_links(a->out, a->max);
+}
+
+int nl_links_in(const char *nspath, struct nl_link *out, int max)
+{
+	struct links_args a = { out, max };
+
+	return in_netns(nspath, links_fn, &a);
+}
+
+static int ethtool_set(int fd, const char *ifname, uint32_t cmd, uint32_t val)
+{
+	struct ethtool_value ev = { .cmd = cmd, .data = val };
+	struct ifreq ifr = {};
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&ev;
+	return ioctl(fd, SIOCETHTOOL, &ifr) ? -errno : 0;
+}
+
+static int prepare_fn(void *arg)
+{
+	const char *ifname = arg;
+	int fd, err;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* GRO gives the veth NAPI, without which frames redirected into it are lost;
+	 * a partial TX checksum would reach the receiver's stack unfinished after a
+	 * redirect (UdpInCsumErrors), so the partition computes it in full. */
+	err = ethtool_set(fd, ifname, ETHTOOL_SGRO, 1);
+	if (!err)
+		err = ethtool_set(fd, ifname, ETHTOOL_STXCSUM, 0);
+	close(fd);
+	return err;
+}
+
+int nl_prepare_peer(const char *nspath, const char *ifname)
+{
+	return in_netns(nspath, prepare_fn, (void *)ifname);
+}
