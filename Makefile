@@ -75,7 +75,7 @@ $(OUT)/test_verdicts: $(OUT)/selftests/test_verdicts.o $(LIB_OBJS)
 
 # Installs what building and testing need, when run as root on Debian.
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
-	    pkg-config iproute2 ethtool jq perl gcc make
+	    pkg-config iproute2 ethtool jq perl gcc make python3
 deps:
 	$(Q)if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
 		missing=$$(for p in $(DEB_PKGS) $(EXTRA_PKGS); do \

@@ -52,6 +52,7 @@ make_part() {
 		ip -n "$ns" addr add "$ip/24" dev eth0
 		ip route add "$ip/32" dev "$host"
 		sysctl -qw "net.ipv4.conf.$host.proxy_arp=1"
+		sysctl -qw "net.ipv4.neigh.$host.proxy_delay=0"   # answer at once: no timing games
 		sysctl -qw "net.ipv4.ip_forward=1"
 	fi
 }
@@ -70,8 +71,10 @@ with open(sys.argv[2], "a") as f:
         f.write("%s %d %s\n" % (a[0], a[1], d.decode(errors="replace")))
         f.flush()
 PY
+	echo $! > "$TMPD/recv.$1.$2.pid"
 	sleep 0.3
 }
+recv_stop() { kill "$(cat "$TMPD/recv.$1.$2.pid")" 2>/dev/null; wait "$(cat "$TMPD/recv.$1.$2.pid")" 2>/dev/null; }
 # received NAME PORT: the lines delivered to that socket
 received() { cat "$TMPD/recv.$1.$2" 2>/dev/null; }
 # send NAME SPORT DSTIP DPORT COUNT TAG: COUNT datagrams from sport, payload TAG-i
@@ -90,3 +93,4 @@ for i in range(int(sys.argv[4])):
 PY
 }
 x() { "$XCHAN" --pin-root "$PIN" "$@"; }
+quiet() { "$@" >/dev/null; }

@@ -18,11 +18,15 @@
 #include <xdp/libxdp.h>
 #include "agent.h"
 
+char xerr_where[96];
+
 void xerr(const char *fmt, ...)
 {
 	va_list ap;
 
 	fputs("xchan: ", stderr);
+	if (xerr_where[0])
+		fprintf(stderr, "%s: ", xerr_where);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

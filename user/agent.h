@@ -25,6 +25,8 @@ struct agent {
 	struct jw jw;
 };
 
+/* Where the error is (FILE:LINE of an apply file), printed before the message. */
+extern char xerr_where[96];
 void xerr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void xinfo(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -53,6 +55,7 @@ int do_down(struct agent *a, int argc, char **argv);
 int do_apply(struct agent *a, int argc, char **argv);
 int do_demo(struct agent *a, int argc, char **argv);
 
+int part_add(struct agent *a, int argc, char **argv);
 /* Shared by partition del and down. */
 int part_detach(struct agent *a, uint32_t ifindex);
 int part_remove(struct agent *a, uint32_t id, bool quiet);

@@ -221,7 +221,7 @@ static int find_by_dev(const char *dev, const char *ip, struct found *f)
 	return EXIT_FAIL;
 }
 
-static int part_add(struct agent *a, int argc, char **argv)
+int part_add(struct agent *a, int argc, char **argv)
 {
 	const char *name = NULL, *dev = NULL, *netns = NULL, *ip = NULL, *mode = NULL;
 	const char *podman = NULL;

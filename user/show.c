@@ -337,12 +337,6 @@ int do_down(struct agent *a, int argc, char **argv)
 	return EXIT_OK;
 }
 
-int do_apply(struct agent *a, int argc, char **argv)
-{
-	xerr("apply: not available yet");
-	return EXIT_FAIL;
-}
-
 int do_demo(struct agent *a, int argc, char **argv)
 {
 	xerr("demo: not available yet");

@@ -1,0 +1,170 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# cli.t: the xchan command against real namespaces: every command, every error with
+# its exit code, the maps unchanged after each failure, JSON parsed, apply idempotent.
+. "$(dirname "$0")/lib.sh"
+
+LOG="$TMPD/out.log"
+# xr CODE DESC ARGS...: run xchan, expect exit CODE, keep output for the key check.
+xr() {
+	local want=$1 desc=$2; shift 2
+	"$XCHAN" --pin-root "$PIN" "$@" >>"$LOG" 2>"$TMPD/err"
+	local rc=$?
+	cat "$TMPD/err" >>"$LOG"
+	if [ $rc -eq "$want" ]; then ok "$desc (exit $rc)"; else nok "$desc (exit $rc, want $want): $(cat "$TMPD/err")"; fi
+	if [ "$want" -ne 0 ]; then
+		local lines; lines=$(wc -l <"$TMPD/err")
+		[ "$lines" -eq 1 ] || nok "$desc: error is one line (got $lines)"
+	fi
+}
+snap() {
+	for m in xchan_partition xchan_addrs xchan_partmeta xchan_channels xchan_keys xchan_devmap xchan_chanstats; do
+		bpftool -j map dump pinned "$PIN/$m" 2>/dev/null | jq -cS 'sort_by(.key|tostring) | map(del(.values))' 2>/dev/null
+	done | md5sum
+}
+unchanged() { [ "$(snap)" = "$1" ]; }
+
+check "--help exits 0" quiet "$XCHAN" --help
+xr 2 "unknown command" frobnicate
+xr 2 "unknown option" --bogus status
+xr 0 "status without an instance" status
+check "status -j without an instance parses" [ "$(x -j status | jq -r .loaded)" = false ]
+
+make_part a 10.78.0.1 && make_part b 10.78.0.2 && make_part c 10.78.0.3
+ip netns add "${PFX}empty"; NSES+=("${PFX}empty")
+xr 1 "partition add: netns that does not exist" partition add 1 --netns "${PFX}nope"
+xr 1 "partition add: netns without a veth" partition add 1 --netns "${PFX}empty"
+check "a refused first add leaves no pin root" [ ! -e "$PIN" ]
+xr 2 "partition add: id 0" partition add 0 --netns "${PFX}a"
+xr 2 "partition add: id not a number" partition add abc --netns "${PFX}a"
+xr 2 "partition add: two sources" partition add 1 --netns "${PFX}a" --pid 1
+xr 2 "partition add: numeric name" partition add 1 --name 42 --netns "${PFX}a"
+xr 1 "partition add: missing interface" partition add 1 --dev "${PFX}nosuch"
+xr 0 "partition add alice" partition add 1 --name alice --netns "${PFX}a"
+check "pin root is 0700" [ "$(stat -c %a "$PIN")" = 700 ]
+check "pins are 0600" [ -z "$(find "$PIN" -type f ! -perm 600)" ]
+S=$(snap)
+xr 1 "partition add: duplicate id" partition add 1 --name other --netns "${PFX}b"
+unchanged "$S" && ok "maps unchanged" || nok "maps unchanged"
+xr 1 "partition add: name taken" partition add 2 --name alice --netns "${PFX}b"
+unchanged "$S" && ok "maps unchanged" || nok "maps unchanged"
+xr 1 "partition add: interface registered already" partition add 2 --netns "${PFX}a"
+unchanged "$S" && ok "maps unchanged" || nok "maps unchanged"
+ip -n "${PFX}c" addr add 10.78.0.1/32 dev eth0; ip -n "${PFX}c" addr del 10.78.0.3/24 dev eth0
+xr 1 "partition add: address taken" partition add 3 --netns "${PFX}c"
+unchanged "$S" && ok "maps unchanged" || nok "maps unchanged"
+ip -n "${PFX}c" addr del 10.78.0.1/32 dev eth0; ip -n "${PFX}c" addr add 10.78.0.3/24 dev eth0
+xr 0 "partition add bob by --dev" partition add 2 --name bob --dev "${PFX}b"
+xr 0 "partition add carol isolated, generic mode" partition add 3 --name carol --netns "${PFX}c" --isolated --mode generic
+J=$(x -j partition list)
+check "partition list -j: three partitions" [ "$(jq length <<<"$J")" = 3 ]
+check "partition list -j: alice's address" [ "$(jq -r '.[0].ip' <<<"$J")" = 10.78.0.1 ]
+check "partition list -j: carol isolated, generic" [ "$(jq -r '.[2] | "\(.isolated) \(.xdp)"' <<<"$J")" = "true generic" ]
+check "partition list -j: bob native" [ "$(jq -r '.[1].xdp' <<<"$J")" = native ]
+check "partition list: table" quiet x partition list
+
+S=$(snap)
+for bad in alice alice:0 alice:70000 :5 alice:x; do
+	xr 2 "channel open: malformed endpoint '$bad'" channel open "$bad" bob:1
+done
+xr 1 "channel open: unknown partition" channel open zed:1 bob:1
+xr 2 "channel open: same partition" channel open alice:1 alice:2
+xr 1 "channel connect: not authorized" channel connect alice:6000 bob:5000
+unchanged "$S" && ok "maps unchanged after channel errors" || nok "maps unchanged after channel errors"
+xr 0 "channel open bob:5000 -> alice:6000" channel open bob:5000 alice:6000
+S=$(snap)
+xr 1 "channel open: exists" channel open bob:5000 alice:6000
+unchanged "$S" && ok "maps unchanged" || nok "maps unchanged"
+xr 0 "channel authorize --out (sender side)" channel authorize carol:7000 alice:6001 --out
+xr 0 "channel authorize --in (receiver side)" channel authorize alice:6001 carol:7000 --in
+xr 1 "channel authorize: exists" channel authorize alice:6001 carol:7000 --in
+xr 0 "channel connect on the receiving side" channel connect alice:6001 carol:7000
+xr 1 "channel connect: connected already" channel connect alice:6001 carol:7000
+xr 0 "channel authorize --in without the sender's OUT" channel authorize alice:6002 bob:5002 --in
+S=$(snap)
+xr 1 "channel connect refused by the sender's CMM (no OUT entry)" channel connect alice:6002 bob:5002
+unchanged "$S" && ok "maps unchanged after a refused CONNECT" || nok "maps unchanged after a refused CONNECT"
+grep -q nack_no_out_entry "$TMPD/err" && ok "refusal names its reason" || nok "refusal names its reason"
+J=$(x -j channel list)
+check "channel list -j: 5 entries" [ "$(jq length <<<"$J")" = 5 ]
+check "channel list -j: bob->alice established both sides" \
+	[ "$(jq '[.[] | select(.local_ep==5000 or .local_ep==6000) | select(.state=="established")] | length' <<<"$J")" = 2 ]
+check "channel list -j: receiver's key is local, sender's remote" \
+	[ "$(jq -r '[.[] | select(.local_ep==6000) | .key] + [.[] | select(.local_ep==5000) | .key] | join(",")' <<<"$J")" = "local,remote" ]
+check "stats -j parses with every reason" [ "$(x -j stats --channels | jq '.reasons | length')" -gt 20 ]
+check "status -j: loaded, 3 attachments" [ "$(x -j status | jq '.attachments | length')" = 3 ]
+x -j monitor --count 20 --timeout 2 >"$TMPD/mon"
+check "monitor -j: JSON lines with the CONNECTs' events" grep -q established <(jq -r .kind "$TMPD/mon")
+check "monitor -j: the refused CONNECT is audited with its ids" \
+	[ "$(jq -r 'select(.kind=="connect_refused") | "\(.reason) \(.local_part):\(.local_ep) \(.remote_part):\(.remote_ep)"' "$TMPD/mon")" = "nack_no_out_entry 2:5002 1:6002" ]
+
+# Full table: a separate instance with room for one channel (two entries).
+PIN2="$PIN-small"
+"$XCHAN" --pin-root "$PIN2" --max-channels 2 partition add 11 --netns "${PFX}empty" 2>/dev/null
+make_part d 10.79.0.1 && make_part e 10.79.0.2
+x2() { "$XCHAN" --pin-root "$PIN2" "$@"; }
+quiet x2 --max-channels 2 partition add 11 --name d --netns "${PFX}d"
+quiet x2 partition add 12 --name e --netns "${PFX}e"
+check "small instance: one channel fits" quiet x2 channel open d:1 e:1
+S2=$(PIN=$PIN2 snap)
+x2 channel open d:2 e:2 2>"$TMPD/err"; rc=$?
+check "small instance: next open fails with exit 1 ($rc)" [ $rc -eq 1 ]
+check "... saying the table is full" grep -q "full" "$TMPD/err"
+check "... leaving nothing partial" [ "$S2" = "$(PIN=$PIN2 snap)" ]
+check "small instance: down" quiet x2 down
+
+# Pin roots in a bad state.
+BAD="/sys/fs/bpf/xchan-bad$RUN_ID"
+trap 'rm -rf "$BAD" 2>/dev/null; "$XCHAN" --pin-root "$PIN2" down >/dev/null 2>&1; cleanup' EXIT
+mkdir -m 0700 "$BAD"; chown 65534 "$BAD"
+"$XCHAN" --pin-root "$BAD" partition add 9 --netns "${PFX}d" 2>"$TMPD/err"; rc=$?
+check "pin root owned by someone else is refused ($rc)" [ $rc -eq 1 ] && grep -q "owned by uid 65534" "$TMPD/err"
+chown 0 "$BAD"; chmod 0777 "$BAD"
+"$XCHAN" --pin-root "$BAD" partition add 9 --netns "${PFX}d" 2>"$TMPD/err"; rc=$?
+check "pin root writable by others is refused ($rc)" [ $rc -eq 1 ] && grep -q "mode 777" "$TMPD/err"
+rmdir "$BAD"; ln -s /tmp "$BAD"
+"$XCHAN" --pin-root "$BAD" partition add 9 --netns "${PFX}d" 2>"$TMPD/err"; rc=$?
+check "pin root that is a symlink is refused ($rc)" [ $rc -eq 1 ] && grep -q "not a directory" "$TMPD/err"
+rm -f "$BAD"
+
+# apply: idempotent, prunes only when asked, refuses bad files whole.
+cat >"$TMPD/conf" <<CONF
+# two partitions known already, one channel known, one new
+partition 1 --name alice --netns ${PFX}a
+partition 2 --name bob --dev ${PFX}b
+channel bob:5000 alice:6000
+channel alice:6100 bob:5100   # a new one
+CONF
+x apply "$TMPD/conf" >"$TMPD/ap1"; rc=$?
+check "apply: exit 0 ($rc)" [ $rc -eq 0 ]
+check "apply: reports one change" grep -q '^1 change(s), 3 unchanged' "$TMPD/ap1"
+S=$(snap)
+x -j apply "$TMPD/conf" >"$TMPD/ap2"
+check "apply twice: changes nothing" [ "$(jq '.changed | length' "$TMPD/ap2")" = 0 ] && [ "$S" = "$(snap)" ]
+check "apply without --prune left the other channels" [ "$(x -j channel list | jq length)" = 7 ]
+printf 'partition 1 --name alice --netns %s\nchannel bob:5000 alice:6000\nchanel x y\n' "${PFX}a" >"$TMPD/bad"
+xr 2 "apply: syntax error" apply "$TMPD/bad"
+unchanged "$S" && ok "maps unchanged after a bad file" || nok "maps unchanged after a bad file"
+printf 'channel bob:5300 alice:6300\nchannel bob:5000 nobody:1\n' >"$TMPD/bad2"
+xr 1 "apply: unknown partition halfway" apply "$TMPD/bad2"
+unchanged "$S" && ok "the first channel was undone" || nok "the first channel was undone"
+printf 'channel bob:5000 alice:6000\n' >"$TMPD/one"
+quiet x apply --prune "$TMPD/one"
+check "apply --prune keeps only the named channel" [ "$(x -j channel list | jq -c '[.[] | .local_ep] | sort')" = "[5000,6000]" ]
+check "apply --prune closed the others' keys too" [ "$(bpftool -j map dump pinned "$PIN/xchan_keys" | jq length)" = 2 ]
+
+# No key ever appears in anything the agent printed.
+keys=$(bpftool -j map dump pinned "$PIN/xchan_keys" | jq -r '.[].value[0:16] | map(ltrimstr("0x")) | join("")')
+leak=0
+for k in $keys; do grep -qi "$k" "$LOG" && leak=1; grep -qi "${k:0:8}" "$LOG" && leak=1; done
+check "no key bytes in any output ($(wc -l <"$LOG") lines)" [ -n "$keys" ] && [ $leak -eq 0 ]
+
+xr 0 "partition del by name" partition del carol
+check "carol's veth has no program" bash -c "! ip -d link show ${PFX}c | grep -q prog/xdp"
+check "carol's entries are gone" [ "$(x -j partition list | jq length)" = 2 ]
+xr 1 "partition del: unknown" partition del carol
+xr 0 "down" down
+check "down: no pin root" [ ! -e "$PIN" ]
+check "down: no program attached" bash -c "! ip -d link show | grep -A3 '${PFX}' | grep -q prog/xdp"
+xr 0 "down again is harmless" down
+finish

@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# e2e.t: real partitions (netns + veth), the real agent, real UDP sockets: what a
+# receiving socket got is the ground truth, in routed and bridged topologies.
+. "$(dirname "$0")/lib.sh"
+
+count_from() { received "$1" "$2" | grep -c " $3 $4-" ; }
+
+topology() {  # topology MODE: three partitions a, b, c; b:5000 -> a:6000 open
+	make_part a 10.77.0.1 "$1" && make_part b 10.77.0.2 "$1" && make_part c 10.77.0.3 "$1" || return 1
+	x partition add 1 --name alice --netns "${PFX}a" >/dev/null &&
+	x partition add 2 --name bob --netns "${PFX}b" >/dev/null &&
+	x partition add 3 --name carol --netns "${PFX}c" >/dev/null &&
+	x channel open bob:5000 alice:6000 >/dev/null
+}
+
+for mode in routed bridge; do
+	check "$mode: topology and channel set up" topology $mode
+	recv_start b 5000
+	send_udp a 6000 10.77.0.2 5000 5 reverse
+	sleep 0.2
+	recv_stop b 5000
+	recv_start a 6000
+	recv_start a 6001
+	send_udp b 5000 10.77.0.1 6000 50 ok
+	send_udp b 5001 10.77.0.1 6000 5 wrongsport
+	send_udp b 5000 10.77.0.1 6001 5 wrongdport
+	send_udp c 5000 10.77.0.1 6000 5 nochannel
+	sleep 0.5
+	n=$(count_from a 6000 5000 ok)
+	check "$mode: authorized channel delivered all 50 messages (got $n)" [ "$n" -eq 50 ]
+	check "$mode: wrong source port delivers nothing" [ "$(count_from a 6000 5001 wrongsport)" -eq 0 ]
+	check "$mode: wrong destination port delivers nothing" [ -z "$(received a 6001)" ]
+	check "$mode: reverse direction delivers nothing" [ -z "$(received b 5000)" ]
+	check "$mode: partition without a channel delivers nothing" [ "$(received a 6000 | grep -c nochannel)" -eq 0 ]
+
+	# c takes b's address as its own source: the CMM on c's veth sees a stranger's IP.
+	ip -n "${PFX}c" addr add 10.77.0.2/32 dev eth0 2>/dev/null
+	ip netns exec "${PFX}c" python3 - <<'PY'
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.77.0.2", 5000))
+for i in range(5):
+    s.sendto(b"spoofip-%d" % i, ("10.77.0.1", 6000)); time.sleep(0.002)
+PY
+	ip -n "${PFX}c" addr del 10.77.0.2/32 dev eth0 2>/dev/null
+	# b sends from its own port 5000 but with a made-up MAC
+	ip -n "${PFX}b" link set eth0 address 02:de:ad:be:ef:01
+	send_udp b 5000 10.77.0.1 6000 5 spoofmac
+	sleep 0.3
+	check "$mode: another partition's source IP delivers nothing" [ "$(received a 6000 | grep -c spoofip)" -eq 0 ]
+	check "$mode: a forged source MAC delivers nothing" [ "$(received a 6000 | grep -c spoofmac)" -eq 0 ]
+	sip=$(x -j stats | jq '.reasons[] | select(.reason=="drop_spoof_src_ip") | .packets')
+	smac=$(x -j stats | jq '.reasons[] | select(.reason=="drop_spoof_src_mac") | .packets')
+	check "$mode: the spoofing was counted (ip $sip, mac $smac)" [ "$sip" -ge 5 ] && [ "$smac" -ge 1 ]
+	mac=$(x -j partition list | jq -r '.[] | select(.name=="bob") | .mac')
+	ip -n "${PFX}b" link set eth0 address "$mac"
+
+	# Containers forging control messages: every type, to the peer, the host and the port.
+	keys_before=$(bpftool -j map dump pinned "$PIN/xchan_keys" | jq -c '[.[].key] | sort')
+	for dst in 10.77.0.1 10.77.0.2; do
+		ip netns exec "${PFX}c" python3 - "$dst" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for t in range(1, 7):
+    # CONNECT for the existing channel (a:6000 <- b:5000) and for a new one c -> a
+    for sp, dp, se, de in ((1, 2, 6000, 5000), (1, 3, 6000, 5000), (3, 1, 5000, 6000)):
+        h = struct.pack("!BBHIIHHQ16s", 1, t, 0, sp, dp, se, de, 0, b"K" * 16)
+        s.sendto(h, (sys.argv[1], 7420))
+PY
+	done
+	sleep 0.2
+	keys_after=$(bpftool -j map dump pinned "$PIN/xchan_keys" | jq -c '[.[].key] | sort')
+	check "$mode: forged control messages change no key" [ "$keys_before" = "$keys_after" ]
+	untrusted=$(x -j stats | jq '.reasons[] | select(.reason=="drop_ctrl_untrusted") | .packets')
+	check "$mode: forged control messages were dropped and counted ($untrusted)" [ "$untrusted" -ge 36 ]
+	ev=$(x -j monitor --timeout 1 | jq -r 'select(.kind=="control_from_partition") | .kind' | wc -l)
+	check "$mode: ... and audited ($ev events)" [ "$ev" -ge 1 ]
+	send_udp b 5000 10.77.0.1 6000 10 after
+	sleep 0.3
+	check "$mode: the existing channel still delivers" [ "$(count_from a 6000 5000 after)" -eq 10 ]
+
+	check "$mode: channel close" quiet x channel close bob:5000 alice:6000
+	send_udp b 5000 10.77.0.1 6000 10 closed
+	sleep 0.3
+	check "$mode: a closed channel delivers nothing" [ "$(received a 6000 | grep -c closed)" -eq 0 ]
+
+	check "$mode: down" quiet x down
+	attached=0
+	for d in "${PFX}a" "${PFX}b" "${PFX}c"; do
+		ip -d link show "$d" | grep -q 'prog/xdp' && attached=1
+	done
+	check "$mode: after down no program is attached" [ $attached -eq 0 ]
+	check "$mode: after down no pin remains" [ ! -e "$PIN" ]
+	# next round starts from nothing
+	for n in "${NSES[@]}"; do ip netns pids "$n" | xargs -r kill 2>/dev/null; ip netns del "$n"; done
+	for d in "${HOSTDEVS[@]}"; do ip link del "$d" 2>/dev/null; done
+	ip link del "${PFX}br" 2>/dev/null
+	NSES=(); HOSTDEVS=()
+done
+finish
