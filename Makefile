@@ -90,15 +90,17 @@ deps:
 bpffs:
 	$(Q)mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
+# Every test, TAP through prove: verdict tables, then the real agent on real netns.
 check: deps bpffs
 	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory verify-clang19
 	$(Q)prove -v -e '' $(OUT)/test_verdicts selftests/*.t
 
 # The verifier must accept the objects of another compiler too.
 verify-clang19:
 	$(Q)$(MAKE) --no-print-directory EXTRA_PKGS=clang-19 deps
-	$(Q)$(MAKE) --no-print-directory CLANG=clang-19 OUT=$(OUT)/clang19 $(OUT)/clang19/xchan $(OUT)/clang19/test_verdicts
-	$(Q)$(OUT)/clang19/test_verdicts --load-only
+	$(Q)$(MAKE) --no-print-directory CLANG=clang-19 OUT=$(OUT)/clang19 $(OUT)/clang19/test_verdicts
+	$(Q)$(OUT)/clang19/test_verdicts
 
 demo: deps bpffs all
 	$(Q)$(OUT)/xchan demo
