@@ -31,7 +31,7 @@ BPF_HDRS  := $(wildcard bpf/*.h) include/xchan.h
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(BPF_APPS))
-TEST_BINS := $(OUT)/test_verdicts
+TEST_BINS := $(OUT)/test_verdicts $(OUT)/ctr_tool
 
 .PHONY: all clean deps check demo bench install verify-clang19 bpffs
 .DELETE_ON_ERROR:
@@ -73,9 +73,15 @@ $(OUT)/test_verdicts: $(OUT)/selftests/test_verdicts.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# Runs inside test containers, whose rootfs has nothing else: static.
+$(OUT)/ctr_tool: selftests/ctr_tool.c include/xchan.h | $(OUT)
+	$(call msg,CC-STATIC,$@)
+	$(Q)$(CC) -static -O2 -Wall -Werror -Iinclude $< -o $@
+
 # Installs what building and testing need, when run as root on Debian.
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
-	    pkg-config iproute2 ethtool jq perl gcc make python3
+	    pkg-config iproute2 ethtool jq perl gcc make python3 libc6-dev \
+	    podman runc busybox-static
 deps:
 	$(Q)if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
 		missing=$$(for p in $(DEB_PKGS) $(EXTRA_PKGS); do \

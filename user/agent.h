@@ -54,6 +54,7 @@ int do_status(struct agent *a, int argc, char **argv);
 int do_down(struct agent *a, int argc, char **argv);
 int do_apply(struct agent *a, int argc, char **argv);
 int do_demo(struct agent *a, int argc, char **argv);
+int do_doctor(struct agent *a, int argc, char **argv);
 
 int part_add(struct agent *a, int argc, char **argv);
 /* Shared by partition del and down. */

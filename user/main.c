@@ -21,14 +21,14 @@ static const char usage_text[] =
 "usage: xchan [--pin-root DIR] [-j|--json] [-v] COMMAND [ARGS]\n"
 "\n"
 "  partition add ID [--name NAME] (--dev HOSTIF | --netns NAME | --pid PID | --podman CONTAINER)\n"
-"                   [--ip ADDR] [--isolated] [--mode native|generic]\n"
+"                   [--ip ADDR] [--isolated] [--mode native|generic] [--strict]\n"
 "  partition del ID|NAME          partition list\n"
 "  channel authorize LOCAL REMOTE --in|--out   (LOCAL/REMOTE are PART:PORT)\n"
 "  channel connect LOCAL REMOTE   (receiving side: create key, CONNECT)\n"
 "  channel open SRC DST           channel close SRC DST        channel list\n"
 "  stats [--channels]             monitor [--count N] [--timeout S]\n"
 "  status                         apply FILE [--prune]\n"
-"  down                           demo\n"
+"  doctor                         down                         demo\n"
 "\n"
 "options:\n"
 "  --pin-root DIR     the instance's bpffs directory (default " CMM_DEFAULT_ROOT ")\n"
@@ -63,6 +63,7 @@ static const struct cmd cmds[] = {
 	{ "status", do_status, false },
 	{ "apply", do_apply, false },
 	{ "down", do_down, false },
+	{ "doctor", do_doctor, false },
 	{ "demo", do_demo, false },
 };
 

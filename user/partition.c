@@ -15,6 +15,7 @@
 #include <xdp/libxdp.h>
 #include "agent.h"
 #include "nl.h"
+#include "doctor.h"
 
 #define MAX_LINKS 256
 
@@ -225,6 +226,8 @@ int part_add(struct agent *a, int argc, char **argv)
 {
 	const char *name = NULL, *dev = NULL, *netns = NULL, *ip = NULL, *mode = NULL;
 	const char *podman = NULL;
+	bool strict = false;
+	struct diagnosis diag;
 	uint32_t id, pid = 0, v, attach_mode = 0;
 	struct xchan_part_meta meta = {};
 	struct xchan_partition part = {};
@@ -243,6 +246,10 @@ int part_add(struct agent *a, int argc, char **argv)
 
 		if (!strcmp(o, "--isolated")) {
 			part.flags |= XCHAN_PART_ISOLATED;
+			continue;
+		}
+		if (!strcmp(o, "--strict")) {
+			strict = true;
 			continue;
 		}
 		if (!val) {
@@ -309,6 +316,14 @@ int part_add(struct agent *a, int argc, char **argv)
 	if (ret)
 		return ret;
 
+	/* Can the container reach the pins? Refused with --strict, else a warning. */
+	if (!doctor_netns(f.nspath, a->pin_root, &diag) && diag.v >= V_AT_RISK) {
+		if (strict && diag.v == V_EXPOSED) {
+			xerr("partition %u is exposed, refusing (--strict): %s", id, diag.reasons);
+			return EXIT_FAIL;
+		}
+		xerr("warning: partition %u is %s: %s", id, verdict_names[diag.v], diag.reasons);
+	}
 	ret = agent_open(a, true);
 	if (ret)
 		return ret;
