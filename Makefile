@@ -114,8 +114,12 @@ demo: deps bpffs all
 bench: deps bpffs all
 	$(Q)$(OUT)/test_verdicts --bench
 
-install: $(OUT)/xchan
+install: $(OUT)/xchan $(OUT)/ctr_tool
 	install -D -m 0755 $(OUT)/xchan $(DESTDIR)$(PREFIX)/sbin/xchan
+	install -D -m 0755 scripts/demo.sh $(DESTDIR)$(PREFIX)/share/xchan/scripts/demo.sh
+	install -D -m 0644 selftests/lib.sh $(DESTDIR)$(PREFIX)/share/xchan/selftests/lib.sh
+	install -D -m 0644 selftests/containers.sh $(DESTDIR)$(PREFIX)/share/xchan/selftests/containers.sh
+	install -D -m 0755 $(OUT)/ctr_tool $(DESTDIR)$(PREFIX)/share/xchan/ctr_tool
 
 clean:
 	rm -rf $(OUT)

@@ -3,6 +3,7 @@
 # Debian's busybox-static and the project's static ctr_tool (no image registry).
 # Needs lib.sh first (PFX, TMPD, cleanup).
 
+CTR_TOOL=${CTR_TOOL:-$(dirname "$XCHAN")/ctr_tool}
 PODMAN=(podman --runtime runc --cgroup-manager cgroupfs)
 CTRS=()
 
@@ -12,7 +13,7 @@ ctr_rootfs() {
 	mkdir -p "$ROOTFS"/{bin,etc,tmp,proc,sys,dev,run}
 	cp /bin/busybox "$ROOTFS/bin/busybox" || return 1
 	for c in sh ip sleep cat ls ps; do ln -sf busybox "$ROOTFS/bin/$c"; done
-	cp "$(dirname "$XCHAN")/ctr_tool" "$ROOTFS/bin/ctr_tool" || return 1
+	cp "$CTR_TOOL" "$ROOTFS/bin/ctr_tool" || return 1
 	echo "root:x:0:0:root:/:/bin/sh" > "$ROOTFS/etc/passwd"
 	chmod -R a+rX "$ROOTFS"
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <limits.h>
 #include <net/if.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -337,8 +338,34 @@ int do_down(struct agent *a, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* The demo is a script beside the binary (build tree) or in the installed share
+ * directory; it drives this very binary. */
 int do_demo(struct agent *a, int argc, char **argv)
 {
-	xerr("demo: not available yet");
+	static const char *const rel[] = { "/../scripts/demo.sh", "/../share/xchan/scripts/demo.sh" };
+	char exe[PATH_MAX], script[PATH_MAX + 64], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (argc) {
+		xerr("usage: xchan demo");
+		return EXIT_USAGE;
+	}
+	if (n <= 0) {
+		xerr("cannot find my own binary: %s", strerror(errno));
+		return EXIT_FAIL;
+	}
+	exe[n] = '\0';
+	setenv("XCHAN", exe, 1);
+	slash = strrchr(exe, '/');
+	*slash = '\0';
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		snprintf(script, sizeof(script), "%s%s", exe, rel[i]);
+		if (!access(script, R_OK)) {
+			execl("/bin/bash", "bash", script, (char *)NULL);
+			xerr("cannot run %s: %s", script, strerror(errno));
+			return EXIT_FAIL;
+		}
+	}
+	xerr("demo script not found next to %s", exe);
 	return EXIT_FAIL;
 }
