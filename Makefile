@@ -26,12 +26,12 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_APPS  := xchan floor
+BPF_APPS  := xchan floor bench
 BPF_HDRS  := $(wildcard bpf/*.h) include/xchan.h
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(BPF_APPS))
-TEST_BINS := $(OUT)/test_verdicts $(OUT)/ctr_tool
+TEST_BINS := $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench
 
 .PHONY: all clean deps check demo bench install verify-clang19 bpffs
 .DELETE_ON_ERROR:
@@ -72,6 +72,15 @@ $(OUT)/selftests/%.o: selftests/%.c $(wildcard selftests/*.h) $(wildcard user/*.
 $(OUT)/test_verdicts: $(OUT)/selftests/test_verdicts.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/bench/%.o: bench/%.c $(wildcard user/*.h) include/xchan.h $(SKELS) | $(OUT)
+	$(Q)mkdir -p $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/xchan-bench: $(OUT)/bench/bench.o $(OUT)/user/pkt.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
 
 # Runs inside test containers, whose rootfs has nothing else: static.
 $(OUT)/ctr_tool: selftests/ctr_tool.c include/xchan.h | $(OUT)

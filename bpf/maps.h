@@ -45,8 +45,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 65536);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 32768);
 	__type(key, struct xchan_chan_id);	/* the IN entry of the channel */
 	__type(value, struct xchan_chan_counter);
 } xchan_chanstats SEC(".maps");

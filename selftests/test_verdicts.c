@@ -675,6 +675,8 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static bool json_out;
+
 static void bench(int repeat, int rounds)
 {
 	struct floor_bpf *fl = floor_bpf__open_and_load();
@@ -716,16 +718,131 @@ static void bench(int repeat, int rounds)
 	for (int r = 0; r < rounds; r++)
 		for (int c = 0; c < 4; c++)
 			cls[c].v[r] = ns_per_run(cls[c].prog, cls[c].pkt, len, if_b, repeat, cls[c].want);
+	for (int c = 0; c < 4; c++)
+		qsort(cls[c].v, rounds, sizeof(double), cmp_d);
+	if (json_out) {
+		for (int c = 0; c < 4; c++)
+			printf("{\"bench\":\"test_run\",\"class\":\"%s\",\"frame\":%zu,\"repeat\":%d,"
+			       "\"rounds\":%d,\"min\":%.1f,\"median\":%.1f,\"max\":%.1f}\n", cls[c].name, len,
+			       repeat, rounds, cls[c].v[0], cls[c].v[rounds / 2], cls[c].v[rounds - 1]);
+		floor_bpf__destroy(fl);
+		return;
+	}
 	printf("# ns/packet through BPF_PROG_TEST_RUN, %d x %d runs, %zu-byte frame\n",
 	       rounds, repeat, len);
 	printf("# %-30s %8s %8s %8s %8s\n", "class", "min", "median", "max", "x floor");
-	for (int c = 0; c < 4; c++)
-		qsort(cls[c].v, rounds, sizeof(double), cmp_d);
 	for (int c = 0; c < 4; c++)
 		printf("# %-30s %8.1f %8.1f %8.1f %8.2f\n", cls[c].name, cls[c].v[0],
 		       cls[c].v[rounds / 2], cls[c].v[rounds - 1],
 		       cls[c].v[rounds / 2] / cls[0].v[rounds / 2]);
 	floor_bpf__destroy(fl);
+}
+
+static uint64_t memlock_of(int fd)
+{
+	char p[64], line[128];
+	uint64_t v = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/self/fdinfo/%d", fd);
+	f = fopen(p, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %lu", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* n established channels B:sport -> A:dport: cost of the allowed path and map
+ * memory per channel (memlock of the channel, key and counter maps over n). */
+static int scale(uint32_t n, int repeat, int rounds)
+{
+	struct cmm_sizes sz = { .partitions = 64, .channels = 2 * n + 64 };
+	int ncpu = libbpf_num_possible_cpus();
+	struct xchan_chan_id *ids;
+	void *vals;
+	uint32_t cnt;
+	int err = 0;
+	double v[16];
+	uint64_t mem = 0;
+
+	ring_buffer__free(rb);
+	cmm_close(&cmm);
+	if (cmm_open(&cmm, NULL, true, &sz)) {
+		printf("# cannot load with %u channels\n", n);
+		return 1;
+	}
+	rb = ring_buffer__new(cmm.map_fd[M_EVENTS], on_event, NULL, NULL);
+	fixture_reset();	/* partitions and channel B:5000 -> A:6000 */
+	ids = calloc(2 * (size_t)n, sizeof(*ids));
+	vals = calloc(2 * (size_t)n, sizeof(struct xchan_chan_counter) * (ncpu > 0 ? ncpu : 1));
+	if (!ids || !vals)
+		return 1;
+	/* channel i: B:(10000 + i % 50000) -> A:(7000 + i / 50000); i = 0 is the fixture's */
+	for (uint32_t i = 1; i < n; i++) {
+		uint16_t sp = 10000 + i % 50000, dp = 7000 + i / 50000;
+
+		chan_id_make(&ids[2 * (i - 1)], P_B, sp, P_A, dp, XCHAN_DIR_OUT);
+		chan_id_make(&ids[2 * (i - 1) + 1], P_A, dp, P_B, sp, XCHAN_DIR_IN);
+	}
+	{
+		struct xchan_channel *ch = vals;
+
+		for (size_t i = 0; i < 2 * (size_t)(n - 1); i++)
+			ch[i] = (struct xchan_channel){ .state = XCHAN_S_ESTABLISHED };
+		cnt = 2 * (n - 1);
+		if (cnt && bpf_map_update_batch(cmm.map_fd[M_CHANNELS], ids, vals, &cnt, NULL))
+			err = -errno;
+	}
+	{
+		struct xchan_key *k = vals;
+
+		for (size_t i = 0; i < 2 * (size_t)(n - 1); i++) {
+			memset(&k[i], 0, sizeof(k[i]));
+			memcpy(k[i].key, KEY, 16);
+			k[i].key[0] = i / 2;
+			k[i].owner = i % 2 ? XCHAN_OWNER_LOCAL : XCHAN_OWNER_REMOTE;
+		}
+		cnt = 2 * (n - 1);
+		if (!err && cnt && bpf_map_update_batch(cmm.map_fd[M_KEYS], ids, vals, &cnt, NULL))
+			err = -errno;
+	}
+	{
+		/* counters for the IN entries only: every other id */
+		for (uint32_t i = 0; i + 1 < n; i++)
+			ids[i] = ids[2 * i + 1];
+		memset(vals, 0, (size_t)n * sizeof(struct xchan_chan_counter) * ncpu);
+		cnt = n - 1;
+		if (!err && cnt && bpf_map_update_batch(cmm.map_fd[M_CHANSTATS], ids, vals, &cnt, NULL))
+			err = -errno;
+	}
+	free(ids);
+	free(vals);
+	if (err) {
+		printf("# filling %u channels: %s (channels %lu keys %lu chanstats %lu bytes so far)\n", n, strerror(-err),
+		       memlock_of(cmm.map_fd[M_CHANNELS]), memlock_of(cmm.map_fd[M_KEYS]), memlock_of(cmm.map_fd[M_CHANSTATS]));
+		return 1;
+	}
+	{
+		/* a channel from the middle of the table */
+		uint32_t i = n / 2 ? n / 2 : 0;
+		struct pkt_spec s = udp_from_b(IP_A, i ? 10000 + i % 50000 : 5000, i ? 7000 + i / 50000 : 6000);
+		uint8_t pkt[PKT_MAX];
+		size_t len = pkt_build(pkt, sizeof(pkt), &s);
+
+		if (rounds > 16)
+			rounds = 16;
+		for (int r = 0; r < rounds; r++)
+			v[r] = ns_per_run(cmm.prog_fd, pkt, len, if_b, repeat, XDP_REDIRECT);
+		qsort(v, rounds, sizeof(double), cmp_d);
+	}
+	mem = memlock_of(cmm.map_fd[M_CHANNELS]) + memlock_of(cmm.map_fd[M_KEYS]) +
+	      memlock_of(cmm.map_fd[M_CHANSTATS]);
+	printf("{\"bench\":\"scale\",\"channels\":%u,\"min\":%.1f,\"median\":%.1f,\"max\":%.1f,"
+	       "\"map_bytes\":%lu,\"bytes_per_channel\":%.1f,\"ncpu\":%d}\n", n, v[0], v[rounds / 2],
+	       v[rounds - 1], mem, (double)mem / n, ncpu);
+	return tap_row_ok ? 0 : 1;
 }
 
 static int mkdev(const char *name)
@@ -773,11 +890,19 @@ int main(int argc, char **argv)
 		printf("Bail out! ring buffer\n");
 		return 1;
 	}
+	json_out = argc > 1 && !strcmp(argv[argc - 1], "--json");
 	if (do_bench) {
 		int repeat = argc > 2 ? atoi(argv[2]) : 1000000;
 
 		bench(repeat, argc > 3 ? atoi(argv[3]) : 5);
 		goto out;
+	}
+	if (argc > 2 && !strcmp(argv[1], "--scale")) {
+		tap_row_ok = true;
+		err = scale(atoi(argv[2]), argc > 3 ? atoi(argv[3]) : 1000000, argc > 4 ? atoi(argv[4]) : 5);
+		ring_buffer__free(rb);
+		cmm_close(&cmm);
+		return err;
 	}
 	test_data_rows();
 	test_malformed();

@@ -128,7 +128,8 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 	if (sz && sz->channels) {
 		bpf_map__set_max_entries(skel->maps.xchan_channels, sz->channels);
 		bpf_map__set_max_entries(skel->maps.xchan_keys, sz->channels);
-		bpf_map__set_max_entries(skel->maps.xchan_chanstats, sz->channels);
+		/* counters exist for IN entries only: at most half the entries */
+		bpf_map__set_max_entries(skel->maps.xchan_chanstats, sz->channels / 2 + 1);
 	}
 	if (sz && sz->fwd_pass)
 		skel->rodata->fwd_redirect = 0;

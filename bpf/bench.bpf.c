@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* bench.bpf.c: the benchmark's own XDP programs: a live-frames generator (run by
+ * BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES, paced inside the program), a
+ * count-and-drop receiver, and a bare redirect with no checks (the XDP ceiling).
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u64 interval_ns = 0;	/* 0: as fast as possible */
+const volatile __u8 fwd_mac[ETH_ALEN];	/* bare redirect: the receiver's MAC */
+/* eth + ipv4 + udp headers of the frame: the generator writes them into every
+ * frame it sends, because live frames come back from the page pool with whatever
+ * the path after XDP_TX wrote into them (kernel forwarding rewrites MACs and the
+ * TTL in place, and the next round would go out with those). */
+#define GEN_HDR 42
+__u8 gen_hdr[GEN_HDR];		/* .bss: set by the loader; a const would be folded to zeros */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);		/* 0: packets, 1: bytes */
+	__type(key, __u32);
+	__type(value, __u64);
+} bench_count SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);		/* next send time, per generator CPU */
+} bench_pace SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} bench_tx SEC(".maps");
+
+static __always_inline void count(struct xdp_md *ctx)
+{
+	__u32 k = 0;
+	__u64 *v = bpf_map_lookup_elem(&bench_count, &k);
+
+	if (v)
+		(*v)++;
+	k = 1;
+	v = bpf_map_lookup_elem(&bench_count, &k);
+	if (v)
+		*v += ctx->data_end - ctx->data;
+}
+
+/* Each frame that is sent is counted; ahead of schedule, the iteration is spent
+ * without sending (XDP_DROP), so spacing calls is never needed. */
+SEC("xdp")
+int bench_gen(struct xdp_md *ctx)
+{
+	if (interval_ns) {
+		__u32 k = 0;
+		__u64 now = bpf_ktime_get_ns(), *next = bpf_map_lookup_elem(&bench_pace, &k);
+
+		if (!next)
+			return XDP_DROP;
+		if (now < *next)
+			return XDP_DROP;
+		*next = (*next + interval_ns > now) ? *next + interval_ns : now + interval_ns;
+	}
+	{
+		void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+
+		if (data + GEN_HDR > end)
+			return XDP_DROP;
+		__builtin_memcpy(data, gen_hdr, GEN_HDR);
+	}
+	count(ctx);
+	return XDP_TX;
+}
+
+SEC("xdp")
+int bench_sink(struct xdp_md *ctx)
+{
+	count(ctx);
+	return XDP_DROP;
+}
+
+SEC("xdp")
+int bench_fwd(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > end)
+		return XDP_DROP;
+	__builtin_memcpy(eth->h_dest, (const void *)fwd_mac, ETH_ALEN);
+	count(ctx);
+	return bpf_redirect_map(&bench_tx, 0, XDP_DROP);
+}
