@@ -90,7 +90,7 @@ $(OUT)/ctr_tool: selftests/ctr_tool.c include/xchan.h | $(OUT)
 # Installs what building and testing need, when run as root on Debian.
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
 	    pkg-config iproute2 ethtool jq perl gcc make python3 libc6-dev \
-	    podman runc busybox-static
+	    podman runc busybox-static nftables netsniff-ng gnuplot-nox bc
 deps:
 	$(Q)if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
 		missing=$$(for p in $(DEB_PKGS) $(EXTRA_PKGS); do \
@@ -121,7 +121,7 @@ demo: deps bpffs all
 	$(Q)$(OUT)/xchan demo
 
 bench: deps bpffs all
-	$(Q)$(OUT)/test_verdicts --bench
+	$(Q)bash bench/run.sh
 
 install: $(OUT)/xchan $(OUT)/ctr_tool
 	install -D -m 0755 $(OUT)/xchan $(DESTDIR)$(PREFIX)/sbin/xchan

@@ -30,12 +30,15 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The last occurrence wins, so that a caller can override a shared option list. */
 static const char *opt(int argc, char **argv, const char *name, const char *dflt)
 {
+	const char *v = dflt;
+
 	for (int i = 0; i + 1 < argc; i++)
 		if (!strcmp(argv[i], name))
-			return argv[i + 1];
-	return dflt;
+			v = argv[i + 1];
+	return v;
 }
 
 static int parse_mac(const char *s, uint8_t *mac)
@@ -425,11 +428,25 @@ static int do_relay(int argc, char **argv)
 	return 0;
 }
 
+/* The same frame as gen builds, in trafgen's configuration syntax. */
+static int do_frame(int argc, char **argv)
+{
+	uint8_t frame[PKT_MAX];
+	int len = build_frame(argc, argv, frame, sizeof(frame));
+
+	if (len < 0)
+		return 2;
+	printf("{ ");
+	for (int i = 0; i < len; i++)
+		printf("0x%02x%s", frame[i], i + 1 < len ? ", " : " }\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
 		{ "gen", do_gen }, { "sink", do_sink }, { "fwd", do_fwd }, { "detach", do_detach },
-		{ "udp-send", do_udp_send }, { "udp-recv", do_udp_recv }, { "relay", do_relay },
+		{ "frame", do_frame }, { "udp-send", do_udp_send }, { "udp-recv", do_udp_recv }, { "relay", do_relay },
 	};
 
 	libbpf_set_print(NULL);
@@ -437,6 +454,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 2, argv + 2);
-	fprintf(stderr, "usage: xchan-bench gen|sink|fwd|detach|udp-send|udp-recv|relay [options]\n");
+	fprintf(stderr, "usage: xchan-bench gen|frame|sink|fwd|detach|udp-send|udp-recv|relay [options]\n");
 	return 2;
 }

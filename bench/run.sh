@@ -1,0 +1,197 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# run.sh: `make bench` (and, with SMOKE=1, its seconds-long smoke run in make check).
+# One topology: partition b (generator) -> host-side veth with or without the CMM ->
+# partition a (receiver), routed. Every alternative is measured in the same run with
+# the same 64-byte frames; results are JSON lines, then report.py writes the table.
+#   DUR   seconds per measurement (default 2)    REPS  repetitions (default 3)
+#   OUTDIR where results go (default build/bench) SMOKE=1: tiny counts, no report
+. "$(dirname "$0")/../selftests/lib.sh"
+BENCH="$(dirname "$XCHAN")/xchan-bench"
+TV="$(dirname "$XCHAN")/test_verdicts"
+DUR=${DUR:-2}
+REPS=${REPS:-3}
+OUTDIR=${OUTDIR:-$(dirname "$XCHAN")/bench}
+if [ -n "$SMOKE" ]; then DUR=0.3; REPS=1; OUTDIR=${SMOKE_OUT:-$TMPD/bench}; fi
+mkdir -p "$OUTDIR"
+RES="$OUTDIR/results.jsonl"
+: >"$RES"
+NFT_TABLES=()
+trap 'for t in "${NFT_TABLES[@]}"; do nft delete table $t 2>/dev/null; done; cleanup' EXIT
+
+A=10.77.0.1 B=10.77.0.2 R=10.77.0.254
+make_part a $A && make_part b $B || { echo "Bail out! topology"; exit 1; }
+HA="${PFX}a" HB="${PFX}b"
+nsa() { nsenter --net="/run/netns/${PFX}a" "$@"; }
+nsb() { nsenter --net="/run/netns/${PFX}b" "$@"; }
+mac() { ip ${2:+-n "$2"} -j link show "$1" | jq -r '.[0].address'; }
+AMAC=$(mac eth0 "${PFX}a"); BMAC=$(mac eth0 "${PFX}b"); HBMAC=$(mac "$HB")
+# The sink drops ARP too, so the host must know a's MAC without asking.
+ip neigh replace $A lladdr "$AMAC" dev "$HA" nud permanent
+FRAME=(--src-mac "$BMAC" --dst-mac "$HBMAC" --src $B --dst $A --sport 5000 --dport 6000 --size 64)
+record() { echo "$1" >>"$RES"; }
+T_N=0; T_FAIL=0
+
+# live NAME [gen options...]: sink pps at a's eth0 while the generator runs in b
+live() {
+	local name=$1; shift
+	for r in $(seq "$REPS"); do
+		nsa "$BENCH" sink --dev eth0 --secs "$DUR" --warmup 0.3 >"$TMPD/sink" 2>/dev/null &
+		sleep 0.2
+		nsb "$BENCH" gen --dev eth0 "${FRAME[@]}" --secs "$(echo "$DUR + 0.6" | bc)" "$@" >"$TMPD/gen"
+		wait
+		record "{\"bench\":\"live\",\"scenario\":\"$name\",\"rep\":$r,\"gen\":$(cat "$TMPD/gen"),\"sink\":$(cat "$TMPD/sink")}"
+	done
+}
+# trafgen_live NAME: the same frame from netsniff-ng's trafgen
+trafgen_live() {
+	local name=$1
+	command -v trafgen >/dev/null || return 0
+	"$BENCH" frame "${FRAME[@]}" >"$TMPD/frame.cfg"
+	for r in $(seq "$REPS"); do
+		nsa "$BENCH" sink --dev eth0 --secs "$DUR" --warmup 0.5 >"$TMPD/sink" 2>/dev/null &
+		sleep 0.2
+		nsb timeout "$(echo "$DUR + 1" | bc)" trafgen --dev eth0 --conf "$TMPD/frame.cfg" --cpus 1 -q >/dev/null 2>&1
+		wait
+		record "{\"bench\":\"trafgen\",\"scenario\":\"$name\",\"rep\":$r,\"sink\":$(cat "$TMPD/sink")}"
+	done
+}
+# sockets NAME DST DPORT: messages/s a UDP application in a receives from b's sendmmsg
+sockets() {
+	local name=$1 dst=$2 dport=$3
+	for r in $(seq "$REPS"); do
+		nsa "$BENCH" udp-recv --port 6000 --secs "$DUR" --warmup 0.3 >"$TMPD/recv" 2>/dev/null &
+		sleep 0.2
+		nsb "$BENCH" udp-send --dst "$dst" --dport "$dport" --sport 5000 --secs "$(echo "$DUR + 0.6" | bc)" \
+			--token TOKEN-0123456789 >"$TMPD/send"
+		wait
+		record "{\"bench\":\"sockets\",\"scenario\":\"$name\",\"rep\":$r,\"send\":$(cat "$TMPD/send"),\"recv\":$(cat "$TMPD/recv")}"
+	done
+}
+xstat() { x -j stats | jq ".reasons[] | select(.reason==\"$1\") | .packets"; }
+
+ethtool -K "$HB" gro on >/dev/null	# no XDP on b's host side yet: NAPI for XDP_TX frames
+
+# 1. no CMM: the kernel forwards between the partitions
+live nocmm_kernel
+trafgen_live nocmm_kernel
+sockets nocmm_kernel $A 6000
+# 1b. no CMM: a bare XDP redirect with no checks (the XDP ceiling)
+"$BENCH" fwd --dev "$HB" --to "$HA" --mac "$AMAC"
+live nocmm_xdp
+"$BENCH" detach --dev "$HB"
+
+# 4. nftables allow-lists with the same rule the channel expresses
+NFT_TABLES+=("netdev xbench$RUN_ID")
+nft -f - <<NFT
+table netdev xbench$RUN_ID {
+	chain ing {
+		type filter hook ingress device "$HB" priority 0; policy accept;
+		ether type arp accept
+		ip saddr $B ip daddr $A udp sport 5000 udp dport 6000 counter accept
+		counter drop
+	}
+}
+NFT
+live nft_netdev
+nft delete table netdev "xbench$RUN_ID"
+NFT_TABLES+=("inet xbench$RUN_ID")
+nft -f - <<NFT
+table inet xbench$RUN_ID {
+	chain xfwd {
+		type filter hook forward priority 0; policy accept;
+		iifname "$HB" ip saddr $B ip daddr $A udp sport 5000 udp dport 6000 counter accept
+		iifname "$HB" counter drop
+	}
+}
+NFT
+live nft_inet
+nft delete table inet "xbench$RUN_ID"
+
+# 5. the userspace relay: every message through a trusted process checking a token
+ip addr add $R/32 dev "$HB"
+sysctl -qw "net.ipv4.conf.$HB.rp_filter=0"
+relay_run() {
+	for r in $(seq "$REPS"); do
+		"$BENCH" relay --port 7000 --to $A --to-port 6000 --secs "$(echo "$DUR + 0.8" | bc)" \
+			--token TOKEN-0123456789 >"$TMPD/relay" 2>/dev/null &
+		sleep 0.2
+		if [ "$1" = live ]; then
+			nsa "$BENCH" sink --dev eth0 --secs "$DUR" --warmup 0.3 >"$TMPD/sink" 2>/dev/null &
+			sleep 0.2
+			nsb "$BENCH" gen --dev eth0 --src-mac "$BMAC" --dst-mac "$HBMAC" --src $B --dst $R \
+				--sport 5000 --dport 7000 --size 64 --token TOKEN-0123456789 --secs "$(echo "$DUR + 0.4" | bc)" >"$TMPD/gen"
+			wait
+			record "{\"bench\":\"live\",\"scenario\":\"relay\",\"rep\":$r,\"gen\":$(cat "$TMPD/gen"),\"sink\":$(cat "$TMPD/sink"),\"relay\":$(cat "$TMPD/relay")}"
+		else
+			nsa "$BENCH" udp-recv --port 6000 --secs "$DUR" --warmup 0.3 >"$TMPD/recv" 2>/dev/null &
+			sleep 0.2
+			nsb "$BENCH" udp-send --dst $R --dport 7000 --sport 5000 --secs "$(echo "$DUR + 0.4" | bc)" \
+				--token TOKEN-0123456789 >"$TMPD/send"
+			wait
+			record "{\"bench\":\"sockets\",\"scenario\":\"relay\",\"rep\":$r,\"send\":$(cat "$TMPD/send"),\"recv\":$(cat "$TMPD/recv"),\"relay\":$(cat "$TMPD/relay")}"
+		fi
+	done
+}
+relay_run live
+relay_run sockets
+ip addr del $R/32 dev "$HB"
+
+# 2, 3. the CMM: allowed, and a flood nobody authorized
+quiet x partition add 1 --name a --netns "${PFX}a" && quiet x partition add 2 --name b --netns "${PFX}b" &&
+	quiet x channel open b:5000 a:6000 || { echo "Bail out! xchan setup"; exit 1; }
+live cmm_allowed
+trafgen_live cmm_allowed
+sockets cmm_allowed $A 6000
+for r in $(seq "$REPS"); do
+	d0=$(xstat drop_no_out_channel)
+	nsa "$BENCH" sink --dev eth0 --secs "$DUR" --warmup 0.3 >"$TMPD/sink" 2>/dev/null &
+	sleep 0.2
+	nsb "$BENCH" gen --dev eth0 "${FRAME[@]}" --sport 5001 --secs "$(echo "$DUR + 0.6" | bc)" >"$TMPD/gen"
+	wait
+	d1=$(xstat drop_no_out_channel)
+	g=$(cat "$TMPD/gen")
+	record "{\"bench\":\"live\",\"scenario\":\"cmm_flood\",\"rep\":$r,\"gen\":$g,\"sink\":$(cat "$TMPD/sink"),\"dropped\":$((d1 - d0)),\"drop_pps\":$(jq -n "$((d1 - d0)) / $(jq .secs <<<"$g")")}"
+done
+
+# agent speed: channel open latency, apply of many channels
+for i in $(seq 1 $([ -n "$SMOKE" ] && echo 5 || echo 51)); do
+	t0=$(date +%s%N); quiet x channel open "b:$((20000 + i))" "a:6000"; t1=$(date +%s%N)
+	echo $(( (t1 - t0) / 1000 ))
+done | sort -n >"$TMPD/open_us"
+record "{\"bench\":\"agent\",\"op\":\"channel_open\",\"n\":$(wc -l <"$TMPD/open_us"),\"min_us\":$(head -1 "$TMPD/open_us"),\"median_us\":$(sed -n "$(( ($(wc -l <"$TMPD/open_us") + 1) / 2 ))p" "$TMPD/open_us"),\"max_us\":$(tail -1 "$TMPD/open_us")}"
+quiet x down
+NAPPLY=$([ -n "$SMOKE" ] && echo 1000 || echo 100000)
+{
+	echo "partition 1 --name a --netns ${PFX}a"
+	echo "partition 2 --name b --netns ${PFX}b"
+	awk -v n="$NAPPLY" 'BEGIN { for (i = 0; i < n; i++) printf "channel b:%d a:%d\n", 1 + i % 60000, 1 + int(i / 60000) }'
+} >"$TMPD/apply.conf"
+"$XCHAN" --pin-root "$PIN" --max-channels $((2 * NAPPLY + 1024)) status >/dev/null
+t0=$(date +%s%N)
+"$XCHAN" --pin-root "$PIN" --max-channels $((2 * NAPPLY + 1024)) apply "$TMPD/apply.conf" >"$TMPD/apply.out"; rc=$?
+t1=$(date +%s%N)
+record "{\"bench\":\"agent\",\"op\":\"apply\",\"channels\":$NAPPLY,\"rc\":$rc,\"secs\":$(echo "($t1 - $t0) / 1000000000" | bc -l),\"per_sec\":$(echo "$NAPPLY / (($t1 - $t0) / 1000000000)" | bc -l)}"
+quiet x down
+
+# ns/packet through BPF_PROG_TEST_RUN, and scale
+if [ -n "$SMOKE" ]; then
+	"$TV" --bench 10000 3 --json >>"$RES"
+	"$TV" --scale 1000 10000 3 >>"$RES"
+else
+	"$TV" --bench 2000000 7 --json >>"$RES"
+	for n in 1 1000 100000 1000000; do "$TV" --scale $n 1000000 5 >>"$RES"; done
+fi
+
+# The harness must not rot: every measurement produced a number, and the
+# CMM delivered on the allowed path and nothing on the flood.
+n=$(wc -l <"$RES")
+check "bench produced $n results" [ "$n" -ge 10 ]
+check "every result is JSON" quiet jq -e . "$RES"
+check "CMM allowed path delivered frames" [ "$(jq -s '[.[] | select(.scenario=="cmm_allowed" and .bench=="live") | .sink.packets] | min' "$RES")" -gt 0 ]
+check "CMM flood delivered nothing" [ "$(jq -s '[.[] | select(.scenario=="cmm_flood") | .sink.packets] | max' "$RES")" -eq 0 ]
+check "apply succeeded" [ "$(jq -s '.[] | select(.op=="apply") | .rc' "$RES")" -eq 0 ]
+if [ -z "$SMOKE" ]; then
+	python3 "$(dirname "$0")/report.py" "$RES" "$OUTDIR" && diag "report: $OUTDIR/results.json, $OUTDIR/bench.png, docs/BENCHMARKS.md"
+fi
+finish
