@@ -69,7 +69,7 @@ $(OUT)/selftests/%.o: selftests/%.c $(wildcard selftests/*.h) $(wildcard user/*.
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests -c $< -o $@
 
-$(OUT)/test_verdicts: $(OUT)/selftests/test_verdicts.o $(LIB_OBJS)
+$(OUT)/test_verdicts: $(OUT)/selftests/test_verdicts.o $(OUT)/selftests/fixture.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

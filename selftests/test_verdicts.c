@@ -20,24 +20,11 @@
 #include "pkt.h"
 #include "tap.h"
 #include "floor.skel.h"
+#include "fixture.h"
 
 int tap_n, tap_failed;
 bool tap_row_ok;
 
-/* The fixture: three partitions on this node; B:5000 -> A:6000 established. */
-enum { P_A = 10, P_B = 20, P_C = 30 };
-static const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 0, 0x0a };
-static const uint8_t MAC_B[6] = { 0x02, 0, 0, 0, 0, 0x0b };
-static const uint8_t MAC_C[6] = { 0x02, 0, 0, 0, 0, 0x0c };
-static const uint8_t MAC_GW[6] = { 0x02, 0, 0, 0, 0, 0xfe };
-static const uint8_t KEY[16] = { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
-#define IP_A htonl(0x0a000001)
-#define IP_B htonl(0x0a000002)
-#define IP_C htonl(0x0a000003)
-#define IP_EXT htonl(0xc0a80101)
-
-static struct cmm cmm;
-static int if_a, if_b, if_c, if_unreg;
 static struct ring_buffer *rb;
 static struct xchan_event events[64];
 static int n_events;
@@ -54,76 +41,12 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static void clear_map(int fd, size_t ksz)
+/* The fixture, with the event ring emptied so that each row sees its own events. */
+static void reset(void)
 {
-	uint8_t k[64], next[64];
-
-	while (!bpf_map_get_next_key(fd, NULL, next))
-		bpf_map_delete_elem(fd, next);
-	(void)k; (void)ksz;
-}
-
-static void add_part(int ifindex, uint32_t id, uint32_t ip, const uint8_t *mac, uint16_t flags)
-{
-	struct xchan_partition p = { .part_id = id, .ip = ip, .flags = flags };
-	struct xchan_address a = { .part_id = id, .ifindex = ifindex, .flags = flags };
-	uint32_t ifx = ifindex;
-
-	memcpy(p.mac, mac, 6);
-	memcpy(a.mac, mac, 6);
-	bpf_map_update_elem(cmm.map_fd[M_PARTITION], &ifx, &p, BPF_ANY);
-	bpf_map_update_elem(cmm.map_fd[M_ADDRS], &ip, &a, BPF_ANY);
-	bpf_map_update_elem(cmm.map_fd[M_DEVMAP], &ifx, &ifx, BPF_ANY);
-}
-
-static void put_key(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner)
-{
-	struct xchan_key k = { .owner = owner };
-
-	memcpy(k.key, key, 16);
-	bpf_map_update_elem(cmm.map_fd[M_KEYS], id, &k, BPF_NOEXIST);
-}
-
-static void put_chan(const struct xchan_chan_id *id, uint32_t state)
-{
-	struct xchan_channel ch = { .state = state };
-
-	bpf_map_update_elem(cmm.map_fd[M_CHANNELS], id, &ch, BPF_NOEXIST);
-}
-
-static struct xchan_chan_id OUT_BA, IN_AB;
-
-static void fixture_reset(void)
-{
-	struct xchan_chan_counter zero[256] = {};
-
-	for (int i = 0; i < M__N; i++)
-		if (i == M_CHANNELS || i == M_KEYS || i == M_CHANSTATS || i == M_PARTITION ||
-		    i == M_ADDRS || i == M_DEVMAP)
-			clear_map(cmm.map_fd[i], 0);
-	add_part(if_a, P_A, IP_A, MAC_A, 0);
-	add_part(if_b, P_B, IP_B, MAC_B, 0);
-	add_part(if_c, P_C, IP_C, MAC_C, XCHAN_PART_ISOLATED);
-	chan_id_make(&OUT_BA, P_B, 5000, P_A, 6000, XCHAN_DIR_OUT);
-	chan_id_make(&IN_AB, P_A, 6000, P_B, 5000, XCHAN_DIR_IN);
-	put_chan(&OUT_BA, XCHAN_S_ESTABLISHED);
-	put_chan(&IN_AB, XCHAN_S_ESTABLISHED);
-	put_key(&OUT_BA, KEY, XCHAN_OWNER_REMOTE);
-	put_key(&IN_AB, KEY, XCHAN_OWNER_LOCAL);
-	bpf_map_update_elem(cmm.map_fd[M_CHANSTATS], &IN_AB, zero, BPF_ANY);
+	fixture_reset();
 	ring_buffer__consume(rb);
 	n_events = 0;
-}
-
-/* A UDP frame from B (on B's interface) to dst:dport. */
-static struct pkt_spec udp_from_b(uint32_t daddr, uint16_t sport, uint16_t dport)
-{
-	struct pkt_spec s = { .saddr = IP_B, .daddr = daddr, .sport = sport, .dport = dport,
-			      .payload = "hello", .payload_len = 5 };
-
-	memcpy(s.src_mac, MAC_B, 6);
-	memcpy(s.dst_mac, MAC_GW, 6);
-	return s;
 }
 
 struct run {
@@ -258,7 +181,7 @@ static void test_data_rows(void)
 		struct run r;
 
 		tap_begin();
-		fixture_reset();
+		reset();
 		if (row->setup)
 			row->setup();
 		s.saddr = ip_sel(row->saddr, IP_B);
@@ -316,7 +239,7 @@ static void test_malformed(void)
 		size_t len;
 
 		tap_begin();
-		fixture_reset();
+		reset();
 		s.ip_opt_len = rows[i].s.ip_opt_len;
 		s.frag_off = rows[i].s.frag_off;
 		s.ttl_zero = rows[i].s.ttl_zero;
@@ -335,7 +258,7 @@ static void test_malformed(void)
 		size_t len = pkt_build(pkt, sizeof(pkt), &s);
 
 		tap_begin();
-		fixture_reset();
+		reset();
 		pkt[PKT_OFF_IP] = 0x65;
 		expect(pkt, len, if_b, XDP_DROP, XR_DROP_MALFORMED_IP);
 		tap_end("IPv4 ethertype carrying version 6");
@@ -353,7 +276,7 @@ static void test_truncation(void)
 	s.payload_len = 0;
 	len = pkt_build(pkt, sizeof(pkt), &s);
 	tap_begin();
-	fixture_reset();
+	reset();
 	for (size_t cut = 0; cut < len; cut++) {
 		int want = cut < PKT_OFF_IP ? XR_DROP_MALFORMED_ETH :
 			   cut < PKT_OFF_UDP ? XR_DROP_MALFORMED_IP : XR_DROP_MALFORMED_IP;
@@ -410,7 +333,7 @@ static void test_l2(void)
 	size_t len;
 
 	tap_begin();
-	fixture_reset();
+	reset();
 	len = pkt_build_arp(pkt, sizeof(pkt), MAC_B, MAC_B, IP_B, IP_A);
 	expect(pkt, len, if_b, XDP_PASS, XR_PASS_ARP);
 	tap_end("ARP for its own address passes");
@@ -525,7 +448,7 @@ static void test_control(void)
 
 	/* A (receiver) has its IN key; B authorized OUT but holds no key yet. */
 	tap_begin();
-	fixture_reset();
+	reset();
 	del_out_key();
 	len = ctrl_frame(pkt, XCHAN_T_CONNECT, P_A, 6000, P_B, 5000, KEY, MAC_GW);
 	r = expect(pkt, len, 1, XDP_TX, XR_CTRL_ACK);
@@ -543,7 +466,7 @@ static void test_control(void)
 	tap_end("CONNECT on the trusted path establishes the channel");
 
 	tap_begin();
-	fixture_reset();
+	reset();
 	len = ctrl_frame(pkt, XCHAN_T_CONNECT, P_A, 6001, P_B, 5001, KEY, MAC_GW);
 	r = expect(pkt, len, 1, XDP_TX, XR_NACK_NO_OUT);
 	check_reply(&r, XCHAN_T_CONNECT_NACK, XR_NACK_NO_OUT, P_B, 5001);
@@ -558,7 +481,7 @@ static void test_control(void)
 	tap_end("CONNECT without OUT authorization is NACKed");
 
 	tap_begin();
-	fixture_reset();
+	reset();
 	len = ctrl_frame(pkt, XCHAN_T_CONNECT, P_A, 6000, P_B, 5000, key2, MAC_GW);
 	r = expect(pkt, len, 1, XDP_TX, XR_NACK_EXISTS);
 	check_reply(&r, XCHAN_T_CONNECT_NACK, XR_NACK_EXISTS, P_B, 5000);
@@ -579,7 +502,7 @@ static void test_control(void)
 	tap_end("agent-side insert over a key set by CONNECT gets EEXIST");
 
 	tap_begin();
-	fixture_reset();
+	reset();
 	{
 		struct xchan_hdr req = {
 			.version = XCHAN_VERSION, .type = XCHAN_T_CLOSE,
@@ -601,7 +524,7 @@ static void test_control(void)
 		char name[96];
 
 		tap_begin();
-		fixture_reset();
+		reset();
 		del_out_key();
 		len = ctrl_frame(pkt, t, P_A, 6000, P_B, 5000, key2, MAC_B);
 		memcpy(pkt + PKT_OFF_IP + 12, &(uint32_t){ IP_B }, 4);
@@ -619,7 +542,7 @@ static void test_control(void)
 
 	/* Truncated or wrong control frames on the trusted path. */
 	tap_begin();
-	fixture_reset();
+	reset();
 	del_out_key();
 	len = ctrl_frame(pkt, XCHAN_T_CONNECT, P_A, 6000, P_B, 5000, KEY, MAC_GW);
 	for (size_t cut = PKT_OFF_XCHAN; cut < len; cut++) {
@@ -689,7 +612,7 @@ static void bench(int repeat, int rounds)
 		printf("# floor program failed to load\n");
 		return;
 	}
-	fixture_reset();
+	reset();
 	len = pkt_build(allowed, sizeof(allowed), &s);
 	s.sport = 5001;
 	pkt_build(denied, sizeof(denied), &s);
@@ -774,7 +697,7 @@ static int scale(uint32_t n, int repeat, int rounds)
 		return 1;
 	}
 	rb = ring_buffer__new(cmm.map_fd[M_EVENTS], on_event, NULL, NULL);
-	fixture_reset();	/* partitions and channel B:5000 -> A:6000 */
+	reset();	/* partitions and channel B:5000 -> A:6000 */
 	ids = calloc(2 * (size_t)n, sizeof(*ids));
 	vals = calloc(2 * (size_t)n, sizeof(struct xchan_chan_counter) * (ncpu > 0 ? ncpu : 1));
 	if (!ids || !vals)
@@ -845,16 +768,6 @@ static int scale(uint32_t n, int repeat, int rounds)
 	return tap_row_ok ? 0 : 1;
 }
 
-static int mkdev(const char *name)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name %s.p", name, name);
-	if (system(cmd))
-		return -1;
-	return if_nametoindex(name);
-}
-
 int main(int argc, char **argv)
 {
 	bool load_only = argc > 1 && !strcmp(argv[1], "--load-only");
@@ -862,17 +775,9 @@ int main(int argc, char **argv)
 	int err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* A private netns: its devices and everything else vanish with this process. */
-	if (unshare(CLONE_NEWNET)) {
-		printf("Bail out! unshare(CLONE_NEWNET): %s (run as root)\n", strerror(errno));
-		return 1;
-	}
-	if_a = mkdev("xa");
-	if_b = mkdev("xb");
-	if_c = mkdev("xc");
-	if_unreg = mkdev("xu");
-	if (if_a <= 0 || if_b <= 0 || if_c <= 0 || if_unreg <= 0) {
-		printf("Bail out! cannot create dummy devices\n");
+	err = fixture_netns();
+	if (err) {
+		printf("Bail out! private netns with veths: %s (run as root)\n", strerror(-err));
 		return 1;
 	}
 	err = cmm_open(&cmm, NULL, true, NULL);

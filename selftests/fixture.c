@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* fixture.c: the shared CMM fixture of the packet-level tests and the fuzzer. */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <net/if.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "fixture.h"
+
+const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 0, 0x0a };
+const uint8_t MAC_B[6] = { 0x02, 0, 0, 0, 0, 0x0b };
+const uint8_t MAC_C[6] = { 0x02, 0, 0, 0, 0, 0x0c };
+const uint8_t MAC_GW[6] = { 0x02, 0, 0, 0, 0, 0xfe };
+const uint8_t KEY[16] = { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+
+struct cmm cmm;
+int if_a, if_b, if_c, if_unreg;
+
+static int mkdev(const char *name)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name %s.p", name, name);
+	if (system(cmd))
+		return -1;
+	return if_nametoindex(name);
+}
+
+int fixture_netns(void)
+{
+	if (unshare(CLONE_NEWNET))
+		return -errno;
+	if_a = mkdev("xa");
+	if_b = mkdev("xb");
+	if_c = mkdev("xc");
+	if_unreg = mkdev("xu");
+	if (if_a <= 0 || if_b <= 0 || if_c <= 0 || if_unreg <= 0)
+		return -ENODEV;
+	return 0;
+}
+
+void clear_map(int fd)
+{
+	uint8_t next[64];
+
+	while (!bpf_map_get_next_key(fd, NULL, next))
+		bpf_map_delete_elem(fd, next);
+}
+
+void add_part(int ifindex, uint32_t id, uint32_t ip, const uint8_t *mac, uint16_t flags)
+{
+	struct xchan_partition p = { .part_id = id, .ip = ip, .flags = flags };
+	struct xchan_address a = { .part_id = id, .ifindex = ifindex, .flags = flags };
+	uint32_t ifx = ifindex;
+
+	memcpy(p.mac, mac, 6);
+	memcpy(a.mac, mac, 6);
+	bpf_map_update_elem(cmm.map_fd[M_PARTITION], &ifx, &p, BPF_ANY);
+	bpf_map_update_elem(cmm.map_fd[M_ADDRS], &ip, &a, BPF_ANY);
+	bpf_map_update_elem(cmm.map_fd[M_DEVMAP], &ifx, &ifx, BPF_ANY);
+}
+
+void put_key(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner)
+{
+	struct xchan_key k = { .owner = owner };
+
+	memcpy(k.key, key, 16);
+	bpf_map_update_elem(cmm.map_fd[M_KEYS], id, &k, BPF_NOEXIST);
+}
+
+void put_chan(const struct xchan_chan_id *id, uint32_t state)
+{
+	struct xchan_channel ch = { .state = state };
+
+	bpf_map_update_elem(cmm.map_fd[M_CHANNELS], id, &ch, BPF_NOEXIST);
+}
+
+struct xchan_chan_id OUT_BA, IN_AB;
+
+void fixture_reset(void)
+{
+	struct xchan_chan_counter zero[256] = {};
+
+	for (int i = 0; i < M__N; i++)
+		if (i == M_CHANNELS || i == M_KEYS || i == M_CHANSTATS || i == M_PARTITION ||
+		    i == M_ADDRS || i == M_DEVMAP)
+			clear_map(cmm.map_fd[i]);
+	add_part(if_a, P_A, IP_A, MAC_A, 0);
+	add_part(if_b, P_B, IP_B, MAC_B, 0);
+	add_part(if_c, P_C, IP_C, MAC_C, XCHAN_PART_ISOLATED);
+	chan_id_make(&OUT_BA, P_B, 5000, P_A, 6000, XCHAN_DIR_OUT);
+	chan_id_make(&IN_AB, P_A, 6000, P_B, 5000, XCHAN_DIR_IN);
+	put_chan(&OUT_BA, XCHAN_S_ESTABLISHED);
+	put_chan(&IN_AB, XCHAN_S_ESTABLISHED);
+	put_key(&OUT_BA, KEY, XCHAN_OWNER_REMOTE);
+	put_key(&IN_AB, KEY, XCHAN_OWNER_LOCAL);
+	bpf_map_update_elem(cmm.map_fd[M_CHANSTATS], &IN_AB, zero, BPF_ANY);
+}
+
+/* A UDP frame from B (on B's interface) to dst:dport. */
+struct pkt_spec udp_from_b(uint32_t daddr, uint16_t sport, uint16_t dport)
+{
+	struct pkt_spec s = { .saddr = IP_B, .daddr = daddr, .sport = sport, .dport = dport,
+			      .payload = "hello", .payload_len = 5 };
+
+	memcpy(s.src_mac, MAC_B, 6);
+	memcpy(s.dst_mac, MAC_GW, 6);
+	return s;
+}
+

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* fixture.h: the CMM instance the packet-level tests and the fuzzer share: a
+ * private netns whose veths stand for host-side interfaces, three partitions
+ * (C isolated) and the channel B:5000 -> A:6000 established. */
+#ifndef XCHAN_FIXTURE_H
+#define XCHAN_FIXTURE_H
+
+#include <stdint.h>
+#include <arpa/inet.h>
+#include "cmm.h"
+#include "pkt.h"
+
+enum { P_A = 10, P_B = 20, P_C = 30 };
+extern const uint8_t MAC_A[6], MAC_B[6], MAC_C[6], MAC_GW[6], KEY[16];
+#define IP_A htonl(0x0a000001)
+#define IP_B htonl(0x0a000002)
+#define IP_C htonl(0x0a000003)
+#define IP_EXT htonl(0xc0a80101)
+
+extern struct cmm cmm;
+extern int if_a, if_b, if_c, if_unreg;
+extern struct xchan_chan_id OUT_BA, IN_AB;
+
+/* Enters a private netns and makes the veths; everything goes with the process. */
+int fixture_netns(void);
+void fixture_reset(void);
+void clear_map(int fd);
+void add_part(int ifindex, uint32_t id, uint32_t ip, const uint8_t *mac, uint16_t flags);
+void put_key(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner);
+void put_chan(const struct xchan_chan_id *id, uint32_t state);
+/* A UDP frame from B to daddr:dport. */
+struct pkt_spec udp_from_b(uint32_t daddr, uint16_t sport, uint16_t dport);
+
+#endif
