@@ -124,6 +124,9 @@ static __always_inline int handle_control(struct xdp_md *ctx, struct cursor *c,
 		return verdict(ctx, r, XDP_DROP, 0, 0);
 	if (udph->dest != bpf_htons(ctrl_port))
 		return verdict(ctx, XR_DROP_CTRL_MALFORMED, XDP_DROP, 0, 0);
+	/* The header must lie inside the datagram, not in the frame's padding. */
+	if (bpf_ntohs(udph->len) < sizeof(*udph) + sizeof(*xh))
+		return verdict(ctx, XR_DROP_CTRL_MALFORMED, XDP_DROP, 0, 0);
 	r = parse_xchan(c, &xh);
 	if (r != XCHAN_CONT)
 		return verdict(ctx, r, XDP_DROP, 0, 0);

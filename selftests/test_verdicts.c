@@ -560,6 +560,22 @@ static void test_control(void)
 		    "no key stored");
 	tap_end("truncation at every byte offset of the xchan header");
 
+	/* A datagram too short for the header, with the header's bytes in the padding. */
+	tap_begin();
+	{
+		uint8_t p2[PKT_MAX];
+
+		memcpy(p2, pkt, len);
+		p2[PKT_OFF_IP + 2] = 0;
+		p2[PKT_OFF_IP + 3] = 28;	/* IPv4 20 + UDP 8: no payload */
+		p2[PKT_OFF_UDP + 4] = 0;
+		p2[PKT_OFF_UDP + 5] = 8;
+		expect(p2, len, 1, XDP_DROP, XR_DROP_CTRL_MALFORMED);
+		ASSERT_TRUE(bpf_map_lookup_elem(cmm.map_fd[M_KEYS], &OUT_BA, &k) && errno == ENOENT,
+			    "no key stored");
+	}
+	tap_end("CONNECT whose header lies beyond the UDP length is dropped");
+
 	tap_begin();
 	pkt[PKT_OFF_XCHAN] = 2;	/* version */
 	expect(pkt, len, 1, XDP_DROP, XR_DROP_CTRL_MALFORMED);
