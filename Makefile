@@ -31,9 +31,9 @@ BPF_HDRS  := $(wildcard bpf/*.h) include/xchan.h
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(BPF_APPS))
-TEST_BINS := $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench
+TEST_BINS := $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench $(OUT)/fuzz_cmm
 
-.PHONY: all clean deps check demo bench install verify-clang19 bpffs
+.PHONY: all clean deps check demo bench install verify-clang19 bpffs fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -86,6 +86,19 @@ $(OUT)/xchan-bench: $(OUT)/bench/bench.o $(OUT)/user/pkt.o
 $(OUT)/ctr_tool: selftests/ctr_tool.c include/xchan.h | $(OUT)
 	$(call msg,CC-STATIC,$@)
 	$(Q)$(CC) -static -O2 -Wall -Werror -Iinclude $< -o $@
+
+# The fuzzer: clang's libFuzzer with ASan and UBSan, on the CMM through test_run.
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	       -Iinclude -Iuser -Iselftests -I$(OUT) -D_GNU_SOURCE
+FUZZ_SRCS := selftests/fuzz_cmm.c selftests/fixture.c user/cmm.c user/pkt.c
+$(OUT)/fuzz_cmm: $(FUZZ_SRCS) $(wildcard selftests/*.h user/*.h) include/xchan.h $(SKELS)
+	$(call msg,FUZZ,$@)
+	$(Q)clang $(FUZZ_CFLAGS) $(FUZZ_SRCS) $(LDLIBS) -o $@
+
+FUZZ_TIME ?= 600
+fuzz: deps bpffs $(OUT)/fuzz_cmm
+	$(Q)mkdir -p $(OUT)/fuzz-corpus
+	$(Q)$(OUT)/fuzz_cmm -max_total_time=$(FUZZ_TIME) -print_final_stats=1 $(OUT)/fuzz-corpus selftests/fuzz/corpus
 
 # Installs what building and testing need, when run as root on Debian.
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \

@@ -21,55 +21,65 @@ uint16_t pkt_csum(const void *data, size_t len, uint32_t sum)
 	return htons(~sum & 0xffff);
 }
 
+/* Headers are composed in aligned locals and copied in: the IPv4 header sits at
+ * offset 14 of the frame, which is not 4-byte aligned. */
 size_t pkt_build(uint8_t *buf, size_t cap, const struct pkt_spec *s)
 {
 	size_t iphl = sizeof(struct iphdr) + s->ip_opt_len;
 	size_t xl = s->xh ? sizeof(*s->xh) : 0;
 	size_t l4 = sizeof(struct udphdr) + xl + s->payload_len;
 	size_t len = sizeof(struct ethhdr) + iphl + l4;
-	struct ethhdr *eth = (void *)buf;
-	struct iphdr *iph = (void *)(eth + 1);
-	struct udphdr *udph = (void *)((uint8_t *)iph + iphl);
 	uint8_t proto = s->proto ? s->proto : IPPROTO_UDP;
+	uint8_t iphbuf[60 + 4];
+	struct ethhdr eth;
+	struct iphdr iph = {};
+	struct udphdr udph = {};
+	uint8_t *ipp = buf + sizeof(eth), *udpp = ipp + iphl;
 
-	if (len > cap)
+	if (len > cap || iphl > 60)
 		return 0;
 	memset(buf, 0, len);
-	memcpy(eth->h_dest, s->dst_mac, 6);
-	memcpy(eth->h_source, s->src_mac, 6);
-	eth->h_proto = htons(s->eth_proto ? s->eth_proto : ETH_P_IP);
+	memcpy(eth.h_dest, s->dst_mac, 6);
+	memcpy(eth.h_source, s->src_mac, 6);
+	eth.h_proto = htons(s->eth_proto ? s->eth_proto : ETH_P_IP);
+	memcpy(buf, &eth, sizeof(eth));
 
-	iph->version = 4;
-	iph->ihl = s->ihl ? s->ihl : iphl / 4;
-	iph->tot_len = htons(s->ip_tot_len ? s->ip_tot_len : iphl + l4);
-	iph->frag_off = htons(s->frag_off);
-	iph->ttl = s->ttl_zero ? 0 : (s->ttl ? s->ttl : 64);
-	iph->protocol = proto;
-	iph->saddr = s->saddr;
-	iph->daddr = s->daddr;
+	iph.version = 4;
+	iph.ihl = s->ihl ? s->ihl : iphl / 4;
+	iph.tot_len = htons(s->ip_tot_len ? s->ip_tot_len : iphl + l4);
+	iph.frag_off = htons(s->frag_off);
+	iph.ttl = s->ttl_zero ? 0 : (s->ttl ? s->ttl : 64);
+	iph.protocol = proto;
+	iph.saddr = s->saddr;
+	iph.daddr = s->daddr;
+	memcpy(iphbuf, &iph, sizeof(iph));
 	if (s->ip_opt_len)
-		memset(iph + 1, 1 /* NOP */, s->ip_opt_len);
-	iph->check = pkt_csum(iph, iphl, 0);
+		memset(iphbuf + sizeof(iph), 1 /* NOP */, s->ip_opt_len);
+	iph.check = pkt_csum(iphbuf, iphl, 0);
+	memcpy(iphbuf, &iph, sizeof(iph));
+	memcpy(ipp, iphbuf, iphl);
 
 	/* The L4 header is laid out as UDP whatever proto says: tests only need bytes. */
-	udph->source = htons(s->sport);
-	udph->dest = htons(s->dport);
-	udph->len = htons(s->udp_len ? s->udp_len : l4);
+	udph.source = htons(s->sport);
+	udph.dest = htons(s->dport);
+	udph.len = htons(s->udp_len ? s->udp_len : l4);
+	memcpy(udpp, &udph, sizeof(udph));
 	if (s->xh)
-		memcpy(udph + 1, s->xh, xl);
+		memcpy(udpp + sizeof(udph), s->xh, xl);
 	if (s->payload_len)
-		memcpy((uint8_t *)(udph + 1) + xl, s->payload, s->payload_len);
+		memcpy(udpp + sizeof(udph) + xl, s->payload, s->payload_len);
 	if (proto == IPPROTO_UDP) {
 		/* pseudo header: saddr, daddr, proto, length */
+		const uint8_t *a = ipp + 12;
 		uint32_t sum = 0;
-		const uint8_t *a = (const uint8_t *)&iph->saddr;
 
 		for (int i = 0; i < 8; i += 2)
 			sum += (uint32_t)a[i] << 8 | a[i + 1];
 		sum += proto + l4;
-		udph->check = pkt_csum(udph, l4, sum);
-		if (!udph->check)
-			udph->check = 0xffff;
+		udph.check = pkt_csum(udpp, l4, sum);
+		if (!udph.check)
+			udph.check = 0xffff;
+		memcpy(udpp, &udph, sizeof(udph));
 	}
 	return len;
 }

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* fuzz_cmm.c: libFuzzer harness for the CMM. Each input is one frame (first byte:
+ * which interface it arrives on) run through BPF_PROG_TEST_RUN against the shared
+ * fixture. The oracle is a model of the contract, written apart from the BPF code:
+ * a frame may leave (PASS, REDIRECT, TX) only when the model says so, REDIRECT only
+ * for an exact established channel, TX only on the trusted path; and no table but
+ * the counters changes unless the input was a CONNECT or CLOSE on the trusted path.
+ * The CMM's (verdict, reason) pairs are fed back to libFuzzer as extra coverage. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "fixture.h"
+
+enum { O_DROP = XDP_DROP, O_PASS = XDP_PASS, O_TX = XDP_TX, O_REDIRECT = XDP_REDIRECT };
+
+/* libFuzzer reads this section as coverage: the BPF side's paths, by outcome. */
+__attribute__((section("__libfuzzer_extra_counters")))
+static uint8_t bpf_paths[XR__MAX][8];
+
+static uint16_t be16(const uint8_t *p) { return p[0] << 8 | p[1]; }
+static uint32_t raw32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+struct part_model {
+	int *ifindex;
+	uint32_t id, ip;
+	const uint8_t *mac;
+	bool isolated;
+};
+static struct part_model parts[3];
+
+static const struct part_model *part_by_if(int ifx)
+{
+	for (int i = 0; i < 3; i++)
+		if (*parts[i].ifindex == ifx)
+			return &parts[i];
+	return NULL;
+}
+
+static const struct part_model *part_by_ip(uint32_t ip)
+{
+	for (int i = 0; i < 3; i++)
+		if (parts[i].ip == ip)
+			return &parts[i];
+	return NULL;
+}
+
+/* What the contract says about frame f arriving on ifx. *ctrl: a control message
+ * that may change the tables. */
+static int model(const uint8_t *f, size_t len, int ifx, bool *ctrl)
+{
+	const struct part_model *p, *q;
+	const uint8_t *ip = f + 14, *udp = f + 34;
+	uint16_t et = be16(f + 12), tot, ulen;
+	bool isolated;
+
+	*ctrl = false;
+	if (ifx == 1) {
+		/* trusted path: a well-formed CONNECT or CLOSE is answered in place */
+		if (et != ETH_P_IP || len < 34 || (ip[0] >> 4) != 4 || (ip[0] & 15) != 5)
+			return O_DROP;
+		tot = be16(ip + 2);
+		if (tot < 20 || 14 + (size_t)tot > len || (be16(ip + 6) & 0x3fff) || ip[8] == 0 || ip[9] != 17)
+			return O_DROP;
+		if (len < 42 || be16(udp + 4) != tot - 20 || be16(udp + 2) != XCHAN_UDP_PORT)
+			return O_DROP;
+		if (be16(udp + 4) < 8 + sizeof(struct xchan_hdr) || udp[8] != XCHAN_VERSION)
+			return O_DROP;
+		if (udp[9] != XCHAN_T_CONNECT && udp[9] != XCHAN_T_CLOSE)
+			return O_DROP;
+		*ctrl = true;
+		return O_TX;
+	}
+	p = part_by_if(ifx);
+	if (!p || memcmp(f + 6, p->mac, 6))
+		return O_DROP;
+	isolated = p->isolated;
+	if (et == ETH_P_ARP) {
+		const uint8_t *a = f + 14;
+
+		if (len < 14 + 28 || be16(a) != 1 || be16(a + 2) != ETH_P_IP || a[4] != 6 || a[5] != 4)
+			return O_DROP;
+		if ((raw32(a + 14) != p->ip && raw32(a + 14) != 0) || memcmp(a + 8, p->mac, 6))
+			return O_DROP;
+		return O_PASS;
+	}
+	if (et == ETH_P_IPV6)
+		return isolated ? O_DROP : O_PASS;
+	if (et != ETH_P_IP)
+		return O_DROP;
+	if (len < 34 || (ip[0] >> 4) != 4 || (ip[0] & 15) != 5)
+		return O_DROP;
+	tot = be16(ip + 2);
+	if (tot < 20 || 14 + (size_t)tot > len || (be16(ip + 6) & 0x3fff) || ip[8] == 0)
+		return O_DROP;
+	if (raw32(ip + 12) != p->ip)
+		return O_DROP;
+	{
+		uint32_t d = ntohl(raw32(ip + 16));
+
+		if ((f[0] & 1) || (d & 0xf0000000) == 0xe0000000 || d == 0xffffffff) {
+			if (!isolated && ip[9] == 17 && len >= 42 &&
+			    (be16(udp + 2) == 67 || be16(udp + 2) == 68))
+				return O_PASS;
+			return O_DROP;
+		}
+	}
+	q = part_by_ip(raw32(ip + 16));
+	if (ip[9] != 17) {
+		if (q)
+			return O_DROP;
+		return isolated ? O_DROP : O_PASS;
+	}
+	if (len < 42)
+		return O_DROP;
+	ulen = be16(udp + 4);
+	if (ulen != tot - 20)
+		return O_DROP;
+	if (be16(udp + 2) == XCHAN_UDP_PORT)
+		return O_DROP;
+	if (!q)
+		return isolated ? O_DROP : O_PASS;
+	/* the fixture's one established channel */
+	if (p->id == P_B && q->id == P_A && be16(udp) == 5000 && be16(udp + 2) == 6000)
+		return O_REDIRECT;
+	return O_DROP;
+}
+
+static uint64_t tables_sum(void)
+{
+	static const int maps[] = { M_PARTITION, M_ADDRS, M_CHANNELS, M_KEYS, M_DEVMAP };
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t m = 0; m < sizeof(maps) / sizeof(maps[0]); m++) {
+		int fd = cmm.map_fd[maps[m]];
+		uint8_t k[64] = {}, v[256];
+
+		for (int err = bpf_map_get_next_key(fd, NULL, k); !err; err = bpf_map_get_next_key(fd, k, k)) {
+			memset(v, 0, sizeof(v));
+			bpf_map_lookup_elem(fd, k, v);
+			for (size_t i = 0; i < sizeof(k); i++)
+				h = (h ^ k[i]) * 1099511628211ULL;
+			for (size_t i = 0; i < sizeof(v); i++)
+				h = (h ^ v[i]) * 1099511628211ULL;
+		}
+	}
+	return h;
+}
+
+static uint64_t base_sum;
+static uint64_t runs, tx_runs, redirects, passes;
+
+static void report(void)
+{
+	fprintf(stderr, "fuzz_cmm: %llu inputs through the CMM: %llu redirected, %llu passed, "
+		"%llu answered on the trusted path; oracle disagreements: 0\n",
+		(unsigned long long)runs, (unsigned long long)redirects, (unsigned long long)passes,
+		(unsigned long long)tx_runs);
+}
+
+/* FUZZ_WRITE_SEEDS=DIR: the committed seed corpus, one valid frame of each kind. */
+static void write_seed(const char *dir, const char *name, uint8_t iface, const uint8_t *f, size_t len)
+{
+	char path[512];
+	FILE *o;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	o = fopen(path, "w");
+	if (!o)
+		return;
+	fwrite(&iface, 1, 1, o);
+	fwrite(f, 1, len, o);
+	fclose(o);
+}
+
+static void write_seeds(const char *dir)
+{
+	struct xchan_hdr xh = { .version = XCHAN_VERSION, .type = XCHAN_T_CONNECT,
+				.src_part = htonl(P_A), .dst_part = htonl(P_B),
+				.src_ep = htons(6000), .dst_ep = htons(5000) };
+	struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
+	uint8_t f[PKT_MAX];
+	size_t len;
+
+	write_seed(dir, "allowed", 1, f, pkt_build(f, sizeof(f), &s));
+	s.sport = 5001;
+	write_seed(dir, "no-channel", 1, f, pkt_build(f, sizeof(f), &s));
+	s = udp_from_b(IP_EXT, 5000, 53);
+	write_seed(dir, "external", 1, f, pkt_build(f, sizeof(f), &s));
+	s = udp_from_b(IP_A, 5000, 67);
+	memset(s.dst_mac, 0xff, 6);
+	s.daddr = 0xffffffff;
+	write_seed(dir, "dhcp", 1, f, pkt_build(f, sizeof(f), &s));
+	s = udp_from_b(IP_A, 5000, 6000);
+	s.eth_proto = ETH_P_IPV6;
+	write_seed(dir, "ipv6", 1, f, pkt_build(f, sizeof(f), &s));
+	len = pkt_build_arp(f, sizeof(f), MAC_B, MAC_B, IP_B, IP_A);
+	write_seed(dir, "arp", 1, f, len);
+	s = udp_from_b(IP_A, 5000, XCHAN_UDP_PORT);
+	s.xh = &xh;
+	write_seed(dir, "connect-from-partition", 1, f, pkt_build(f, sizeof(f), &s));
+	s.saddr = s.daddr = htonl(0x7f000001);
+	s.sport = XCHAN_UDP_PORT;
+	write_seed(dir, "connect-trusted", 4, f, pkt_build(f, sizeof(f), &s));
+	xh.type = XCHAN_T_CLOSE;
+	write_seed(dir, "close-trusted", 4, f, pkt_build(f, sizeof(f), &s));
+	xh.type = XCHAN_T_CONNECT;
+	xh.src_ep = htons(6001);
+	write_seed(dir, "connect-unauthorized", 4, f, pkt_build(f, sizeof(f), &s));
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	int err;
+
+	if (getenv("FUZZ_WRITE_SEEDS")) {
+		write_seeds(getenv("FUZZ_WRITE_SEEDS"));
+		exit(0);
+	}
+	libbpf_set_print(NULL);
+	err = fixture_netns();
+	if (!err)
+		err = cmm_open(&cmm, NULL, true, NULL);
+	if (err) {
+		fprintf(stderr, "fuzz_cmm: fixture: %s\n", strerror(-err));
+		exit(1);
+	}
+	parts[0] = (struct part_model){ &if_a, P_A, IP_A, MAC_A, false };
+	parts[1] = (struct part_model){ &if_b, P_B, IP_B, MAC_B, false };
+	parts[2] = (struct part_model){ &if_c, P_C, IP_C, MAC_C, true };
+	fixture_reset();
+	base_sum = tables_sum();
+	atexit(report);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int *const ifs[] = { &if_a, &if_b, &if_c, &if_unreg, NULL };
+	uint8_t out[PKT_MAX];
+	int ifx, want, got;
+	bool ctrl;
+	struct xdp_md ctx = {};
+	uint32_t r_before[XR__MAX], r_after[XR__MAX];
+
+	if (size < 1 + ETH_HLEN || size > 1 + 1500)
+		return -1;
+	ifx = ifs[data[0] % 5] ? *ifs[data[0] % 5] : 1;
+	data++, size--;
+	for (uint32_t r = 0; r < XR__MAX; r++) {
+		struct xchan_counter c = {};
+
+		cmm_percpu_sum(cmm.map_fd[M_STATS], &r, &c, sizeof(c));
+		r_before[r] = c.packets;
+	}
+	ctx.data_end = size;
+	ctx.ingress_ifindex = ifx;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = size,
+		    .data_out = out, .data_size_out = sizeof(out),
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+	if (bpf_prog_test_run_opts(cmm.prog_fd, &o)) {
+		fprintf(stderr, "BPF_PROG_TEST_RUN: %s\n", strerror(errno));
+		abort();
+	}
+	got = o.retval;
+	want = model(data, size, ifx, &ctrl);
+	runs++;
+	redirects += got == XDP_REDIRECT;
+	passes += got == XDP_PASS;
+	tx_runs += got == XDP_TX;
+	for (uint32_t r = 0; r < XR__MAX; r++) {
+		struct xchan_counter c = {};
+
+		cmm_percpu_sum(cmm.map_fd[M_STATS], &r, &c, sizeof(c));
+		r_after[r] = c.packets;
+		if (r_after[r] != r_before[r] && r != XR_EVENT_LOST)
+			bpf_paths[r][got & 7]++;
+	}
+	if (got != want) {
+		fprintf(stderr, "fuzz_cmm: ORACLE: CMM said %d, the contract says %d (if %d, %zu bytes)\n",
+			got, want, ifx, size);
+		abort();
+	}
+	if (tables_sum() != base_sum) {
+		if (!ctrl) {
+			fprintf(stderr, "fuzz_cmm: ORACLE: tables changed by a frame that is no trusted "
+				"CONNECT/CLOSE (if %d)\n", ifx);
+			abort();
+		}
+		fixture_reset();	/* a real CONNECT/CLOSE: start the next input clean */
+		base_sum = tables_sum();
+	}
+	return 0;
+}
