@@ -71,7 +71,7 @@ $(OUT)/selftests/%.o: selftests/%.c $(wildcard selftests/*.h) $(wildcard user/*.
 
 $(OUT)/test_verdicts: $(OUT)/selftests/test_verdicts.o $(OUT)/selftests/fixture.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
 
 $(OUT)/bench/%.o: bench/%.c $(wildcard user/*.h) include/xchan.h $(SKELS) | $(OUT)
 	$(Q)mkdir -p $(OUT)/bench

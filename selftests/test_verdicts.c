@@ -4,6 +4,7 @@
  * Each row: packet, map setup, ingress device, verdict, reason delta, output bytes.
  * --bench prints ns/packet per verdict class beside the parse+lookup floor. */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,8 @@ struct run {
 	uint32_t out_len;
 };
 
-static struct run run_prog(int prog_fd, const uint8_t *pkt, size_t len, int ifindex)
+/* One run, the event ring left alone (threads may call this at once). */
+static struct run run_raw(int prog_fd, const uint8_t *pkt, size_t len, int ifindex)
 {
 	struct run r = {};
 	struct xdp_md ctx = { .data = 0, .data_end = len, .ingress_ifindex = ifindex };
@@ -69,6 +71,13 @@ static struct run run_prog(int prog_fd, const uint8_t *pkt, size_t len, int ifin
 	else
 		r.ret = o.retval;
 	r.out_len = o.data_size_out;
+	return r;
+}
+
+static struct run run_prog(int prog_fd, const uint8_t *pkt, size_t len, int ifindex)
+{
+	struct run r = run_raw(prog_fd, pkt, len, ifindex);
+
 	ring_buffer__consume(rb);
 	return r;
 }
@@ -587,6 +596,86 @@ static void test_control(void)
 	tap_end("wrong version or type on the trusted path is dropped");
 }
 
+/* ---- concurrency: many CONNECTs for one entry at once ---- */
+
+#define RACERS 8
+#define RACE_ROUNDS 200
+
+struct racer {
+	pthread_t t;
+	int id, acks, nacks_exists, other;
+	pthread_barrier_t *start;
+};
+
+static void *race_connect(void *arg)
+{
+	struct racer *r = arg;
+	uint8_t key[16];
+
+	memcpy(key, KEY, 16);
+	key[0] = r->id;		/* every racer offers its own key */
+	pthread_barrier_wait(r->start);
+	{
+		uint8_t pkt[PKT_MAX];
+		size_t len = ctrl_frame(pkt, XCHAN_T_CONNECT, P_A, 6000, P_B, 5000, key, MAC_GW);
+		struct run x = run_raw(cmm.prog_fd, pkt, len, 1);
+		const struct xchan_hdr *xh = (const void *)(x.out + PKT_OFF_XCHAN);
+
+		if (x.ret == XDP_TX && xh->type == XCHAN_T_CONNECT_ACK)
+			r->acks++;
+		else if (x.ret == XDP_TX && ntohs(xh->reason) == XR_NACK_EXISTS)
+			r->nacks_exists++;
+		else
+			r->other++;
+	}
+	return NULL;
+}
+
+static void test_connect_race(void)
+{
+	int bad_rounds = 0, events_ok = 1;
+
+	tap_begin();
+	for (int round = 0; round < RACE_ROUNDS; round++) {
+		struct racer rs[RACERS] = {};
+		pthread_barrier_t start;
+		int acks = 0, nacks = 0, other = 0, excl = 0;
+		struct xchan_key k;
+
+		reset();
+		del_out_key();
+		pthread_barrier_init(&start, NULL, RACERS);
+		for (int i = 0; i < RACERS; i++) {
+			rs[i].id = i + 1;
+			rs[i].start = &start;
+			pthread_create(&rs[i].t, NULL, race_connect, &rs[i]);
+		}
+		for (int i = 0; i < RACERS; i++) {
+			pthread_join(rs[i].t, NULL);
+			acks += rs[i].acks;
+			nacks += rs[i].nacks_exists;
+			other += rs[i].other;
+		}
+		pthread_barrier_destroy(&start);
+		ring_buffer__consume(rb);
+		for (int i = 0; i < n_events; i++)
+			excl += events[i].kind == XCHAN_E_EXCLUSION;
+		/* the stored key is the one whose CONNECT was acknowledged: some racer's */
+		if (acks != 1 || nacks != RACERS - 1 || other ||
+		    bpf_map_lookup_elem(cmm.map_fd[M_KEYS], &OUT_BA, &k) ||
+		    k.key[0] < 1 || k.key[0] > RACERS || k.owner != XCHAN_OWNER_REMOTE)
+			bad_rounds++;
+		if (excl != RACERS - 1) {
+			if (events_ok)
+				printf("#   round %d: %d exclusion events of %d events\n", round, excl, n_events);
+			events_ok = 0;
+		}
+	}
+	ASSERT_EQ(bad_rounds, 0, "rounds without exactly one ACK and one stored key");
+	ASSERT_TRUE(events_ok, "every refused racer audited as an exclusion conflict");
+	tap_end("8 simultaneous CONNECTs for one entry, 200 rounds: one key, 7 refusals, 7 audit events");
+}
+
 /* ---- benchmark: ns/packet per verdict class and the floor ---- */
 
 static double ns_per_run(int prog_fd, const uint8_t *pkt, size_t len, int ifindex, int repeat,
@@ -830,6 +919,7 @@ int main(int argc, char **argv)
 	test_truncation();
 	test_l2();
 	test_control();
+	test_connect_race();
 	tap_begin();
 	bench(10000, 3);
 	tap_end("bench smoke: every class runs");
