@@ -53,13 +53,17 @@ static bool chan_present(struct agent *a, const struct endpoint *s, const struct
 
 	chan_id_make(&out, s->part, s->port, d->part, d->port, XCHAN_DIR_OUT);
 	chan_id_make(&in, d->part, d->port, s->part, s->port, XCHAN_DIR_IN);
+	/* both entries, both established, both keys: anything less is a channel an
+	 * interrupted run left half-made */
 	n += !bpf_map_lookup_elem(a->cmm.map_fd[M_CHANNELS], &out, &ch);
-	n += !bpf_map_lookup_elem(a->cmm.map_fd[M_CHANNELS], &in, &ch);
+	n += n == 1 && ch.state == XCHAN_S_ESTABLISHED;
+	if (!bpf_map_lookup_elem(a->cmm.map_fd[M_CHANNELS], &in, &ch))
+		n += 1 + (ch.state == XCHAN_S_ESTABLISHED);
 	n += !bpf_map_lookup_elem(a->cmm.map_fd[M_KEYS], &out, &k);
 	n += !bpf_map_lookup_elem(a->cmm.map_fd[M_KEYS], &in, &k);
 	explicit_bzero(&k, sizeof(k));
 	*parts = n;
-	return n == 4;
+	return n == 6;
 }
 
 static int cmp_id(const void *x, const void *y)
