@@ -15,7 +15,7 @@ CLANG_BPF_SYS_INCLUDES = $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf
 CFLAGS	?= -g -O2
-CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -Werror -Iinclude -Iuser -I$(OUT) -D_GNU_SOURCE
+CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -Werror -Iinclude -Iuser -I$(OUT) -D_GNU_SOURCE $(EXTRA_CFLAGS)
 LDLIBS	:= -lxdp -lbpf -lelf -lz
 
 ifeq ($(V),1)
@@ -33,7 +33,7 @@ USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(BPF_APPS))
 TEST_BINS := $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench $(OUT)/fuzz_cmm
 
-.PHONY: all clean deps check demo bench install verify-clang19 bpffs fuzz
+.PHONY: all clean deps check demo bench install verify-clang19 bpffs fuzz asan
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -122,7 +122,14 @@ bpffs:
 check: deps bpffs
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory verify-clang19
+	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)prove -v -e '' $(OUT)/test_verdicts selftests/*.t
+
+# The agent under ASan and UBSan (leaks included), driven by the CLI tests.
+asan:
+	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/asan \
+		EXTRA_CFLAGS="-O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+		$(OUT)/asan/xchan
 
 # The verifier must accept the objects of another compiler too.
 verify-clang19:
