@@ -141,6 +141,10 @@ ip addr del $R/32 dev "$HB"
 quiet x partition add 1 --name a --netns "${PFX}a" && quiet x partition add 2 --name b --netns "${PFX}b" &&
 	quiet x channel open b:5000 a:6000 || { echo "Bail out! xchan setup"; exit 1; }
 live cmm_allowed
+# paced: what arrives when the offered load is below capacity (MEASURED.md: an
+# unthrottled generator can cut a receiver's throughput; report both)
+PACED_PPS=${PACED_PPS:-2000000}
+live cmm_allowed_paced --pps "$PACED_PPS"
 trafgen_live cmm_allowed
 sockets cmm_allowed $A 6000
 for r in $(seq "$REPS"); do

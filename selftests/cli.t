@@ -34,6 +34,11 @@ make_part a 10.78.0.1 && make_part b 10.78.0.2 && make_part c 10.78.0.3
 ip netns add "${PFX}empty"; NSES+=("${PFX}empty")
 xr 1 "partition add: netns that does not exist" partition add 1 --netns "${PFX}nope"
 xr 1 "partition add: netns without a veth" partition add 1 --netns "${PFX}empty"
+ip netns add "${PFX}noip"; NSES+=("${PFX}noip")
+ip link add "${PFX}n" type veth peer name eth0 netns "${PFX}noip"; HOSTDEVS+=("${PFX}n")
+ip -n "${PFX}noip" link set eth0 up
+xr 1 "partition add: interface without an IPv4 address" partition add 1 --netns "${PFX}noip"
+grep -q "no IPv4 address" "$TMPD/err" && ok "... says so" || nok "... says so"
 check "a refused first add leaves no pin root" [ ! -e "$PIN" ]
 xr 2 "partition add: id 0" partition add 0 --netns "${PFX}a"
 xr 2 "partition add: id not a number" partition add abc --netns "${PFX}a"
