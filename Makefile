@@ -31,7 +31,8 @@ BPF_HDRS  := $(wildcard bpf/*.h) include/xchan.h
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(BPF_APPS))
-TEST_BINS := $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench $(OUT)/fuzz_cmm
+TEST_BINS := $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench $(OUT)/fuzz_cmm \
+	     $(OUT)/siphash_vectors
 
 .PHONY: all clean deps check demo bench install verify-clang19 bpffs fuzz asan
 .DELETE_ON_ERROR:
@@ -82,6 +83,10 @@ $(OUT)/xchan-bench: $(OUT)/bench/bench.o $(OUT)/user/pkt.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
 
+$(OUT)/siphash_vectors: $(OUT)/selftests/siphash_vectors.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 # Runs inside test containers, whose rootfs has nothing else: static.
 $(OUT)/ctr_tool: selftests/ctr_tool.c include/xchan.h | $(OUT)
 	$(call msg,CC-STATIC,$@)
@@ -103,7 +108,7 @@ fuzz: deps bpffs $(OUT)/fuzz_cmm
 # Installs what building and testing need, when run as root on Debian.
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
 	    pkg-config iproute2 ethtool jq perl gcc make python3 libc6-dev \
-	    podman runc busybox-static nftables netsniff-ng gnuplot-nox bc
+	    podman runc busybox-static nftables netsniff-ng gnuplot-nox bc tcpdump openssl
 deps:
 	$(Q)if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
 		missing=$$(for p in $(DEB_PKGS) $(EXTRA_PKGS); do \

@@ -271,6 +271,23 @@ static int do_fwd(int argc, char **argv)
 	return 0;
 }
 
+static int do_pass(int argc, char **argv)
+{
+	const char *dev = opt(argc, argv, "--dev", NULL);
+	struct bench_bpf *skel;
+	int ifindex;
+
+	if (!dev || !(ifindex = ifindex_of(dev)))
+		return 2;
+	skel = bench_bpf__open_and_load();
+	if (!skel || attach(ifindex, bpf_program__fd(skel->progs.bench_pass))) {
+		fprintf(stderr, "xchan-bench pass: cannot attach to %s\n", dev);
+		return 1;
+	}
+	bench_bpf__destroy(skel);
+	return 0;
+}
+
 static int do_detach(int argc, char **argv)
 {
 	const char *dev = opt(argc, argv, "--dev", NULL);
@@ -445,7 +462,7 @@ static int do_frame(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
-		{ "gen", do_gen }, { "sink", do_sink }, { "fwd", do_fwd }, { "detach", do_detach },
+		{ "gen", do_gen }, { "sink", do_sink }, { "fwd", do_fwd }, { "detach", do_detach }, { "pass", do_pass },
 		{ "frame", do_frame }, { "udp-send", do_udp_send }, { "udp-recv", do_udp_recv }, { "relay", do_relay },
 	};
 

@@ -7,6 +7,17 @@
 
 #include "maps.h"
 
+static __always_inline void chan_id_make_bpf(struct xchan_chan_id *id, __u32 lp, __u16 le,
+					     __u32 rp, __u16 re, __u8 dir)
+{
+	id->local_part = lp;
+	id->remote_part = rp;
+	id->local_ep = le;
+	id->remote_ep = re;
+	id->dir = dir;
+	id->pad[0] = id->pad[1] = id->pad[2] = 0;
+}
+
 /* Constant time: no early exit on the first differing byte. */
 static __always_inline int key_equal(const struct xchan_key *a, const struct xchan_key *b)
 {

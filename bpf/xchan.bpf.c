@@ -6,6 +6,7 @@
 #include "stats.h"
 #include "channel.h"
 #include "control.h"
+#include "nic.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -97,6 +98,8 @@ static __always_inline int handle_ipv4(struct xdp_md *ctx, struct cursor *c,
 	if (!dst)
 		return to_external(ctx, p, iph);
 
+	if (dst->node_id)
+		return send_remote(ctx, iph, udph, p, dst);
 	r = channel_check(p->part_id, bpf_ntohs(udph->source), dst->part_id,
 			  bpf_ntohs(udph->dest), &in_id);
 	if (r != XCHAN_CONT) {
@@ -131,8 +134,13 @@ int xchan_cmm(struct xdp_md *ctx)
 		return handle_control(ctx, &c, eth);
 
 	p = bpf_map_lookup_elem(&xchan_partition, &ifindex);
-	if (!p)
+	if (!p) {
+		struct xchan_config *cfg = config();
+
+		if (cfg && cfg->uplink_ifindex && cfg->uplink_ifindex == ifindex)
+			return handle_uplink(ctx, &c, eth);
 		return verdict(ctx, XR_DROP_UNKNOWN_IFACE, XDP_DROP, 0, 0);
+	}
 	if (!mac_equal(eth->h_source, p->mac)) {
 		emit_event(ctx, XCHAN_E_SPOOF, XR_DROP_SPOOF_MAC, 0, 0, 0, 0);
 		return verdict(ctx, XR_DROP_SPOOF_MAC, XDP_DROP, 0, 0);

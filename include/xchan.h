@@ -6,6 +6,7 @@
 #define XCHAN_H
 
 #include <linux/types.h>
+#include <linux/bpf.h>	/* struct bpf_spin_lock */
 
 #define XCHAN_VERSION		1
 #define XCHAN_UDP_PORT		7420	/* default outer/control UDP port */
@@ -108,6 +109,8 @@ struct xchan_part_meta {
 	__u32	attach_mode;	/* 1 native, 2 generic (skb) */
 	__u32	flags;
 	char	netns[64];	/* path of its netns, as registered */
+	__u32	node_id;	/* 0: this node */
+	__u32	pad;
 };
 
 struct xchan_counter {
@@ -155,6 +158,18 @@ struct xchan_chan_counter {
 	X(NACK_NO_OUT,		"nack_no_out_entry")		\
 	X(NACK_EXISTS,		"nack_key_exists")		\
 	X(NACK_INTERNAL,	"nack_internal")		\
+	X(PASS_ENCAP,		"pass_encap_to_node")		\
+	X(PASS_DECAP,		"pass_decap_from_node")		\
+	X(PASS_UPLINK,		"pass_uplink_other")		\
+	X(DROP_NO_ROUTE,	"drop_no_route_to_node")	\
+	X(DROP_TOO_BIG,		"drop_too_big_to_encap")	\
+	X(DROP_BAD_TAG,		"drop_bad_tag")			\
+	X(DROP_REPLAY,		"drop_replay")			\
+	X(DROP_TOO_OLD,		"drop_seq_too_old")		\
+	X(DROP_BAD_ORIGIN,	"drop_bad_origin_node")		\
+	X(DROP_MALFORMED_INNER,	"drop_malformed_inner")		\
+	X(DROP_CTRL_BAD_AUTH,	"drop_ctrl_bad_auth")		\
+	X(CTRL_REPLY,		"ctrl_reply_to_agent")		\
 	X(EVENT_LOST,		"event_lost")
 
 #define XCHAN_R_ENUM(n, s) XR_##n,
@@ -176,6 +191,46 @@ enum xchan_event_kind {
 	XCHAN_E_CTRL_UNTRUSTED	= 5,	/* control message from a partition */
 	XCHAN_E_ESTABLISHED	= 6,
 	XCHAN_E_CLOSED		= 7,
+	XCHAN_E_BAD_ORIGIN	= 8,	/* traffic or CONNECT claiming a partition another node hosts */
+	XCHAN_E_BAD_AUTH	= 9,	/* inter-node control that fails authentication */
+	XCHAN_E_REPLAY		= 10,	/* sampled: replayed or stale DATA */
+};
+
+/* xchan_config[0]: this node. */
+struct xchan_config {
+	__u32	self_node;
+	__be32	self_addr;
+	__u32	uplink_ifindex;	/* 0: no uplink attached */
+	__u32	flags;
+};
+
+#define XCHAN_PAIR_KEY_LEN	32
+
+/* xchan_nodes: node id -> its address and the node-pair key (first half encrypts,
+ * second half authenticates inter-node control messages). */
+struct xchan_node {
+	__be32	addr;
+	__u32	flags;
+	__u64	last_nonce;	/* highest control nonce accepted from this node */
+	__u8	pair_key[XCHAN_PAIR_KEY_LEN];
+};
+
+/* Inter-node control messages carry this after the xchan header. */
+struct xchan_ctrl_trailer {
+	__u8	tag[8];		/* SipHash-2-4 (second half of the pair key) over the header */
+};
+
+/* Outer headers the NIC path adds: IPv4 20 + UDP 8 + xchan 40. */
+#define XCHAN_ENCAP_LEN		(20 + 8 + 40)
+#define XCHAN_MAX_INNER		1432	/* 1500 - XCHAN_ENCAP_LEN */
+#define XCHAN_REPLAY_WORDS	32	/* 2048 bits, at least 1984 usable */
+
+/* xchan_replay: IN channel id -> the receiver's sliding window. */
+struct xchan_replay {
+	struct bpf_spin_lock lock;
+	__u32	pad;
+	__u64	top;		/* highest sequence number accepted */
+	__u64	bits[XCHAN_REPLAY_WORDS];
 };
 
 struct xchan_event {

@@ -123,13 +123,16 @@ BAD="/sys/fs/bpf/xchan-bad$RUN_ID"
 trap 'rm -rf "$BAD" 2>/dev/null; "$XCHAN" --pin-root "$PIN2" down >/dev/null 2>&1; cleanup' EXIT
 mkdir -m 0700 "$BAD"; chown 65534 "$BAD"
 "$XCHAN" --pin-root "$BAD" partition add 9 --netns "${PFX}d" 2>"$TMPD/err"; rc=$?
-check "pin root owned by someone else is refused ($rc)" [ $rc -eq 1 ] && grep -q "owned by uid 65534" "$TMPD/err"
+[ $rc -eq 1 ] && grep -q "owned by uid 65534" "$TMPD/err"
+check "pin root owned by someone else is refused ($rc)" [ $? -eq 0 ]
 chown 0 "$BAD"; chmod 0777 "$BAD"
 "$XCHAN" --pin-root "$BAD" partition add 9 --netns "${PFX}d" 2>"$TMPD/err"; rc=$?
-check "pin root writable by others is refused ($rc)" [ $rc -eq 1 ] && grep -q "mode 777" "$TMPD/err"
+[ $rc -eq 1 ] && grep -q "mode 777" "$TMPD/err"
+check "pin root writable by others is refused ($rc)" [ $? -eq 0 ]
 rmdir "$BAD"; ln -s /tmp "$BAD"
 "$XCHAN" --pin-root "$BAD" partition add 9 --netns "${PFX}d" 2>"$TMPD/err"; rc=$?
-check "pin root that is a symlink is refused ($rc)" [ $rc -eq 1 ] && grep -q "not a directory" "$TMPD/err"
+[ $rc -eq 1 ] && grep -q "not a directory" "$TMPD/err"
+check "pin root that is a symlink is refused ($rc)" [ $? -eq 0 ]
 rm -f "$BAD"
 
 # apply: idempotent, prunes only when asked, refuses bad files whole.
@@ -145,7 +148,8 @@ check "apply: exit 0 ($rc)" [ $rc -eq 0 ]
 check "apply: reports one change" grep -q '^1 change(s), 3 unchanged' "$TMPD/ap1"
 S=$(snap)
 x -j apply "$TMPD/conf" >"$TMPD/ap2"
-check "apply twice: changes nothing" [ "$(jq '.changed | length' "$TMPD/ap2")" = 0 ] && [ "$S" = "$(snap)" ]
+[ "$(jq '.changed | length' "$TMPD/ap2")" = 0 ] && [ "$S" = "$(snap)" ]
+check "apply twice: changes nothing" [ $? -eq 0 ]
 check "apply without --prune left the other channels" [ "$(x -j channel list | jq length)" = 7 ]
 printf 'partition 1 --name alice --netns %s\nchannel bob:5000 alice:6000\nchanel x y\n' "${PFX}a" >"$TMPD/bad"
 xr 2 "apply: syntax error" apply "$TMPD/bad"
@@ -162,7 +166,8 @@ check "apply --prune closed the others' keys too" [ "$(bpftool -j map dump pinne
 keys=$(bpftool -j map dump pinned "$PIN/xchan_keys" | jq -r '.[].value[0:16] | map(ltrimstr("0x")) | join("")')
 leak=0
 for k in $keys; do grep -qi "$k" "$LOG" && leak=1; grep -qi "${k:0:8}" "$LOG" && leak=1; done
-check "no key bytes in any output ($(wc -l <"$LOG") lines)" [ -n "$keys" ] && [ $leak -eq 0 ]
+[ -n "$keys" ] && [ $leak -eq 0 ]
+check "no key bytes in any output ($(wc -l <"$LOG") lines)" [ $? -eq 0 ]
 
 xr 0 "partition del by name" partition del carol
 check "carol's veth has no program" bash -c "! ip -d link show ${PFX}c | grep -q prog/xdp"

@@ -20,7 +20,8 @@ ctr_run alice; ctr_run bob; ctr_run mallory --cap-add NET_ADMIN --cap-add NET_RA
 ctr_run eve "${UNCONF[@]}" --uidmap 0:200000:65536 --gidmap 0:200000:65536 -v /sys/fs/bpf:/sys/fs/bpf
 ctr_run frank "${UNCONF[@]}" -v /sys/fs/bpf:/sys/fs/bpf
 A=$(ctr_ip alice); B=$(ctr_ip bob); M=$(ctr_ip mallory)
-check "containers have addresses ($A $B $M)" [ -n "$A" ] && [ -n "$B" ] && [ -n "$M" ]
+[ -n "$A" ] && [ -n "$B" ] && [ -n "$M" ]
+check "containers have addresses ($A $B $M)" [ $? -eq 0 ]
 
 i=1
 for c in alice bob mallory eve; do
@@ -28,9 +29,11 @@ for c in alice bob mallory eve; do
 	i=$((i+1))
 done
 x partition add 5 --name frank --podman "${PFX}frank" --strict 2>"$TMPD/err"; rc=$?
-check "--strict refuses the exposed container ($rc)" [ $rc -eq 1 ] && grep -q exposed "$TMPD/err"
+[ $rc -eq 1 ] && grep -q exposed "$TMPD/err"
+check "--strict refuses the exposed container ($rc)" [ $? -eq 0 ]
 x partition add 5 --name frank --podman "${PFX}frank" >/dev/null 2>"$TMPD/err"; rc=$?
-check "without --strict it is a warning ($rc)" [ $rc -eq 0 ] && grep -q "warning: partition 5 is exposed" "$TMPD/err"
+[ $rc -eq 0 ] && grep -q "warning: partition 5 is exposed" "$TMPD/err"
+check "without --strict it is a warning ($rc)" [ $? -eq 0 ]
 check "channel open bob:5000 -> alice:6000" quiet x channel open bob:5000 alice:6000
 check "channel open mallory:7000 -> alice:6001" quiet x channel open mallory:7000 alice:6001
 
@@ -59,8 +62,8 @@ for tag in wrongsport nochannel spoofip spoofboth; do
 	check "nothing of '$tag' delivered" [ "$(grep -c "$tag" "$TMPD/rx.6000")" -eq 0 ]
 done
 sp=$(x -j stats | jq -r '[.reasons[] | select(.reason|startswith("drop_spoof")) | "\(.reason)=\(.packets)"] | join(" ")')
-check "mallory's spoofing was counted ($sp)" [ "$(x -j stats | jq '.reasons[] | select(.reason=="drop_spoof_src_ip") | .packets')" -ge 5 ] && \
-	[ "$(x -j stats | jq '.reasons[] | select(.reason=="drop_spoof_src_mac") | .packets')" -ge 1 ]
+[ "$(x -j stats | jq '.reasons[] | select(.reason=="drop_spoof_src_ip") | .packets')" -ge 5 ] && [ "$(x -j stats | jq '.reasons[] | select(.reason=="drop_spoof_src_mac") | .packets')" -ge 1 ]
+check "mallory's spoofing was counted ($sp)" [ $? -eq 0 ]
 check "forged control messages were dropped and audited" \
 	[ "$(x -j stats | jq '.reasons[] | select(.reason=="drop_ctrl_untrusted") | .packets')" -ge 100 ]
 check "forged control messages established nothing" \
@@ -84,7 +87,8 @@ check "rootful container, own mount ns: cannot open the keys ($rc: $(cat "$TMPD/
 ctr_exec mallory /bin/ctr_tool bpf "$PIN/xchan_cmm" >/dev/null ; rc=$?
 check "... nor the program ($rc)" [ $rc -eq 4 ]
 ctr_exec eve /bin/ctr_tool bpf "$PIN/xchan_keys" >"$TMPD/p"; rc=$?
-check "user-namespaced container, bpffs bind-mounted: open refused ($rc: $(cat "$TMPD/p"))" [ $rc -eq 4 ] && grep -q "Permission denied" "$TMPD/p"
+[ $rc -eq 4 ] && grep -q "Permission denied" "$TMPD/p"
+check "user-namespaced container, bpffs bind-mounted: open refused ($rc: $(cat "$TMPD/p"))" [ $? -eq 0 ]
 ctr_exec frank /bin/ctr_tool bpf "$PIN/xchan_keys" >"$TMPD/p"; rc=$?
 check "rootful container with the host bpffs: reads keys, as doctor says ($rc)" [ $rc -eq 0 ]
 

@@ -55,6 +55,12 @@ int do_down(struct agent *a, int argc, char **argv);
 int do_apply(struct agent *a, int argc, char **argv);
 int do_demo(struct agent *a, int argc, char **argv);
 int do_doctor(struct agent *a, int argc, char **argv);
+int do_node(struct agent *a, int argc, char **argv);
+int do_attach(struct agent *a, int argc, char **argv);
+void uplink_detach(struct agent *a);
+/* Inter-node CONNECT/CLOSE through the peer node's CMM (node.c). */
+int node_ctrl_send(struct agent *a, uint32_t node_id, const struct xchan_hdr *req,
+		   struct xchan_hdr *reply);
 
 int part_add(struct agent *a, int argc, char **argv);
 /* Shared by partition del and down. */

@@ -122,7 +122,13 @@ int chan_connect(struct agent *a, const struct endpoint *local, const struct end
 	}
 	memcpy(req.auth, k.key, sizeof(req.auth));
 	explicit_bzero(&k, sizeof(k));
-	err = cmm_ctrl(&a->cmm, &req, &reply);
+	{
+		/* the sender's CMM: this node's, or the node that hosts the sender */
+		struct xchan_part_meta m = {};
+
+		bpf_map_lookup_elem(a->cmm.map_fd[M_PARTMETA], &remote->part, &m);
+		err = m.node_id ? node_ctrl_send(a, m.node_id, &req, &reply) : cmm_ctrl(&a->cmm, &req, &reply);
+	}
 	explicit_bzero(&req, sizeof(req));
 	if (err || reply.type != XCHAN_T_CONNECT_ACK) {
 		uint16_t r = ntohs(reply.reason);
@@ -186,7 +192,12 @@ int chan_close(struct agent *a, const struct endpoint *src, const struct endpoin
 		return EXIT_FAIL;
 	}
 	bpf_map_delete_elem(a->cmm.map_fd[M_KEYS], &in_id);
-	err = cmm_ctrl(&a->cmm, &req, &reply);
+	{
+		struct xchan_part_meta m = {};
+
+		bpf_map_lookup_elem(a->cmm.map_fd[M_PARTMETA], &src->part, &m);
+		err = m.node_id ? node_ctrl_send(a, m.node_id, &req, &reply) : cmm_ctrl(&a->cmm, &req, &reply);
+	}
 	if (err || reply.type != XCHAN_T_CLOSE_ACK)
 		xerr("warning: the sender's CMM did not acknowledge CLOSE; its key was dropped locally");
 	bpf_map_delete_elem(a->cmm.map_fd[M_KEYS], &out_id);

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include "cmm.h"
 #include "pkt.h"
+#include "siphash.h"
 #include "xchan.skel.h"
 
 const char *const cmm_map_names[M__N] = {
@@ -21,7 +22,8 @@ const char *const cmm_map_names[M__N] = {
 	[M_CHANNELS] = "xchan_channels", [M_KEYS] = "xchan_keys",
 	[M_CHANSTATS] = "xchan_chanstats", [M_STATS] = "xchan_stats",
 	[M_DEVMAP] = "xchan_devmap", [M_EVENTS] = "xchan_events",
-	[M_PARTMETA] = "xchan_partmeta",
+	[M_PARTMETA] = "xchan_partmeta", [M_CONFIG] = "xchan_config",
+	[M_NODES] = "xchan_nodes", [M_REPLAY] = "xchan_replay",
 };
 
 const char *const xchan_reason_names[XR__MAX] = XCHAN_REASON_NAMES;
@@ -130,6 +132,7 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 		bpf_map__set_max_entries(skel->maps.xchan_keys, sz->channels);
 		/* counters exist for IN entries only: at most half the entries */
 		bpf_map__set_max_entries(skel->maps.xchan_chanstats, sz->channels / 2 + 1);
+		bpf_map__set_max_entries(skel->maps.xchan_replay, sz->channels / 2 + 1);
 	}
 	if (sz && sz->fwd_pass)
 		skel->rodata->fwd_redirect = 0;
@@ -259,6 +262,21 @@ int cmm_ctrl(struct cmm *c, const struct xchan_hdr *req, struct xchan_hdr *reply
 	memcpy(reply, out + PKT_OFF_XCHAN, sizeof(*reply));
 	explicit_bzero(out, sizeof(out));
 	return 0;
+}
+
+uint64_t siphash24(const uint8_t key[16], const void *data, size_t len)
+{
+	const uint8_t *m = data;
+	uint64_t last = 0;
+	struct sip s;
+	size_t i;
+
+	sip_init(&s, sip_le64(key), sip_le64(key + 8));
+	for (i = 0; i + 8 <= len; i += 8)
+		sip_word(&s, sip_le64(m + i));
+	for (size_t j = 0; i + j < len; j++)
+		last |= (uint64_t)m[i + j] << (8 * j);
+	return sip_final(&s, last, len);
 }
 
 int cmm_percpu_sum(int fd, const void *key, void *out, size_t sz)

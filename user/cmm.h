@@ -10,7 +10,7 @@
 
 enum cmm_map {
 	M_PARTITION, M_ADDRS, M_CHANNELS, M_KEYS, M_CHANSTATS, M_STATS, M_DEVMAP, M_EVENTS,
-	M_PARTMETA,
+	M_PARTMETA, M_CONFIG, M_NODES, M_REPLAY,
 	M__N
 };
 extern const char *const cmm_map_names[M__N];
@@ -43,6 +43,9 @@ int cmm_check_root(const char *root, char *why, size_t whylen);
 
 /* Sends a control message over the trusted path; *reply gets the CMM's answer. */
 int cmm_ctrl(struct cmm *c, const struct xchan_hdr *req, struct xchan_hdr *reply);
+
+/* SipHash-2-4 of a buffer (include/siphash.h), as the CMM computes it. */
+uint64_t siphash24(const uint8_t key[16], const void *data, size_t len);
 
 /* Sum of a per-CPU value of size sz (u64 fields) into out. */
 int cmm_percpu_sum(int fd, const void *key, void *out, size_t sz);

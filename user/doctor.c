@@ -196,8 +196,8 @@ int do_doctor(struct agent *a, int argc, char **argv)
 		struct diagnosis d;
 		int e;
 
-		if (bpf_map_lookup_elem(fd, &id, &m))
-			continue;
+		if (bpf_map_lookup_elem(fd, &id, &m) || m.node_id)
+			continue;	/* another node's doctor judges its partitions */
 		e = doctor_netns(m.netns, a->pin_root, &d);
 		if (e) {
 			d.v = V_AT_RISK;

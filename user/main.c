@@ -28,6 +28,9 @@ static const char usage_text[] =
 "  channel open SRC DST           channel close SRC DST        channel list\n"
 "  stats [--channels]             monitor [--count N] [--timeout S]\n"
 "  status                         apply FILE [--prune]\n"
+"  node self ID --addr IP         node add ID --addr IP --key-file FILE     node list\n"
+"  attach IFACE --uplink [--mode native|generic]\n"
+"  partition add ID --remote NODE --ip ADDR [--name NAME]\n"
 "  doctor                         down                         demo\n"
 "\n"
 "options:\n"
@@ -64,6 +67,8 @@ static const struct cmd cmds[] = {
 	{ "apply", do_apply, false },
 	{ "down", do_down, false },
 	{ "doctor", do_doctor, false },
+	{ "node", do_node, false },
+	{ "attach", do_attach, false },
 	{ "demo", do_demo, false },
 };
 

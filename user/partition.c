@@ -47,6 +47,11 @@ static int part_attach(struct agent *a, uint32_t ifindex, const char *want, uint
 	return err;
 }
 
+int part_attach_dev(struct agent *a, uint32_t ifindex, const char *want, uint32_t *mode)
+{
+	return part_attach(a, ifindex, want, mode);
+}
+
 /* Detaches our program from ifindex, leaving other programs where they are. */
 int part_detach(struct agent *a, uint32_t ifindex)
 {
@@ -222,10 +227,64 @@ static int find_by_dev(const char *dev, const char *ip, struct found *f)
 	return EXIT_FAIL;
 }
 
+/* A partition that lives on another node: known by address and node, so that the
+ * CMM can encapsulate towards it and check where its traffic comes from. */
+static int part_add_remote(struct agent *a, uint32_t id, const char *name, uint32_t node,
+			   const char *ip)
+{
+	struct xchan_part_meta meta = { .node_id = node };
+	struct xchan_address addr = { .part_id = id, .node_id = node };
+	struct xchan_node n;
+	uint32_t be;
+	char buf[INET_ADDRSTRLEN];
+	int ret;
+
+	if (!ip || inet_pton(AF_INET, ip, &be) != 1) {
+		xerr("partition add --remote: --ip IPV4 is required");
+		return EXIT_USAGE;
+	}
+	ret = agent_open(a, true);
+	if (ret)
+		return ret;
+	if (bpf_map_lookup_elem(a->cmm.map_fd[M_NODES], &node, &n)) {
+		xerr("node %u is not known here (xchan node add)", node);
+		return EXIT_FAIL;
+	}
+	explicit_bzero(&n, sizeof(n));
+	if (!bpf_map_lookup_elem(a->cmm.map_fd[M_PARTMETA], &id, &meta)) {
+		xerr("partition %u exists already (%s)", id, meta.name);
+		return EXIT_FAIL;
+	}
+	if (name && part_lookup(a, name, NULL)) {
+		xerr("partition name '%s' is taken", name);
+		return EXIT_FAIL;
+	}
+	if (!bpf_map_lookup_elem(a->cmm.map_fd[M_ADDRS], &be, &addr)) {
+		xerr("address %s belongs to partition %u already", ip_str(be, buf), addr.part_id);
+		return EXIT_FAIL;
+	}
+	memset(&meta, 0, sizeof(meta));
+	meta.node_id = node;
+	snprintf(meta.name, sizeof(meta.name), "%s", name ? name : "");
+	addr = (struct xchan_address){ .part_id = id, .node_id = node };
+	if (bpf_map_update_elem(a->cmm.map_fd[M_PARTMETA], &id, &meta, BPF_NOEXIST)) {
+		xerr("cannot register partition %u: %s", id, strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (bpf_map_update_elem(a->cmm.map_fd[M_ADDRS], &be, &addr, BPF_NOEXIST)) {
+		xerr("cannot register partition %u: %s", id, strerror(errno));
+		bpf_map_delete_elem(a->cmm.map_fd[M_PARTMETA], &id);
+		return EXIT_FAIL;
+	}
+	xinfo(a, "partition %u%s%s: %s on node %u", id, name ? " " : "", name ? name : "", ip, node);
+	return EXIT_OK;
+}
+
 int part_add(struct agent *a, int argc, char **argv)
 {
 	const char *name = NULL, *dev = NULL, *netns = NULL, *ip = NULL, *mode = NULL;
 	const char *podman = NULL;
+	uint32_t remote = 0;
 	bool strict = false;
 	struct diagnosis diag;
 	uint32_t id, pid = 0, v, attach_mode = 0;
@@ -271,6 +330,12 @@ int part_add(struct agent *a, int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			nsrc++;
+		} else if (!strcmp(o, "--remote")) {
+			if (parse_u32(val, &remote) || !remote) {
+				xerr("partition add: --remote needs a node id");
+				return EXIT_USAGE;
+			}
+			nsrc++;
 		} else if (!strcmp(o, "--ip"))
 			ip = val;
 		else if (!strcmp(o, "--mode")) {
@@ -285,7 +350,7 @@ int part_add(struct agent *a, int argc, char **argv)
 		}
 	}
 	if (nsrc != 1) {
-		xerr("partition add: give exactly one of --dev, --netns, --pid, --podman");
+		xerr("partition add: give exactly one of --dev, --netns, --pid, --podman, --remote");
 		return EXIT_USAGE;
 	}
 	if (name && (!*name || strlen(name) >= XCHAN_NAME_LEN || !parse_u32(name, &v) ||
@@ -299,6 +364,8 @@ int part_add(struct agent *a, int argc, char **argv)
 	}
 	if (podman && (ret = podman_pid(podman, &pid)))
 		return ret;
+	if (remote)
+		return part_add_remote(a, id, name, remote, ip);
 
 	if (dev)
 		ret = find_by_dev(dev, ip, &f);
@@ -453,14 +520,25 @@ int part_remove(struct agent *a, uint32_t id, bool quiet)
 	purge_chans(a->cmm.map_fd[M_KEYS], id);
 	purge_chans(a->cmm.map_fd[M_CHANNELS], id);
 	purge_chans(a->cmm.map_fd[M_CHANSTATS], id);
-	err = part_detach(a, meta.ifindex);
+	err = meta.node_id ? 0 : part_detach(a, meta.ifindex);
 	if (err && !quiet)
 		xerr("warning: cannot detach from ifindex %u: %s", meta.ifindex, strerror(-err));
-	if (!bpf_map_lookup_elem(a->cmm.map_fd[M_PARTITION], &meta.ifindex, &part)) {
+	if (meta.node_id) {
+		uint32_t ip;
+		struct xchan_address ad;
+		int fd = a->cmm.map_fd[M_ADDRS];
+
+		for (int e = bpf_map_get_next_key(fd, NULL, &ip); !e; e = bpf_map_get_next_key(fd, &ip, &ip))
+			if (!bpf_map_lookup_elem(fd, &ip, &ad) && ad.part_id == id) {
+				bpf_map_delete_elem(fd, &ip);
+				break;
+			}
+	} else if (!bpf_map_lookup_elem(a->cmm.map_fd[M_PARTITION], &meta.ifindex, &part)) {
 		bpf_map_delete_elem(a->cmm.map_fd[M_ADDRS], &part.ip);
 		bpf_map_delete_elem(a->cmm.map_fd[M_PARTITION], &meta.ifindex);
 	}
-	bpf_map_delete_elem(a->cmm.map_fd[M_DEVMAP], &meta.ifindex);
+	if (!meta.node_id)
+		bpf_map_delete_elem(a->cmm.map_fd[M_DEVMAP], &meta.ifindex);
 	bpf_map_delete_elem(a->cmm.map_fd[M_PARTMETA], &id);
 	return 0;
 }
@@ -526,10 +604,22 @@ static int part_list(struct agent *a)
 
 		if (bpf_map_lookup_elem(fd, &ids[i], &m))
 			continue;
-		bpf_map_lookup_elem(a->cmm.map_fd[M_PARTITION], &m.ifindex, &p);
+		if (m.node_id) {
+			uint32_t ip;
+			struct xchan_address ad;
+			int afd = a->cmm.map_fd[M_ADDRS];
+
+			for (int e = bpf_map_get_next_key(afd, NULL, &ip); !e; e = bpf_map_get_next_key(afd, &ip, &ip))
+				if (!bpf_map_lookup_elem(afd, &ip, &ad) && ad.part_id == ids[i])
+					p.ip = ip;
+		} else {
+			bpf_map_lookup_elem(a->cmm.map_fd[M_PARTITION], &m.ifindex, &p);
+		}
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", p.mac[0], p.mac[1],
 			 p.mac[2], p.mac[3], p.mac[4], p.mac[5]);
-		if (!if_indextoname(m.ifindex, ifname))
+		if (m.node_id)
+			snprintf(ifname, sizeof(ifname), "node:%u", m.node_id);
+		else if (!if_indextoname(m.ifindex, ifname))
 			snprintf(ifname, sizeof(ifname), "(gone:%u)", m.ifindex);
 		if (a->json) {
 			jw_obj(&a->jw, NULL);
@@ -540,12 +630,13 @@ static int part_list(struct agent *a)
 			jw_str(&a->jw, "host_dev", ifname);
 			jw_u64(&a->jw, "ifindex", m.ifindex);
 			jw_str(&a->jw, "netns", m.netns);
-			jw_str(&a->jw, "xdp", attached_mode(a, m.ifindex));
+			jw_str(&a->jw, "xdp", m.node_id ? "remote" : attached_mode(a, m.ifindex));
+			jw_u64(&a->jw, "node", m.node_id);
 			jw_bool(&a->jw, "isolated", p.flags & XCHAN_PART_ISOLATED);
 			jw_end_obj(&a->jw);
 		} else {
 			printf("%-6u %-16s %-15s %-17s %-16s %-8s %s\n", ids[i], m.name[0] ? m.name : "-",
-			       ip_str(p.ip, buf), mac, ifname, attached_mode(a, m.ifindex),
+			       ip_str(p.ip, buf), mac, ifname, m.node_id ? "remote" : attached_mode(a, m.ifindex),
 			       p.flags & XCHAN_PART_ISOLATED ? "isolated" : "-");
 		}
 	}

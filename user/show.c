@@ -100,7 +100,8 @@ static const char *const event_kinds[] = {
 	[XCHAN_E_DROP] = "drop", [XCHAN_E_SPOOF] = "spoof",
 	[XCHAN_E_CONNECT_REFUSED] = "connect_refused", [XCHAN_E_EXCLUSION] = "exclusion_conflict",
 	[XCHAN_E_CTRL_UNTRUSTED] = "control_from_partition", [XCHAN_E_ESTABLISHED] = "established",
-	[XCHAN_E_CLOSED] = "closed",
+	[XCHAN_E_CLOSED] = "closed", [XCHAN_E_BAD_ORIGIN] = "bad_origin",
+	[XCHAN_E_BAD_AUTH] = "bad_auth", [XCHAN_E_REPLAY] = "replay",
 };
 
 struct mon {
@@ -329,6 +330,7 @@ int do_down(struct agent *a, int argc, char **argv)
 		ids[n++] = id;
 	for (uint32_t i = 0; i < n; i++)
 		part_remove(a, ids[i], false);
+	uplink_detach(a);
 	ret = cmm_unpin(&a->cmm);
 	if (ret) {
 		xerr("cannot remove every pin under %s: %s", a->pin_root, strerror(-ret));
