@@ -36,18 +36,11 @@ static __always_inline int channel_check(__u32 src_part, __u16 sport,
 					 __u32 dst_part, __u16 dport,
 					 struct xchan_chan_id *in_id)
 {
-	struct xchan_chan_id out_id = {
-		.local_part = src_part, .remote_part = dst_part,
-		.local_ep = sport, .remote_ep = dport, .dir = XCHAN_DIR_OUT,
-	};
+	struct xchan_chan_id out_id;
 	struct xchan_key *kout, *kin;
 
-	in_id->local_part = dst_part;
-	in_id->remote_part = src_part;
-	in_id->local_ep = dport;
-	in_id->remote_ep = sport;
-	in_id->dir = XCHAN_DIR_IN;
-	in_id->pad[0] = in_id->pad[1] = in_id->pad[2] = 0;
+	chan_id_make_bpf(&out_id, src_part, sport, dst_part, dport, XCHAN_DIR_OUT);
+	chan_id_make_bpf(in_id, dst_part, dport, src_part, sport, XCHAN_DIR_IN);
 
 	kout = bpf_map_lookup_elem(&xchan_keys, &out_id);
 	if (!kout)

@@ -84,13 +84,16 @@ send_udp carol 7000 10.101.0.1 6000 10 local
 sleep 0.3
 check "same-node path beside it: 10 of 10" [ "$(received alice 6000 | grep -c ' 7000 local-')" -eq 10 ]
 
-# hold back node 1's fabric port, let bob send 10, capture them on the fabric
-ip -n "$FAB" link set f1 nomaster
-ip netns exec "$FAB" tcpdump --immediate-mode -i f2 -U -w "$TMPD/held.pcap" udp port 7420 >/dev/null 2>&1 & held=$!
-sleep 0.5
-send_udp bob 5000 10.101.0.1 6000 10 held
-sleep 0.5; kill $held; wait $held 2>/dev/null
-ip -n "$FAB" link set f1 master br0
+# hold PCAP TAG: node 1 cut off from the fabric while bob sends 10, captured on the way
+hold() {
+	ip -n "$FAB" link set f1 nomaster
+	ip netns exec "$FAB" tcpdump --immediate-mode -i f2 -U -w "$1" udp port 7420 >/dev/null 2>&1 & held=$!
+	sleep 0.5
+	send_udp bob 5000 10.101.0.1 6000 10 "$2"
+	sleep 0.5; kill $held; wait $held 2>/dev/null
+	ip -n "$FAB" link set f1 master br0
+}
+hold "$TMPD/held.pcap" held
 inject() {	# inject PCAP MODE: write the captured frames out of f1, towards node 1
 	ip netns exec "$FAB" python3 - "$1" "$2" <<'PY'
 import socket, struct, sys
@@ -129,12 +132,7 @@ check "replayed frames delivered nothing" [ "$(received alice 6000 | grep -c ' 5
 check "... dropped as replays ($(( $(st drop_replay) - rp )))" [ $(( $(st drop_replay) - rp )) -eq 10 ]
 
 # reordering inside the window: hold 10 more, release them in reverse order
-ip -n "$FAB" link set f1 nomaster
-ip netns exec "$FAB" tcpdump --immediate-mode -i f2 -U -w "$TMPD/held2.pcap" udp port 7420 >/dev/null 2>&1 & held=$!
-sleep 0.5
-send_udp bob 5000 10.101.0.1 6000 10 rev
-sleep 0.5; kill $held; wait $held 2>/dev/null
-ip -n "$FAB" link set f1 master br0
+hold "$TMPD/held2.pcap" rev
 inject "$TMPD/held2.pcap" reverse >/dev/null
 sleep 0.3
 check "reordered inside the window: all 10 accepted" [ "$(received alice 6000 | grep -c ' 5000 rev-')" -eq 10 ]

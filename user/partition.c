@@ -227,6 +227,21 @@ static int find_by_dev(const char *dev, const char *ip, struct found *f)
 	return EXIT_FAIL;
 }
 
+static bool id_or_name_taken(struct agent *a, uint32_t id, const char *name)
+{
+	struct xchan_part_meta meta;
+
+	if (!bpf_map_lookup_elem(a->cmm.map_fd[M_PARTMETA], &id, &meta)) {
+		xerr("partition %u exists already (%s)", id, meta.name);
+		return true;
+	}
+	if (name && part_lookup(a, name, NULL)) {
+		xerr("partition name '%s' is taken", name);
+		return true;
+	}
+	return false;
+}
+
 /* A partition that lives on another node: known by address and node, so that the
  * CMM can encapsulate towards it and check where its traffic comes from. */
 static int part_add_remote(struct agent *a, uint32_t id, const char *name, uint32_t node,
@@ -251,14 +266,8 @@ static int part_add_remote(struct agent *a, uint32_t id, const char *name, uint3
 		return EXIT_FAIL;
 	}
 	explicit_bzero(&n, sizeof(n));
-	if (!bpf_map_lookup_elem(a->cmm.map_fd[M_PARTMETA], &id, &meta)) {
-		xerr("partition %u exists already (%s)", id, meta.name);
+	if (id_or_name_taken(a, id, name))
 		return EXIT_FAIL;
-	}
-	if (name && part_lookup(a, name, NULL)) {
-		xerr("partition name '%s' is taken", name);
-		return EXIT_FAIL;
-	}
 	if (!bpf_map_lookup_elem(a->cmm.map_fd[M_ADDRS], &be, &addr)) {
 		xerr("address %s belongs to partition %u already", ip_str(be, buf), addr.part_id);
 		return EXIT_FAIL;
@@ -399,14 +408,8 @@ int part_add(struct agent *a, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	/* Every conflict is found before anything is written. */
-	if (!bpf_map_lookup_elem(a->cmm.map_fd[M_PARTMETA], &id, &meta)) {
-		xerr("partition %u exists already (%s)", id, meta.name);
+	if (id_or_name_taken(a, id, name))
 		return EXIT_FAIL;
-	}
-	if (name && part_lookup(a, name, NULL)) {
-		xerr("partition name '%s' is taken", name);
-		return EXIT_FAIL;
-	}
 	ifx = f.host.ifindex;
 	if (!bpf_map_lookup_elem(a->cmm.map_fd[M_PARTITION], &ifx, &(struct xchan_partition){})) {
 		xerr("interface %s is registered already", f.host.name);
