@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <endian.h>
 #include "fixture.h"
 
 const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 0, 0x0a };
@@ -17,7 +18,7 @@ const uint8_t MAC_GW[6] = { 0x02, 0, 0, 0, 0, 0xfe };
 const uint8_t KEY[16] = { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
 
 struct cmm cmm;
-int if_a, if_b, if_c, if_unreg;
+int if_a, if_b, if_c, if_unreg, if_up;
 
 static int mkdev(const char *name)
 {
@@ -37,7 +38,8 @@ int fixture_netns(void)
 	if_b = mkdev("xb");
 	if_c = mkdev("xc");
 	if_unreg = mkdev("xu");
-	if (if_a <= 0 || if_b <= 0 || if_c <= 0 || if_unreg <= 0)
+	if_up = mkdev("xn");
+	if (if_a <= 0 || if_b <= 0 || if_c <= 0 || if_unreg <= 0 || if_up <= 0)
 		return -ENODEV;
 	return 0;
 }
@@ -109,5 +111,66 @@ struct pkt_spec udp_from_b(uint32_t daddr, uint16_t sport, uint16_t dport)
 	memcpy(s.src_mac, MAC_B, 6);
 	memcpy(s.dst_mac, MAC_GW, 6);
 	return s;
+}
+
+
+/* ---- between nodes: this instance as node 1 (uplink xn), partition R on node 2 ---- */
+
+const uint8_t PAIR[32] = { 7, 7, 7 };
+const uint8_t MAC_N2[6] = { 0x02, 0, 0, 0, 0x99, 2 };
+
+void fixture_nic(void)
+{
+	uint32_t zero = 0, n2 = 2, r = P_R, ip = IP_R;
+	struct xchan_config cfg = { .self_node = 1, .self_addr = NODE1, .uplink_ifindex = if_up };
+	struct xchan_node node = { .addr = NODE2 };
+	struct xchan_part_meta meta = { .node_id = 2 };
+	struct xchan_address ad = { .part_id = P_R, .node_id = 2 };
+	struct xchan_chan_id in, out;
+
+	memcpy(node.pair_key, PAIR, sizeof(PAIR));
+	bpf_map_update_elem(cmm.map_fd[M_CONFIG], &zero, &cfg, BPF_ANY);
+	bpf_map_update_elem(cmm.map_fd[M_NODES], &n2, &node, BPF_ANY);
+	bpf_map_update_elem(cmm.map_fd[M_PARTMETA], &r, &meta, BPF_ANY);
+	bpf_map_update_elem(cmm.map_fd[M_ADDRS], &ip, &ad, BPF_ANY);
+	clear_map(cmm.map_fd[M_REPLAY]);
+	/* R:5000 -> A:6000 (A receives here) and B:5000 -> R:6000 (B sends from here) */
+	chan_id_make(&in, P_A, 6000, P_R, 5000, XCHAN_DIR_IN);
+	put_chan(&in, XCHAN_S_ESTABLISHED);
+	put_key(&in, KEY, XCHAN_OWNER_LOCAL);
+	chan_id_make(&out, P_B, 5000, P_R, 6000, XCHAN_DIR_OUT);
+	put_chan(&out, XCHAN_S_ESTABLISHED);
+	put_key(&out, KEY, XCHAN_OWNER_REMOTE);
+	/* the uplink's route and neighbour towards node 2 */
+	system("ip addr add 10.99.0.1/24 dev xn 2>/dev/null; ip link set xn up; ip link set xn.p up;"
+	       "ip neigh replace 10.99.0.2 lladdr 02:00:00:00:99:02 dev xn nud permanent");
+}
+
+/* An encapsulated DATA frame from R (on node 2) to A, tagged in userspace. */
+size_t nic_frame(uint8_t *f, uint64_t seq, size_t payload, uint32_t outer_src, bool bad_tag)
+{
+	static uint8_t inner[PKT_MAX], body[PKT_MAX], pl[PKT_MAX];
+	struct pkt_spec in = { .saddr = IP_R, .daddr = IP_A, .sport = 5000, .dport = 6000,
+			       .payload = pl, .payload_len = payload };
+	struct xchan_hdr h = { .version = XCHAN_VERSION, .type = XCHAN_T_DATA,
+			       .src_part = htonl(P_R), .dst_part = htonl(P_A),
+			       .src_ep = htons(5000), .dst_ep = htons(6000), .seq = htobe64(seq) };
+	struct pkt_spec out = { .saddr = outer_src, .daddr = NODE1, .sport = XCHAN_UDP_PORT,
+				.dport = XCHAN_UDP_PORT, .xh = &h };
+	size_t ilen;
+	uint64_t tag;
+
+	memset(pl, 'p', payload);
+	ilen = pkt_build(inner, sizeof(inner), &in) - 14;
+	memcpy(body, &h, sizeof(h));
+	memcpy(body + sizeof(h), inner + 14, ilen);
+	tag = siphash24(KEY, body, sizeof(h) + ilen) ^ bad_tag;
+	for (int i = 0; i < 8; i++)
+		h.auth[i] = tag >> (8 * i);
+	out.payload = inner + 14;
+	out.payload_len = ilen;
+	memcpy(out.src_mac, MAC_N2, 6);
+	memcpy(out.dst_mac, MAC_GW, 6);
+	return pkt_build(f, PKT_MAX, &out);
 }
 

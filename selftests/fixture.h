@@ -5,6 +5,7 @@
 #ifndef XCHAN_FIXTURE_H
 #define XCHAN_FIXTURE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <arpa/inet.h>
 #include "cmm.h"
@@ -18,7 +19,7 @@ extern const uint8_t MAC_A[6], MAC_B[6], MAC_C[6], MAC_GW[6], KEY[16];
 #define IP_EXT htonl(0xc0a80101)
 
 extern struct cmm cmm;
-extern int if_a, if_b, if_c, if_unreg;
+extern int if_a, if_b, if_c, if_unreg, if_up;
 extern struct xchan_chan_id OUT_BA, IN_AB;
 
 /* Enters a private netns and makes the veths; everything goes with the process. */
@@ -28,6 +29,18 @@ void clear_map(int fd);
 void add_part(int ifindex, uint32_t id, uint32_t ip, const uint8_t *mac, uint16_t flags);
 void put_key(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner);
 void put_chan(const struct xchan_chan_id *id, uint32_t state);
+/* Between nodes: this instance is node 1 (uplink if_up); partition R (id 40) lives on
+ * node 2; channels R:5000 -> A:6000 (A receives here) and B:5000 -> R:6000. */
+enum { P_R = 40 };
+#define IP_R htonl(0x0a000028)
+#define NODE1 htonl(0x0a630001)
+#define NODE2 htonl(0x0a630002)
+extern const uint8_t PAIR[32], MAC_N2[6];
+void fixture_nic(void);
+/* An encapsulated DATA frame R:5000 -> A:6000 with the given sequence number, tagged
+ * in userspace (or wrongly, with bad_tag). */
+size_t nic_frame(uint8_t *f, uint64_t seq, size_t payload, uint32_t outer_src, bool bad_tag);
+
 /* A UDP frame from B to daddr:dport. */
 struct pkt_spec udp_from_b(uint32_t daddr, uint16_t sport, uint16_t dport);
 

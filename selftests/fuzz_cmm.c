@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <endian.h>
 #include <linux/if_ether.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -129,6 +130,78 @@ static int model(const uint8_t *f, size_t len, int ifx, bool *ctrl)
 	return O_DROP;
 }
 
+/* ---- the uplink ---- */
+
+static uint64_t accepted[4096];	/* sequence numbers the CMM accepted for R -> A */
+static int n_accepted;
+static uint64_t last_nonce;		/* of node 2's control messages */
+static uint64_t be64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return be64toh(v); }
+static uint64_t le64(const uint8_t *p) { uint64_t v = 0; for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i); return v; }
+
+enum { U_DATA_OK = 100, U_CTRL_OK = 101 };
+
+/* What may happen to frame f on the uplink: a fixed verdict, or for xchan DATA and
+ * node control, whether the message is genuine (then the CMM may accept it). */
+static int model_uplink(const uint8_t *f, size_t len)
+{
+	const uint8_t *ip = f + 14, *udp = f + 34, *x = f + 42;
+	uint16_t tot, ulen;
+
+	if (be16(f + 12) != ETH_P_IP)
+		return O_PASS;
+	if (len < 34 || (ip[0] >> 4) != 4 || (ip[0] & 15) != 5)
+		return O_PASS;
+	tot = be16(ip + 2);
+	if (tot < 20 || 14 + (size_t)tot > len || (be16(ip + 6) & 0x3fff) || ip[8] == 0)
+		return O_PASS;
+	if (ip[9] != 17 || len < 42 || be16(udp + 4) != tot - 20 || be16(udp + 2) != XCHAN_UDP_PORT) {
+		const struct part_model *q = part_by_ip(raw32(ip + 16));
+
+		return q && q->isolated ? O_DROP : O_PASS;
+	}
+	ulen = be16(udp + 4);
+	if (ulen < 8 + 40 || x[0] != XCHAN_VERSION)
+		return O_DROP;
+	if (x[1] == XCHAN_T_CONNECT_ACK || x[1] == XCHAN_T_CONNECT_NACK || x[1] == XCHAN_T_CLOSE_ACK)
+		return O_PASS;
+	if (x[1] == XCHAN_T_DATA) {
+		const uint8_t *in = x + 40, *iu = in + 20;
+		size_t il = ulen - 48;
+		uint8_t body[40 + XCHAN_MAX_INNER];
+		uint64_t seq = be64(x + 16);
+
+		if (il < 28 || il > XCHAN_MAX_INNER || len < 14 + 20 + 8 + 40 + 28)
+			return O_DROP;
+		if ((in[0] >> 4) != 4 || (in[0] & 15) != 5 || be16(in + 2) != il || in[9] != 17 ||
+		    memcmp(iu, x + 12, 2) || memcmp(iu + 2, x + 14, 2))
+			return O_DROP;
+		if (raw32(in + 12) != IP_R || be32toh(raw32(x + 4)) != P_R || raw32(ip + 12) != NODE2)
+			return O_DROP;
+		if (raw32(in + 16) != IP_A || be32toh(raw32(x + 8)) != P_A ||
+		    be16(x + 12) != 5000 || be16(x + 14) != 6000)
+			return O_DROP;
+		memcpy(body, x, 40);
+		memset(body + 24, 0, 16);
+		memcpy(body + 40, in, il);
+		if (siphash24(KEY, body, 40 + il) != le64(x + 24) || !seq)
+			return O_DROP;
+		for (int i = 0; i < n_accepted; i++)
+			if (accepted[i] == seq)
+				return O_DROP;
+		return U_DATA_OK;
+	}
+	if (x[1] == XCHAN_T_CONNECT || x[1] == XCHAN_T_CLOSE) {
+		if (ulen < 8 + 40 + 8 || len < 42 + 48)
+			return O_DROP;
+		if (be32toh(raw32(x + 4)) != P_R || raw32(ip + 12) != NODE2)
+			return O_DROP;
+		if (siphash24(PAIR + 16, x, 40) != le64(x + 40) || be64(x + 16) <= last_nonce)
+			return O_DROP;
+		return U_CTRL_OK;
+	}
+	return O_DROP;
+}
+
 static uint64_t tables_sum(void)
 {
 	static const int maps[] = { M_PARTITION, M_ADDRS, M_CHANNELS, M_KEYS, M_DEVMAP };
@@ -156,7 +229,7 @@ static uint64_t runs, tx_runs, redirects, passes;
 static void report(void)
 {
 	fprintf(stderr, "fuzz_cmm: %llu inputs through the CMM: %llu redirected, %llu passed, "
-		"%llu answered on the trusted path; oracle disagreements: 0\n",
+		"%llu answered in place (XDP_TX); oracle disagreements: 0\n",
 		(unsigned long long)runs, (unsigned long long)redirects, (unsigned long long)passes,
 		(unsigned long long)tx_runs);
 }
@@ -210,6 +283,27 @@ static void write_seeds(const char *dir)
 	xh.type = XCHAN_T_CONNECT;
 	xh.src_ep = htons(6001);
 	write_seed(dir, "connect-unauthorized", 4, f, pkt_build(f, sizeof(f), &s));
+	write_seed(dir, "uplink-data", 5, f, nic_frame(f, 1, 16, NODE2, false));
+	{
+		/* node 2 connects R:6000 <- B:5000, signed with the pair key, nonce 1000 */
+		uint8_t msg[48];
+		struct xchan_hdr h = { .version = XCHAN_VERSION, .type = XCHAN_T_CONNECT,
+				       .src_part = htonl(P_R), .dst_part = htonl(P_B),
+				       .src_ep = htons(6000), .dst_ep = htons(5000),
+				       .seq = htobe64(1000) };
+		uint64_t t;
+		struct pkt_spec c = { .saddr = NODE2, .daddr = NODE1, .sport = XCHAN_UDP_PORT,
+				      .dport = XCHAN_UDP_PORT, .xh = &h, .payload = msg + 40,
+				      .payload_len = 8 };
+
+		memset(h.auth, 0x5a, 16);
+		t = siphash24(PAIR + 16, &h, sizeof(h));
+		for (int i = 0; i < 8; i++)
+			msg[40 + i] = t >> (8 * i);
+		memcpy(c.src_mac, MAC_N2, 6);
+		memcpy(c.dst_mac, MAC_GW, 6);
+		write_seed(dir, "uplink-connect", 5, f, pkt_build(f, sizeof(f), &c));
+	}
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -232,6 +326,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	parts[1] = (struct part_model){ &if_b, P_B, IP_B, MAC_B, false };
 	parts[2] = (struct part_model){ &if_c, P_C, IP_C, MAC_C, true };
 	fixture_reset();
+	fixture_nic();
 	base_sum = tables_sum();
 	atexit(report);
 	return 0;
@@ -239,7 +334,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int *const ifs[] = { &if_a, &if_b, &if_c, &if_unreg, NULL };
+	static int *const ifs[] = { &if_a, &if_b, &if_c, &if_unreg, NULL, &if_up };
 	uint8_t out[PKT_MAX];
 	int ifx, want, got;
 	bool ctrl;
@@ -248,7 +343,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1 + ETH_HLEN || size > 1 + 1500)
 		return -1;
-	ifx = ifs[data[0] % 5] ? *ifs[data[0] % 5] : 1;
+	ifx = ifs[data[0] % 6] ? *ifs[data[0] % 6] : 1;
 	data++, size--;
 	for (uint32_t r = 0; r < XR__MAX; r++) {
 		struct xchan_counter c = {};
@@ -266,7 +361,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	got = o.retval;
-	want = model(data, size, ifx, &ctrl);
+	if (ifx == if_up) {
+		want = model_uplink(data, size);
+		ctrl = want == U_CTRL_OK;
+		if (want == U_DATA_OK) {
+			/* a genuine, fresh message may be accepted (or refused by the window) */
+			if (got == XDP_REDIRECT && n_accepted < 4096)
+				accepted[n_accepted++] = be64(data + 42 + 16);
+			want = got == XDP_REDIRECT ? XDP_REDIRECT : XDP_DROP;
+		} else if (want == U_CTRL_OK) {
+			if (got == XDP_TX)
+				last_nonce = be64(data + 42 + 16);
+			want = got == XDP_TX ? XDP_TX : XDP_DROP;
+		}
+	} else {
+		want = model(data, size, ifx, &ctrl);
+	}
 	runs++;
 	redirects += got == XDP_REDIRECT;
 	passes += got == XDP_PASS;
@@ -291,6 +401,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 		fixture_reset();	/* a real CONNECT/CLOSE: start the next input clean */
+		fixture_nic();		/* node 2 and the window are new again too */
+		n_accepted = 0;
+		last_nonce = 0;
 		base_sum = tables_sum();
 	}
 	return 0;

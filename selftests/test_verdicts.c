@@ -678,68 +678,6 @@ static void test_connect_race(void)
 
 /* ---- between nodes: this instance as node 1, a remote partition R on node 2 ---- */
 
-enum { P_R = 40 };
-#define IP_R htonl(0x0a000028)
-#define NODE1 htonl(0x0a630001)
-#define NODE2 htonl(0x0a630002)
-static const uint8_t PAIR[32] = { 7, 7, 7 };
-static const uint8_t MAC_N2[6] = { 0x02, 0, 0, 0, 0x99, 2 };
-
-static void nic_setup(void)
-{
-	uint32_t zero = 0, n2 = 2, r = P_R, ip = IP_R;
-	struct xchan_config cfg = { .self_node = 1, .self_addr = NODE1, .uplink_ifindex = if_unreg };
-	struct xchan_node node = { .addr = NODE2 };
-	struct xchan_part_meta meta = { .node_id = 2 };
-	struct xchan_address ad = { .part_id = P_R, .node_id = 2 };
-	struct xchan_chan_id in, out;
-
-	memcpy(node.pair_key, PAIR, sizeof(PAIR));
-	bpf_map_update_elem(cmm.map_fd[M_CONFIG], &zero, &cfg, BPF_ANY);
-	bpf_map_update_elem(cmm.map_fd[M_NODES], &n2, &node, BPF_ANY);
-	bpf_map_update_elem(cmm.map_fd[M_PARTMETA], &r, &meta, BPF_ANY);
-	bpf_map_update_elem(cmm.map_fd[M_ADDRS], &ip, &ad, BPF_ANY);
-	clear_map(cmm.map_fd[M_REPLAY]);
-	/* R:5000 -> A:6000 (A receives here) and B:5000 -> R:6000 (B sends from here) */
-	chan_id_make(&in, P_A, 6000, P_R, 5000, XCHAN_DIR_IN);
-	put_chan(&in, XCHAN_S_ESTABLISHED);
-	put_key(&in, KEY, XCHAN_OWNER_LOCAL);
-	chan_id_make(&out, P_B, 5000, P_R, 6000, XCHAN_DIR_OUT);
-	put_chan(&out, XCHAN_S_ESTABLISHED);
-	put_key(&out, KEY, XCHAN_OWNER_REMOTE);
-	/* the uplink's route and neighbour towards node 2 */
-	system("ip addr add 10.99.0.1/24 dev xu 2>/dev/null; ip link set xu up; ip link set xu.p up;"
-	       "ip neigh replace 10.99.0.2 lladdr 02:00:00:00:99:02 dev xu nud permanent");
-}
-
-/* An encapsulated DATA frame from R (on node 2) to A, tagged in userspace. */
-static size_t nic_frame(uint8_t *f, uint64_t seq, size_t payload, uint32_t outer_src, bool bad_tag)
-{
-	static uint8_t inner[PKT_MAX], body[PKT_MAX], pl[PKT_MAX];
-	struct pkt_spec in = { .saddr = IP_R, .daddr = IP_A, .sport = 5000, .dport = 6000,
-			       .payload = pl, .payload_len = payload };
-	struct xchan_hdr h = { .version = XCHAN_VERSION, .type = XCHAN_T_DATA,
-			       .src_part = htonl(P_R), .dst_part = htonl(P_A),
-			       .src_ep = htons(5000), .dst_ep = htons(6000), .seq = htobe64(seq) };
-	struct pkt_spec out = { .saddr = outer_src, .daddr = NODE1, .sport = XCHAN_UDP_PORT,
-				.dport = XCHAN_UDP_PORT, .xh = &h };
-	size_t ilen;
-	uint64_t tag;
-
-	memset(pl, 'p', payload);
-	ilen = pkt_build(inner, sizeof(inner), &in) - 14;
-	memcpy(body, &h, sizeof(h));
-	memcpy(body + sizeof(h), inner + 14, ilen);
-	tag = siphash24(KEY, body, sizeof(h) + ilen) ^ bad_tag;
-	for (int i = 0; i < 8; i++)
-		h.auth[i] = tag >> (8 * i);
-	out.payload = inner + 14;
-	out.payload_len = ilen;
-	memcpy(out.src_mac, MAC_N2, 6);
-	memcpy(out.dst_mac, MAC_GW, 6);
-	return pkt_build(f, PKT_MAX, &out);
-}
-
 static void test_uplink(void)
 {
 	uint8_t f[PKT_MAX], inner[PKT_MAX];
@@ -748,9 +686,9 @@ static void test_uplink(void)
 
 	tap_begin();
 	reset();
-	nic_setup();
+	fixture_nic();
 	len = nic_frame(f, 1, 5, NODE2, false);
-	r = expect(f, len, if_unreg, XDP_REDIRECT, XR_PASS_DECAP);
+	r = expect(f, len, if_up, XDP_REDIRECT, XR_PASS_DECAP);
 	{
 		struct pkt_spec in = { .saddr = IP_R, .daddr = IP_A, .sport = 5000, .dport = 6000,
 				       .payload = "ppppp", .payload_len = 5 };
@@ -766,28 +704,28 @@ static void test_uplink(void)
 	tap_end("uplink: DATA tagged in userspace verifies in the CMM and is decapsulated");
 
 	tap_begin();
-	expect(f, len, if_unreg, XDP_DROP, XR_DROP_REPLAY);
+	expect(f, len, if_up, XDP_DROP, XR_DROP_REPLAY);
 	tap_end("uplink: the same sequence number again is a replay");
 
 	tap_begin();
 	len = nic_frame(f, 2, 5, NODE2, true);
-	expect(f, len, if_unreg, XDP_DROP, XR_DROP_BAD_TAG);
+	expect(f, len, if_up, XDP_DROP, XR_DROP_BAD_TAG);
 	len = nic_frame(f, 2, 5, NODE2, false);
-	expect(f, len, if_unreg, XDP_REDIRECT, XR_PASS_DECAP);
+	expect(f, len, if_up, XDP_REDIRECT, XR_PASS_DECAP);
 	tap_end("uplink: a wrong tag is dropped and does not burn the sequence number");
 
 	tap_begin();
 	len = nic_frame(f, 5000, 5, NODE2, false);
-	expect(f, len, if_unreg, XDP_REDIRECT, XR_PASS_DECAP);
+	expect(f, len, if_up, XDP_REDIRECT, XR_PASS_DECAP);
 	len = nic_frame(f, 4000, 5, NODE2, false);
-	expect(f, len, if_unreg, XDP_REDIRECT, XR_PASS_DECAP);
+	expect(f, len, if_up, XDP_REDIRECT, XR_PASS_DECAP);
 	len = nic_frame(f, 5000 - 2100, 5, NODE2, false);
-	expect(f, len, if_unreg, XDP_DROP, XR_DROP_TOO_OLD);
+	expect(f, len, if_up, XDP_DROP, XR_DROP_TOO_OLD);
 	tap_end("uplink: reordered inside the window accepted, older than the window dropped");
 
 	tap_begin();
 	len = nic_frame(f, 6000, 5, htonl(0x0a630009), false);
-	expect(f, len, if_unreg, XDP_DROP, XR_DROP_BAD_ORIGIN);
+	expect(f, len, if_up, XDP_DROP, XR_DROP_BAD_ORIGIN);
 	ASSERT_TRUE(has_event(XCHAN_E_BAD_ORIGIN, XR_DROP_BAD_ORIGIN), "audited");
 	tap_end("uplink: DATA for a partition of node 2 from another address is dropped");
 
@@ -856,7 +794,7 @@ static void bench_nic(int repeat, int rounds)
 	int ifx[5], want[5];
 
 	reset();
-	nic_setup();
+	fixture_nic();
 	for (int i = 0; i < 2; i++) {
 		static uint8_t pl[PKT_MAX];
 		struct pkt_spec s = udp_from_b(IP_R, 5000, 6000);
@@ -868,8 +806,8 @@ static void bench_nic(int repeat, int rounds)
 		ifx[i] = if_b;
 		want[i] = XDP_REDIRECT;
 		len[2 + i] = nic_frame(f[2 + i], 1 + i, sizes[i], NODE2, false);
-		run_prog(cmm.prog_fd, f[2 + i], len[2 + i], if_unreg);	/* accept it once */
-		ifx[2 + i] = if_unreg;
+		run_prog(cmm.prog_fd, f[2 + i], len[2 + i], if_up);	/* accept it once */
+		ifx[2 + i] = if_up;
 		want[2 + i] = XDP_DROP;
 	}
 	{
