@@ -22,7 +22,8 @@ for scen, label in [("nocmm_kernel", "1. no CMM, kernel forwarding"),
                     ("cmm_allowed_paced", "2p. CMM, allowed, paced generator"),
                     ("nft_netdev", "4a. nftables netdev ingress allow-list"),
                     ("nft_inet", "4b. nftables inet forward allow-list"),
-                    ("relay", "5. userspace relay checking a token")]:
+                    ("relay", "5. userspace relay checking a token"),
+                    ("cmm_between_nodes", "6. CMM between two nodes (tag, encap, verify, window, decap)")]:
     live[scen] = (label, mmm(series("live", scen, lambda r: r["sink"]["pps"])))
 flood = mmm(series("live", "cmm_flood", lambda r: r["drop_pps"]))
 flood_leak = max(series("live", "cmm_flood", lambda r: r["sink"]["packets"]) or [0])

@@ -17,7 +17,7 @@ mkdir -p "$OUTDIR"
 RES="$OUTDIR/results.jsonl"
 : >"$RES"
 NFT_TABLES=()
-trap 'for t in "${NFT_TABLES[@]}"; do nft delete table $t 2>/dev/null; done; cleanup' EXIT
+trap 'for t in "${NFT_TABLES[@]}"; do nft delete table $t 2>/dev/null; done; declare -f nodes_down >/dev/null && nodes_down; cleanup' EXIT
 
 A=10.77.0.1 B=10.77.0.2 R=10.77.0.254
 make_part a $A && make_part b $B || { echo "Bail out! topology"; exit 1; }
@@ -183,6 +183,25 @@ t1=$(date +%s%N)
 record "{\"bench\":\"agent\",\"op\":\"apply\",\"channels\":$NAPPLY,\"rc\":$rc,\"secs\":$(echo "($t1 - $t0) / 1000000000" | bc -l),\"per_sec\":$(echo "$NAPPLY / (($t1 - $t0) / 1000000000)" | bc -l)}"
 quiet x down
 
+# between two simulated nodes: b's twin on node 2 sends to a's twin on node 1
+. "$(dirname "$0")/../selftests/nodes.sh"
+if nodes_setup && quiet x2 channel authorize bob:5000 alice:6000 --out &&
+   quiet x1 channel authorize alice:6000 bob:5000 --in && quiet x1 channel connect alice:6000 bob:5000; then
+	BOBMAC=$(mac eth0 "${PFX}bob"); HBOBMAC=$(mac hbob "$N2")
+	for r in $(seq "$REPS"); do
+		nsenter --net="/run/netns/${PFX}alice" "$BENCH" sink --dev eth0 --secs "$DUR" --warmup 0.3 >"$TMPD/sink" 2>/dev/null &
+		sleep 0.2
+		nsenter --net="/run/netns/${PFX}bob" "$BENCH" gen --dev eth0 --src-mac "$BOBMAC" --dst-mac "$HBOBMAC" \
+			--src 10.102.0.1 --dst 10.101.0.1 --sport 5000 --dport 6000 --size "${NODE_SIZE:-64}" \
+			--secs "$(echo "$DUR + 0.6" | bc)" >"$TMPD/gen"
+		wait
+		record "{\"bench\":\"live\",\"scenario\":\"cmm_between_nodes\",\"rep\":$r,\"gen\":$(cat "$TMPD/gen"),\"sink\":$(cat "$TMPD/sink")}"
+	done
+else
+	echo "# between nodes: set-up failed"
+fi
+nodes_down
+
 # ns/packet through BPF_PROG_TEST_RUN, and scale
 if [ -n "$SMOKE" ]; then
 	"$TV" --bench 10000 3 --json >>"$RES"
@@ -198,6 +217,7 @@ n=$(wc -l <"$RES")
 check "bench produced $n results" [ "$n" -ge 10 ]
 check "every result is JSON" quiet jq -e . "$RES"
 check "CMM allowed path delivered frames" [ "$(jq -s '[.[] | select(.scenario=="cmm_allowed" and .bench=="live") | .sink.packets] | min' "$RES")" -gt 0 ]
+check "between nodes: frames delivered" [ "$(jq -s '[.[] | select(.scenario=="cmm_between_nodes") | .sink.packets] | min // 0' "$RES")" -gt 0 ]
 check "CMM flood delivered nothing" [ "$(jq -s '[.[] | select(.scenario=="cmm_flood") | .sink.packets] | max' "$RES")" -eq 0 ]
 check "apply succeeded" [ "$(jq -s '.[] | select(.op=="apply") | .rc' "$RES")" -eq 0 ]
 if [ -z "$SMOKE" ]; then

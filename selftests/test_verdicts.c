@@ -724,6 +724,20 @@ static void test_uplink(void)
 	tap_end("uplink: reordered inside the window accepted, older than the window dropped");
 
 	tap_begin();
+	{
+		struct pkt_spec s = { .saddr = NODE2, .daddr = IP_C, .sport = 1000, .dport = 53 };
+
+		memcpy(s.src_mac, MAC_N2, 6);
+		memcpy(s.dst_mac, MAC_GW, 6);
+		len = pkt_build(f, sizeof(f), &s);
+		expect(f, len, if_up, XDP_DROP, XR_DROP_ISOLATED);
+		s.daddr = IP_A;
+		len = pkt_build(f, sizeof(f), &s);
+		expect(f, len, if_up, XDP_PASS, XR_PASS_UPLINK);
+	}
+	tap_end("uplink: other traffic to an isolated partition is dropped, to others passed");
+
+	tap_begin();
 	len = nic_frame(f, 6000, 5, htonl(0x0a630009), false);
 	expect(f, len, if_up, XDP_DROP, XR_DROP_BAD_ORIGIN);
 	ASSERT_TRUE(has_event(XCHAN_E_BAD_ORIGIN, XR_DROP_BAD_ORIGIN), "audited");
