@@ -72,6 +72,13 @@ struct {
 } xchan_partmeta SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct xchan_mac_key);	/* a partition's own MAC */
+	__type(value, __u32);			/* its partition id */
+} xchan_macs SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);

@@ -38,12 +38,24 @@ static __always_inline int handle_arp(struct xdp_md *ctx, struct cursor *c,
 	return verdict(ctx, XR_PASS_ARP, XDP_PASS, 0, 0);
 }
 
+/* On a bridge the frame goes where its destination MAC says, whatever its IP says:
+ * what leaves for a non-partition address must not be addressed to a partition. */
+static __always_inline int to_partition_mac(const struct ethhdr *eth)
+{
+	struct xchan_mac_key k = { .pad = 0 };
+
+	__builtin_memcpy(k.mac, eth->h_dest, ETH_ALEN);
+	return bpf_map_lookup_elem(&xchan_macs, &k) != 0;
+}
+
 /* Traffic to an address that is no partition: the partition's own policy. */
 static __always_inline int to_external(struct xdp_md *ctx, const struct xchan_partition *p,
-				       const struct iphdr *iph)
+				       const struct ethhdr *eth, const struct iphdr *iph)
 {
 	if (p->flags & XCHAN_PART_ISOLATED)
 		return verdict(ctx, XR_DROP_ISOLATED, XDP_DROP, iph->saddr, iph->daddr);
+	if (to_partition_mac(eth))
+		return verdict(ctx, XR_DROP_TO_PART_MAC, XDP_DROP, iph->saddr, iph->daddr);
 	return verdict(ctx, XR_PASS_EXTERNAL, XDP_PASS, 0, 0);
 }
 
@@ -79,7 +91,7 @@ static __always_inline int handle_ipv4(struct xdp_md *ctx, struct cursor *c,
 	}
 	if (iph->protocol != IPPROTO_UDP) {
 		if (!bpf_map_lookup_elem(&xchan_addrs, &iph->daddr))
-			return to_external(ctx, p, iph);
+			return to_external(ctx, p, eth, iph);
 		return verdict(ctx, XR_DROP_NOT_UDP, XDP_DROP, iph->saddr, iph->daddr);
 	}
 	r = parse_udp(c, iph, &udph);
@@ -96,7 +108,7 @@ static __always_inline int handle_ipv4(struct xdp_md *ctx, struct cursor *c,
 	}
 	dst = bpf_map_lookup_elem(&xchan_addrs, &iph->daddr);
 	if (!dst)
-		return to_external(ctx, p, iph);
+		return to_external(ctx, p, eth, iph);
 
 	if (dst->node_id)
 		return send_remote(ctx, iph, udph, p, dst);
@@ -154,6 +166,8 @@ int xchan_cmm(struct xdp_md *ctx)
 	case bpf_htons(ETH_P_IPV6):
 		if (p->flags & XCHAN_PART_ISOLATED)
 			return verdict(ctx, XR_DROP_IPV6, XDP_DROP, 0, 0);
+		if (to_partition_mac(eth))	/* IPv6 between partitions: no channels yet */
+			return verdict(ctx, XR_DROP_TO_PART_MAC, XDP_DROP, 0, 0);
 		return verdict(ctx, XR_PASS_IPV6, XDP_PASS, 0, 0);
 	default:
 		/* VLAN tags and other L3 could carry IPv4 past the checks above. */

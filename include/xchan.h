@@ -113,6 +113,12 @@ struct xchan_part_meta {
 	__u32	pad;
 };
 
+/* xchan_macs key: a partition's MAC, padded; value: its partition id. */
+struct xchan_mac_key {
+	__u8	mac[6];
+	__u16	pad;
+};
+
 struct xchan_counter {
 	__u64	packets;
 	__u64	bytes;
@@ -155,6 +161,7 @@ struct xchan_chan_counter {
 	X(DROP_CTRL_UNTRUSTED,	"drop_ctrl_untrusted")		\
 	X(DROP_CTRL_MALFORMED,	"drop_ctrl_malformed")		\
 	X(DROP_OTHER_L3,	"drop_other_l3")		\
+	X(DROP_TO_PART_MAC,	"drop_to_partition_mac")	\
 	X(NACK_NO_OUT,		"nack_no_out_entry")		\
 	X(NACK_EXISTS,		"nack_key_exists")		\
 	X(NACK_INTERNAL,	"nack_internal")		\

@@ -63,6 +63,12 @@ void add_part(int ifindex, uint32_t id, uint32_t ip, const uint8_t *mac, uint16_
 	bpf_map_update_elem(cmm.map_fd[M_PARTITION], &ifx, &p, BPF_ANY);
 	bpf_map_update_elem(cmm.map_fd[M_ADDRS], &ip, &a, BPF_ANY);
 	bpf_map_update_elem(cmm.map_fd[M_DEVMAP], &ifx, &ifx, BPF_ANY);
+	{
+		struct xchan_mac_key mk = {};
+
+		memcpy(mk.mac, mac, 6);
+		bpf_map_update_elem(cmm.map_fd[M_MACS], &mk, &id, BPF_ANY);
+	}
 }
 
 void put_key(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner)
@@ -88,7 +94,7 @@ void fixture_reset(void)
 
 	for (int i = 0; i < M__N; i++)
 		if (i == M_CHANNELS || i == M_KEYS || i == M_CHANSTATS || i == M_PARTITION ||
-		    i == M_ADDRS || i == M_DEVMAP)
+		    i == M_ADDRS || i == M_DEVMAP || i == M_MACS)
 			clear_map(cmm.map_fd[i]);
 	add_part(if_a, P_A, IP_A, MAC_A, 0);
 	add_part(if_b, P_B, IP_B, MAC_B, 0);

@@ -49,6 +49,15 @@ static const struct part_model *part_by_ip(uint32_t ip)
 	return NULL;
 }
 
+/* Addressed at L2 to a partition: a bridge would deliver it there. */
+static bool to_part_mac(const uint8_t *f)
+{
+	for (int i = 0; i < 3; i++)
+		if (!memcmp(f, parts[i].mac, 6))
+			return true;
+	return false;
+}
+
 /* What the contract says about frame f arriving on ifx. *ctrl: a control message
  * that may change the tables. */
 static int model(const uint8_t *f, size_t len, int ifx, bool *ctrl)
@@ -89,7 +98,7 @@ static int model(const uint8_t *f, size_t len, int ifx, bool *ctrl)
 		return O_PASS;
 	}
 	if (et == ETH_P_IPV6)
-		return isolated ? O_DROP : O_PASS;
+		return isolated || to_part_mac(f) ? O_DROP : O_PASS;
 	if (et != ETH_P_IP)
 		return O_DROP;
 	if (len < 34 || (ip[0] >> 4) != 4 || (ip[0] & 15) != 5)
@@ -113,7 +122,7 @@ static int model(const uint8_t *f, size_t len, int ifx, bool *ctrl)
 	if (ip[9] != 17) {
 		if (q)
 			return O_DROP;
-		return isolated ? O_DROP : O_PASS;
+		return isolated || to_part_mac(f) ? O_DROP : O_PASS;
 	}
 	if (len < 42)
 		return O_DROP;
@@ -123,7 +132,7 @@ static int model(const uint8_t *f, size_t len, int ifx, bool *ctrl)
 	if (be16(udp + 2) == XCHAN_UDP_PORT)
 		return O_DROP;
 	if (!q)
-		return isolated ? O_DROP : O_PASS;
+		return isolated || to_part_mac(f) ? O_DROP : O_PASS;
 	/* the fixture's one established channel */
 	if (p->id == P_B && q->id == P_A && be16(udp) == 5000 && be16(udp + 2) == 6000)
 		return O_REDIRECT;

@@ -373,6 +373,24 @@ static void test_l2(void)
 		tap_end("IPv6 from a default partition passes");
 
 		tap_begin();
+		memcpy(s.dst_mac, MAC_A, 6);
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_TO_PART_MAC);
+		tap_end("IPv6 addressed to another partition's MAC is dropped");
+
+		tap_begin();
+		s = udp_from_b(IP_EXT, 5000, 53);
+		memcpy(s.dst_mac, MAC_A, 6);
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_TO_PART_MAC);
+		s.proto = IPPROTO_TCP;
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_TO_PART_MAC);
+		tap_end("to a non-partition IP but another partition's MAC (a bridge would deliver it) is dropped");
+
+		tap_begin();
+		s = udp_from_b(IP_A, 5000, 6000);
+		s.eth_proto = ETH_P_IPV6;
 		memcpy(s.src_mac, MAC_C, 6);
 		len = pkt_build(pkt, sizeof(pkt), &s);
 		expect(pkt, len, if_c, XDP_DROP, XR_DROP_IPV6);

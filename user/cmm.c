@@ -23,7 +23,7 @@ const char *const cmm_map_names[M__N] = {
 	[M_CHANSTATS] = "xchan_chanstats", [M_STATS] = "xchan_stats",
 	[M_DEVMAP] = "xchan_devmap", [M_EVENTS] = "xchan_events",
 	[M_PARTMETA] = "xchan_partmeta", [M_CONFIG] = "xchan_config",
-	[M_NODES] = "xchan_nodes", [M_REPLAY] = "xchan_replay",
+	[M_NODES] = "xchan_nodes", [M_REPLAY] = "xchan_replay", [M_MACS] = "xchan_macs",
 };
 
 const char *const xchan_reason_names[XR__MAX] = XCHAN_REASON_NAMES;
@@ -126,6 +126,7 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 		bpf_map__set_max_entries(skel->maps.xchan_addrs, sz->partitions);
 		bpf_map__set_max_entries(skel->maps.xchan_devmap, sz->partitions);
 		bpf_map__set_max_entries(skel->maps.xchan_partmeta, sz->partitions);
+		bpf_map__set_max_entries(skel->maps.xchan_macs, sz->partitions);
 	}
 	if (sz && sz->channels) {
 		bpf_map__set_max_entries(skel->maps.xchan_channels, sz->channels);

@@ -301,6 +301,7 @@ int part_add(struct agent *a, int argc, char **argv)
 	struct xchan_partition part = {};
 	struct xchan_address addr = {};
 	struct found f = {};
+	struct xchan_mac_key mk = {};
 	uint32_t ifx;
 	int ret, step = 0, nsrc = 0, err;
 	char path[64], buf[INET_ADDRSTRLEN];
@@ -419,6 +420,11 @@ int part_add(struct agent *a, int argc, char **argv)
 		xerr("address %s belongs to partition %u already", ip_str(f.peer.ip, buf), addr.part_id);
 		return EXIT_FAIL;
 	}
+	memcpy(mk.mac, f.peer.mac, 6);
+	if (!bpf_map_lookup_elem(a->cmm.map_fd[M_MACS], &mk, &v)) {
+		xerr("MAC of %s belongs to partition %u already", f.peer.name, v);
+		return EXIT_FAIL;
+	}
 
 	memset(&meta, 0, sizeof(meta));
 	snprintf(meta.name, sizeof(meta.name), "%s", name ? name : "");
@@ -448,10 +454,14 @@ int part_add(struct agent *a, int argc, char **argv)
 	if (err)
 		goto fail;
 	step = 3;
-	err = bpf_map_update_elem(a->cmm.map_fd[M_PARTITION], &ifx, &part, BPF_NOEXIST);
+	err = bpf_map_update_elem(a->cmm.map_fd[M_MACS], &mk, &id, BPF_NOEXIST);
 	if (err)
 		goto fail;
 	step = 4;
+	err = bpf_map_update_elem(a->cmm.map_fd[M_PARTITION], &ifx, &part, BPF_NOEXIST);
+	if (err)
+		goto fail;
+	step = 5;
 	err = nl_prepare_peer(f.nspath, f.peer.name);
 	if (err) {
 		xerr("cannot set GRO/checksum offload of %s in %s: %s", f.peer.name, f.nspath,
@@ -483,8 +493,10 @@ int part_add(struct agent *a, int argc, char **argv)
 fail:
 	xerr("cannot register partition %u: %s", id, strerror(errno));
 undo:
-	if (step >= 4)
+	if (step >= 5)
 		bpf_map_delete_elem(a->cmm.map_fd[M_PARTITION], &ifx);
+	if (step >= 4)
+		bpf_map_delete_elem(a->cmm.map_fd[M_MACS], &mk);
 	if (step >= 3)
 		bpf_map_delete_elem(a->cmm.map_fd[M_DEVMAP], &ifx);
 	if (step >= 2)
@@ -537,6 +549,10 @@ int part_remove(struct agent *a, uint32_t id, bool quiet)
 				break;
 			}
 	} else if (!bpf_map_lookup_elem(a->cmm.map_fd[M_PARTITION], &meta.ifindex, &part)) {
+		struct xchan_mac_key mk = {};
+
+		memcpy(mk.mac, part.mac, 6);
+		bpf_map_delete_elem(a->cmm.map_fd[M_MACS], &mk);
 		bpf_map_delete_elem(a->cmm.map_fd[M_ADDRS], &part.ip);
 		bpf_map_delete_elem(a->cmm.map_fd[M_PARTITION], &meta.ifindex);
 	}
