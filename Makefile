@@ -108,7 +108,8 @@ fuzz: deps bpffs $(OUT)/fuzz_cmm
 # Installs what building and testing need, when run as root on Debian.
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
 	    pkg-config iproute2 ethtool jq perl gcc make python3 libc6-dev \
-	    podman runc busybox-static nftables netsniff-ng gnuplot-nox bc tcpdump openssl
+	    podman runc busybox-static nftables netsniff-ng gnuplot-nox bc tcpdump openssl \
+	    libclang-rt-14-dev valgrind
 deps:
 	$(Q)if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
 		missing=$$(for p in $(DEB_PKGS) $(EXTRA_PKGS); do \

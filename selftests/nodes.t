@@ -10,6 +10,8 @@
 trap 'nodes_down; cleanup' EXIT
 nodes_setup; ok_all=$?
 check "two nodes, an uplink each, partitions local and remote" [ $ok_all -eq 0 ]
+check "status shows node 1's uplink with the CMM attached" [ "$(x1 -j status | jq -r '"\(.node) \(.uplink) \(.uplink_xdp)"')" = "1 up0 native" ]
+check "node list never shows a key" [ -z "$(x1 -j node list | grep -i key)" ]
 
 # capture the fabric from the first CONNECT on: no key may ever cross it in the clear
 ip netns exec "$FAB" tcpdump --immediate-mode -i f1 -U -w "$TMPD/fabric.pcap" udp port 7420 >/dev/null 2>&1 & tcpd=$!

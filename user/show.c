@@ -267,17 +267,35 @@ int do_status(struct agent *a, int argc, char **argv)
 			printf("  %-16s id %-6u %8s   %u max\n", cmm_map_names[i], mi.id, "", mi.max_entries);
 		}
 	}
-	if (a->json)
-		jw_end_arr(&a->jw), jw_arr(&a->jw, "attachments");
-	else
-		printf("\nattachments:\n");
+	{
+		struct xchan_config cfg = {};
+		uint32_t zero = 0;
+		char ifn[IF_NAMESIZE] = "-", ab[INET_ADDRSTRLEN];
+
+		bpf_map_lookup_elem(a->cmm.map_fd[M_CONFIG], &zero, &cfg);
+		if (cfg.uplink_ifindex)
+			if_indextoname(cfg.uplink_ifindex, ifn);
+		if (a->json) {
+			jw_end_arr(&a->jw);
+			jw_u64(&a->jw, "node", cfg.self_node);
+			jw_str(&a->jw, "node_addr", ip_str(cfg.self_addr, ab));
+			jw_str(&a->jw, "uplink", ifn);
+			jw_str(&a->jw, "uplink_xdp", cfg.uplink_ifindex ?
+			       part_attached_mode(a, cfg.uplink_ifindex) : "none");
+			jw_arr(&a->jw, "attachments");
+		} else {
+			printf("\nnode %u at %s, uplink %s (xdp %s)\n\nattachments:\n", cfg.self_node,
+			       ip_str(cfg.self_addr, ab), ifn,
+			       cfg.uplink_ifindex ? part_attached_mode(a, cfg.uplink_ifindex) : "none");
+		}
+	}
 	fd = a->cmm.map_fd[M_PARTMETA];
 	for (int err = bpf_map_get_next_key(fd, NULL, &id); !err; err = bpf_map_get_next_key(fd, &id, &id)) {
 		struct xchan_part_meta m;
 		char ifname[IF_NAMESIZE] = "?";
 
-		if (bpf_map_lookup_elem(fd, &id, &m))
-			continue;
+		if (bpf_map_lookup_elem(fd, &id, &m) || m.node_id)
+			continue;	/* another node's partitions are attached there */
 		if_indextoname(m.ifindex, ifname);
 		if (a->json) {
 			jw_obj(&a->jw, NULL);
