@@ -11,6 +11,8 @@ trap 'nodes_down; cleanup' EXIT
 nodes_setup; ok_all=$?
 check "two nodes, an uplink each, partitions local and remote" [ $ok_all -eq 0 ]
 check "status shows node 1's uplink with the CMM attached" [ "$(x1 -j status | jq -r '"\(.node) \(.uplink) \(.uplink_xdp)"')" = "1 up0 native" ]
+check "the remote partition is listed with its address and node" \
+	[ "$(x1 -j partition list | jq -r '.[] | select(.name=="bob") | "\(.ip) \(.node) \(.xdp)"')" = "10.102.0.1 2 remote" ]
 check "node list never shows a key" [ -z "$(x1 -j node list | grep -i key)" ]
 
 # capture the fabric from the first CONNECT on: no key may ever cross it in the clear
@@ -150,5 +152,8 @@ hexdump=$(od -An -tx1 -v "$TMPD/fabric2.pcap" | tr -d ' \n')
 check "the fabric capture holds the CONNECT ($(stat -c %s "$TMPD/fabric2.pcap") bytes)" [ "$(stat -c %s "$TMPD/fabric2.pcap")" -gt 100 ]
 [ -n "$key" ] && ! grep -q "${key:0:16}" <<<"$hexdump" && ! grep -q "${key:16:16}" <<<"$hexdump"
 check "... but never the channel key" [ $? -eq 0 ]
-check "down on both nodes" quiet x1 down && quiet x2 down
+check "partition del of a remote partition" quiet x1 partition del bob
+check "... its address is gone" [ "$(bpftool -j map dump pinned "$PIN1/xchan_addrs" | jq '[.[] | select(.formatted.value.node_id==2)] | length')" -eq 0 ]
+quiet x1 down; rc1=$?; quiet x2 down; rc2=$?
+check "down on both nodes ($rc1 $rc2)" [ $((rc1 + rc2)) -eq 0 ]
 finish

@@ -506,6 +506,19 @@ undo:
 	return EXIT_FAIL;
 }
 
+/* A remote partition is known by its address only: find it (0 if none). */
+static uint32_t remote_ip(struct agent *a, uint32_t id)
+{
+	int fd = a->cmm.map_fd[M_ADDRS];
+	struct xchan_address ad;
+	uint32_t ip;
+
+	for (int e = bpf_map_get_next_key(fd, NULL, &ip); !e; e = bpf_map_get_next_key(fd, &ip, &ip))
+		if (!bpf_map_lookup_elem(fd, &ip, &ad) && ad.part_id == id)
+			return ip;
+	return 0;
+}
+
 /* Deletes every entry of map fd whose chan id names partition id. */
 static void purge_chans(int fd, uint32_t id)
 {
@@ -539,15 +552,10 @@ int part_remove(struct agent *a, uint32_t id, bool quiet)
 	if (err && !quiet)
 		xerr("warning: cannot detach from ifindex %u: %s", meta.ifindex, strerror(-err));
 	if (meta.node_id) {
-		uint32_t ip;
-		struct xchan_address ad;
-		int fd = a->cmm.map_fd[M_ADDRS];
+		uint32_t ip = remote_ip(a, id);
 
-		for (int e = bpf_map_get_next_key(fd, NULL, &ip); !e; e = bpf_map_get_next_key(fd, &ip, &ip))
-			if (!bpf_map_lookup_elem(fd, &ip, &ad) && ad.part_id == id) {
-				bpf_map_delete_elem(fd, &ip);
-				break;
-			}
+		if (ip)
+			bpf_map_delete_elem(a->cmm.map_fd[M_ADDRS], &ip);
 	} else if (!bpf_map_lookup_elem(a->cmm.map_fd[M_PARTITION], &meta.ifindex, &part)) {
 		struct xchan_mac_key mk = {};
 
@@ -624,13 +632,7 @@ static int part_list(struct agent *a)
 		if (bpf_map_lookup_elem(fd, &ids[i], &m))
 			continue;
 		if (m.node_id) {
-			uint32_t ip;
-			struct xchan_address ad;
-			int afd = a->cmm.map_fd[M_ADDRS];
-
-			for (int e = bpf_map_get_next_key(afd, NULL, &ip); !e; e = bpf_map_get_next_key(afd, &ip, &ip))
-				if (!bpf_map_lookup_elem(afd, &ip, &ad) && ad.part_id == ids[i])
-					p.ip = ip;
+			p.ip = remote_ip(a, ids[i]);
 		} else {
 			bpf_map_lookup_elem(a->cmm.map_fd[M_PARTITION], &m.ifindex, &p);
 		}
