@@ -83,6 +83,17 @@ static void chan_unauthorize(struct agent *a, const struct endpoint *local,
 		bpf_map_delete_elem(a->cmm.map_fd[M_CHANSTATS], &id);
 }
 
+/* A control message for the CMM of the sending partition: this node's (the trusted
+ * path) or the node that hosts it (over the fabric, wrapped and signed). */
+static int to_sender_cmm(struct agent *a, uint32_t sender, const struct xchan_hdr *req,
+			 struct xchan_hdr *reply)
+{
+	struct xchan_part_meta m = {};
+
+	bpf_map_lookup_elem(a->cmm.map_fd[M_PARTMETA], &sender, &m);
+	return m.node_id ? node_ctrl_send(a, m.node_id, req, reply) : cmm_ctrl(&a->cmm, req, reply);
+}
+
 /* The receiving side (local) creates the key, keeps it insert-if-absent, and sends it
  * to the sender's CMM in a CONNECT over the trusted path. The key lives in this
  * process only between getrandom() and the explicit_bzero() below. */
@@ -122,13 +133,7 @@ int chan_connect(struct agent *a, const struct endpoint *local, const struct end
 	}
 	memcpy(req.auth, k.key, sizeof(req.auth));
 	explicit_bzero(&k, sizeof(k));
-	{
-		/* the sender's CMM: this node's, or the node that hosts the sender */
-		struct xchan_part_meta m = {};
-
-		bpf_map_lookup_elem(a->cmm.map_fd[M_PARTMETA], &remote->part, &m);
-		err = m.node_id ? node_ctrl_send(a, m.node_id, &req, &reply) : cmm_ctrl(&a->cmm, &req, &reply);
-	}
+	err = to_sender_cmm(a, remote->part, &req, &reply);
 	explicit_bzero(&req, sizeof(req));
 	if (err || reply.type != XCHAN_T_CONNECT_ACK) {
 		uint16_t r = ntohs(reply.reason);
@@ -192,12 +197,7 @@ int chan_close(struct agent *a, const struct endpoint *src, const struct endpoin
 		return EXIT_FAIL;
 	}
 	bpf_map_delete_elem(a->cmm.map_fd[M_KEYS], &in_id);
-	{
-		struct xchan_part_meta m = {};
-
-		bpf_map_lookup_elem(a->cmm.map_fd[M_PARTMETA], &src->part, &m);
-		err = m.node_id ? node_ctrl_send(a, m.node_id, &req, &reply) : cmm_ctrl(&a->cmm, &req, &reply);
-	}
+	err = to_sender_cmm(a, src->part, &req, &reply);
 	if (err || reply.type != XCHAN_T_CLOSE_ACK)
 		xerr("warning: the sender's CMM did not acknowledge CLOSE; its key was dropped locally");
 	bpf_map_delete_elem(a->cmm.map_fd[M_KEYS], &out_id);
@@ -230,7 +230,6 @@ static int chan_list(struct agent *a)
 {
 	int fd = a->cmm.map_fd[M_CHANNELS];
 	struct xchan_chan_id id;
-	bool first = true;
 	char lb[40], rb[40];
 
 	if (a->json)
@@ -282,9 +281,7 @@ static int chan_list(struct agent *a)
 			else
 				printf(" %10s %12s %8s\n", "-", "-", "-");
 		}
-		first = false;
 	}
-	(void)first;
 	if (a->json) {
 		jw_end_arr(&a->jw);
 		jw_done(&a->jw);

@@ -203,14 +203,13 @@ int do_monitor(struct agent *a, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static uint32_t map_count(int fd, size_t ksz)
+static uint32_t map_count(int fd)
 {
 	uint8_t k[64];
 	uint32_t n = 0;
 
 	for (int err = bpf_map_get_next_key(fd, NULL, k); !err; err = bpf_map_get_next_key(fd, k, k))
 		n++;
-	(void)ksz;
 	return n;
 }
 
@@ -251,7 +250,7 @@ int do_status(struct agent *a, int argc, char **argv)
 		bpf_obj_get_info_by_fd(a->cmm.map_fd[i], &mi, &ml);
 		bool countable = mi.type == BPF_MAP_TYPE_HASH || mi.type == BPF_MAP_TYPE_PERCPU_HASH ||
 				 mi.type == BPF_MAP_TYPE_DEVMAP_HASH;
-		uint32_t n = countable ? map_count(a->cmm.map_fd[i], mi.key_size) : 0;
+		uint32_t n = countable ? map_count(a->cmm.map_fd[i]) : 0;
 
 		if (a->json) {
 			jw_obj(&a->jw, NULL);
@@ -328,7 +327,6 @@ int do_down(struct agent *a, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!cmm_exists(a->pin_root)) {
-		struct stat;
 		/* a pin root left half-made by a crash still goes */
 		if (!access(a->pin_root, F_OK)) {
 			struct cmm c = {};
