@@ -72,7 +72,8 @@ print(len(frames))
 PY
 }
 st() { x1 -j stats | jq ".reasons[] | select(.reason==\"$1\") | .packets"; }
-check "10 held frames captured on the fabric" [ "$(inject "$TMPD/held.pcap" none >/dev/null; echo 10)" -eq 10 ]
+n=$(inject "$TMPD/held.pcap" none)
+check "10 held frames captured on the fabric and released ($n)" [ "$n" -eq 10 ]
 sleep 0.3
 # that first injection delivered them in order; drop the evidence and test tampering/replay
 before=$(received alice 6000 | grep -c ' 5000 held-')

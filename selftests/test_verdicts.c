@@ -287,8 +287,6 @@ static void test_truncation(void)
 	tap_begin();
 	reset();
 	for (size_t cut = 0; cut < len; cut++) {
-		int want = cut < PKT_OFF_IP ? XR_DROP_MALFORMED_ETH :
-			   cut < PKT_OFF_UDP ? XR_DROP_MALFORMED_IP : XR_DROP_MALFORMED_IP;
 		char what[64];
 
 		if (cut < ETH_HLEN) {
@@ -298,16 +296,11 @@ static void test_truncation(void)
 			ASSERT_EQ(r.ret, -EINVAL, what);
 			continue;
 		}
-		/* tot_len still claims the full datagram, so a cut UDP header shows as a
-		 * lying IPv4 length first: that is the check that must catch it. */
-		(void)want;
-		snprintf(what, sizeof(what), "cut at %zu", cut);
-		{
-			struct run r = expect(pkt, cut, if_b, XDP_DROP, XR_DROP_MALFORMED_IP);
-
-			if (r.ret != XDP_DROP)
-				printf("#   %s\n", what);
-		}
+		/* tot_len still claims the full datagram, so every cut from the IPv4
+		 * header on shows as a lying IPv4 length: that is the check that must
+		 * catch it (the rows below cut with consistent lengths). */
+		if (expect(pkt, cut, if_b, XDP_DROP, XR_DROP_MALFORMED_IP).ret != XDP_DROP)
+			printf("#   at cut %zu\n", cut);
 	}
 	tap_end("truncation at every byte offset of eth/ipv4/udp");
 
