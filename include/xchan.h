@@ -8,9 +8,24 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
 #define XCHAN_VERSION		1
 #define XCHAN_UDP_PORT		7420	/* default outer/control UDP port */
 #define XCHAN_KEY_LEN		16
+
+/* Named numbers of the packet path, for the CMM, the agent and the tests alike. */
+#define XCHAN_TRUSTED_IFINDEX	1	/* loopback: only BPF_PROG_RUN arrives "from" it */
+#define XCHAN_DROP_SAMPLE_SHIFT	10	/* one drop event per 2^n drops of a reason, per CPU */
+#define XCHAN_AF_INET		2	/* AF_INET, for bpf_fib_lookup (no libc in BPF) */
+#define XCHAN_IP_FRAG_MASK	0x3fff	/* frag_off: MF flag and fragment offset (host order) */
+#define XCHAN_IP_DF		0x4000	/* frag_off: don't fragment (host order) */
+#define XCHAN_IP_TTL		64	/* TTL of what the CMM originates */
+#define XCHAN_DHCP_SERVER_PORT	67
+#define XCHAN_DHCP_CLIENT_PORT	68
+#define XCHAN_FABRIC_MTU	1500	/* the MTU assumed between nodes */
 
 /* Wire message types (xchan_hdr.type). */
 enum xchan_msg_type {
@@ -52,6 +67,20 @@ struct xchan_chan_id {
 	__u8	pad[3];		/* always zero: part of the hash key */
 };
 _Static_assert(sizeof(struct xchan_chan_id) == 16, "chan id is a 16-byte hash key");
+
+/* The one builder of channel ids, for the CMM and the agent: the entry of the
+ * partition `local` for its endpoint with `remote`, in direction dir. */
+static __always_inline void xchan_chan_id_make(struct xchan_chan_id *id, __u32 local_part,
+					       __u16 local_ep, __u32 remote_part,
+					       __u16 remote_ep, __u8 dir)
+{
+	id->local_part = local_part;
+	id->remote_part = remote_part;
+	id->local_ep = local_ep;
+	id->remote_ep = remote_ep;
+	id->dir = dir;
+	id->pad[0] = id->pad[1] = id->pad[2] = 0;
+}
 
 enum xchan_chan_state {
 	XCHAN_S_AUTHORIZED	= 1,	/* entry made by the agent, no key yet */
@@ -212,6 +241,8 @@ struct xchan_config {
 };
 
 #define XCHAN_PAIR_KEY_LEN	32
+#define XCHAN_PAIR_ENC_OFF	0	/* first half: wraps channel keys */
+#define XCHAN_PAIR_AUTH_OFF	16	/* second half: signs control headers */
 
 /* xchan_nodes: node id -> its address and the node-pair key (first half encrypts,
  * second half authenticates inter-node control messages). */
@@ -228,8 +259,9 @@ struct xchan_ctrl_trailer {
 };
 
 /* Outer headers the NIC path adds: IPv4 20 + UDP 8 + xchan 40. */
-#define XCHAN_ENCAP_LEN		(20 + 8 + 40)
-#define XCHAN_MAX_INNER		1432	/* 1500 - XCHAN_ENCAP_LEN */
+#define XCHAN_ENCAP_LEN		(20 + 8 + (int)sizeof(struct xchan_hdr))
+#define XCHAN_MAX_INNER		(XCHAN_FABRIC_MTU - XCHAN_ENCAP_LEN)	/* 1432 */
+_Static_assert(XCHAN_MAX_INNER == 1432, "inner packets of at most 1432 bytes between nodes");
 #define XCHAN_REPLAY_WORDS	32	/* 2048 bits, at least 1984 usable */
 
 /* xchan_replay: IN channel id -> the receiver's sliding window. */
