@@ -6,7 +6,7 @@
 #ifndef XCHAN_CONTROL_H
 #define XCHAN_CONTROL_H
 
-#include "parsing.h"
+#include "parse.h"
 #include "stats.h"
 
 /* Turn the request into its answer, addressed back to where it came from. */

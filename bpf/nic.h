@@ -7,7 +7,7 @@
 #ifndef XCHAN_NIC_H
 #define XCHAN_NIC_H
 
-#include "parsing.h"
+#include "parse.h"
 #include "stats.h"
 #include "channel.h"
 #include "control.h"

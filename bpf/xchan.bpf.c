@@ -2,7 +2,7 @@
 /* xchan.bpf.c: the CMM entry program, attached to the host-side veth of each
  * partition (the container's egress arrives here as RX). Glue over the headers.
  */
-#include "parsing.h"
+#include "parse.h"
 #include "stats.h"
 #include "channel.h"
 #include "control.h"
