@@ -100,10 +100,14 @@ static __always_inline int parse_udp(struct cursor *c, struct iphdr *iph,
 	return XCHAN_CONT;
 }
 
-static __always_inline int parse_xchan(struct cursor *c, struct xchan_hdr **xh)
+/* The xchan header after UDP: inside the datagram, not in the frame's padding. */
+static __always_inline int parse_xchan(struct cursor *c, const struct udphdr *udph,
+				       struct xchan_hdr **xh)
 {
 	struct xchan_hdr *h = c->pos;
 
+	if (bpf_ntohs(udph->len) < sizeof(*udph) + sizeof(*h))
+		return XR_DROP_CTRL_MALFORMED;
 	if ((void *)(h + 1) > c->end || h->version != XCHAN_VERSION)
 		return XR_DROP_CTRL_MALFORMED;
 	*xh = h;
