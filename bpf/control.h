@@ -45,7 +45,7 @@ static __always_inline void ctrl_out_id(struct xpkt *pkt)
 
 /* The key (in auth, unwrapped) goes into the OUT entry, if that exists and has
  * none yet; ACK or NACK with the reason. */
-static __always_inline int ctrl_connect(struct xpkt *pkt)
+static __always_inline enum xchan_reason ctrl_connect(struct xpkt *pkt)
 {
 	struct xchan_key k = { .owner = XCHAN_OWNER_REMOTE };
 	struct xchan_channel *ch;
@@ -79,7 +79,7 @@ nack:
 	return reason;
 }
 
-static __always_inline int ctrl_close(struct xpkt *pkt)
+static __always_inline enum xchan_reason ctrl_close(struct xpkt *pkt)
 {
 	struct xchan_channel *ch;
 
@@ -96,7 +96,7 @@ static __always_inline int ctrl_close(struct xpkt *pkt)
 }
 
 /* Control messages come only from the agent (trusted path), never from a partition. */
-static __always_inline int ctrl_from_partition(struct xpkt *pkt)
+static __always_inline enum xchan_reason ctrl_from_partition(struct xpkt *pkt)
 {
 	struct xchan_hdr *xh = pkt->c.pos;
 
@@ -105,7 +105,7 @@ static __always_inline int ctrl_from_partition(struct xpkt *pkt)
 }
 
 /* Only reached with ingress_ifindex == trusted_ifindex, i.e. from the agent. */
-static __always_inline int from_trusted(struct xpkt *pkt)
+static __always_inline enum xchan_reason from_trusted(struct xpkt *pkt)
 {
 	int r;
 

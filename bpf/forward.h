@@ -19,7 +19,7 @@ static __always_inline int to_partition_mac(const struct ethhdr *eth)
 }
 
 /* Traffic to an address that is no partition: the partition's own policy. */
-static __always_inline int forward_external(struct xpkt *pkt)
+static __always_inline enum xchan_reason forward_external(struct xpkt *pkt)
 {
 	if (pkt->src->flags & XCHAN_PART_ISOLATED)
 		return XR_DROP_ISOLATED;
@@ -29,7 +29,7 @@ static __always_inline int forward_external(struct xpkt *pkt)
 }
 
 /* IPv6 has no channels yet: outside only, as for IPv4. */
-static __always_inline int forward_ipv6(struct xpkt *pkt)
+static __always_inline enum xchan_reason forward_ipv6(struct xpkt *pkt)
 {
 	if (pkt->src->flags & XCHAN_PART_ISOLATED)
 		return XR_DROP_IPV6;
@@ -49,7 +49,7 @@ static __always_inline int to_everyone(const struct xpkt *pkt)
 }
 
 /* Non-isolated partitions keep DHCP and friends, but never towards partitions. */
-static __always_inline int forward_broadcast(struct xpkt *pkt)
+static __always_inline enum xchan_reason forward_broadcast(struct xpkt *pkt)
 {
 	struct udphdr *udph = pkt->c.pos;
 
@@ -65,7 +65,8 @@ static __always_inline int forward_broadcast(struct xpkt *pkt)
 /* An allowed message to the local partition dst: straight to its host-side veth,
  * addressed to its MAC (a routed sender addressed its gateway). With --forward pass
  * the host stack routes it and the frame stays as sent. */
-static __always_inline int forward_local(struct xpkt *pkt, const struct xchan_address *dst)
+static __always_inline enum xchan_reason forward_local(struct xpkt *pkt,
+						       const struct xchan_address *dst)
 {
 	if (fwd_redirect)
 		__builtin_memcpy(pkt->eth->h_dest, dst->mac, ETH_ALEN);
@@ -74,7 +75,7 @@ static __always_inline int forward_local(struct xpkt *pkt, const struct xchan_ad
 }
 
 /* What arrives on the uplink and is not xchan's: only isolated partitions refuse it. */
-static __always_inline int forward_from_uplink(struct xpkt *pkt)
+static __always_inline enum xchan_reason forward_from_uplink(struct xpkt *pkt)
 {
 	__be32 daddr = pkt->daddr;
 	struct xchan_address *dst = bpf_map_lookup_elem(&xchan_addrs, &daddr);

@@ -52,7 +52,7 @@ static __always_inline int identify_ipv4(struct xpkt *pkt)
 }
 
 /* ARP goes no further than this: a partition's own ARP is passed. */
-static __always_inline int identify_arp(struct xpkt *pkt)
+static __always_inline enum xchan_reason identify_arp(struct xpkt *pkt)
 {
 	struct arp_eth_ipv4 *arp;
 	int r = parse_arp(&pkt->c, &arp);

@@ -28,14 +28,14 @@ static __always_inline int node_ctrl_auth(struct xpkt *pkt, struct xchan_node *n
 	return XCHAN_CONT;
 }
 
-static __always_inline int node_ctrl(struct xpkt *pkt)
+static __always_inline enum xchan_reason node_ctrl(struct xpkt *pkt)
 {
 	struct xchan_ctrl_trailer *t = (void *)(pkt->xh + 1);
 	struct xchan_node *node;
 	struct xchan_hdr h;
 	int r;
 
-	if (bpf_ntohs(pkt->udph->len) < sizeof(struct udphdr) + sizeof(struct xchan_hdr) + sizeof(*t) ||
+	if (bpf_ntohs(pkt->udph->len) < sizeof(*pkt->udph) + sizeof(*pkt->xh) + sizeof(*t) ||
 	    (void *)(t + 1) > pkt->c.end)
 		return XR_DROP_CTRL_MALFORMED;
 	node = node_of(bpf_ntohl(pkt->xh->src_part), pkt->saddr);

@@ -68,9 +68,10 @@ static __always_inline __u16 csum20(const struct iphdr *hdr)
 /* Outer IPv4/UDP from saddr to daddr and the tagged xchan header h in front of the
  * inner IPv4 packet, at the MACs the fib lookup found. Moves the packet: no pointer
  * into it survives. (fib->ipv4_dst is not daddr: the lookup puts the gateway there.) */
-static __always_inline int encap_write(struct xpkt *pkt, const struct bpf_fib_lookup *fib,
-				       const struct xchan_hdr *h, __u32 inner_len,
-				       __be32 saddr, __be32 daddr)
+static __always_inline enum xchan_reason encap_write(struct xpkt *pkt,
+						     const struct bpf_fib_lookup *fib,
+						     const struct xchan_hdr *h, __u32 inner_len,
+						     __be32 saddr, __be32 daddr)
 {
 	struct xdp_md *ctx = pkt->ctx;
 	struct ethhdr *eth;
@@ -114,7 +115,8 @@ static __always_inline int encap_write(struct xpkt *pkt, const struct bpf_fib_lo
 
 /* A message from a local partition to dst, a partition on another node: the
  * sender's OUT entry, the next sequence number, the tag, the route, the headers. */
-static __always_inline int node_encap(struct xpkt *pkt, const struct xchan_address *dst)
+static __always_inline enum xchan_reason node_encap(struct xpkt *pkt,
+						    const struct xchan_address *dst)
 {
 	struct xchan_config *cfg = config();
 	struct bpf_fib_lookup fib = {};
@@ -215,9 +217,9 @@ static __always_inline int inner_check(const struct xpkt *pkt, __u32 inner_len)
 	if (inner_len < sizeof(*iph) + sizeof(*udph) || inner_len > XCHAN_MAX_INNER ||
 	    (void *)(udph + 1) > pkt->c.end)
 		return XR_DROP_MALFORMED_INNER;
-	if (iph->version != 4 || iph->ihl != sizeof(*iph) / 4 || bpf_ntohs(iph->tot_len) != inner_len ||
-	    iph->protocol != IPPROTO_UDP || udph->source != pkt->xh->src_ep ||
-	    udph->dest != pkt->xh->dst_ep)
+	if (iph->version != 4 || iph->ihl != sizeof(*iph) / 4 ||
+	    bpf_ntohs(iph->tot_len) != inner_len || iph->protocol != IPPROTO_UDP ||
+	    udph->source != pkt->xh->src_ep || udph->dest != pkt->xh->dst_ep)
 		return XR_DROP_MALFORMED_INNER;
 	return XCHAN_CONT;
 }
@@ -248,7 +250,8 @@ static __always_inline int tag_verify(struct xpkt *pkt, const struct xchan_key *
 
 /* Strip the outer headers; the inner frame is addressed to dst's MAC, from a
  * locally administered twin of it (not the partition's own). */
-static __always_inline int node_decap(struct xpkt *pkt, const struct xchan_address *dst)
+static __always_inline enum xchan_reason node_decap(struct xpkt *pkt,
+						    const struct xchan_address *dst)
 {
 	struct xdp_md *ctx = pkt->ctx;
 	struct ethhdr *eth;
@@ -271,7 +274,7 @@ static __always_inline int node_decap(struct xpkt *pkt, const struct xchan_addre
 /* DATA from another node, for a local partition: the inner source is the claimed
  * partition and lives on the node the packet comes from; the receiver holds the
  * channel's IN entry; tag and window hold. */
-static __always_inline int node_recv(struct xpkt *pkt)
+static __always_inline enum xchan_reason node_recv(struct xpkt *pkt)
 {
 	struct xchan_hdr *xh = pkt->xh;
 	struct iphdr *iph = (void *)(xh + 1);

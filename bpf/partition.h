@@ -12,7 +12,7 @@
 #include "node_data.h"
 #include "control.h"
 
-static __always_inline int partition_ipv4(struct xpkt *pkt)
+static __always_inline enum xchan_reason partition_ipv4(struct xpkt *pkt)
 {
 	struct xchan_address *dst;
 	int r;
@@ -43,7 +43,7 @@ static __always_inline int partition_ipv4(struct xpkt *pkt)
 	return forward_local(pkt, dst);
 }
 
-static __always_inline int from_partition(struct xpkt *pkt)
+static __always_inline enum xchan_reason from_partition(struct xpkt *pkt)
 {
 	int r = identify_mac(pkt);
 

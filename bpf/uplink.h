@@ -10,7 +10,7 @@
 #include "node_data.h"
 #include "node_ctrl.h"
 
-static __always_inline int from_uplink(struct xpkt *pkt)
+static __always_inline enum xchan_reason from_uplink(struct xpkt *pkt)
 {
 	int r;
 

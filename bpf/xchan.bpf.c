@@ -10,7 +10,7 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-static __always_inline int dispatch(struct xpkt *pkt, __u32 ifindex)
+static __always_inline enum xchan_reason dispatch(struct xpkt *pkt, __u32 ifindex)
 {
 	if (ifindex == trusted_ifindex)
 		return from_trusted(pkt);
