@@ -64,8 +64,8 @@ static __always_inline int reason_action(const struct xpkt *pkt, __u32 reason)
 			return XDP_PASS;
 		return bpf_redirect_map(&xchan_devmap, pkt->redirect_ifindex, XDP_PASS);
 	case XR_PASS_DECAP:
-		/* always redirected: the frame already carries the partition's MAC,
-		 * which the uplink's stack would not take */
+		/* redirected whatever --forward says: the frame now carries the
+		 * partition's MAC, which the uplink's own stack would discard */
 		return bpf_redirect_map(&xchan_devmap, pkt->redirect_ifindex, 0);
 	case XR_PASS_ENCAP:
 		return bpf_redirect(pkt->redirect_ifindex, 0);
