@@ -2,18 +2,21 @@
 /* control.h: CONNECT and CLOSE on the trusted path (scheme steps 3-4). The CMM of
  * the sending side checks its own OUT authorization, stores the key insert-if-absent,
  * and answers in place (XDP_TX) with ACK or NACK; the answer never carries the key.
+ * From a partition, a control message is refused and audited, whatever it holds.
  */
 #ifndef XCHAN_CONTROL_H
 #define XCHAN_CONTROL_H
 
-#include "parsing.h"
-#include "stats.h"
+#include <asm-generic/errno-base.h>
+#include "verdict.h"
 
 /* Turn the request into its answer, addressed back to where it came from. */
-static __always_inline void ctrl_reply(struct ethhdr *eth, struct iphdr *iph,
-				       struct udphdr *udph, struct xchan_hdr *xh,
-				       __u8 type, __u16 reason)
+static __always_inline void ctrl_reply(struct xpkt *pkt, __u8 type, __u16 reason)
 {
+	struct ethhdr *eth = pkt->eth;
+	struct iphdr *iph = pkt->iph;
+	struct udphdr *udph = pkt->udph;
+	struct xchan_hdr *xh = pkt->xh;
 	__u8 mac[ETH_ALEN];
 	__be32 a;
 	__be16 p;
@@ -32,41 +35,34 @@ static __always_inline void ctrl_reply(struct ethhdr *eth, struct iphdr *iph,
 }
 
 /* The OUT entry on this side that a CONNECT/CLOSE from the receiver refers to. */
-static __always_inline void ctrl_out_id(const struct xchan_hdr *xh, struct xchan_chan_id *id)
+static __always_inline void ctrl_out_id(struct xpkt *pkt)
 {
-	id->local_part = bpf_ntohl(xh->dst_part);
-	id->remote_part = bpf_ntohl(xh->src_part);
-	id->local_ep = bpf_ntohs(xh->dst_ep);
-	id->remote_ep = bpf_ntohs(xh->src_ep);
-	id->dir = XCHAN_DIR_OUT;
-	id->pad[0] = id->pad[1] = id->pad[2] = 0;
+	const struct xchan_hdr *xh = pkt->xh;
+
+	xchan_chan_id_make(&pkt->id, bpf_ntohl(xh->dst_part), bpf_ntohs(xh->dst_ep),
+			   bpf_ntohl(xh->src_part), bpf_ntohs(xh->src_ep), XCHAN_DIR_OUT);
 }
 
-static __always_inline int handle_connect(struct xdp_md *ctx, struct ethhdr *eth,
-					  struct iphdr *iph, struct udphdr *udph,
-					  struct xchan_hdr *xh)
+/* The key (in auth, unwrapped) goes into the OUT entry, if that exists and has
+ * none yet; ACK or NACK with the reason. */
+static __always_inline enum xchan_reason ctrl_connect(struct xpkt *pkt)
 {
-	struct xchan_chan_id id;
-	struct xchan_channel *ch;
 	struct xchan_key k = { .owner = XCHAN_OWNER_REMOTE };
+	struct xchan_channel *ch;
 	__u32 reason;
 	long err;
 
-	ctrl_out_id(xh, &id);
-	ch = bpf_map_lookup_elem(&xchan_channels, &id);
+	ctrl_out_id(pkt);
+	ch = bpf_map_lookup_elem(&xchan_channels, &pkt->id);
 	if (!ch) {
-		reason = XR_NACK_NO_OUT;
-		emit_event(ctx, XCHAN_E_CONNECT_REFUSED, reason, iph->saddr, iph->daddr,
-			   xh->type, &id);
+		reason = audit_chan(pkt, XCHAN_E_CONNECT_REFUSED, XR_NACK_NO_OUT);
 		goto nack;
 	}
-	__builtin_memcpy(k.key, xh->auth, XCHAN_KEY_LEN);
-	err = bpf_map_update_elem(&xchan_keys, &id, &k, BPF_NOEXIST);
+	__builtin_memcpy(k.key, pkt->xh->auth, XCHAN_KEY_LEN);
+	err = bpf_map_update_elem(&xchan_keys, &pkt->id, &k, BPF_NOEXIST);
 	__builtin_memset(k.key, 0, XCHAN_KEY_LEN);
-	if (err == -17 /* EEXIST */) {
-		reason = XR_NACK_EXISTS;
-		emit_event(ctx, XCHAN_E_EXCLUSION, reason, iph->saddr, iph->daddr,
-			   xh->type, &id);
+	if (err == -EEXIST) {
+		reason = audit_chan(pkt, XCHAN_E_EXCLUSION, XR_NACK_EXISTS);
 		goto nack;
 	}
 	if (err) {
@@ -75,66 +71,66 @@ static __always_inline int handle_connect(struct xdp_md *ctx, struct ethhdr *eth
 	}
 	ch->state = XCHAN_S_ESTABLISHED;
 	ch->established_ns = bpf_ktime_get_ns();
-	emit_event(ctx, XCHAN_E_ESTABLISHED, XR_CTRL_ACK, iph->saddr, iph->daddr,
-		   xh->type, &id);
-	ctrl_reply(eth, iph, udph, xh, XCHAN_T_CONNECT_ACK, 0);
-	return verdict(ctx, XR_CTRL_ACK, XDP_TX, 0, 0);
+	audit_chan(pkt, XCHAN_E_ESTABLISHED, XR_CTRL_ACK);
+	ctrl_reply(pkt, XCHAN_T_CONNECT_ACK, 0);
+	return XR_CTRL_ACK;
 nack:
-	ctrl_reply(eth, iph, udph, xh, XCHAN_T_CONNECT_NACK, reason);
-	return verdict(ctx, reason, XDP_TX, 0, 0);
+	ctrl_reply(pkt, XCHAN_T_CONNECT_NACK, reason);
+	return reason;
 }
 
-static __always_inline int handle_close(struct xdp_md *ctx, struct ethhdr *eth,
-					struct iphdr *iph, struct udphdr *udph,
-					struct xchan_hdr *xh)
+static __always_inline enum xchan_reason ctrl_close(struct xpkt *pkt)
 {
-	struct xchan_chan_id id;
 	struct xchan_channel *ch;
 
-	ctrl_out_id(xh, &id);
-	bpf_map_delete_elem(&xchan_keys, &id);
-	ch = bpf_map_lookup_elem(&xchan_channels, &id);
+	ctrl_out_id(pkt);
+	bpf_map_delete_elem(&xchan_keys, &pkt->id);
+	ch = bpf_map_lookup_elem(&xchan_channels, &pkt->id);
 	if (ch) {
 		ch->state = XCHAN_S_AUTHORIZED;
 		ch->established_ns = 0;
 	}
-	emit_event(ctx, XCHAN_E_CLOSED, XR_CTRL_CLOSE, iph->saddr, iph->daddr, xh->type, &id);
-	ctrl_reply(eth, iph, udph, xh, XCHAN_T_CLOSE_ACK, 0);
-	return verdict(ctx, XR_CTRL_CLOSE, XDP_TX, 0, 0);
+	audit_chan(pkt, XCHAN_E_CLOSED, XR_CTRL_CLOSE);
+	ctrl_reply(pkt, XCHAN_T_CLOSE_ACK, 0);
+	return XR_CTRL_CLOSE;
+}
+
+/* Control messages come only from the agent (trusted path), never from a partition. */
+static __always_inline enum xchan_reason ctrl_from_partition(struct xpkt *pkt)
+{
+	struct xchan_hdr *xh = pkt->c.pos;
+
+	pkt->msg_type = (void *)(xh + 1) <= pkt->c.end ? xh->type : 0;
+	return audit(pkt, XCHAN_E_CTRL_UNTRUSTED, XR_DROP_CTRL_UNTRUSTED);
 }
 
 /* Only reached with ingress_ifindex == trusted_ifindex, i.e. from the agent. */
-static __always_inline int handle_control(struct xdp_md *ctx, struct cursor *c,
-					  struct ethhdr *eth)
+static __always_inline enum xchan_reason from_trusted(struct xpkt *pkt)
 {
-	struct iphdr *iph;
-	struct udphdr *udph;
-	struct xchan_hdr *xh;
 	int r;
 
-	if (eth->h_proto != bpf_htons(ETH_P_IP))
-		return verdict(ctx, XR_DROP_CTRL_MALFORMED, XDP_DROP, 0, 0);
-	r = parse_ipv4(c, &iph);
+	if (pkt->eth->h_proto != bpf_htons(ETH_P_IP))
+		return XR_DROP_CTRL_MALFORMED;
+	r = parse_ipv4(&pkt->c, &pkt->iph);
 	if (r != XCHAN_CONT)
-		return verdict(ctx, r, XDP_DROP, 0, 0);
-	if (iph->protocol != IPPROTO_UDP)
-		return verdict(ctx, XR_DROP_CTRL_MALFORMED, XDP_DROP, 0, 0);
-	r = parse_udp(c, iph, &udph);
+		return r;
+	xpkt_addrs(pkt, pkt->iph->saddr, pkt->iph->daddr);
+	if (pkt->iph->protocol != IPPROTO_UDP)
+		return XR_DROP_CTRL_MALFORMED;
+	r = parse_udp(&pkt->c, pkt->iph, &pkt->udph);
 	if (r != XCHAN_CONT)
-		return verdict(ctx, r, XDP_DROP, 0, 0);
-	if (udph->dest != bpf_htons(ctrl_port))
-		return verdict(ctx, XR_DROP_CTRL_MALFORMED, XDP_DROP, 0, 0);
-	/* The header must lie inside the datagram, not in the frame's padding. */
-	if (bpf_ntohs(udph->len) < sizeof(*udph) + sizeof(*xh))
-		return verdict(ctx, XR_DROP_CTRL_MALFORMED, XDP_DROP, 0, 0);
-	r = parse_xchan(c, &xh);
+		return r;
+	if (pkt->udph->dest != bpf_htons(ctrl_port))
+		return XR_DROP_CTRL_MALFORMED;
+	r = parse_xchan(&pkt->c, pkt->udph, &pkt->xh);
 	if (r != XCHAN_CONT)
-		return verdict(ctx, r, XDP_DROP, 0, 0);
-	if (xh->type == XCHAN_T_CONNECT)
-		return handle_connect(ctx, eth, iph, udph, xh);
-	if (xh->type == XCHAN_T_CLOSE)
-		return handle_close(ctx, eth, iph, udph, xh);
-	return verdict(ctx, XR_DROP_CTRL_MALFORMED, XDP_DROP, 0, 0);
+		return r;
+	pkt->msg_type = pkt->xh->type;
+	if (pkt->xh->type == XCHAN_T_CONNECT)
+		return ctrl_connect(pkt);
+	if (pkt->xh->type == XCHAN_T_CLOSE)
+		return ctrl_close(pkt);
+	return XR_DROP_CTRL_MALFORMED;
 }
 
 #endif /* XCHAN_CONTROL_H */

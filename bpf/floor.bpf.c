@@ -2,7 +2,7 @@
 /* floor.bpf.c: the benchmark floor: parse eth/ipv4/udp and one 16-byte-key hash
  * lookup, nothing else. The CMM's cost is reported as a ratio to this.
  */
-#include "parsing.h"
+#include "parse.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 

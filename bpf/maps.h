@@ -8,10 +8,10 @@
 #include "xchan.h"
 
 /* Set by the agent before load; constant for the program's lifetime. */
-const volatile __u32 trusted_ifindex = 1;	/* loopback: only BPF_PROG_RUN gets here */
+const volatile __u32 trusted_ifindex = XCHAN_TRUSTED_IFINDEX;
 const volatile __u16 ctrl_port = XCHAN_UDP_PORT;
 const volatile __u8 fwd_redirect = 1;		/* 1: devmap redirect, 0: XDP_PASS */
-const volatile __u8 drop_sample_shift = 10;	/* one drop event per 2^n drops of a reason, per CPU */
+const volatile __u8 drop_sample_shift = XCHAN_DROP_SAMPLE_SHIFT;
 
 /* Default sizes; the agent overrides them with bpf_map__set_max_entries(). */
 struct {
@@ -103,5 +103,12 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } xchan_events SEC(".maps");
+
+static __always_inline struct xchan_config *config(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&xchan_config, &zero);
+}
 
 #endif /* XCHAN_MAPS_H */

@@ -25,6 +25,7 @@
 #define XCHAN_IP_TTL		64	/* TTL of what the CMM originates */
 #define XCHAN_DHCP_SERVER_PORT	67
 #define XCHAN_DHCP_CLIENT_PORT	68
+#define XCHAN_ARP_HW_ETHER	1	/* ARPHRD_ETHER (<linux/if_arp.h> needs libc) */
 #define XCHAN_FABRIC_MTU	1500	/* the MTU assumed between nodes */
 
 /* Wire message types (xchan_hdr.type). */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* parsing.h: bounds-checked header parsing through a cursor; each parser returns
- * a reason (enum xchan_reason) on failure, or XCHAN_CONT when the header is sound.
+/* parse.h: bounds-checked header parsers over a cursor; each returns a drop reason
+ * (enum xchan_reason), or XCHAN_CONT when the header is sound and the cursor past it.
  */
-#ifndef XCHAN_PARSING_H
-#define XCHAN_PARSING_H
+#ifndef XCHAN_PARSE_H
+#define XCHAN_PARSE_H
 
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -51,8 +51,8 @@ static __always_inline int parse_arp(struct cursor *c, struct arp_eth_ipv4 **arp
 
 	if ((void *)(a + 1) > c->end)
 		return XR_DROP_MALFORMED_ARP;
-	if (a->htype != bpf_htons(1) || a->ptype != bpf_htons(ETH_P_IP) ||
-	    a->hlen != ETH_ALEN || a->plen != 4)
+	if (a->htype != bpf_htons(XCHAN_ARP_HW_ETHER) || a->ptype != bpf_htons(ETH_P_IP) ||
+	    a->hlen != ETH_ALEN || a->plen != sizeof(__be32))
 		return XR_DROP_MALFORMED_ARP;
 	*arp = a;
 	c->pos = a + 1;
@@ -76,7 +76,7 @@ static __always_inline int parse_ipv4(struct cursor *c, struct iphdr **iph)
 	/* tot_len may be shorter than the frame (Ethernet padding), never longer. */
 	if (tot < sizeof(*h) || (void *)h + tot > c->end)
 		return XR_DROP_MALFORMED_IP;
-	if (h->frag_off & bpf_htons(0x3fff))	/* MF or an offset */
+	if (h->frag_off & bpf_htons(XCHAN_IP_FRAG_MASK))
 		return XR_DROP_FRAGMENT;
 	if (h->ttl == 0)
 		return XR_DROP_TTL;
@@ -100,10 +100,14 @@ static __always_inline int parse_udp(struct cursor *c, struct iphdr *iph,
 	return XCHAN_CONT;
 }
 
-static __always_inline int parse_xchan(struct cursor *c, struct xchan_hdr **xh)
+/* The xchan header after UDP: inside the datagram, not in the frame's padding. */
+static __always_inline int parse_xchan(struct cursor *c, const struct udphdr *udph,
+				       struct xchan_hdr **xh)
 {
 	struct xchan_hdr *h = c->pos;
 
+	if (bpf_ntohs(udph->len) < sizeof(*udph) + sizeof(*h))
+		return XR_DROP_CTRL_MALFORMED;
 	if ((void *)(h + 1) > c->end || h->version != XCHAN_VERSION)
 		return XR_DROP_CTRL_MALFORMED;
 	*xh = h;
@@ -111,4 +115,4 @@ static __always_inline int parse_xchan(struct cursor *c, struct xchan_hdr **xh)
 	return XCHAN_CONT;
 }
 
-#endif /* XCHAN_PARSING_H */
+#endif /* XCHAN_PARSE_H */

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* forward.h: where a frame goes once it is allowed, or when it is none of xchan's:
+ * to a local partition's veth (the redirect itself is the exit's, in verdict.h), or
+ * to the host stack under the sending partition's external and isolation policy.
+ */
+#ifndef XCHAN_FORWARD_H
+#define XCHAN_FORWARD_H
+
+#include "verdict.h"
+
+/* On a bridge the frame goes where its destination MAC says, whatever its IP says:
+ * what leaves for a non-partition address must not be addressed to a partition. */
+static __always_inline int to_partition_mac(const struct ethhdr *eth)
+{
+	struct xchan_mac_key k = { .pad = 0 };
+
+	__builtin_memcpy(k.mac, eth->h_dest, ETH_ALEN);
+	return bpf_map_lookup_elem(&xchan_macs, &k) != 0;
+}
+
+/* Traffic to an address that is no partition: the partition's own policy. */
+static __always_inline enum xchan_reason forward_external(struct xpkt *pkt)
+{
+	if (pkt->src->flags & XCHAN_PART_ISOLATED)
+		return XR_DROP_ISOLATED;
+	if (to_partition_mac(pkt->eth))
+		return XR_DROP_TO_PART_MAC;
+	return XR_PASS_EXTERNAL;
+}
+
+/* IPv6 has no channels yet: outside only, as for IPv4. */
+static __always_inline enum xchan_reason forward_ipv6(struct xpkt *pkt)
+{
+	if (pkt->src->flags & XCHAN_PART_ISOLATED)
+		return XR_DROP_IPV6;
+	if (to_partition_mac(pkt->eth))
+		return XR_DROP_TO_PART_MAC;
+	return XR_PASS_IPV6;
+}
+
+/* Link-layer (I/G bit) or IP broadcast and multicast would reach every partition on
+ * a bridge. */
+static __always_inline int to_everyone(const struct xpkt *pkt)
+{
+	__be32 daddr = pkt->iph->daddr;
+
+	return (pkt->eth->h_dest[0] & 1) || IN_MULTICAST(bpf_ntohl(daddr)) ||
+	       daddr == bpf_htonl(INADDR_BROADCAST);
+}
+
+/* Non-isolated partitions keep DHCP and friends, but never towards partitions. */
+static __always_inline enum xchan_reason forward_broadcast(struct xpkt *pkt)
+{
+	struct udphdr *udph = pkt->c.pos;
+
+	if (pkt->src->flags & XCHAN_PART_ISOLATED)
+		return XR_DROP_BCAST;
+	if (pkt->iph->protocol == IPPROTO_UDP && (void *)(udph + 1) <= pkt->c.end &&
+	    (udph->dest == bpf_htons(XCHAN_DHCP_SERVER_PORT) ||
+	     udph->dest == bpf_htons(XCHAN_DHCP_CLIENT_PORT)))
+		return XR_PASS_EXTERNAL;
+	return XR_DROP_BCAST;
+}
+
+/* An allowed message to the local partition dst: straight to its host-side veth,
+ * addressed to its MAC (a routed sender addressed its gateway). With --forward pass
+ * the host stack routes it and the frame stays as sent. */
+static __always_inline enum xchan_reason forward_local(struct xpkt *pkt,
+						       const struct xchan_address *dst)
+{
+	if (fwd_redirect)
+		__builtin_memcpy(pkt->eth->h_dest, dst->mac, ETH_ALEN);
+	pkt->redirect_ifindex = dst->ifindex;
+	return XR_PASS_CHANNEL;
+}
+
+/* What arrives on the uplink and is not xchan's: only isolated partitions refuse it. */
+static __always_inline enum xchan_reason forward_from_uplink(struct xpkt *pkt)
+{
+	__be32 daddr = pkt->daddr;
+	struct xchan_address *dst = bpf_map_lookup_elem(&xchan_addrs, &daddr);
+
+	if (dst && !dst->node_id && (dst->flags & XCHAN_PART_ISOLATED))
+		return XR_DROP_ISOLATED;
+	return XR_PASS_UPLINK;
+}
+
+#endif /* XCHAN_FORWARD_H */

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* node_data.h: messages between nodes. The sending CMM tags a message with
+ * SipHash-2-4 keyed by the channel key, numbers it and encapsulates it towards the
+ * peer node; the CMM on the receiving node's uplink checks origin, tag and sequence
+ * window, then decapsulates and delivers.
+ */
+#ifndef XCHAN_NODE_DATA_H
+#define XCHAN_NODE_DATA_H
+
+#include "identify.h"
+#include "verify.h"
+#include "siphash.h"
+#include "xchan_auth.h"
+
+#define SIP_MAX_WORDS	(XCHAN_MAX_INNER / 8 + 1)
+#define REPLAY_WINDOW	((XCHAN_REPLAY_WORDS - 1) * 64)
+
+/* SipHash-2-4 over the 40-byte header h (on the stack) and len bytes at p. Every
+ * packet offset is a loop counter times a constant: the verifier refused the
+ * variants whose offsets it could not bound. */
+static __always_inline __u64 tag_compute(const __u8 *key, const struct xchan_hdr *h,
+					 __u8 *p, __u32 len, void *end)
+{
+	const __u8 *hb = (const void *)h;
+	__u32 words = len / 8, rem = len & 7, i;
+	__u64 last = 0;
+	struct sip s;
+
+	sip_init(&s, sip_le64(key), sip_le64(key + 8));
+	for (i = 0; i < sizeof(*h) / 8; i++)
+		sip_word(&s, sip_le64(hb + i * 8));
+	for (i = 0; i < SIP_MAX_WORDS; i++) {
+		__u8 *q = p + i * 8;
+		__u64 w;
+
+		if (i >= words)
+			break;
+		if ((void *)(q + 8) > end)
+			return 0;
+		__builtin_memcpy(&w, q, 8);	/* little-endian: the word as SipHash reads it */
+		sip_word(&s, w);
+	}
+	for (i = 0; i < 7; i++) {
+		__u8 *q = p + words * 8 + i;
+
+		if (i >= rem)
+			break;
+		if ((void *)(q + 1) > end)
+			return 0;
+		last |= (__u64)*q << (8 * i);
+	}
+	return sip_final(&s, last, sizeof(*h) + len);
+}
+
+/* Only ever 20 bytes: the outer header the CMM writes has no options. */
+static __always_inline __u16 csum20(const struct iphdr *hdr)
+{
+	const __u16 *w = (const void *)hdr;
+	__u32 sum = 0;
+
+	for (int i = 0; i < (int)(sizeof(*hdr) / 2); i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+/* Outer IPv4/UDP from saddr to daddr and the tagged xchan header h in front of the
+ * inner IPv4 packet, at the MACs the fib lookup found. Moves the packet: no pointer
+ * into it survives. (fib->ipv4_dst is not daddr: the lookup puts the gateway there.) */
+static __always_inline enum xchan_reason encap_write(struct xpkt *pkt,
+						     const struct bpf_fib_lookup *fib,
+						     const struct xchan_hdr *h, __u32 inner_len,
+						     __be32 saddr, __be32 daddr)
+{
+	struct xdp_md *ctx = pkt->ctx;
+	struct ethhdr *eth;
+	struct iphdr *oip;
+	struct udphdr *oudp;
+	struct xchan_hdr *xh;
+	void *end;
+
+	if (bpf_xdp_adjust_head(ctx, -XCHAN_ENCAP_LEN))
+		return XR_DROP_TOO_BIG;
+	eth = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	oip = (void *)(eth + 1);
+	oudp = (void *)(oip + 1);
+	xh = (void *)(oudp + 1);
+	if ((void *)(xh + 1) > end)
+		return XR_DROP_TOO_BIG;
+	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	eth->h_proto = bpf_htons(ETH_P_IP);
+	oip->version = 4;
+	oip->ihl = sizeof(*oip) / 4;
+	oip->tos = 0;
+	oip->tot_len = bpf_htons(XCHAN_ENCAP_LEN + inner_len);
+	oip->id = 0;
+	oip->frag_off = bpf_htons(XCHAN_IP_DF);
+	oip->ttl = XCHAN_IP_TTL;
+	oip->protocol = IPPROTO_UDP;
+	oip->check = 0;
+	oip->saddr = saddr;
+	oip->daddr = daddr;
+	oip->check = csum20(oip);
+	oudp->source = bpf_htons(ctrl_port);
+	oudp->dest = bpf_htons(ctrl_port);
+	oudp->len = bpf_htons(sizeof(*oudp) + sizeof(*xh) + inner_len);
+	oudp->check = 0;
+	__builtin_memcpy(xh, h, sizeof(*h));
+	pkt->redirect_ifindex = fib->ifindex;
+	return XR_PASS_ENCAP;
+}
+
+/* A message from a local partition to dst, a partition on another node: the
+ * sender's OUT entry, the next sequence number, the tag, the route, the headers. */
+static __always_inline enum xchan_reason node_encap(struct xpkt *pkt,
+						    const struct xchan_address *dst)
+{
+	struct xchan_config *cfg = config();
+	struct bpf_fib_lookup fib = {};
+	struct xchan_hdr h = {};
+	struct xchan_channel *ch;
+	struct xchan_node *node;
+	struct xchan_key *k;
+	__u32 node_id = dst->node_id, inner_len = bpf_ntohs(pkt->iph->tot_len);
+	__u64 tag;
+
+	if (!cfg || !cfg->uplink_ifindex)
+		return XR_DROP_NO_ROUTE;
+	node = bpf_map_lookup_elem(&xchan_nodes, &node_id);
+	if (!node)
+		return XR_DROP_NO_ROUTE;
+	xchan_chan_id_make(&pkt->id, pkt->src->part_id, bpf_ntohs(pkt->udph->source),
+			   dst->part_id, bpf_ntohs(pkt->udph->dest), XCHAN_DIR_OUT);
+	k = bpf_map_lookup_elem(&xchan_keys, &pkt->id);
+	ch = bpf_map_lookup_elem(&xchan_channels, &pkt->id);
+	if (!k || !ch)
+		return XR_DROP_NO_OUT;
+	if (inner_len > XCHAN_MAX_INNER)
+		return XR_DROP_TOO_BIG;
+
+	h.version = XCHAN_VERSION;
+	h.type = XCHAN_T_DATA;
+	h.src_part = bpf_htonl(pkt->src->part_id);
+	h.dst_part = bpf_htonl(dst->part_id);
+	h.src_ep = pkt->udph->source;
+	h.dst_ep = pkt->udph->dest;
+	h.seq = bpf_cpu_to_be64(__sync_fetch_and_add(&ch->seq, 1) + 1);
+	/* the tag covers the header with auth still zero */
+	tag = tag_compute(k->key, &h, (void *)pkt->iph, inner_len, pkt->c.end);
+	xchan_put_le64(h.auth, tag);
+
+	fib.family = XCHAN_AF_INET;
+	fib.l4_protocol = IPPROTO_UDP;
+	fib.tot_len = inner_len + XCHAN_ENCAP_LEN;
+	fib.ipv4_src = cfg->self_addr;
+	fib.ipv4_dst = node->addr;
+	fib.ifindex = cfg->uplink_ifindex;
+	if (bpf_fib_lookup(pkt->ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+		return XR_DROP_NO_ROUTE;
+	return encap_write(pkt, &fib, &h, inner_len, cfg->self_addr, node->addr);
+}
+
+/* The receiver's window: each sequence number once, none older than the window. */
+static __always_inline int replay_check(const struct xchan_chan_id *id, __u64 seq)
+{
+	struct xchan_replay *r = bpf_map_lookup_elem(&xchan_replay, id);
+	__u64 cur, idx, n, bit;
+	int ret = XCHAN_CONT;
+
+	if (!r) {
+		struct xchan_replay z = {};
+
+		/* created only once a tag has verified: no stranger can fill this map */
+		bpf_map_update_elem(&xchan_replay, id, &z, BPF_NOEXIST);
+		r = bpf_map_lookup_elem(&xchan_replay, id);
+		if (!r)
+			return XR_DROP_REPLAY;
+	}
+	if (!seq)
+		return XR_DROP_REPLAY;
+	bpf_spin_lock(&r->lock);
+	if (seq + REPLAY_WINDOW < r->top) {
+		ret = XR_DROP_TOO_OLD;
+		goto out;
+	}
+	idx = seq >> 6;
+	if (seq > r->top) {
+		cur = r->top >> 6;
+		n = idx - cur;
+		for (__u32 i = 1; i <= XCHAN_REPLAY_WORDS; i++) {
+			if (i > n)
+				break;
+			r->bits[(cur + i) & (XCHAN_REPLAY_WORDS - 1)] = 0;
+		}
+		r->top = seq;
+	}
+	bit = 1ULL << (seq & 63);
+	if (r->bits[idx & (XCHAN_REPLAY_WORDS - 1)] & bit)
+		ret = XR_DROP_REPLAY;
+	else
+		r->bits[idx & (XCHAN_REPLAY_WORDS - 1)] |= bit;
+out:
+	bpf_spin_unlock(&r->lock);
+	return ret;
+}
+
+/* The inner packet is IPv4/UDP of exactly the length the outer UDP gives, between
+ * the ports the xchan header names. */
+static __always_inline int inner_check(const struct xpkt *pkt, __u32 inner_len)
+{
+	struct iphdr *iph = (void *)(pkt->xh + 1);
+	struct udphdr *udph = (void *)(iph + 1);
+
+	if (inner_len < sizeof(*iph) + sizeof(*udph) || inner_len > XCHAN_MAX_INNER ||
+	    (void *)(udph + 1) > pkt->c.end)
+		return XR_DROP_MALFORMED_INNER;
+	if (iph->version != 4 || iph->ihl != sizeof(*iph) / 4 ||
+	    bpf_ntohs(iph->tot_len) != inner_len || iph->protocol != IPPROTO_UDP ||
+	    udph->source != pkt->xh->src_ep || udph->dest != pkt->xh->dst_ep)
+		return XR_DROP_MALFORMED_INNER;
+	return XCHAN_CONT;
+}
+
+/* Tag (constant time) and window of a DATA message for the IN entry pkt->id. */
+static __always_inline int tag_verify(struct xpkt *pkt, const struct xchan_key *k,
+				      __u32 inner_len)
+{
+	struct xchan_hdr h;
+	__u64 tag;
+	int r;
+
+	__builtin_memcpy(&h, pkt->xh, sizeof(h));
+	__builtin_memset(h.auth, 0, sizeof(h.auth));
+	tag = tag_compute(k->key, &h, (void *)(pkt->xh + 1), inner_len, pkt->c.end);
+	if ((tag ^ sip_le64(pkt->xh->auth)) != 0) {	/* the whole word at once: no early exit */
+		chan_count(&pkt->id, 0, 1);
+		return XR_DROP_BAD_TAG;
+	}
+	r = replay_check(&pkt->id, bpf_be64_to_cpu(pkt->xh->seq));
+	if (r != XCHAN_CONT) {
+		chan_count(&pkt->id, 0, 1);
+		return r;
+	}
+	chan_count(&pkt->id, inner_len, 0);
+	return XCHAN_CONT;
+}
+
+/* Strip the outer headers; the inner frame is addressed to dst's MAC, from a
+ * locally administered twin of it (not the partition's own). */
+static __always_inline enum xchan_reason node_decap(struct xpkt *pkt,
+						    const struct xchan_address *dst)
+{
+	struct xdp_md *ctx = pkt->ctx;
+	struct ethhdr *eth;
+	__u8 dmac[ETH_ALEN];
+
+	__builtin_memcpy(dmac, dst->mac, ETH_ALEN);
+	pkt->redirect_ifindex = dst->ifindex;
+	if (bpf_xdp_adjust_head(ctx, XCHAN_ENCAP_LEN))
+		return XR_DROP_MALFORMED_INNER;
+	eth = (void *)(long)ctx->data;
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+		return XR_DROP_MALFORMED_INNER;
+	__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, dmac, ETH_ALEN);
+	eth->h_source[0] ^= 0x02;	/* the locally administered bit */
+	eth->h_proto = bpf_htons(ETH_P_IP);
+	return XR_PASS_DECAP;
+}
+
+/* DATA from another node, for a local partition: the inner source is the claimed
+ * partition and lives on the node the packet comes from; the receiver holds the
+ * channel's IN entry; tag and window hold. */
+static __always_inline enum xchan_reason node_recv(struct xpkt *pkt)
+{
+	struct xchan_hdr *xh = pkt->xh;
+	struct iphdr *iph = (void *)(xh + 1);
+	__u32 inner_len = bpf_ntohs(pkt->udph->len) - sizeof(struct udphdr) - sizeof(*xh);
+	__u32 src_part = bpf_ntohl(xh->src_part), dst_part = bpf_ntohl(xh->dst_part);
+	struct xchan_address *src, *dst;
+	struct xchan_key *k;
+	__be32 isaddr, idaddr;
+	int r;
+
+	r = inner_check(pkt, inner_len);
+	if (r != XCHAN_CONT)
+		return r;
+	isaddr = iph->saddr;
+	idaddr = iph->daddr;
+	src = bpf_map_lookup_elem(&xchan_addrs, &isaddr);
+	if (!src || src->part_id != src_part || !node_of(src_part, pkt->saddr))
+		return audit(pkt, XCHAN_E_BAD_ORIGIN, XR_DROP_BAD_ORIGIN);
+	dst = bpf_map_lookup_elem(&xchan_addrs, &idaddr);
+	if (!dst || dst->node_id || dst->part_id != dst_part)
+		return XR_DROP_NO_IN;
+	xchan_chan_id_make(&pkt->id, dst_part, bpf_ntohs(xh->dst_ep), src_part,
+			   bpf_ntohs(xh->src_ep), XCHAN_DIR_IN);
+	k = bpf_map_lookup_elem(&xchan_keys, &pkt->id);
+	if (!k)
+		return XR_DROP_NO_IN;
+	r = tag_verify(pkt, k, inner_len);
+	if (r != XCHAN_CONT)
+		return r;
+	return node_decap(pkt, dst);
+}
+
+#endif /* XCHAN_NODE_DATA_H */

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* verdict.h: the one exit: a stage's reason becomes the XDP action here, is counted
+ * per reason, and drops are sampled into the event stream; plus the audit events
+ * stages raise on the way. Events carry ids and addresses, never keys.
+ */
+#ifndef XCHAN_VERDICT_H
+#define XCHAN_VERDICT_H
+
+#include "xpkt.h"
+
+static __always_inline void emit_event(struct xdp_md *ctx, __u32 kind, __u32 reason,
+				       __be32 saddr, __be32 daddr, __u8 msg_type,
+				       const struct xchan_chan_id *id)
+{
+	struct xchan_event *e;
+
+	e = bpf_ringbuf_reserve(&xchan_events, sizeof(*e), 0);
+	if (!e) {
+		__u32 lost = XR_EVENT_LOST;
+		struct xchan_counter *c = bpf_map_lookup_elem(&xchan_stats, &lost);
+
+		if (c)
+			c->packets++;
+		return;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
+	e->kind = kind;
+	e->reason = reason;
+	e->ifindex = ctx_ifindex(ctx);
+	e->saddr = saddr;
+	e->daddr = daddr;
+	e->msg_type = msg_type;
+	e->pad[0] = e->pad[1] = e->pad[2] = 0;
+	if (id)
+		e->id = *id;
+	else
+		__builtin_memset(&e->id, 0, sizeof(e->id));
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Every audit, unlike the sampled drops: what an operator must be able to trace.
+ * Returns the reason, so that a stage can audit and decide in one statement. */
+static __always_inline int audit(struct xpkt *pkt, __u32 kind, __u32 reason)
+{
+	emit_event(pkt->ctx, kind, reason, pkt->saddr, pkt->daddr, pkt->msg_type, 0);
+	return reason;
+}
+
+/* The same, naming the channel entry (control: who connected or closed what). */
+static __always_inline int audit_chan(struct xpkt *pkt, __u32 kind, __u32 reason)
+{
+	emit_event(pkt->ctx, kind, reason, pkt->saddr, pkt->daddr, pkt->msg_type, &pkt->id);
+	return reason;
+}
+
+/* What each reason does with the frame. Redirects go where the stage that allowed
+ * the frame pointed them (pkt->redirect_ifindex). */
+static __always_inline int reason_action(const struct xpkt *pkt, __u32 reason)
+{
+	switch (reason) {
+	case XR_PASS_CHANNEL:
+		/* --forward pass: the host stack delivers; no devmap entry: the same */
+		if (!fwd_redirect)
+			return XDP_PASS;
+		return bpf_redirect_map(&xchan_devmap, pkt->redirect_ifindex, XDP_PASS);
+	case XR_PASS_DECAP:
+		/* redirected whatever --forward says: the frame now carries the
+		 * partition's MAC, which the uplink's own stack would discard */
+		return bpf_redirect_map(&xchan_devmap, pkt->redirect_ifindex, 0);
+	case XR_PASS_ENCAP:
+		return bpf_redirect(pkt->redirect_ifindex, 0);
+	case XR_PASS_EXTERNAL:
+	case XR_PASS_ARP:
+	case XR_PASS_IPV6:
+	case XR_PASS_UPLINK:
+	case XR_CTRL_REPLY:
+		return XDP_PASS;
+	case XR_CTRL_ACK:
+	case XR_CTRL_CLOSE:
+	case XR_NACK_NO_OUT:
+	case XR_NACK_EXISTS:
+	case XR_NACK_INTERNAL:
+		return XDP_TX;		/* the request, turned into its answer in place */
+	default:
+		return XDP_DROP;
+	}
+}
+
+/* The exit: act on the reason, count it, sample drops into the event stream. */
+static __always_inline int verdict(struct xpkt *pkt, __u32 reason)
+{
+	struct xdp_md *ctx = pkt->ctx;
+	int action = reason_action(pkt, reason);
+	struct xchan_counter *c = bpf_map_lookup_elem(&xchan_stats, &reason);
+	__u64 n = 0;
+
+	if (c) {
+		n = c->packets++;
+		c->bytes += ctx->data_end - ctx->data;
+	}
+	if (action == XDP_DROP && !(n & ((1ULL << drop_sample_shift) - 1)))
+		emit_event(ctx, XCHAN_E_DROP, reason, pkt->saddr, pkt->daddr, 0, 0);
+	return action;
+}
+
+#endif /* XCHAN_VERDICT_H */

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* verify.h: the channel check. The sender's OUT entry and the receiver's IN entry
+ * must both hold a key, the same key, compared in constant time; the receiver's IN
+ * entry counts what passed and what was refused.
+ */
+#ifndef XCHAN_VERIFY_H
+#define XCHAN_VERIFY_H
+
+#include "verdict.h"
+
+/* Constant time: no early exit on the first differing byte. */
+static __always_inline int key_equal(const struct xchan_key *a, const struct xchan_key *b)
+{
+	__u64 a0, a1, b0, b1;
+
+	__builtin_memcpy(&a0, &a->key[0], 8);
+	__builtin_memcpy(&a1, &a->key[8], 8);
+	__builtin_memcpy(&b0, &b->key[0], 8);
+	__builtin_memcpy(&b1, &b->key[8], 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+/* Per-channel counters exist only where the agent created them (IN entries). */
+static __always_inline void chan_count(const struct xchan_chan_id *in_id, __u64 bytes,
+				       int dropped)
+{
+	struct xchan_chan_counter *c = bpf_map_lookup_elem(&xchan_chanstats, in_id);
+
+	if (!c)
+		return;
+	if (dropped) {
+		c->drops++;
+	} else {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+/* A UDP message from the local partition pkt->src to the local partition dst:
+ * XCHAN_CONT when both ends hold the channel's key, else the drop reason.
+ * pkt->id becomes the receiver's IN entry. */
+static __always_inline int verify_channel(struct xpkt *pkt, const struct xchan_address *dst)
+{
+	__u16 sport = bpf_ntohs(pkt->udph->source), dport = bpf_ntohs(pkt->udph->dest);
+	struct xdp_md *ctx = pkt->ctx;
+	struct xchan_chan_id out_id;
+	struct xchan_key *kout, *kin;
+
+	xchan_chan_id_make(&out_id, pkt->src->part_id, sport, dst->part_id, dport, XCHAN_DIR_OUT);
+	xchan_chan_id_make(&pkt->id, dst->part_id, dport, pkt->src->part_id, sport, XCHAN_DIR_IN);
+
+	kout = bpf_map_lookup_elem(&xchan_keys, &out_id);
+	if (!kout)
+		return XR_DROP_NO_OUT;
+	kin = bpf_map_lookup_elem(&xchan_keys, &pkt->id);
+	if (!kin)
+		return XR_DROP_NO_IN;
+	if (!key_equal(kout, kin)) {
+		chan_count(&pkt->id, 0, 1);
+		return XR_DROP_KEY_MISMATCH;
+	}
+	chan_count(&pkt->id, ctx->data_end - ctx->data, 0);
+	return XCHAN_CONT;
+}
+
+#endif /* XCHAN_VERIFY_H */
