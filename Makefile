@@ -27,7 +27,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 BPF_APPS  := xchan floor bench
-BPF_HDRS  := $(wildcard bpf/*.h) include/xchan.h
+BPF_HDRS  := $(wildcard bpf/*.h include/*.h)
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(BPF_APPS))
