@@ -30,10 +30,34 @@ static int mkdev(const char *name)
 	return if_nametoindex(name);
 }
 
+/* The private netns plays a node, and a node forwards (nodes.sh's node_up sets the
+ * same): without it bpf_fib_lookup answers FWD_DISABLED and the encapsulating path
+ * drops with drop_no_route_to_node. A new netns inherits the host's value, so it is
+ * written here, in the netns only. A separate issue removes the datapath's dependency
+ * on forwarding; this goes with it. */
+static int enable_forwarding(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_forward", "w");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (fputs("1\n", f) == EOF)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
+
 int fixture_netns(void)
 {
+	int err;
+
 	if (unshare(CLONE_NEWNET))
 		return -errno;
+	err = enable_forwarding();
+	if (err)
+		return err;
 	if_a = mkdev("xa");
 	if_b = mkdev("xb");
 	if_c = mkdev("xc");
