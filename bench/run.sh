@@ -110,7 +110,7 @@ nft delete table inet "xbench$RUN_ID"
 
 # 5. the userspace relay: every message through a trusted process checking a token
 ip addr add $R/32 dev "$HB"
-sysctl -qw "net.ipv4.conf.$HB.rp_filter=0"
+sysctl -qw "net.ipv4.conf.$HB.rp_filter=0"	# in this run's host netns (lib.sh)
 relay_run() {
 	for r in $(seq "$REPS"); do
 		"$BENCH" relay --port 7000 --to $A --to-port 6000 --secs "$(echo "$DUR + 0.8" | bc)" \
