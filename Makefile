@@ -31,8 +31,8 @@ BPF_HDRS  := $(wildcard bpf/*.h) include/xchan.h
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(BPF_APPS))
-TEST_BINS := $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench $(OUT)/fuzz_cmm \
-	     $(OUT)/siphash_vectors
+TEST_BINS := $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench $(OUT)/xchan-bench-testrun \
+	     $(OUT)/fuzz_cmm $(OUT)/siphash_vectors
 
 .PHONY: all clean deps check demo bench install verify-clang19 bpffs fuzz asan
 .DELETE_ON_ERROR:
@@ -77,7 +77,11 @@ $(OUT)/selftests/%.o: selftests/%.c $(wildcard selftests/*.h) $(wildcard user/*.
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests -c $< -o $@
 
-$(OUT)/test_verdicts: $(OUT)/selftests/test_verdicts.o $(OUT)/selftests/fixture.o $(PKT_OBJ) $(LIB_OBJS)
+# The verdict tests: main, one file per area (verdicts_*.c), the runner, the fixture.
+VERDICT_OBJS := $(patsubst selftests/%.c,$(OUT)/selftests/%.o,$(wildcard selftests/verdicts_*.c))
+FIXTURE_OBJS := $(OUT)/selftests/fixture.o $(PKT_OBJ)
+
+$(OUT)/test_verdicts: $(OUT)/selftests/test_verdicts.o $(VERDICT_OBJS) $(FIXTURE_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
 
@@ -89,6 +93,11 @@ $(OUT)/bench/%.o: bench/%.c $(wildcard user/*.h selftests/*.h) include/xchan.h $
 $(OUT)/xchan-bench: $(OUT)/bench/bench.o $(PKT_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
+
+# ns/packet through BPF_PROG_TEST_RUN, on the verdict tests' fixture.
+$(OUT)/xchan-bench-testrun: $(OUT)/bench/testrun.o $(FIXTURE_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUT)/siphash_vectors: $(OUT)/selftests/siphash_vectors.o $(PKT_OBJ) $(LIB_OBJS)
 	$(call msg,LINK,$@)
