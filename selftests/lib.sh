@@ -32,7 +32,7 @@ hostns_reap() {
 	rm -f "$XCHAN_REAP"
 }
 # reap_add KIND NAME: what hostns_reap removes if the script does not.
-reap_add() { echo "$1 $2" >>"$XCHAN_REAP"; }
+reap_add() { [ -z "$XCHAN_REAP" ] || echo "$1 $2" >>"$XCHAN_REAP"; }
 if [ -z "$XCHAN_HOSTNS" ]; then
 	export RUN_ID XCHAN XCHAN_HOSTNS="${PFX}-host" XCHAN_REAP
 	XCHAN_REAP=$(mktemp) || exit 1
