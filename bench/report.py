@@ -7,7 +7,9 @@ import json, os, platform, statistics, subprocess, sys
 
 res_path, outdir = sys.argv[1], sys.argv[2]
 rows = [json.loads(l) for l in open(res_path) if l.strip()]
-docs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "BENCHMARKS.md")
+# XCHAN_BENCH_DOCS: where the page goes instead (the smoke run keeps docs/ untouched)
+docs = os.environ.get("XCHAN_BENCH_DOCS") or \
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "BENCHMARKS.md")
 
 def series(bench, scen, get):
     return [get(r) for r in rows if r.get("bench") == bench and r.get("scenario") == scen]

@@ -10,7 +10,7 @@ LIB=${XCHAN_LIB:-$HERE/../selftests}
 export XCHAN=${XCHAN:-$HERE/../build/xchan}
 # installed: share/xchan/{scripts,selftests,ctr_tool}; in the tree: build/ctr_tool
 [ -x "$(dirname "$XCHAN")/ctr_tool" ] || export CTR_TOOL=$HERE/../ctr_tool
-RUN_ID="d$(( $$ % 100000 ))"	# host veth names stay within 15 characters
+RUN_ID=${RUN_ID:-d$(( $$ % 100000 ))}	# host veth names stay within 15 characters; kept when lib.sh re-runs this in its host netns
 . "$LIB/lib.sh"
 . "$LIB/containers.sh"
 trap 'ctr_cleanup; cleanup' EXIT

@@ -31,10 +31,10 @@ xr 0 "status without an instance" status
 check "status -j without an instance parses" [ "$(x -j status | jq -r .loaded)" = false ]
 
 make_part a 10.78.0.1 && make_part b 10.78.0.2 && make_part c 10.78.0.3
-ip netns add "${PFX}empty"; NSES+=("${PFX}empty")
+ns_add "${PFX}empty"
 xr 1 "partition add: netns that does not exist" partition add 1 --netns "${PFX}nope"
 xr 1 "partition add: netns without a veth" partition add 1 --netns "${PFX}empty"
-ip netns add "${PFX}noip"; NSES+=("${PFX}noip")
+ns_add "${PFX}noip"
 ip link add "${PFX}n" type veth peer name eth0 netns "${PFX}noip"; HOSTDEVS+=("${PFX}n")
 ip -n "${PFX}noip" link set eth0 up
 xr 1 "partition add: interface without an IPv4 address" partition add 1 --netns "${PFX}noip"

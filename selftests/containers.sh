@@ -22,6 +22,7 @@ ctr_rootfs() {
 ctr_run() {
 	local name="${PFX}$1"; shift
 	CTRS+=("$name")
+	reap_add ctr "$name"
 	"${PODMAN[@]}" run -d --name "$name" --ulimit nofile=20000:20000 --ulimit nproc=4000:4000 \
 		"$@" --rootfs "$ROOTFS" /bin/sleep 3600 >/dev/null
 }

@@ -91,7 +91,7 @@ check "user-namespaced container, bpffs bind-mounted: open refused ($rc: $(cat "
 ctr_exec frank /bin/ctr_tool bpf "$PIN/xchan_keys" >"$TMPD/p"; rc=$?
 check "rootful container with the host bpffs: reads keys, as doctor says ($rc)" [ $rc -eq 0 ]
 
-ip netns add "${PFX}plain"; NSES+=("${PFX}plain")
+ns_add "${PFX}plain"
 ip link add "${PFX}p" type veth peer name eth0 netns "${PFX}plain"; HOSTDEVS+=("${PFX}p")
 ip -n "${PFX}plain" addr add 10.89.0.9/24 dev eth0; ip -n "${PFX}plain" link set eth0 up; ip link set "${PFX}p" up
 quiet x partition add 6 --name plain --netns "${PFX}plain"

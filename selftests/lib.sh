@@ -1,11 +1,53 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# lib.sh: shared by the shell tests: TAP helpers, unique names, partitions as
-# network namespaces (routed /32 or on a bridge), UDP send/receive, cleanup traps.
+# lib.sh: shared by the shell tests: a throwaway "host" netns per run, TAP helpers,
+# unique names, partitions as network namespaces (routed /32 or on a bridge), UDP
+# send/receive, cleanup traps.
 
 XCHAN=${XCHAN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/xchan}
 RUN_ID=${RUN_ID:-$$}
 PFX="x${RUN_ID}"                       # every name this run creates starts with it
 PIN="/sys/fs/bpf/xchan-t${RUN_ID}"
+
+# Every script that sources this file runs again inside its own "host" netns, so
+# that its routes, sysctls (ip_forward, proxy_arp), bridges, nftables and podman's
+# CNI bridge belong to that netns and vanish with it; the real host is never
+# changed. nsenter, not `ip netns exec`, which remounts /sys and hides bpffs. Names
+# of what must go even if the script dies (netns, pins, containers) are kept in
+# $XCHAN_REAP, which this outer process works through when the script has ended.
+hostns_reap() {
+	local kind name
+	# containers first (their CNI bridge lives in the host netns), then every netns
+	# (devices and the XDP programs on them go with it), then the pins
+	while read -r kind name; do
+		podman container exists "$name" 2>/dev/null || continue
+		# from the host netns, where CNI made the container's bridge and rules
+		nsenter --net="/run/netns/$XCHAN_HOSTNS" podman --runtime runc \
+			--cgroup-manager cgroupfs rm -f -t 0 "$name" >/dev/null 2>&1
+	done < <(grep '^ctr ' "$XCHAN_REAP")
+	while read -r kind name; do
+		ip netns pids "$name" 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del "$name" 2>/dev/null
+	done < <(tac "$XCHAN_REAP" | grep '^netns ')
+	while read -r kind name; do rm -rf "$name"; done < <(grep '^pin ' "$XCHAN_REAP")
+	rm -f "$XCHAN_REAP"
+}
+# reap_add KIND NAME: what hostns_reap removes if the script does not.
+reap_add() { [ -z "$XCHAN_REAP" ] || echo "$1 $2" >>"$XCHAN_REAP"; }
+if [ -z "$XCHAN_HOSTNS" ]; then
+	export RUN_ID XCHAN XCHAN_HOSTNS="${PFX}-host" XCHAN_REAP
+	XCHAN_REAP=$(mktemp) || exit 1
+	trap 'hostns_reap' EXIT
+	ip netns add "$XCHAN_HOSTNS" || { echo "Bail out! cannot create netns $XCHAN_HOSTNS"; exit 1; }
+	reap_add netns "$XCHAN_HOSTNS"
+	ip -n "$XCHAN_HOSTNS" link set lo up
+	# In the background with stdin kept, so that INT/TERM reach it through the trap.
+	nsenter --net="/run/netns/$XCHAN_HOSTNS" bash "$0" "$@" <&0 &
+	hostns_child=$!
+	trap 'kill -TERM $hostns_child 2>/dev/null' INT TERM
+	while wait $hostns_child; hostns_rc=$?; kill -0 $hostns_child 2>/dev/null; do :; done
+	exit $hostns_rc
+fi
+reap_add pin "$PIN"
 NSES=()
 HOSTDEVS=()
 T_N=0
@@ -33,11 +75,14 @@ trap 'exit 130' INT TERM
 
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
+# ns_add NAME: a network namespace this run removes, whatever happens to it.
+ns_add() { ip netns add "$1" || return 1; NSES+=("$1"); reap_add netns "$1"; }
+
 # make_part NAME IP [bridge]: netns ${PFX}NAME with eth0 = IP; host side ${PFX}NAME.
+# Routed mode sets forwarding and proxy ARP: in this run's host netns only.
 make_part() {
 	local name=$1 ip=$2 mode=${3:-routed} ns="${PFX}$1" host="${PFX}$1"
-	ip netns add "$ns" || return 1
-	NSES+=("$ns")
+	ns_add "$ns" || return 1
 	ip link add "$host" type veth peer name eth0 netns "$ns" || return 1
 	HOSTDEVS+=("$host")
 	ip -n "$ns" link set lo up

@@ -6,11 +6,12 @@
 FAB="${PFX}fab"
 N1="${PFX}n1" N2="${PFX}n2"
 PIN1="$PIN-n1" PIN2="$PIN-n2"
+reap_add pin "$PIN1"; reap_add pin "$PIN2"
 x1() { nsenter --net="/run/netns/$N1" "$XCHAN" --pin-root "$PIN1" "$@"; }
 x2() { nsenter --net="/run/netns/$N2" "$XCHAN" --pin-root "$PIN2" "$@"; }
 
 node_up() {	# node_up N ADDR FABRIC_PORT
-	ip netns add "$1" && NSES+=("$1")
+	ns_add "$1"
 	ip -n "$1" link set lo up
 	ip -n "$FAB" link add "$3" type veth peer name up0 netns "$1"
 	ip -n "$FAB" link set "$3" master br0 up
@@ -24,7 +25,7 @@ node_up() {	# node_up N ADDR FABRIC_PORT
 }
 part_in() {	# part_in NODE NAME IP: netns ${PFX}NAME with eth0, host side h-NAME in NODE
 	local ns="${PFX}$2" host="h$2"
-	ip netns add "$ns" && NSES+=("$ns")
+	ns_add "$ns"
 	ip -n "$1" link add "$host" type veth peer name eth0 netns "$ns"
 	ip -n "$ns" link set lo up; ip -n "$ns" link set eth0 up
 	ip -n "$ns" addr add "$3/24" dev eth0
@@ -42,7 +43,7 @@ nodes_down() {
 # nodes_setup: the fabric, node 1 (alice, carol) and node 2 (bob), both agents
 # configured with each other, the pair key and the uplinks. Returns non-zero on failure.
 nodes_setup() {
-ip netns add "$FAB" && NSES+=("$FAB")
+ns_add "$FAB"
 ip -n "$FAB" link add br0 type bridge && ip -n "$FAB" link set br0 up
 node_up "$N1" 10.99.0.1 f1 && node_up "$N2" 10.99.0.2 f2
 ip -n "$N1" route add 10.102.0.0/24 via 10.99.0.2

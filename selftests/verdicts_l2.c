@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* verdicts_l2.c: what is not IPv4 unicast: ARP (own, probe, spoofed), IPv6, frames
+ * to another partition's MAC, VLAN tags, broadcast and multicast. */
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+#include "verdicts.h"
+
+static void l2_arp(void)
+{
+	uint8_t pkt[PKT_MAX];
+	size_t len;
+
+	tap_begin();
+	reset();
+	len = pkt_build_arp(pkt, sizeof(pkt), MAC_B, MAC_B, IP_B, IP_A);
+	expect(pkt, len, if_b, XDP_PASS, XR_PASS_ARP);
+	tap_end("ARP for its own address passes");
+
+	tap_begin();
+	len = pkt_build_arp(pkt, sizeof(pkt), MAC_B, MAC_B, 0, IP_A);
+	expect(pkt, len, if_b, XDP_PASS, XR_PASS_ARP);
+	tap_end("ARP probe (sender 0.0.0.0) passes");
+
+	tap_begin();
+	len = pkt_build_arp(pkt, sizeof(pkt), MAC_B, MAC_B, IP_A, IP_C);
+	expect(pkt, len, if_b, XDP_DROP, XR_DROP_SPOOF_ARP);
+	ASSERT_TRUE(has_event(XCHAN_E_SPOOF, XR_DROP_SPOOF_ARP), "audit event");
+	tap_end("ARP claiming another partition's address is dropped");
+
+	tap_begin();
+	len = pkt_build_arp(pkt, sizeof(pkt), MAC_B, MAC_A, IP_B, IP_C);
+	expect(pkt, len, if_b, XDP_DROP, XR_DROP_SPOOF_ARP);
+	tap_end("ARP with another partition's hardware address is dropped");
+}
+
+static void l2_not_ipv4_unicast(void)
+{
+	uint8_t pkt[PKT_MAX];
+	size_t len;
+
+	reset();
+	{
+		struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
+
+		tap_begin();
+		s.eth_proto = ETH_P_IPV6;
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_b, XDP_PASS, XR_PASS_IPV6);
+		tap_end("IPv6 from a default partition passes");
+
+		tap_begin();
+		memcpy(s.dst_mac, MAC_A, 6);
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_TO_PART_MAC);
+		tap_end("IPv6 addressed to another partition's MAC is dropped");
+
+		tap_begin();
+		s = udp_from_b(IP_EXT, 5000, 53);
+		memcpy(s.dst_mac, MAC_A, 6);
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_TO_PART_MAC);
+		s.proto = IPPROTO_TCP;
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_TO_PART_MAC);
+		tap_end("to a non-partition IP but another partition's MAC (a bridge would deliver it) is dropped");
+
+		tap_begin();
+		s = udp_from_b(IP_A, 5000, 6000);
+		s.eth_proto = ETH_P_IPV6;
+		memcpy(s.src_mac, MAC_C, 6);
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_c, XDP_DROP, XR_DROP_IPV6);
+		tap_end("IPv6 from an isolated partition is dropped");
+
+		tap_begin();
+		s = udp_from_b(IP_A, 5000, 6000);
+		s.eth_proto = 0x8100;
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_OTHER_L3);
+		tap_end("VLAN-tagged frame is dropped");
+
+		tap_begin();
+		s = udp_from_b(htonl(0x0a0000ff), 5000, 6000);
+		memset(s.dst_mac, 0xff, 6);
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_BCAST);
+		tap_end("subnet broadcast is dropped");
+
+		tap_begin();
+		s = udp_from_b(htonl(0xe0000001), 5000, 6000);
+		len = pkt_build(pkt, sizeof(pkt), &s);
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_BCAST);
+		tap_end("multicast is dropped");
+	}
+}
+
+void test_l2(void)
+{
+	l2_arp();
+	l2_not_ipv4_unicast();
+}
