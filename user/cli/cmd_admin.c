@@ -8,8 +8,6 @@
 #include <unistd.h>
 #include "cli.h"
 
-static const struct opt no_opts[] = { OPT_END };
-
 static void status_maps(struct cli *c, const struct xc_status *st)
 {
 	for (int i = 0; i < M__N; i++) {
@@ -107,7 +105,7 @@ static int do_status(struct cli *c, void *cfg)
 	return 0;
 }
 
-const struct cmd cmd_status = CMD("status", no_opts, 0, do_status, false,
+const struct cmd cmd_status = CMD("status", opts_none, 0, do_status, false,
 	"The pin root, the program, each map with its entries, each partition's attachment.");
 
 static int do_doctor(struct cli *c, void *cfg)
@@ -151,7 +149,7 @@ static int do_doctor(struct cli *c, void *cfg)
 	return worst == V_EXPOSED ? xc_fail(&c->err, -EACCES, "%s", "") : 0;
 }
 
-const struct cmd cmd_doctor = CMD("doctor", no_opts, 0, do_doctor, false,
+const struct cmd cmd_doctor = CMD("doctor", opts_none, 0, do_doctor, false,
 	"Can each partition's processes reach this instance's pinned maps? Exit 1 if one is exposed.");
 
 static int do_down(struct cli *c, void *cfg)
@@ -171,7 +169,7 @@ static int do_down(struct cli *c, void *cfg)
 	return 0;
 }
 
-const struct cmd cmd_down = CMD("down", no_opts, 0, do_down, false,
+const struct cmd cmd_down = CMD("down", opts_none, 0, do_down, false,
 	"Detaches the CMM everywhere this instance attached it, removes every pin and the pin root.");
 
 /* The demo is a script beside the binary (build tree) or in the installed share
@@ -199,5 +197,5 @@ static int do_demo(struct cli *c, void *cfg)
 	return xc_fail(&c->err, -ENOENT, "demo script not found next to %s", exe);
 }
 
-const struct cmd cmd_demo = CMD("demo", no_opts, 0, do_demo, false,
+const struct cmd cmd_demo = CMD("demo", opts_none, 0, do_demo, false,
 	"Three partitions, one channel, traffic allowed and refused, then everything down.");

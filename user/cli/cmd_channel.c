@@ -169,8 +169,6 @@ static int do_list(struct cli *c, void *cfg)
 	return 0;
 }
 
-static const struct opt no_opts[] = { OPT_END };
-
 const struct cmd cmds_channel[] = {
 	CMD("authorize", auth_opts, sizeof(struct chan_cfg), do_authorize, true,
 	  "One side's authorization (exactly one of --in, --out)."),
@@ -180,7 +178,7 @@ const struct cmd cmds_channel[] = {
 	  "On one node: authorizes both ends and connects; on failure nothing stays."),
 	CMD("close", open_opts, sizeof(struct chan_cfg), do_close, true,
 	  "Removes the receiver's key, the sender's copy, then both authorizations."),
-	CMD("list", no_opts, 0, do_list, true,
+	CMD("list", opts_none, 0, do_list, true,
 	  "Every entry: direction, state, key presence and owner, the receiver's counters."),
 	{ NULL },
 };

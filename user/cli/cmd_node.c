@@ -112,14 +112,12 @@ static int do_list(struct cli *c, void *cfg)
 	return 0;
 }
 
-static const struct opt no_opts[] = { OPT_END };
-
 const struct cmd cmds_node[] = {
 	CMD("self", self_opts, sizeof(struct node_cfg), do_self, false,
 	  "This node's id and address."),
 	CMD("add", add_opts, sizeof(struct node_cfg), do_add, false,
 	  "A peer node and the key this node shares with it."),
-	CMD("list", no_opts, 0, do_list, false,
+	CMD("list", opts_none, 0, do_list, false,
 	  "This node, its uplink and its peers (never a key)."),
 	{ NULL },
 };

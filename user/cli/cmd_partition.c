@@ -182,14 +182,12 @@ static int do_list(struct cli *c, void *cfg)
 	return 0;
 }
 
-static const struct opt no_opts[] = { OPT_END };
-
 const struct cmd cmds_partition[] = {
 	CMD("add", part_add_opts, sizeof(struct part_add_cfg), do_add, false,
 	  "Registers a container (exactly one of --dev, --netns, --pid, --podman) or another\n"
 	  "node's partition (--remote NODE --ip ADDR) and attaches the CMM to its veth."),
 	CMD("del", del_opts, sizeof(struct del_cfg), do_del, false,
 	  "Removes a partition, its channels and keys, and detaches the CMM."),
-	CMD("list", no_opts, 0, do_list, false, "Lists the partitions."),
+	CMD("list", opts_none, 0, do_list, false, "Lists the partitions."),
 	{ NULL },
 };

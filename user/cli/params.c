@@ -12,6 +12,8 @@ static const char *sep(const char *path)
 	return *path ? ": " : "";
 }
 
+const struct opt opts_none[] = { OPT_END };
+
 static bool is_end(const struct opt *o)
 {
 	return !o->name && !o->metavar;

@@ -47,6 +47,9 @@ struct cmd {
 	{ .name = n, .opts = o, .cfg_size = size, .fn = f, .needs_instance = inst, .help = h }
 #define OPT_END { .name = NULL, .metavar = NULL }
 
+/* The table of a command that takes nothing. */
+extern const struct opt opts_none[];
+
 /* Parses argv into cfg. With stop_at_word, the first word that is not an option ends
  * the parse (global options). Returns the words used, or -EINVAL with e filled;
  * *help is set when -h or --help was given. */

@@ -111,23 +111,17 @@ struct victims {
 static int victim_one(const void *key, void *ctx)
 {
 	struct victims *vs = ctx;
-	struct xchan_chan_id o = *(const struct xchan_chan_id *)key;
+	struct xchan_chan_id o = *(const struct xchan_chan_id *)key, *slot;
 
 	if (o.dir == XCHAN_DIR_IN)
 		xchan_chan_id_make(&o, o.remote_part, o.remote_ep, o.local_part, o.local_ep,
 				   XCHAN_DIR_OUT);
 	if (bsearch(&o, vs->u->named, vs->u->nnamed, sizeof(o), cmp_id))
 		return 0;
-	if (vs->n == vs->cap) {
-		size_t cap = vs->cap ? 2 * vs->cap : 64;
-		struct xchan_chan_id *bigger = realloc(vs->v, cap * sizeof(*bigger));
-
-		if (!bigger)
-			return -ENOMEM;
-		vs->v = bigger;
-		vs->cap = cap;
-	}
-	vs->v[vs->n++] = o;
+	slot = xc_grow((void **)&vs->v, &vs->n, &vs->cap, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	*slot = o;
 	return 0;
 }
 

@@ -250,26 +250,20 @@ static int chan_one(const void *key, void *ctx)
 	struct xc_chan_info *ci;
 	struct xchan_key k;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		struct xc_chan_info *bigger = realloc(l->v, cap * sizeof(*bigger));
-
-		if (!bigger)
-			return -ENOMEM;
-		l->v = bigger;
-		l->cap = cap;
-	}
-	ci = &l->v[l->n];
+	ci = xc_grow((void **)&l->v, &l->n, &l->cap, sizeof(*ci));
+	if (!ci)
+		return -ENOMEM;
 	memset(ci, 0, sizeof(*ci));
 	memcpy(&ci->id, key, sizeof(ci->id));
-	if (bpf_map_lookup_elem(XC_FD(l->x, M_CHANNELS), key, &ci->ch))
-		return 0;	/* gone meanwhile */
+	if (bpf_map_lookup_elem(XC_FD(l->x, M_CHANNELS), key, &ci->ch)) {
+		l->n--;		/* gone meanwhile */
+		return 0;
+	}
 	if (!bpf_map_lookup_elem(XC_FD(l->x, M_KEYS), key, &k))
 		ci->key_owner = k.owner;
 	explicit_bzero(&k, sizeof(k));	/* the listing needs only its presence */
 	if (ci->id.dir == XCHAN_DIR_IN)
 		cmm_percpu_sum(XC_FD(l->x, M_CHANSTATS), key, &ci->c, sizeof(ci->c));
-	l->n++;
 	return 0;
 }
 

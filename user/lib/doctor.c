@@ -198,16 +198,9 @@ static int doctor_one(const void *key, void *ctx)
 
 	if (bpf_map_lookup_elem(XC_FD(l->x, M_PARTMETA), key, &m) || m.node_id)
 		return 0;	/* another node's doctor judges its partitions */
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		struct xc_doctor_row *bigger = realloc(l->v, cap * sizeof(*bigger));
-
-		if (!bigger)
-			return -ENOMEM;
-		l->v = bigger;
-		l->cap = cap;
-	}
-	row = &l->v[l->n++];
+	row = xc_grow((void **)&l->v, &l->n, &l->cap, sizeof(*row));
+	if (!row)
+		return -ENOMEM;
 	row->id = *(const uint32_t *)key;
 	snprintf(row->name, sizeof(row->name), "%s", m.name);
 	err = doctor_netns(m.netns, l->x->pin_root, &row->d);

@@ -137,6 +137,20 @@ int xc_map_each(int fd, size_t key_size, xc_key_fn fn, void *ctx)
 	return 0;
 }
 
+void *xc_grow(void **v, size_t *n, size_t *cap, size_t elem)
+{
+	if (*n == *cap) {
+		size_t want = *cap ? 2 * *cap : 16;
+		void *bigger = realloc(*v, want * elem);
+
+		if (!bigger)
+			return NULL;
+		*v = bigger;
+		*cap = want;
+	}
+	return (char *)*v + elem * (*n)++;
+}
+
 int config_write(struct xc *x, const struct xchan_config *cfg)
 {
 	uint32_t zero = 0;

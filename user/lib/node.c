@@ -98,22 +98,17 @@ struct node_list {
 static int node_one(const void *key, void *ctx)
 {
 	struct node_list *l = ctx;
+	struct xc_node_info *slot;
 	struct xchan_node n;
 
 	if (bpf_map_lookup_elem(XC_FD(l->x, M_NODES), key, &n))
 		return 0;
 	explicit_bzero(n.pair_key, sizeof(n.pair_key));	/* a listing never holds it */
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		struct xc_node_info *bigger = realloc(l->v, cap * sizeof(*bigger));
-
-		if (!bigger)
-			return -ENOMEM;
-		l->v = bigger;
-		l->cap = cap;
-	}
-	l->v[l->n].id = *(const uint32_t *)key;
-	l->v[l->n++].addr = n.addr;
+	slot = xc_grow((void **)&l->v, &l->n, &l->cap, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	slot->id = *(const uint32_t *)key;
+	slot->addr = n.addr;
 	return 0;
 }
 

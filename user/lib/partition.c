@@ -172,17 +172,11 @@ struct id_list {
 static int collect_id(const void *key, void *ctx)
 {
 	struct id_list *l = ctx;
+	uint32_t *slot = xc_grow((void **)&l->ids, &l->n, &l->cap, sizeof(*slot));
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		uint32_t *bigger = realloc(l->ids, cap * sizeof(*bigger));
-
-		if (!bigger)
-			return -ENOMEM;
-		l->ids = bigger;
-		l->cap = cap;
-	}
-	l->ids[l->n++] = *(const uint32_t *)key;
+	if (!slot)
+		return -ENOMEM;
+	*slot = *(const uint32_t *)key;
 	return 0;
 }
 

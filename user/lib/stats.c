@@ -43,19 +43,13 @@ struct stat_list {
 static int stat_one(const void *key, void *ctx)
 {
 	struct stat_list *l = ctx;
+	struct xc_chan_stat *s = xc_grow((void **)&l->v, &l->n, &l->cap, sizeof(*s));
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		struct xc_chan_stat *bigger = realloc(l->v, cap * sizeof(*bigger));
-
-		if (!bigger)
-			return -ENOMEM;
-		l->v = bigger;
-		l->cap = cap;
-	}
-	memcpy(&l->v[l->n].id, key, sizeof(l->v[l->n].id));
-	if (!cmm_percpu_sum(l->fd, key, &l->v[l->n].c, sizeof(l->v[l->n].c)))
-		l->n++;
+	if (!s)
+		return -ENOMEM;
+	memcpy(&s->id, key, sizeof(s->id));
+	if (cmm_percpu_sum(l->fd, key, &s->c, sizeof(s->c)))
+		l->n--;		/* gone meanwhile */
 	return 0;
 }
 
@@ -143,20 +137,24 @@ static void map_status(struct xc *x, int i, struct xc_map_status *ms)
 		xc_map_each(XC_FD(x, i), mi.key_size, count_one, &ms->entries);
 }
 
+struct att_list {
+	struct xc *x;
+	struct xc_status *st;
+	size_t cap;
+};
+
 static int attach_one(const void *key, void *ctx)
 {
-	struct xc_status *st = ((void **)ctx)[1];
-	struct xc *x = ((void **)ctx)[0];
-	struct xc_attach_status *a, *bigger;
+	struct att_list *l = ctx;
+	struct xc *x = l->x;
+	struct xc_attach_status *a;
 	struct xchan_part_meta m;
 
 	if (bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), key, &m) || m.node_id)
 		return 0;	/* another node's partitions are attached there */
-	bigger = realloc(st->att, (st->natt + 1) * sizeof(*bigger));
-	if (!bigger)
+	a = xc_grow((void **)&l->st->att, &l->st->natt, &l->cap, sizeof(*a));
+	if (!a)
 		return -ENOMEM;
-	st->att = bigger;
-	a = &st->att[st->natt++];
 	memset(a, 0, sizeof(*a));
 	a->part = *(const uint32_t *)key;
 	a->ifindex = m.ifindex;
@@ -170,7 +168,7 @@ int xc_status(struct xc *x, struct xc_status *st, struct xc_err *e)
 {
 	struct bpf_prog_info pi = {};
 	uint32_t len = sizeof(pi);
-	void *ctx[2] = { x, st };
+	struct att_list ctx = { .x = x, .st = st };
 	int err;
 
 	memset(st, 0, sizeof(*st));
@@ -183,7 +181,7 @@ int xc_status(struct xc *x, struct xc_status *st, struct xc_err *e)
 	if (st->cfg.uplink_ifindex)
 		if_indextoname(st->cfg.uplink_ifindex, st->uplink);
 	st->uplink_xdp = st->cfg.uplink_ifindex ? xc_attached_mode(x, st->cfg.uplink_ifindex) : "none";
-	err = xc_map_each(XC_FD(x, M_PARTMETA), sizeof(uint32_t), attach_one, ctx);
+	err = xc_map_each(XC_FD(x, M_PARTMETA), sizeof(uint32_t), attach_one, &ctx);
 	if (err) {
 		xc_status_free(st);
 		return xc_fail(e, err, "cannot read the attachments: %s", strerror(-err));

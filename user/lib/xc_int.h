@@ -39,6 +39,10 @@ int veth_find(const struct xc_part_spec *s, struct veth *v, struct xc_err *e);
 int xdp_attach(struct xc *x, uint32_t ifindex, enum xc_mode want, enum xc_mode *got);
 int xdp_detach(struct xc *x, uint32_t ifindex);
 
+/* Room for one more element of size elem at the end of *v (*n used of *cap): the new
+ * slot, counted in *n, or NULL when out of memory (*v stays as it was). */
+void *xc_grow(void **v, size_t *n, size_t *cap, size_t elem);
+
 int config_write(struct xc *x, const struct xchan_config *cfg);
 
 #endif
