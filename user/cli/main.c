@@ -103,7 +103,16 @@ static void help(FILE *f)
 	      "exit status: 0 done, 1 refused or failed (nothing changed), 2 usage error\n", f);
 }
 
-/* Finds the command argv names; *path gets "xchan partition add" for messages. */
+static void family_help(const struct cmd *c)
+{
+	for (const struct cmd *s = c->subs; s->name; s++) {
+		printf("usage: xchan %s %s", c->name, s->name);
+		params_synopsis(stdout, s->opts);
+		putchar('\n');
+	}
+}
+
+/* Finds the command argv names (a family's own -h: the family itself); *path gets "xchan partition add" for messages. */
 static const struct cmd *dispatch(int argc, char **argv, int *used, char *path, size_t len,
 				  struct xc_err *e)
 {
@@ -116,7 +125,11 @@ static const struct cmd *dispatch(int argc, char **argv, int *used, char *path, 
 		snprintf(path, len, "xchan %s", c->name);
 		return c->leaf;
 	}
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		family_help(c);
+		return c;	/* *used 1: nothing left to run */
+	}
+	if (argc < 2) {
 		char subs[64] = "";
 
 		for (s = c->subs; s->name; s++)
@@ -161,6 +174,8 @@ static int run(struct cli *c, int argc, char **argv)
 	cmd = dispatch(argc - i, argv + i, &n, path, sizeof(path), &c->err);
 	if (!cmd)
 		return -EINVAL;
+	if (cmd->subs)
+		return 0;	/* its -h was answered */
 	i += n;
 	cfg = calloc(1, cmd->cfg_size + 1);
 	if (!cfg)
