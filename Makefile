@@ -15,7 +15,7 @@ CLANG_BPF_SYS_INCLUDES = $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf
 CFLAGS	?= -g -O2
-CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -Werror -Iinclude -Iuser -I$(OUT) -D_GNU_SOURCE $(EXTRA_CFLAGS)
+CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -Werror -Iinclude -Iuser/lib -I$(OUT) -D_GNU_SOURCE $(EXTRA_CFLAGS)
 LDLIBS	:= -lxdp -lbpf -lelf -lz
 
 ifeq ($(V),1)
@@ -28,8 +28,15 @@ endif
 
 BPF_APPS  := xchan floor bench
 BPF_HDRS  := $(wildcard bpf/*.h include/*.h)
-USER_SRCS := $(wildcard user/*.c)
-USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+USER_HDRS := $(wildcard user/lib/*.h user/cli/*.h)
+# The agent's library (never prints): what the CLI, the tests and a daemon link.
+LIB_SRCS  := $(wildcard user/lib/*.c)
+LIB_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(LIB_SRCS))
+AGENT_LIB := $(OUT)/libxchan-agent.a
+CLI_SRCS  := $(wildcard user/cli/*.c)
+CLI_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(CLI_SRCS))
+# The test packet builder: for the tests and the bench, not the agent.
+PKT_OBJ   := $(OUT)/selftests/pkt.o
 SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(BPF_APPS))
 TEST_BINS := $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench $(OUT)/xchan-bench-testrun \
 	     $(OUT)/fuzz_cmm $(OUT)/siphash_vectors
@@ -40,7 +47,7 @@ TEST_BINS := $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench $(OUT)/xcha
 
 all: $(OUT)/xchan $(TEST_BINS)
 
-$(OUT) $(OUT)/user $(OUT)/selftests:
+$(OUT) $(OUT)/user $(OUT)/user/lib $(OUT)/user/cli $(OUT)/selftests:
 	$(Q)mkdir -p $@
 
 $(OUT)/%.tmp.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)
@@ -55,25 +62,19 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-# The test packet builder lives in selftests/. Until the agent stops calling
-# pkt_build() (user/cmm.c, on the arch-user branch), the agent still sees its header
-# and links it: drop AGENT_PKT_* then.
-PKT_OBJ       := $(OUT)/selftests/pkt.o
-AGENT_PKT_INC := -Iselftests
-AGENT_PKT_OBJ := $(PKT_OBJ)
-
-$(OUT)/user/%.o: user/%.c $(wildcard user/*.h) selftests/pkt.h include/xchan.h $(SKELS) | $(OUT)/user
+$(OUT)/user/%.o: user/%.c $(USER_HDRS) include/xchan.h $(SKELS) | $(OUT)/user $(OUT)/user/lib $(OUT)/user/cli
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(AGENT_PKT_INC) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUT)/xchan: $(USER_OBJS) $(AGENT_PKT_OBJ)
+$(AGENT_LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/xchan: $(CLI_OBJS) $(AGENT_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-# Selftests link the agent's library code (everything but main).
-LIB_OBJS := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
-
-$(OUT)/selftests/%.o: selftests/%.c $(wildcard selftests/*.h) $(wildcard user/*.h) include/xchan.h $(SKELS) | $(OUT)/selftests
+$(OUT)/selftests/%.o: selftests/%.c $(wildcard selftests/*.h) $(USER_HDRS) include/xchan.h $(SKELS) | $(OUT)/selftests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests -c $< -o $@
 
@@ -81,11 +82,11 @@ $(OUT)/selftests/%.o: selftests/%.c $(wildcard selftests/*.h) $(wildcard user/*.
 VERDICT_OBJS := $(patsubst selftests/%.c,$(OUT)/selftests/%.o,$(wildcard selftests/verdicts_*.c))
 FIXTURE_OBJS := $(OUT)/selftests/fixture.o $(PKT_OBJ)
 
-$(OUT)/test_verdicts: $(OUT)/selftests/test_verdicts.o $(VERDICT_OBJS) $(FIXTURE_OBJS) $(LIB_OBJS)
+$(OUT)/test_verdicts: $(OUT)/selftests/test_verdicts.o $(VERDICT_OBJS) $(FIXTURE_OBJS) $(AGENT_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
 
-$(OUT)/bench/%.o: bench/%.c $(wildcard user/*.h selftests/*.h) include/xchan.h $(SKELS) | $(OUT)
+$(OUT)/bench/%.o: bench/%.c $(USER_HDRS) $(wildcard selftests/*.h) include/xchan.h $(SKELS) | $(OUT)
 	$(Q)mkdir -p $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests -c $< -o $@
@@ -95,11 +96,11 @@ $(OUT)/xchan-bench: $(OUT)/bench/bench.o $(PKT_OBJ)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
 
 # ns/packet through BPF_PROG_TEST_RUN, on the verdict tests' fixture.
-$(OUT)/xchan-bench-testrun: $(OUT)/bench/testrun.o $(FIXTURE_OBJS) $(LIB_OBJS)
+$(OUT)/xchan-bench-testrun: $(OUT)/bench/testrun.o $(FIXTURE_OBJS) $(AGENT_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/siphash_vectors: $(OUT)/selftests/siphash_vectors.o $(PKT_OBJ) $(LIB_OBJS)
+$(OUT)/siphash_vectors: $(OUT)/selftests/siphash_vectors.o $(AGENT_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -110,9 +111,9 @@ $(OUT)/ctr_tool: selftests/ctr_tool.c include/xchan.h | $(OUT)
 
 # The fuzzer: clang's libFuzzer with ASan and UBSan, on the CMM through test_run.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	       -Iinclude -Iuser -Iselftests -I$(OUT) -D_GNU_SOURCE
-FUZZ_SRCS := selftests/fuzz_cmm.c selftests/fixture.c selftests/pkt.c user/cmm.c
-$(OUT)/fuzz_cmm: $(FUZZ_SRCS) $(wildcard selftests/*.h user/*.h) include/xchan.h $(SKELS)
+	       -Iinclude -Iuser/lib -Iselftests -I$(OUT) -D_GNU_SOURCE
+FUZZ_SRCS := selftests/fuzz_cmm.c selftests/fixture.c selftests/pkt.c user/lib/cmm.c
+$(OUT)/fuzz_cmm: $(FUZZ_SRCS) $(wildcard selftests/*.h) $(USER_HDRS) include/xchan.h $(SKELS)
 	$(call msg,FUZZ,$@)
 	$(Q)clang $(FUZZ_CFLAGS) $(FUZZ_SRCS) $(LDLIBS) -o $@
 

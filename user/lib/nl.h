@@ -18,11 +18,11 @@ struct nl_link {
 	bool up;
 };
 
-/* Lists the links of the current netns with their first IPv4 address.
- * Returns the count (at most max), or -errno. */
-int nl_links(struct nl_link *out, int max);
+/* Lists the links of the current netns with their first IPv4 address into *out
+ * (malloc'ed, the caller frees it). Returns the count, or -errno. */
+int nl_links(struct nl_link **out);
 /* Runs nl_links in the netns of the file nspath (/run/netns/X, /proc/P/ns/net). */
-int nl_links_in(const char *nspath, struct nl_link *out, int max);
+int nl_links_in(const char *nspath, struct nl_link **out);
 /* Readies a partition's own veth (in netns nspath) to receive XDP redirects:
  * GRO on (NAPI), TX checksum offload off. */
 int nl_prepare_peer(const char *nspath, const char *ifname);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* doctor.c: `xchan doctor`. On this kernel BPF_OBJ_GET needs no capability: only
+/* doctor.c: can a partition's processes reach the pinned maps? On this kernel BPF_OBJ_GET needs no capability: only
  * the pin's mode guards a map, so any host-uid-0 process that can see the bpffs
  * holding the pins (shared mount namespace, a bind mount, or /proc/<pid>/root of a
  * host process) can read and write keys. This checks each partition's processes
@@ -14,8 +14,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <bpf/bpf.h>
-#include "agent.h"
-#include "doctor.h"
+#include "xc_int.h"
 
 const char *const verdict_names[] = {
 	[V_EMPTY] = "empty", [V_OK] = "ok", [V_AT_RISK] = "at-risk", [V_EXPOSED] = "exposed",
@@ -92,6 +91,49 @@ static void add_reason(struct diagnosis *d, const char *fmt, const char *arg, pi
 	snprintf(d->reasons + l, sizeof(d->reasons) - l, "%s%s", l ? "; " : "", r);
 }
 
+/* What one process of the partition could do with the pins, raising d's verdict. */
+static void judge_process(pid_t pid, const char *pin_root, dev_t pins_dev, struct diagnosis *d)
+{
+	unsigned long long capeff = 0;
+	bool host_userns, reach, uid0;
+	unsigned int uid = ~0u;
+	char buf[256];
+
+	host_userns = same_ns(pid, "user");
+	if (status_field(pid, "Uid", buf, sizeof(buf)))
+		sscanf(buf, "%*u %u", &uid);	/* effective uid, as the host sees it */
+	if (status_field(pid, "CapEff", buf, sizeof(buf)))
+		capeff = strtoull(buf, NULL, 16);
+	uid0 = uid == 0;
+	reach = same_ns(pid, "mnt") || sees_bpffs(pid, pins_dev) ||
+		(same_ns(pid, "pid") && uid0);	/* /proc/<host pid>/root */
+	if (reach && uid0) {
+		bool filtered = status_field(pid, "Seccomp", buf, sizeof(buf)) && atoi(buf) == 2;
+
+		d->v = V_EXPOSED;
+		add_reason(d, filtered ?
+			   "pid %2$d runs as host uid 0 and sees the bpffs of %1$s: only its seccomp filter stands between it and every key" :
+			   "pid %2$d runs as host uid 0 and sees the bpffs of %1$s: it can read and write every key",
+			   pin_root, pid);
+		return;
+	}
+	if (reach)
+		add_reason(d, "pid %2$d sees the bpffs%1$s, but is not host uid 0: 0600 pins refuse it", "", pid);
+	if (uid0) {
+		if (d->v < V_AT_RISK)
+			d->v = V_AT_RISK;
+		add_reason(d, "pid %2$d runs as host uid 0 (uid 0 not mapped away%1$s): a mount of the host bpffs would expose every key", "", pid);
+	}
+	if (host_userns && (capeff & (1ULL << CAP_SYS_ADMIN_BIT | 1ULL << CAP_BPF_BIT |
+				      1ULL << CAP_NET_ADMIN_BIT))) {
+		if (d->v < V_AT_RISK)
+			d->v = V_AT_RISK;
+		add_reason(d, "pid %2$d holds%1$s CAP_SYS_ADMIN, CAP_BPF or CAP_NET_ADMIN in the host user namespace", "", pid);
+	}
+	if (d->v < V_OK)
+		d->v = V_OK;
+}
+
 int doctor_netns(const char *nspath, const char *pin_root, struct diagnosis *d)
 {
 	struct stat ns, pins;
@@ -116,12 +158,9 @@ int doctor_netns(const char *nspath, const char *pin_root, struct diagnosis *d)
 	if (!proc)
 		return -errno;
 	while ((de = readdir(proc))) {
-		char p[64], buf[256];
-		pid_t pid;
+		char p[64];
 		struct stat st;
-		bool host_userns, reach, uid0;
-		unsigned long long capeff = 0;
-		unsigned int uid = ~0u;
+		pid_t pid;
 
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
@@ -133,39 +172,7 @@ int doctor_netns(const char *nspath, const char *pin_root, struct diagnosis *d)
 			continue;
 		/* a process this netns's own, seen from the host */
 		d->nproc++;
-		host_userns = same_ns(pid, "user");
-		if (status_field(pid, "Uid", buf, sizeof(buf)))
-			sscanf(buf, "%*u %u", &uid);	/* effective uid, as the host sees it */
-		if (status_field(pid, "CapEff", buf, sizeof(buf)))
-			capeff = strtoull(buf, NULL, 16);
-		uid0 = uid == 0;
-		reach = same_ns(pid, "mnt") || sees_bpffs(pid, pins.st_dev) ||
-			(same_ns(pid, "pid") && uid0);	/* /proc/<host pid>/root */
-		if (reach && uid0) {
-			bool filtered = status_field(pid, "Seccomp", buf, sizeof(buf)) && atoi(buf) == 2;
-
-			d->v = V_EXPOSED;
-			add_reason(d, filtered ?
-				   "pid %2$d runs as host uid 0 and sees the bpffs of %1$s: only its seccomp filter stands between it and every key" :
-				   "pid %2$d runs as host uid 0 and sees the bpffs of %1$s: it can read and write every key",
-				   pin_root, pid);
-			continue;
-		}
-		if (reach)
-			add_reason(d, "pid %2$d sees the bpffs%1$s, but is not host uid 0: 0600 pins refuse it", "", pid);
-		if (uid0) {
-			if (d->v < V_AT_RISK)
-				d->v = V_AT_RISK;
-			add_reason(d, "pid %2$d runs as host uid 0 (uid 0 not mapped away%1$s): a mount of the host bpffs would expose every key", "", pid);
-		}
-		if (host_userns && (capeff & (1ULL << CAP_SYS_ADMIN_BIT | 1ULL << CAP_BPF_BIT |
-					      1ULL << CAP_NET_ADMIN_BIT))) {
-			if (d->v < V_AT_RISK)
-				d->v = V_AT_RISK;
-			add_reason(d, "pid %2$d holds%1$s CAP_SYS_ADMIN, CAP_BPF or CAP_NET_ADMIN in the host user namespace", "", pid);
-		}
-		if (d->v < V_OK)
-			d->v = V_OK;
+		judge_process(pid, pin_root, pins.st_dev, d);
 	}
 	closedir(proc);
 	if (d->v == V_OK && !d->reasons[0])
@@ -176,51 +183,45 @@ int doctor_netns(const char *nspath, const char *pin_root, struct diagnosis *d)
 	return 0;
 }
 
-int do_doctor(struct agent *a, int argc, char **argv)
+struct doctor_list {
+	struct xc *x;
+	struct xc_doctor_row *v;
+	size_t n, cap;
+};
+
+static int doctor_one(const void *key, void *ctx)
 {
-	uint32_t id;
-	int fd, worst = V_EMPTY, ret;
+	struct doctor_list *l = ctx;
+	struct xchan_part_meta m;
+	struct xc_doctor_row *row;
+	int err;
 
-	if (argc) {
-		xerr("usage: xchan doctor");
-		return EXIT_USAGE;
+	if (bpf_map_lookup_elem(XC_FD(l->x, M_PARTMETA), key, &m) || m.node_id)
+		return 0;	/* another node's doctor judges its partitions */
+	row = xc_grow((void **)&l->v, &l->n, &l->cap, sizeof(*row));
+	if (!row)
+		return -ENOMEM;
+	row->id = *(const uint32_t *)key;
+	snprintf(row->name, sizeof(row->name), "%s", m.name);
+	err = doctor_netns(m.netns, l->x->pin_root, &row->d);
+	if (err) {
+		row->d.v = V_AT_RISK;
+		snprintf(row->d.reasons, sizeof(row->d.reasons), "cannot inspect %s: %s", m.netns,
+			 strerror(-err));
 	}
-	ret = agent_open(a, false);
-	if (ret)
-		return ret;
-	fd = a->cmm.map_fd[M_PARTMETA];
-	if (a->json)
-		jw_arr(&a->jw, NULL);
-	for (int err = bpf_map_get_next_key(fd, NULL, &id); !err; err = bpf_map_get_next_key(fd, &id, &id)) {
-		struct xchan_part_meta m;
-		struct diagnosis d;
-		int e;
+	return 0;
+}
 
-		if (bpf_map_lookup_elem(fd, &id, &m) || m.node_id)
-			continue;	/* another node's doctor judges its partitions */
-		e = doctor_netns(m.netns, a->pin_root, &d);
-		if (e) {
-			d.v = V_AT_RISK;
-			snprintf(d.reasons, sizeof(d.reasons), "cannot inspect %s: %s", m.netns, strerror(-e));
-		}
-		if ((int)d.v > worst)
-			worst = d.v;
-		if (a->json) {
-			jw_obj(&a->jw, NULL);
-			jw_u64(&a->jw, "id", id);
-			jw_str(&a->jw, "name", m.name);
-			jw_str(&a->jw, "verdict", verdict_names[d.v]);
-			jw_u64(&a->jw, "processes", d.nproc);
-			jw_str(&a->jw, "reasons", d.reasons);
-			jw_end_obj(&a->jw);
-		} else {
-			printf("partition %u %s: %s (%d process%s)\n  %s\n", id, m.name[0] ? m.name : "-",
-			       verdict_names[d.v], d.nproc, d.nproc == 1 ? "" : "es", d.reasons);
-		}
+int xc_doctor(struct xc *x, struct xc_doctor_row **out, size_t *n, struct xc_err *e)
+{
+	struct doctor_list l = { .x = x };
+	int err = xc_map_each(XC_FD(x, M_PARTMETA), sizeof(uint32_t), doctor_one, &l);
+
+	if (err) {
+		free(l.v);
+		return xc_fail(e, err, "cannot inspect the partitions: %s", strerror(-err));
 	}
-	if (a->json) {
-		jw_end_arr(&a->jw);
-		jw_done(&a->jw);
-	}
-	return worst == V_EXPOSED ? EXIT_FAIL : EXIT_OK;
+	*out = l.v;
+	*n = l.n;
+	return 0;
 }

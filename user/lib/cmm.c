@@ -9,11 +9,13 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
 #include <linux/magic.h>
+#include <linux/udp.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "cmm.h"
-#include "pkt.h"
 #include "siphash.h"
 #include "xchan.skel.h"
 
@@ -27,17 +29,6 @@ const char *const cmm_map_names[M__N] = {
 };
 
 const char *const xchan_reason_names[XR__MAX] = XCHAN_REASON_NAMES;
-
-void chan_id_make(struct xchan_chan_id *id, uint32_t lp, uint16_t le, uint32_t rp,
-		  uint16_t re, uint8_t dir)
-{
-	memset(id, 0, sizeof(*id));
-	id->local_part = lp;
-	id->local_ep = le;
-	id->remote_part = rp;
-	id->remote_ep = re;
-	id->dir = dir;
-}
 
 static void pin_path(char *buf, size_t len, const char *root, const char *name)
 {
@@ -135,8 +126,12 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 		bpf_map__set_max_entries(skel->maps.xchan_chanstats, sz->channels / 2 + 1);
 		bpf_map__set_max_entries(skel->maps.xchan_replay, sz->channels / 2 + 1);
 	}
-	if (sz && sz->fwd_pass)
-		skel->rodata->fwd_redirect = 0;
+	/* The program's settings come from the named constants both sides share, so
+	 * that what the agent assumes and what the CMM checks cannot drift apart. */
+	skel->rodata->trusted_ifindex = XCHAN_TRUSTED_IFINDEX;
+	skel->rodata->ctrl_port = XCHAN_UDP_PORT;
+	skel->rodata->drop_sample_shift = XCHAN_DROP_SAMPLE_SHIFT;
+	skel->rodata->fwd_redirect = !(sz && sz->fwd_pass);
 	if (c->root[0]) {
 		bpf_object__for_each_map(m, skel->obj) {
 			if (bpf_map__is_internal(m))
@@ -231,38 +226,75 @@ void cmm_close(struct cmm *c)
 		c->map_fd[i] = -1;
 }
 
+/* The one frame of the trusted path: loopback to loopback on the control port. The
+ * CMM answers in place, so the reply sits where the request's xchan header was. */
+struct ctrl_frame {
+	struct ethhdr eth;
+	struct iphdr ip;
+	struct udphdr udp;
+	struct xchan_hdr xh;
+} __attribute__((packed));
+
+static uint16_t ip_csum(const void *data, size_t len)
+{
+	const uint16_t *w = data;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i < len / 2; i++)
+		sum += w[i];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+static void ctrl_frame_build(struct ctrl_frame *f, const struct xchan_hdr *req)
+{
+	static const uint8_t mac[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 1 };
+
+	memset(f, 0, sizeof(*f));
+	memcpy(f->eth.h_source, mac, ETH_ALEN);
+	memcpy(f->eth.h_dest, mac, ETH_ALEN);
+	f->eth.h_proto = htons(ETH_P_IP);
+	f->ip.version = 4;
+	f->ip.ihl = 5;
+	f->ip.ttl = XCHAN_IP_TTL;
+	f->ip.protocol = IPPROTO_UDP;
+	f->ip.tot_len = htons(sizeof(*f) - sizeof(f->eth));
+	f->ip.saddr = htonl(INADDR_LOOPBACK);
+	f->ip.daddr = htonl(INADDR_LOOPBACK);
+	f->ip.check = ip_csum(&f->ip, sizeof(f->ip));
+	f->udp.source = htons(XCHAN_UDP_PORT);
+	f->udp.dest = htons(XCHAN_UDP_PORT);
+	f->udp.len = htons(sizeof(f->udp) + sizeof(f->xh));
+	/* UDP checksum 0: none, as IPv4 allows; the CMM does not check it */
+	f->xh = *req;
+}
+
 int cmm_ctrl(struct cmm *c, const struct xchan_hdr *req, struct xchan_hdr *reply)
 {
-	static const uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 1 };
-	uint8_t in[128], out[128];
-	struct pkt_spec s = {
-		.saddr = htonl(0x7f000001), .daddr = htonl(0x7f000001),
-		.sport = XCHAN_UDP_PORT, .dport = XCHAN_UDP_PORT, .xh = req,
-	};
-	size_t len;
+	struct ctrl_frame in, out;
 	int err;
 
-	memcpy(s.src_mac, mac, 6);
-	memcpy(s.dst_mac, mac, 6);
-	len = pkt_build(in, sizeof(in), &s);
+	ctrl_frame_build(&in, req);
 	LIBBPF_OPTS(bpf_test_run_opts, o,
-		.data_in = in, .data_size_in = len,
-		.data_out = out, .data_size_out = sizeof(out),
+		.data_in = &in, .data_size_in = sizeof(in),
+		.data_out = &out, .data_size_out = sizeof(out),
 		.repeat = 1);
 	err = bpf_prog_test_run_opts(c->prog_fd, &o);
-	/* The request held the key: wipe both buffers before looking at the answer. */
-	explicit_bzero(in, sizeof(in));
+	/* The request held the key: wipe both frames before looking at the answer. */
+	explicit_bzero(&in, sizeof(in));
 	if (err) {
-		explicit_bzero(out, sizeof(out));
-		return -errno;
+		err = -errno;
+		goto out;
 	}
-	if (o.retval != XDP_TX || o.data_size_out < PKT_OFF_XCHAN + sizeof(*reply)) {
-		explicit_bzero(out, sizeof(out));
-		return -EPROTO;
+	if (o.retval != XDP_TX || o.data_size_out < sizeof(out)) {
+		err = -EPROTO;
+		goto out;
 	}
-	memcpy(reply, out + PKT_OFF_XCHAN, sizeof(*reply));
-	explicit_bzero(out, sizeof(out));
-	return 0;
+	*reply = out.xh;
+out:
+	explicit_bzero(&out, sizeof(out));
+	return err;
 }
 
 uint64_t siphash24(const uint8_t key[16], const void *data, size_t len)

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -63,7 +64,7 @@ out:
 
 struct links_ctx {
 	struct nl_link *out;
-	int n, max;
+	int n, cap;
 };
 
 static int link_cb(struct nlmsghdr *nh, void *arg)
@@ -74,8 +75,17 @@ static int link_cb(struct nlmsghdr *nh, void *arg)
 	struct nl_link *l;
 	struct rtattr *rta;
 
-	if (nh->nlmsg_type != RTM_NEWLINK || lc->n >= lc->max)
+	if (nh->nlmsg_type != RTM_NEWLINK)
 		return 0;
+	if (lc->n == lc->cap) {
+		int cap = lc->cap ? 2 * lc->cap : 16;
+		struct nl_link *bigger = realloc(lc->out, cap * sizeof(*bigger));
+
+		if (!bigger)
+			return -ENOMEM;
+		lc->out = bigger;
+		lc->cap = cap;
+	}
 	l = &lc->out[lc->n++];
 	memset(l, 0, sizeof(*l));
 	l->ifindex = ifi->ifi_index;
@@ -128,15 +138,20 @@ static int addr_cb(struct nlmsghdr *nh, void *arg)
 	return 0;
 }
 
-int nl_links(struct nl_link *out, int max)
+int nl_links(struct nl_link **out)
 {
-	struct links_ctx lc = { out, 0, max };
+	struct links_ctx lc = {};
 	int err;
 
 	err = nl_dump(RTM_GETLINK, link_cb, &lc);
 	if (!err)
 		err = nl_dump(RTM_GETADDR, addr_cb, &lc);
-	return err ? err : lc.n;
+	if (err) {
+		free(lc.out);
+		return err;
+	}
+	*out = lc.out;
+	return lc.n;
 }
 
 /* Runs fn in the netns at nspath and comes back, whatever fn returned. */
@@ -166,23 +181,15 @@ out:
 	return ret;
 }
 
-struct links_args {
-	struct nl_link *out;
-	int max;
-};
-
 static int links_fn(void *arg)
 {
-	struct links_args *a = arg;
-
-	return nl_links(a->out, a->max);
+	return nl_links(arg);
 }
 
-int nl_links_in(const char *nspath, struct nl_link *out, int max)
+int nl_links_in(const char *nspath, struct nl_link **out)
 {
-	struct links_args a = { out, max };
-
-	return in_netns(nspath, links_fn, &a);
+	*out = NULL;
+	return in_netns(nspath, links_fn, out);
 }
 
 static int ethtool_set(int fd, const char *ifname, uint32_t cmd, uint32_t val)

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* cmd_apply.c: `xchan apply FILE [--prune]`: the file is parsed here, whole, before
+ * anything changes (errors FILE:LINE); the library plans and makes the changes. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+/* File format, one statement per line, '#' starts a comment:
+ *   partition ID [options of partition add]
+ *   channel SRC DST          (SRC, DST as PART:PORT) */
+#define MAX_TOK 16
+
+struct apply_cfg {
+	const char *file;
+	bool prune;
+};
+
+struct line {
+	int lineno, ntok;
+	char *text;			/* the copy tok points into */
+	char *tok[MAX_TOK + 1];
+	struct part_add_cfg part;
+};
+
+struct parsed {
+	const char *path;
+	struct line *l;
+	struct xc_stmt *st;
+	size_t n, cap;
+};
+
+static int tokenize(char *s, char **tok)
+{
+	int n = 0;
+
+	for (char *t = strtok(s, " \t\r\n"); t; t = strtok(NULL, " \t\r\n")) {
+		if (*t == '#')
+			break;
+		if (n == MAX_TOK)
+			return -1;
+		tok[n++] = t;
+	}
+	return n;
+}
+
+static int where(struct cli *c, const char *path, int lineno)
+{
+	char msg[sizeof(c->err.msg)];
+
+	snprintf(msg, sizeof(msg), "%s", c->err.msg);
+	snprintf(c->err.msg, sizeof(c->err.msg), "%.80s:%d: %.160s", path, lineno, msg);
+	return -EINVAL;
+}
+
+/* One statement into l and st; 0, or -EINVAL with the error in c->err. */
+static int parse_stmt(struct cli *c, struct line *l, int ntok, struct xc_stmt *st)
+{
+	bool help;
+	int used;
+
+	memset(st, 0, sizeof(*st));
+	if (ntok < 0)
+		return xc_bad(&c->err, "more than %d words", MAX_TOK);
+	if ((strcmp(l->tok[0], "partition") && strcmp(l->tok[0], "channel")) ||
+	    (!strcmp(l->tok[0], "channel") && ntok != 3) ||
+	    (!strcmp(l->tok[0], "partition") && ntok < 3))
+		return xc_bad(&c->err, "expected 'partition ID ...' or 'channel SRC DST'");
+	if (!strcmp(l->tok[0], "channel")) {
+		st->is_chan = true;
+		st->src = l->tok[1];
+		st->dst = l->tok[2];
+		return 0;
+	}
+	memset(&l->part, 0, sizeof(l->part));
+	used = params_parse("partition", part_add_opts, ntok - 1, l->tok + 1, &l->part, false,
+			    &help, &c->err);
+	if (used >= 0 && help)
+		return xc_bad(&c->err, "partition: -h has no place in a file");
+	return used < 0 ? used : part_spec_from(&l->part, &st->part, &c->err);
+}
+
+static int grow(struct parsed *p)
+{
+	size_t cap = p->cap ? 2 * p->cap : 64;
+	struct line *l = realloc(p->l, cap * sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	p->l = l;
+	p->cap = cap;
+	return 0;
+}
+
+static int read_file(struct cli *c, FILE *f, struct parsed *p)
+{
+	char *buf = NULL;
+	size_t blen = 0;
+	int lineno = 0, err = 0;
+
+	while (!err && getline(&buf, &blen, f) > 0) {
+		struct line *l;
+		int ntok;
+
+		lineno++;
+		if (p->n == p->cap && grow(p)) {
+			err = xc_fail(&c->err, -ENOMEM, "cannot read %s: out of memory", p->path);
+			break;
+		}
+		l = &p->l[p->n];
+		l->lineno = lineno;
+		l->text = strdup(buf);
+		if (!l->text) {
+			err = xc_fail(&c->err, -ENOMEM, "cannot read %s: out of memory", p->path);
+			break;
+		}
+		ntok = tokenize(l->text, l->tok);
+		if (ntok < 0)
+			l->tok[0] = NULL;
+		if (ntok == 0) {
+			free(l->text);
+			continue;
+		}
+		p->n++;
+		/* the statement is filled in once every line is in: p->l may move */
+		l->tok[ntok < 0 ? 0 : ntok] = NULL;
+		l->ntok = ntok;
+	}
+	free(buf);
+	return err;
+}
+
+/* Parses every line: a syntax error changes nothing. */
+static int parse_all(struct cli *c, struct parsed *p)
+{
+	p->st = calloc(p->n + 1, sizeof(*p->st));
+	if (!p->st)
+		return xc_fail(&c->err, -ENOMEM, "cannot read %s: out of memory", p->path);
+	for (size_t i = 0; i < p->n; i++) {
+		if (parse_stmt(c, &p->l[i], p->l[i].ntok, &p->st[i]))
+			return where(c, p->path, p->l[i].lineno);
+	}
+	return 0;
+}
+
+static void change_out(struct cli *c, const struct parsed *p, const struct xc_change *ch)
+{
+	char desc[160];
+
+	if (ch->kind == XC_CH_PART_ADDED) {
+		part_warn(&ch->part);
+		snprintf(desc, sizeof(desc), "partition %u added", ch->part.id);
+	} else if (ch->kind == XC_CH_CHAN_OPENED) {
+		snprintf(desc, sizeof(desc), "channel %s -> %s opened", p->st[ch->stmt].src,
+			 p->st[ch->stmt].dst);
+	} else {
+		snprintf(desc, sizeof(desc), "channel %u:%u -> %u:%u closed (pruned)", ch->src.part,
+			 ch->src.port, ch->dst.part, ch->dst.port);
+	}
+	if (c->json)
+		jw_str(&c->jw, NULL, desc);
+	else
+		printf("%s\n", desc);
+}
+
+/* What changed, as it was made (on a failure: made, then undone). */
+static void report(struct cli *c, const struct parsed *p, const struct xc_apply_result *r,
+		   bool ok)
+{
+	size_t made = 0;
+
+	if (c->json) {
+		jw_obj(&c->jw, NULL);
+		jw_arr(&c->jw, "changed");
+	}
+	for (size_t i = 0; i < r->nchanges; i++) {
+		change_out(c, p, &r->changes[i]);
+		made += r->changes[i].kind != XC_CH_CHAN_PRUNED;
+	}
+	if (c->json) {
+		jw_end_arr(&c->jw);
+		if (ok)
+			jw_u64(&c->jw, "unchanged", r->unchanged);
+		jw_end_obj(&c->jw);
+		jw_done(&c->jw);
+	} else if (ok) {
+		printf("%zu change(s), %zu unchanged\n", made, r->unchanged);
+	}
+}
+
+static int do_apply(struct cli *c, void *cfg)
+{
+	struct apply_cfg *k = cfg;
+	struct parsed p = { .path = k->file };
+	struct xc_apply_result r = {};
+	FILE *f = strcmp(k->file, "-") ? fopen(k->file, "r") : stdin;
+	int err;
+
+	if (!f)
+		return xc_bad(&c->err, "cannot read %s: %s", k->file, strerror(errno));
+	err = read_file(c, f, &p);
+	if (!err)
+		err = parse_all(c, &p);
+	if (err)
+		goto out;
+	err = xc_apply(&c->xc, p.st, p.n, k->prune, &r, &c->err);
+	if (err && r.failed_at_stmt)
+		where(c, p.path, p.l[r.failed_stmt].lineno);
+	if (!err || r.changes)
+		report(c, &p, &r, !err);
+out:
+	xc_apply_result_free(&r);
+	for (size_t i = 0; i < p.n; i++)
+		free(p.l[i].text);
+	free(p.l);
+	free(p.st);
+	if (f != stdin)
+		fclose(f);
+	return err;
+}
+
+static const struct opt apply_opts[] = {
+	{ NULL, 0, "FILE", OPT_STR, offsetof(struct apply_cfg, file), OPT_REQUIRED, NULL,
+	  "statements, one a line: 'partition ID ...' or 'channel SRC DST' ('-': stdin)" },
+	{ "--prune", 0, NULL, OPT_FLAG, offsetof(struct apply_cfg, prune), 0, NULL,
+	  "close the channels the file does not name" },
+	OPT_END,
+};
+
+const struct cmd cmd_apply = CMD("apply", apply_opts, sizeof(struct apply_cfg), do_apply, false,
+	"Makes the tables say what FILE says with the fewest changes, and prints them.\n"
+	"A syntax error changes nothing; a failure halfway undoes this run's changes.");

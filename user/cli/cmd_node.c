@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* cmd_node.c: `xchan node self|add|list` and `xchan attach IFACE --uplink`. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include "cli.h"
+
+struct node_cfg {
+	uint32_t id;
+	const char *addr, *key_file;
+};
+
+static const struct opt self_opts[] = {
+	{ NULL, 0, "ID", OPT_U32, offsetof(struct node_cfg, id), OPT_REQUIRED | OPT_NONZERO, NULL,
+	  "this node's id" },
+	{ "--addr", 0, "IPV4", OPT_STR, offsetof(struct node_cfg, addr), OPT_REQUIRED, NULL,
+	  "its address, the outer source of what it sends" },
+	OPT_END,
+};
+static const struct opt add_opts[] = {
+	{ NULL, 0, "ID", OPT_U32, offsetof(struct node_cfg, id), OPT_REQUIRED | OPT_NONZERO, NULL,
+	  "the peer's id" },
+	{ "--addr", 0, "IPV4", OPT_STR, offsetof(struct node_cfg, addr), OPT_REQUIRED, NULL,
+	  "its address" },
+	{ "--key-file", 0, "FILE", OPT_STR, offsetof(struct node_cfg, key_file), OPT_REQUIRED,
+	  NULL, "the node-pair key: 32 bytes raw or 64 hex digits, mode 0600" },
+	OPT_END,
+};
+
+static int addr_of(struct cli *c, const struct node_cfg *k, uint32_t *ip)
+{
+	if (inet_pton(AF_INET, k->addr, ip) != 1)
+		return xc_bad(&c->err, "node: '%s' is not an IPv4 address", k->addr);
+	return 0;
+}
+
+static int do_self(struct cli *c, void *cfg)
+{
+	struct node_cfg *k = cfg;
+	uint32_t ip;
+	int err = addr_of(c, k, &ip);
+
+	if (!err)
+		err = xc_node_self(&c->xc, k->id, ip, &c->err);
+	if (!err)
+		cli_info(c, "this node is %u at %s", k->id, k->addr);
+	return err;
+}
+
+static int do_add(struct cli *c, void *cfg)
+{
+	uint8_t key[XCHAN_PAIR_KEY_LEN];
+	struct node_cfg *k = cfg;
+	uint32_t ip;
+	int err = addr_of(c, k, &ip);
+
+	if (!err)
+		err = xc_pair_key_read(k->key_file, key, &c->err);
+	if (err)
+		return err;
+	err = xc_node_add(&c->xc, k->id, ip, key, &c->err);
+	explicit_bzero(key, sizeof(key));
+	if (!err)
+		cli_info(c, "node %u at %s", k->id, k->addr);
+	return err;
+}
+
+static int do_list(struct cli *c, void *cfg)
+{
+	struct xchan_config cfgrow;
+	struct xc_node_info *v;
+	char b[INET_ADDRSTRLEN], ifn[IF_NAMESIZE] = "-";
+	size_t n;
+	int err = xc_open(&c->xc, false, &c->err);
+
+	if (!err)
+		err = xc_node_list(&c->xc, &v, &n, &c->err);
+	if (err)
+		return err;
+	xc_config_read(&c->xc, &cfgrow);
+	if (cfgrow.uplink_ifindex)
+		if_indextoname(cfgrow.uplink_ifindex, ifn);
+	if (c->json) {
+		jw_obj(&c->jw, NULL);
+		jw_u64(&c->jw, "self", cfgrow.self_node);
+		jw_str(&c->jw, "self_addr", xc_ip_str(cfgrow.self_addr, b));
+		jw_str(&c->jw, "uplink", ifn);
+		jw_arr(&c->jw, "peers");
+	} else {
+		printf("this node: %u at %s, uplink %s\n", cfgrow.self_node,
+		       xc_ip_str(cfgrow.self_addr, b), ifn);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!c->json) {
+			printf("peer %u at %s (pair key set)\n", v[i].id, xc_ip_str(v[i].addr, b));
+			continue;
+		}
+		jw_obj(&c->jw, NULL);
+		jw_u64(&c->jw, "id", v[i].id);
+		jw_str(&c->jw, "addr", xc_ip_str(v[i].addr, b));
+		jw_end_obj(&c->jw);
+	}
+	if (c->json) {
+		jw_end_arr(&c->jw);
+		jw_end_obj(&c->jw);
+		jw_done(&c->jw);
+	}
+	free(v);
+	return 0;
+}
+
+const struct cmd cmds_node[] = {
+	CMD("self", self_opts, sizeof(struct node_cfg), do_self, false,
+	  "This node's id and address."),
+	CMD("add", add_opts, sizeof(struct node_cfg), do_add, false,
+	  "A peer node and the key this node shares with it."),
+	CMD("list", opts_none, 0, do_list, false,
+	  "This node, its uplink and its peers (never a key)."),
+	{ NULL },
+};
+
+struct attach_cfg {
+	const char *dev;
+	bool uplink;
+	int mode;
+};
+
+static const char *const modes[] = { "native", "generic", NULL };
+
+static const struct opt attach_opts[] = {
+	{ NULL, 0, "IFACE", OPT_STR, offsetof(struct attach_cfg, dev), OPT_REQUIRED, NULL,
+	  "the node's NIC" },
+	{ "--uplink", 0, NULL, OPT_FLAG, offsetof(struct attach_cfg, uplink), OPT_REQUIRED, NULL,
+	  "where messages from other nodes arrive" },
+	{ "--mode", 0, "native|generic", OPT_ENUM, offsetof(struct attach_cfg, mode), 0, modes,
+	  "force an XDP mode" },
+	OPT_END,
+};
+
+static int do_attach(struct cli *c, void *cfg)
+{
+	struct attach_cfg *k = cfg;
+	enum xc_mode got;
+	int err = xc_uplink_attach(&c->xc, k->dev, k->mode, &got, &c->err);
+
+	if (!err)
+		cli_info(c, "CMM attached to uplink %s (%s)", k->dev, xc_mode_name(got));
+	return err;
+}
+
+const struct cmd cmd_attach = CMD("attach", attach_opts, sizeof(struct attach_cfg), do_attach, false,
+	"The CMM on the node's NIC; `down` detaches it.");

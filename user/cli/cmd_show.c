@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* cmd_show.c: the read side: `xchan stats`, `monitor` and `status`. */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cli.h"
+
+struct stats_cfg {
+	bool channels;
+};
+
+static const struct opt stats_opts[] = {
+	{ "--channels", 0, NULL, OPT_FLAG, offsetof(struct stats_cfg, channels), 0, NULL,
+	  "per-channel packets, bytes and drops too" },
+	OPT_END,
+};
+
+static void reasons_out(struct cli *c)
+{
+	struct xchan_counter v[XR__MAX];
+	bool have[XR__MAX];
+
+	xc_stats_reasons(&c->xc, v, have);
+	if (c->json) {
+		jw_obj(&c->jw, NULL);
+		jw_arr(&c->jw, "reasons");
+	} else {
+		printf("%-24s %14s %16s\n", "REASON", "PACKETS", "BYTES");
+	}
+	for (uint32_t r = 0; r < XR__MAX; r++) {
+		if (!have[r])
+			continue;
+		if (c->json) {
+			jw_obj(&c->jw, NULL);
+			jw_str(&c->jw, "reason", xchan_reason_names[r]);
+			jw_u64(&c->jw, "packets", v[r].packets);
+			jw_u64(&c->jw, "bytes", v[r].bytes);
+			jw_end_obj(&c->jw);
+		} else if (v[r].packets) {
+			printf("%-24s %14llu %16llu\n", xchan_reason_names[r],
+			       (unsigned long long)v[r].packets, (unsigned long long)v[r].bytes);
+		}
+	}
+	if (c->json)
+		jw_end_arr(&c->jw);
+}
+
+/* The counters are the receiver's IN entry: remote is the source. */
+static void chan_stat_out(struct cli *c, const struct xc_chan_stat *s)
+{
+	struct xc_ep src = { s->id.remote_part, s->id.remote_ep };
+	struct xc_ep dst = { s->id.local_part, s->id.local_ep };
+	char sb[64], db[64];
+
+	if (!c->json) {
+		printf("%-22s %-22s %12llu %14llu %10llu\n", xc_ep_str(&c->xc, &src, sb, sizeof(sb)),
+		       xc_ep_str(&c->xc, &dst, db, sizeof(db)), (unsigned long long)s->c.packets,
+		       (unsigned long long)s->c.bytes, (unsigned long long)s->c.drops);
+		return;
+	}
+	jw_obj(&c->jw, NULL);
+	jw_u64(&c->jw, "src_part", src.part);
+	jw_u64(&c->jw, "src_ep", src.port);
+	jw_u64(&c->jw, "dst_part", dst.part);
+	jw_u64(&c->jw, "dst_ep", dst.port);
+	jw_u64(&c->jw, "packets", s->c.packets);
+	jw_u64(&c->jw, "bytes", s->c.bytes);
+	jw_u64(&c->jw, "drops", s->c.drops);
+	jw_end_obj(&c->jw);
+}
+
+static int do_stats(struct cli *c, void *cfg)
+{
+	struct xc_chan_stat *v = NULL;
+	size_t n = 0;
+	int err;
+
+	if (((struct stats_cfg *)cfg)->channels &&
+	    (err = xc_stats_channels(&c->xc, &v, &n, &c->err)))
+		return err;
+	reasons_out(c);
+	if (((struct stats_cfg *)cfg)->channels) {
+		if (c->json)
+			jw_arr(&c->jw, "channels");
+		else
+			printf("\n%-22s %-22s %12s %14s %10s\n", "SRC", "DST", "PACKETS", "BYTES", "DROPS");
+		for (size_t i = 0; i < n; i++)
+			chan_stat_out(c, &v[i]);
+		if (c->json)
+			jw_end_arr(&c->jw);
+	}
+	if (c->json) {
+		jw_end_obj(&c->jw);
+		jw_done(&c->jw);
+	}
+	free(v);
+	return 0;
+}
+
+const struct cmd cmd_stats = CMD("stats", stats_opts, sizeof(struct stats_cfg), do_stats, true,
+	"Packets and bytes per verdict reason.");
+
+struct mon_cfg {
+	uint32_t count, timeout;
+};
+
+struct mon {
+	struct cli *c;
+	long count, seen;
+};
+
+static const struct opt mon_opts[] = {
+	{ "--count", 0, "N", OPT_U32, offsetof(struct mon_cfg, count), 0, NULL,
+	  "stop after N events" },
+	{ "--timeout", 0, "S", OPT_U32, offsetof(struct mon_cfg, timeout), 0, NULL,
+	  "stop after S seconds" },
+	OPT_END,
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_sig(int sig)
+{
+	stop = 1;
+}
+
+static void event_json(const struct xchan_event *e, const char *kind, const char *reason)
+{
+	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	struct jw w;
+
+	/* JSON lines: one document per event */
+	jw_init(&w, stdout);
+	jw_obj(&w, NULL);
+	jw_u64(&w, "ts_ns", e->ts_ns);
+	jw_str(&w, "kind", kind);
+	jw_str(&w, "reason", reason);
+	jw_u64(&w, "ifindex", e->ifindex);
+	jw_str(&w, "saddr", xc_ip_str(e->saddr, s));
+	jw_str(&w, "daddr", xc_ip_str(e->daddr, d));
+	jw_u64(&w, "msg_type", e->msg_type);
+	jw_u64(&w, "local_part", e->id.local_part);
+	jw_u64(&w, "local_ep", e->id.local_ep);
+	jw_u64(&w, "remote_part", e->id.remote_part);
+	jw_u64(&w, "remote_ep", e->id.remote_ep);
+	jw_end_obj(&w);
+	jw_done(&w);
+}
+
+static int on_event(void *ctx, const struct xchan_event *e)
+{
+	struct mon *m = ctx;
+	const char *kind = xc_event_kind_name(e->kind);
+	const char *reason = e->reason < XR__MAX ? xchan_reason_names[e->reason] : "unknown";
+	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+
+	if (m->count && m->seen >= m->count)
+		return 0;
+	m->seen++;
+	if (m->c->json) {
+		event_json(e, kind, reason);
+		return 0;
+	}
+	printf("%llu.%09llu %-22s %-22s if=%u %s -> %s", (unsigned long long)e->ts_ns / 1000000000,
+	       (unsigned long long)e->ts_ns % 1000000000, kind, reason, e->ifindex,
+	       xc_ip_str(e->saddr, s), xc_ip_str(e->daddr, d));
+	if (e->id.dir)
+		printf(" chan %u:%u %s %u:%u", e->id.local_part, e->id.local_ep,
+		       e->id.dir == XCHAN_DIR_IN ? "<-" : "->", e->id.remote_part, e->id.remote_ep);
+	putchar('\n');
+	fflush(stdout);
+	return 0;
+}
+
+static int do_monitor(struct cli *c, void *cfg)
+{
+	struct mon_cfg *k = cfg;
+	struct mon m = { .c = c, .count = k->count };
+	struct xc_events *ev;
+	struct timespec t0, t;
+	int err;
+
+	err = xc_events_open(&c->xc, on_event, &m, &ev, &c->err);
+	if (err)
+		return err;
+	signal(SIGINT, on_sig);
+	signal(SIGTERM, on_sig);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!stop && (!m.count || m.seen < m.count)) {
+		err = xc_events_poll(ev, 100);
+		if (err < 0 && err != -EINTR) {
+			/* what was read stands; the reading stops */
+			cli_warn("reading events: %s", strerror(-err));
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (k->timeout && t.tv_sec - t0.tv_sec >= (time_t)k->timeout)
+			break;
+	}
+	xc_events_close(ev);
+	return 0;
+}
+
+const struct cmd cmd_monitor = CMD("monitor", mon_opts, sizeof(struct mon_cfg), do_monitor, true,
+	"Audit events with reason names and ids, until Ctrl-C, N events or S seconds.");

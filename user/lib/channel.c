@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* channel.c: channels: authorizations, the receiver's key and CONNECT to the sender's
+ * CMM, close, and the channel table as operators read it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/random.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "xc_int.h"
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* the clock of bpf_ktime_get_ns() */
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void id_of(struct xchan_chan_id *id, const struct xc_ep *local,
+		  const struct xc_ep *remote, uint8_t dir)
+{
+	xchan_chan_id_make(id, local->part, local->port, remote->part, remote->port, dir);
+}
+
+/* The receiver's counters exist from authorization on; the datapath never creates
+ * entries, so a flood cannot fill this map. */
+static int counters_create(struct xc *x, const struct xchan_chan_id *id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xchan_chan_counter *zero = calloc(ncpu > 0 ? ncpu : 1, sizeof(*zero));
+	int err = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(XC_FD(x, M_CHANSTATS), id, zero, BPF_NOEXIST))
+		err = -errno;
+	free(zero);
+	return err;
+}
+
+int xc_chan_authorize(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,
+		      uint8_t dir, struct xc_err *e)
+{
+	struct xchan_channel ch = { .state = XCHAN_S_AUTHORIZED, .created_ns = now_ns() };
+	struct xchan_chan_id id;
+	char b1[64], b2[64];
+	int err;
+
+	if (local->part == remote->part)
+		return xc_bad(e, "a channel joins two partitions; %s and %s are one",
+			      xc_ep_str(x, local, b1, sizeof(b1)), xc_ep_str(x, remote, b2, sizeof(b2)));
+	id_of(&id, local, remote, dir);
+	if (bpf_map_update_elem(XC_FD(x, M_CHANNELS), &id, &ch, BPF_NOEXIST)) {
+		err = -errno;
+		if (err == -EEXIST)
+			return xc_fail(e, err, "channel %s %s %s is authorized already",
+				       xc_ep_str(x, local, b1, sizeof(b1)), dir == XCHAN_DIR_IN ? "<-" : "->",
+				       xc_ep_str(x, remote, b2, sizeof(b2)));
+		if (err == -E2BIG || err == -ENOMEM)
+			return xc_fail(e, err, "channel table is full (--max-channels at creation sets its size)");
+		return xc_fail(e, err, "cannot authorize channel: %s", strerror(-err));
+	}
+	if (dir == XCHAN_DIR_IN && (err = counters_create(x, &id))) {
+		bpf_map_delete_elem(XC_FD(x, M_CHANNELS), &id);
+		return xc_fail(e, err, "cannot create channel counters: %s",
+			       err == -E2BIG ? "table full" : strerror(-err));
+	}
+	return 0;
+}
+
+static void unauthorize(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,
+			uint8_t dir)
+{
+	struct xchan_chan_id id;
+
+	id_of(&id, local, remote, dir);
+	bpf_map_delete_elem(XC_FD(x, M_CHANNELS), &id);
+	if (dir == XCHAN_DIR_IN)
+		bpf_map_delete_elem(XC_FD(x, M_CHANSTATS), &id);
+}
+
+/* A control message for the CMM of the sending partition: this node's (the trusted
+ * path) or the node that hosts it (over the fabric, wrapped and signed). */
+static int to_sender_cmm(struct xc *x, uint32_t sender, const struct xchan_hdr *req,
+			 struct xchan_hdr *reply, struct xc_err *e)
+{
+	struct xchan_part_meta m = {};
+	int err;
+
+	bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &sender, &m);
+	if (m.node_id)
+		return xc_node_ctrl(x, m.node_id, req, reply, e);
+	err = cmm_ctrl(&x->cmm, req, reply);
+	return err ? xc_fail(e, err, "CONNECT failed: %s", strerror(-err)) : 0;
+}
+
+static int key_store(struct xc *x, const struct xchan_chan_id *id, struct xchan_hdr *req,
+		     const char *what, struct xc_err *e)
+{
+	struct xchan_key k = { .owner = XCHAN_OWNER_LOCAL };
+	int err = 0;
+
+	if (getrandom(k.key, sizeof(k.key), 0) != sizeof(k.key)) {
+		err = xc_fail(e, -errno, "getrandom failed: %s", strerror(errno));
+		goto out;
+	}
+	if (bpf_map_update_elem(XC_FD(x, M_KEYS), id, &k, BPF_NOEXIST)) {
+		err = -errno;
+		if (err == -EEXIST)
+			xc_fail(e, err, "channel %s is connected already", what);
+		else
+			xc_fail(e, err, "cannot store the channel key: %s",
+				err == -E2BIG ? "key table full" : strerror(-err));
+		goto out;
+	}
+	memcpy(req->auth, k.key, sizeof(req->auth));
+out:
+	explicit_bzero(&k, sizeof(k));
+	return err;
+}
+
+/* The receiving side (local) creates the key, keeps it insert-if-absent, and sends it
+ * to the sender's CMM in a CONNECT. The key lives in this process only between
+ * getrandom() and the explicit_bzero()s. */
+int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,
+		    struct xc_err *e)
+{
+	struct xchan_hdr req = {
+		.version = XCHAN_VERSION, .type = XCHAN_T_CONNECT,
+		.src_part = htonl(local->part), .dst_part = htonl(remote->part),
+		.src_ep = htons(local->port), .dst_ep = htons(remote->port),
+	}, reply = {};
+	struct xchan_channel ch;
+	struct xchan_chan_id id;
+	char b1[64], b2[64], what[140];
+	int err;
+
+	id_of(&id, local, remote, XCHAN_DIR_IN);
+	xc_ep_str(x, local, b1, sizeof(b1));
+	xc_ep_str(x, remote, b2, sizeof(b2));
+	snprintf(what, sizeof(what), "%s <- %s", b1, b2);
+	if (bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), &id, &ch))
+		return xc_fail(e, -ENOENT, "channel %s is not authorized on the receiving side (channel authorize --in)",
+			       what);
+	err = key_store(x, &id, &req, what, e);
+	if (err)
+		return err;
+	err = to_sender_cmm(x, remote->part, &req, &reply, e);
+	explicit_bzero(&req, sizeof(req));
+	if (!err && reply.type != XCHAN_T_CONNECT_ACK)
+		err = xc_fail(e, -EACCES, "the sender's CMM refused CONNECT for %s -> %s: %s", b2, b1,
+			      xc_reason_name(ntohs(reply.reason)));
+	if (err) {
+		bpf_map_delete_elem(XC_FD(x, M_KEYS), &id);	/* no half-open channel */
+		return err;
+	}
+	ch.state = XCHAN_S_ESTABLISHED;
+	ch.established_ns = now_ns();
+	bpf_map_update_elem(XC_FD(x, M_CHANNELS), &id, &ch, BPF_EXIST);
+	return 0;
+}
+
+int xc_chan_open(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst,
+		 struct xc_err *e)
+{
+	int err;
+
+	err = xc_chan_authorize(x, src, dst, XCHAN_DIR_OUT, e);
+	if (err)
+		return err;
+	err = xc_chan_authorize(x, dst, src, XCHAN_DIR_IN, e);
+	if (err)
+		goto out_src;
+	err = xc_chan_connect(x, dst, src, e);
+	if (!err)
+		return 0;
+	unauthorize(x, dst, src, XCHAN_DIR_IN);
+out_src:
+	unauthorize(x, src, dst, XCHAN_DIR_OUT);
+	return err;
+}
+
+/* Stops delivery first (the receiver's key), then asks the sender's CMM to drop its
+ * copy, then removes the authorizations. */
+int xc_chan_close(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst,
+		  bool *unacked, struct xc_err *e)
+{
+	struct xchan_hdr req = {
+		.version = XCHAN_VERSION, .type = XCHAN_T_CLOSE,
+		.src_part = htonl(dst->part), .dst_part = htonl(src->part),
+		.src_ep = htons(dst->port), .dst_ep = htons(src->port),
+	}, reply = {};
+	struct xchan_chan_id in_id, out_id;
+	struct xchan_channel ch;
+	struct xc_err ignored;
+	char b1[64], b2[64];
+
+	id_of(&in_id, dst, src, XCHAN_DIR_IN);
+	id_of(&out_id, src, dst, XCHAN_DIR_OUT);
+	if (bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), &in_id, &ch) &&
+	    bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), &out_id, &ch))
+		return xc_fail(e, -ENOENT, "no channel %s -> %s", xc_ep_str(x, src, b1, sizeof(b1)),
+			       xc_ep_str(x, dst, b2, sizeof(b2)));
+	bpf_map_delete_elem(XC_FD(x, M_KEYS), &in_id);
+	*unacked = to_sender_cmm(x, src->part, &req, &reply, &ignored) ||
+		   reply.type != XCHAN_T_CLOSE_ACK;
+	bpf_map_delete_elem(XC_FD(x, M_KEYS), &out_id);
+	unauthorize(x, dst, src, XCHAN_DIR_IN);
+	unauthorize(x, src, dst, XCHAN_DIR_OUT);
+	return 0;
+}
+
+int xc_chan_parts(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst)
+{
+	struct xchan_chan_id in, out;
+	struct xchan_channel ch;
+	struct xchan_key k;
+	int n = 0;
+
+	id_of(&out, src, dst, XCHAN_DIR_OUT);
+	id_of(&in, dst, src, XCHAN_DIR_IN);
+	if (!bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), &out, &ch))
+		n += 1 + (ch.state == XCHAN_S_ESTABLISHED);
+	if (!bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), &in, &ch))
+		n += 1 + (ch.state == XCHAN_S_ESTABLISHED);
+	n += !bpf_map_lookup_elem(XC_FD(x, M_KEYS), &out, &k);
+	n += !bpf_map_lookup_elem(XC_FD(x, M_KEYS), &in, &k);
+	explicit_bzero(&k, sizeof(k));	/* only its presence counts */
+	return n;
+}
+
+const char *xc_state_name(uint32_t s)
+{
+	return s == XCHAN_S_ESTABLISHED ? "established" : s == XCHAN_S_AUTHORIZED ? "authorized" : "?";
+}
+
+struct chan_list {
+	struct xc *x;
+	struct xc_chan_info *v;
+	size_t n, cap;
+};
+
+static int chan_one(const void *key, void *ctx)
+{
+	struct chan_list *l = ctx;
+	struct xc_chan_info *ci;
+	struct xchan_key k;
+
+	ci = xc_grow((void **)&l->v, &l->n, &l->cap, sizeof(*ci));
+	if (!ci)
+		return -ENOMEM;
+	memset(ci, 0, sizeof(*ci));
+	memcpy(&ci->id, key, sizeof(ci->id));
+	if (bpf_map_lookup_elem(XC_FD(l->x, M_CHANNELS), key, &ci->ch)) {
+		l->n--;		/* gone meanwhile */
+		return 0;
+	}
+	if (!bpf_map_lookup_elem(XC_FD(l->x, M_KEYS), key, &k))
+		ci->key_owner = k.owner;
+	explicit_bzero(&k, sizeof(k));	/* the listing needs only its presence */
+	if (ci->id.dir == XCHAN_DIR_IN)
+		cmm_percpu_sum(XC_FD(l->x, M_CHANSTATS), key, &ci->c, sizeof(ci->c));
+	return 0;
+}
+
+int xc_chan_list(struct xc *x, struct xc_chan_info **out, size_t *n, struct xc_err *e)
+{
+	struct chan_list l = { .x = x };
+	int err = xc_map_each(XC_FD(x, M_CHANNELS), sizeof(struct xchan_chan_id), chan_one, &l);
+
+	if (err) {
+		free(l.v);
+		return xc_fail(e, err, "cannot list channels: %s", strerror(-err));
+	}
+	*out = l.v;
+	*n = l.n;
+	return 0;
+}

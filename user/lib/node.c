@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* node.c: this node's identity, its peers with their node-pair keys, the CMM on the
+ * uplink, and the agent's half of CONNECT/CLOSE between nodes (wrap, sign, send,
+ * retry, check the signed answer). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include "xchan_auth.h"
+#include "xc_int.h"
+
+static int hex_key(const char *buf, uint8_t key[XCHAN_PAIR_KEY_LEN])
+{
+	for (int i = 0; i < XCHAN_PAIR_KEY_LEN; i++)
+		if (sscanf(buf + 2 * i, "%2hhx", &key[i]) != 1)
+			return -EINVAL;
+	return 0;
+}
+
+/* 32 bytes, raw or as 64 hex digits; the file must be root's alone. */
+int xc_pair_key_read(const char *path, uint8_t key[XCHAN_PAIR_KEY_LEN], struct xc_err *e)
+{
+	char buf[130];
+	struct stat st;
+	ssize_t n;
+	int err = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return xc_fail(e, -errno, "cannot read key file %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) || (st.st_mode & 077)) {
+		close(fd);
+		return xc_fail(e, -EPERM, "key file %s is readable by others (mode %03o): make it 0600",
+			       path, st.st_mode & 0777);
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n == XCHAN_PAIR_KEY_LEN)
+		memcpy(key, buf, XCHAN_PAIR_KEY_LEN);
+	else if (n < 64 || hex_key(buf, key))
+		err = -EINVAL;
+	explicit_bzero(buf, sizeof(buf));
+	if (err) {
+		explicit_bzero(key, XCHAN_PAIR_KEY_LEN);
+		return xc_fail(e, err, "key file %s must hold 32 bytes, raw or as 64 hex digits", path);
+	}
+	return 0;
+}
+
+int xc_node_self(struct xc *x, uint32_t id, uint32_t addr, struct xc_err *e)
+{
+	struct xchan_config cfg;
+	int err = xc_open(x, true, e);
+
+	if (err)
+		return err;
+	xc_config_read(x, &cfg);
+	cfg.self_node = id;
+	cfg.self_addr = addr;
+	err = config_write(x, &cfg);
+	return err ? xc_fail(e, err, "cannot record this node: %s", strerror(-err)) : 0;
+}
+
+int xc_node_add(struct xc *x, uint32_t id, uint32_t addr,
+		const uint8_t key[XCHAN_PAIR_KEY_LEN], struct xc_err *e)
+{
+	struct xchan_node n = { .addr = addr };
+	int err = xc_open(x, true, e);
+
+	if (err)
+		return err;
+	memcpy(n.pair_key, key, XCHAN_PAIR_KEY_LEN);
+	if (bpf_map_update_elem(XC_FD(x, M_NODES), &id, &n, BPF_NOEXIST)) {
+		err = -errno;
+		if (err == -EEXIST)
+			xc_fail(e, err, "node %u exists already", id);
+		else
+			xc_fail(e, err, "cannot add node %u: %s", id, strerror(-err));
+	}
+	explicit_bzero(&n, sizeof(n));
+	return err;
+}
+
+struct node_list {
+	struct xc *x;
+	struct xc_node_info *v;
+	size_t n, cap;
+};
+
+static int node_one(const void *key, void *ctx)
+{
+	struct node_list *l = ctx;
+	struct xc_node_info *slot;
+	struct xchan_node n;
+
+	if (bpf_map_lookup_elem(XC_FD(l->x, M_NODES), key, &n))
+		return 0;
+	explicit_bzero(n.pair_key, sizeof(n.pair_key));	/* a listing never holds it */
+	slot = xc_grow((void **)&l->v, &l->n, &l->cap, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	slot->id = *(const uint32_t *)key;
+	slot->addr = n.addr;
+	return 0;
+}
+
+int xc_node_list(struct xc *x, struct xc_node_info **out, size_t *n, struct xc_err *e)
+{
+	struct node_list l = { .x = x };
+	int err = xc_map_each(XC_FD(x, M_NODES), sizeof(uint32_t), node_one, &l);
+
+	if (err) {
+		free(l.v);
+		return xc_fail(e, err, "cannot list nodes: %s", strerror(-err));
+	}
+	*out = l.v;
+	*n = l.n;
+	return 0;
+}
+
+int xc_uplink_attach(struct xc *x, const char *ifname, enum xc_mode want,
+		     enum xc_mode *got, struct xc_err *e)
+{
+	uint32_t ifindex = if_nametoindex(ifname);
+	struct xchan_config cfg;
+	struct xchan_partition p;
+	int err;
+
+	if (!ifindex)
+		return xc_fail(e, -ENODEV, "no interface '%s' here", ifname);
+	if (ifindex == XCHAN_TRUSTED_IFINDEX)
+		return xc_fail(e, -EPERM, "refusing to attach to loopback: it is the CMM's trusted path");
+	err = xc_open(x, true, e);
+	if (err)
+		return err;
+	xc_config_read(x, &cfg);
+	if (cfg.uplink_ifindex && cfg.uplink_ifindex != ifindex)
+		return xc_fail(e, -EBUSY, "an uplink is attached already (ifindex %u)", cfg.uplink_ifindex);
+	if (!bpf_map_lookup_elem(XC_FD(x, M_PARTITION), &ifindex, &p))
+		return xc_fail(e, -EEXIST, "%s is a partition's interface", ifname);
+	cfg.uplink_ifindex = ifindex;
+	err = config_write(x, &cfg);
+	if (err)
+		return xc_fail(e, err, "cannot record the uplink: %s", strerror(-err));
+	err = xdp_attach(x, ifindex, want, got);
+	if (err) {
+		cfg.uplink_ifindex = 0;
+		config_write(x, &cfg);
+		return xc_fail(e, err, "cannot attach the CMM to %s: %s", ifname, strerror(-err));
+	}
+	return 0;
+}
+
+void xc_uplink_detach(struct xc *x)
+{
+	struct xchan_config cfg;
+
+	if (!xc_config_read(x, &cfg) && cfg.uplink_ifindex) {
+		xdp_detach(x, cfg.uplink_ifindex);
+		cfg.uplink_ifindex = 0;
+		config_write(x, &cfg);
+	}
+}

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* partition.c: registering a partition (a container of this node, or one another
+ * node hosts), removing it with its channels, and listing them. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include "xc_int.h"
+
+static int spec_check(const struct xc_part_spec *s, struct xc_err *e)
+{
+	uint32_t v;
+
+	if (!s->id)
+		return xc_bad(e, "partition add: ID must be a number from 1 to 4294967295");
+	if (s->src == XC_SRC_NONE)
+		return xc_bad(e, "partition add: give exactly one of --dev, --netns, --pid, --podman, --remote");
+	if (s->name && (!*s->name || strlen(s->name) >= XCHAN_NAME_LEN ||
+			!xc_parse_u32(s->name, &v) || strchr(s->name, ':')))
+		return xc_bad(e, "partition add: name '%s' must be 1-31 characters, not a number, without ':'",
+			      s->name);
+	if (s->src == XC_SRC_NETNS && (strchr(s->src_name, '/') || strlen(s->src_name) > 40))
+		return xc_bad(e, "partition add: '%s' is not a netns name", s->src_name);
+	if (s->src == XC_SRC_REMOTE && !s->ip)
+		return xc_bad(e, "partition add --remote: --ip IPV4 is required");
+	return 0;
+}
+
+/* A partition that lives on another node: known by address and node, so that the
+ * CMM can encapsulate towards it and check where its traffic comes from. */
+static int add_remote(struct xc *x, const struct xc_part_spec *s, struct xc_part_added *out,
+		      struct xc_err *e)
+{
+	struct part_rows r;
+	struct xchan_node n;
+	uint32_t ip;
+	int err;
+
+	if (inet_pton(AF_INET, s->ip, &ip) != 1)
+		return xc_bad(e, "partition add --remote: --ip IPV4 is required");
+	err = xc_open(x, true, e);
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(XC_FD(x, M_NODES), &s->node, &n))
+		return xc_fail(e, -ENOENT, "node %u is not known here (xchan node add)", s->node);
+	explicit_bzero(&n, sizeof(n));
+	part_rows_remote(&r, s->id, s->name, s->node, ip);
+	err = part_rows_check(x, &r, e);
+	if (!err)
+		err = part_rows_write(x, &r, e);
+	out->node = s->node;
+	out->ip = ip;
+	return err;
+}
+
+/* Can the container reach the pins? Refused with --strict, else the caller warns. */
+static int judge(struct xc *x, const struct xc_part_spec *s, const struct veth *v,
+		 struct xc_part_added *out, struct xc_err *e)
+{
+	struct diagnosis d;
+
+	if (doctor_netns(v->nspath, x->pin_root, &d) || d.v < V_AT_RISK)
+		return 0;
+	if (s->strict && d.v == V_EXPOSED)
+		return xc_fail(e, -EACCES, "partition %u is exposed, refusing (--strict): %s", s->id,
+			       d.reasons);
+	out->diag = d;
+	return 0;
+}
+
+static int add_local(struct xc *x, const struct xc_part_spec *s, struct xc_part_added *out,
+		     struct xc_err *e)
+{
+	struct part_rows r;
+	struct veth v;
+	int err;
+
+	err = veth_find(s, &v, e);
+	if (!err)
+		err = judge(x, s, &v, out, e);
+	if (!err)
+		err = xc_open(x, true, e);
+	if (err)
+		return err;
+	if (!strcmp(v.host.name, "lo") || v.host.ifindex == XCHAN_TRUSTED_IFINDEX)
+		return xc_fail(e, -EPERM, "refusing to attach to loopback: it is the CMM's trusted path");
+	part_rows_local(&r, s->id, s->name, s->isolated ? XCHAN_PART_ISOLATED : 0, &v.host,
+			&v.peer, v.nspath);
+	err = part_rows_check(x, &r, e);
+	if (!err)
+		err = part_rows_write(x, &r, e);
+	if (err)
+		return err;
+	err = nl_prepare_peer(v.nspath, v.peer.name);
+	if (err) {
+		xc_fail(e, err, "cannot set GRO/checksum offload of %s in %s: %s", v.peer.name,
+			v.nspath, strerror(-err));
+		goto undo;
+	}
+	err = xdp_attach(x, r.meta.ifindex, s->mode, &out->mode);
+	if (err) {
+		xc_fail(e, err, "cannot attach the CMM to %s: %s", v.host.name, strerror(-err));
+		goto undo;
+	}
+	r.meta.attach_mode = out->mode;
+	bpf_map_update_elem(XC_FD(x, M_PARTMETA), &r.id, &r.meta, BPF_EXIST);
+	out->ip = v.peer.ip;
+	snprintf(out->host_dev, sizeof(out->host_dev), "%s", v.host.name);
+	snprintf(out->peer_dev, sizeof(out->peer_dev), "%s", v.peer.name);
+	return 0;
+undo:
+	part_rows_remove(x, r.id, &r.meta);
+	return err;
+}
+
+int xc_part_add(struct xc *x, const struct xc_part_spec *s, struct xc_part_added *out,
+		struct xc_err *e)
+{
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->id = s->id;
+	snprintf(out->name, sizeof(out->name), "%s", s->name ? s->name : "");
+	err = spec_check(s, e);
+	if (err)
+		return err;
+	return s->src == XC_SRC_REMOTE ? add_remote(x, s, out, e) : add_local(x, s, out, e);
+}
+
+struct purge {
+	int fd;
+	uint32_t id;
+};
+
+static int purge_one(const void *key, void *ctx)
+{
+	const struct xchan_chan_id *id = key;
+	struct purge *p = ctx;
+
+	if (id->local_part == p->id || id->remote_part == p->id)
+		bpf_map_delete_elem(p->fd, key);
+	return 0;
+}
+
+int xc_part_remove(struct xc *x, uint32_t id, int *detach_err)
+{
+	static const enum cmm_map chan_maps[] = { M_KEYS, M_CHANNELS, M_CHANSTATS };
+	struct xchan_part_meta meta;
+
+	*detach_err = 0;
+	if (bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &id, &meta))
+		return -ENOENT;
+	/* First stop the traffic: keys go before the program and the tables. */
+	for (size_t i = 0; i < sizeof(chan_maps) / sizeof(chan_maps[0]); i++) {
+		struct purge p = { XC_FD(x, chan_maps[i]), id };
+
+		xc_map_each(p.fd, sizeof(struct xchan_chan_id), purge_one, &p);
+	}
+	if (!meta.node_id)
+		*detach_err = xdp_detach(x, meta.ifindex);
+	part_rows_remove(x, id, &meta);
+	return 0;
+}
+
+struct id_list {
+	uint32_t *ids;
+	size_t n, cap;
+};
+
+static int collect_id(const void *key, void *ctx)
+{
+	struct id_list *l = ctx;
+	uint32_t *slot = xc_grow((void **)&l->ids, &l->n, &l->cap, sizeof(*slot));
+
+	if (!slot)
+		return -ENOMEM;
+	*slot = *(const uint32_t *)key;
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void part_info(struct xc *x, uint32_t id, const struct xchan_part_meta *m,
+		      struct xc_part_info *pi)
+{
+	memset(pi, 0, sizeof(*pi));
+	pi->id = id;
+	pi->meta = *m;
+	if (m->node_id) {
+		pi->row.ip = part_remote_ip(x, id);
+		snprintf(pi->host_dev, sizeof(pi->host_dev), "node:%u", m->node_id);
+		pi->xdp = "remote";
+		return;
+	}
+	bpf_map_lookup_elem(XC_FD(x, M_PARTITION), &m->ifindex, &pi->row);
+	if (!if_indextoname(m->ifindex, pi->host_dev))
+		snprintf(pi->host_dev, sizeof(pi->host_dev), "(gone:%u)", m->ifindex);
+	pi->xdp = xc_attached_mode(x, m->ifindex);
+}
+
+int xc_part_list(struct xc *x, struct xc_part_info **out, size_t *n, struct xc_err *e)
+{
+	struct id_list l = {};
+	struct xc_part_info *pi = NULL;
+	size_t k = 0;
+	int err;
+
+	err = xc_map_each(XC_FD(x, M_PARTMETA), sizeof(uint32_t), collect_id, &l);
+	if (!err && l.n && !(pi = calloc(l.n, sizeof(*pi))))
+		err = -ENOMEM;
+	if (err) {
+		free(l.ids);
+		return xc_fail(e, err, "cannot list partitions: %s", strerror(-err));
+	}
+	/* sorted by id, for people and for diffs */
+	qsort(l.ids, l.n, sizeof(*l.ids), cmp_u32);
+	for (size_t i = 0; i < l.n; i++) {
+		struct xchan_part_meta m;
+
+		if (!bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &l.ids[i], &m))
+			part_info(x, l.ids[i], &m, &pi[k++]);
+	}
+	free(l.ids);
+	*out = pi;
+	*n = k;
+	return 0;
+}

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* xc.h: the agent's library: a handle on one xchan instance and every operation on it
+ * (partitions, channels, nodes, reading the maps, apply). Functions return 0 or -errno
+ * and say why in a struct xc_err; nothing here prints, exits or keeps global state, so
+ * the CLI, a daemon and the tests can all sit on top of it. */
+#ifndef XCHAN_XC_H
+#define XCHAN_XC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <net/if.h>
+#include "cmm.h"
+#include "doctor.h"
+
+struct xc_err {
+	char msg[256];		/* for people; never holds key material */
+	bool usage;		/* the request itself is malformed, rather than refused */
+};
+
+/* Fills e and returns err (a negative errno). */
+int xc_fail(struct xc_err *e, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The same for a malformed request: sets e->usage, returns -EINVAL. */
+int xc_bad(struct xc_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+struct xc {
+	char pin_root[400];
+	struct cmm_sizes sizes;	/* used only when this handle creates the instance */
+	struct cmm cmm;
+	bool opened;
+};
+
+void xc_init(struct xc *x, const char *pin_root, const struct cmm_sizes *sizes);
+/* Opens the instance; with create, loads and pins it (mounting bpffs) on first use. */
+int xc_open(struct xc *x, bool create, struct xc_err *e);
+bool xc_exists(const struct xc *x);
+void xc_close(struct xc *x);
+
+int xc_parse_u32(const char *s, uint32_t *out);
+const char *xc_ip_str(uint32_t be, char *buf);	/* buf: INET_ADDRSTRLEN */
+
+/* Calls fn for every key of map fd; fn may delete the key it is given. fn returns 0 to
+ * go on, > 0 to stop, < 0 to fail; xc_map_each returns what stopped it, else 0. */
+typedef int (*xc_key_fn)(const void *key, void *ctx);
+int xc_map_each(int fd, size_t key_size, xc_key_fn fn, void *ctx);
+
+/* ---- partitions ---- */
+enum xc_src { XC_SRC_NONE, XC_SRC_DEV, XC_SRC_NETNS, XC_SRC_PID, XC_SRC_PODMAN, XC_SRC_REMOTE };
+enum xc_mode { XC_MODE_ANY, XC_MODE_NATIVE, XC_MODE_GENERIC };
+
+struct xc_part_spec {
+	uint32_t id;
+	const char *name;	/* NULL: none */
+	enum xc_src src;
+	const char *src_name;	/* --dev, --netns, --podman */
+	uint32_t pid;		/* --pid */
+	uint32_t node;		/* --remote */
+	const char *ip;		/* picks among several veths; the address of a remote one */
+	bool isolated, strict;
+	enum xc_mode mode;
+};
+
+struct xc_part_added {
+	uint32_t id, node, ip;
+	char name[XCHAN_NAME_LEN];
+	char host_dev[IF_NAMESIZE], peer_dev[IF_NAMESIZE];
+	enum xc_mode mode;
+	struct diagnosis diag;	/* at-risk or exposed: the caller warns */
+};
+
+int xc_part_add(struct xc *x, const struct xc_part_spec *s, struct xc_part_added *out,
+		struct xc_err *e);
+/* An id or a registered name: 0 and *id, or -ENOENT. meta may be NULL. */
+int xc_part_find(struct xc *x, const char *s, uint32_t *id, struct xchan_part_meta *meta);
+/* Removes channels, keys, the attachment and the rows; *detach_err gets a failure to
+ * detach (the rest is removed anyway). */
+int xc_part_remove(struct xc *x, uint32_t id, int *detach_err);
+const char *xc_part_name(struct xc *x, uint32_t id, char *buf, size_t len);
+const char *xc_mode_name(enum xc_mode m);
+/* "native", "generic" or "detached": how our program runs on ifindex. */
+const char *xc_attached_mode(struct xc *x, uint32_t ifindex);
+
+struct xc_part_info {
+	uint32_t id;
+	struct xchan_part_meta meta;
+	struct xchan_partition row;	/* for a remote one: ip only */
+	char host_dev[IF_NAMESIZE + 8];
+	const char *xdp;		/* native, generic, detached, remote */
+};
+/* Every partition, sorted by id; *out is malloc'ed. */
+int xc_part_list(struct xc *x, struct xc_part_info **out, size_t *n, struct xc_err *e);
+
+/* ---- channels ---- */
+struct xc_ep {
+	uint32_t part;
+	uint16_t port;
+};
+
+/* "PART:PORT", PART an id or a name (a bare id of another node's partition is taken
+ * unless must_be_local). */
+int xc_ep_parse(struct xc *x, const char *s, struct xc_ep *ep, bool must_be_local,
+		struct xc_err *e);
+const char *xc_ep_str(struct xc *x, const struct xc_ep *ep, char *buf, size_t len);
+int xc_chan_authorize(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,
+		      uint8_t dir, struct xc_err *e);
+int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,
+		    struct xc_err *e);
+int xc_chan_open(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst,
+		 struct xc_err *e);
+/* *unacked: the sender's CMM did not confirm CLOSE (its key was dropped here anyway). */
+int xc_chan_close(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst,
+		  bool *unacked, struct xc_err *e);
+/* How many of the six parts of channel src -> dst exist (entries, states, keys). */
+int xc_chan_parts(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst);
+
+struct xc_chan_info {
+	struct xchan_chan_id id;
+	struct xchan_channel ch;
+	uint32_t key_owner;		/* 0: no key */
+	struct xchan_chan_counter c;	/* IN entries only */
+};
+int xc_chan_list(struct xc *x, struct xc_chan_info **out, size_t *n, struct xc_err *e);
+const char *xc_state_name(uint32_t state);
+
+/* ---- nodes ---- */
+int xc_pair_key_read(const char *path, uint8_t key[XCHAN_PAIR_KEY_LEN], struct xc_err *e);
+int xc_node_self(struct xc *x, uint32_t id, uint32_t addr, struct xc_err *e);
+int xc_node_add(struct xc *x, uint32_t id, uint32_t addr,
+		const uint8_t key[XCHAN_PAIR_KEY_LEN], struct xc_err *e);
+struct xc_node_info {
+	uint32_t id, addr;
+};
+int xc_node_list(struct xc *x, struct xc_node_info **out, size_t *n, struct xc_err *e);
+int xc_config_read(struct xc *x, struct xchan_config *cfg);
+int xc_uplink_attach(struct xc *x, const char *ifname, enum xc_mode want,
+		     enum xc_mode *got, struct xc_err *e);
+void xc_uplink_detach(struct xc *x);
+/* CONNECT/CLOSE to the CMM of node node_id: wrapped, signed, retried; *reply is its
+ * signed answer. */
+int xc_node_ctrl(struct xc *x, uint32_t node_id, const struct xchan_hdr *req,
+		 struct xchan_hdr *reply, struct xc_err *e);
+
+/* ---- reading ---- */
+/* Per-reason counters; have[r] false where the map had nothing to say. */
+void xc_stats_reasons(struct xc *x, struct xchan_counter out[XR__MAX], bool have[XR__MAX]);
+struct xc_chan_stat {
+	struct xchan_chan_id id;	/* the receiver's IN entry */
+	struct xchan_chan_counter c;
+};
+int xc_stats_channels(struct xc *x, struct xc_chan_stat **out, size_t *n, struct xc_err *e);
+
+const char *xc_event_kind_name(uint32_t kind);
+const char *xc_reason_name(uint32_t reason);
+typedef int (*xc_event_fn)(void *ctx, const struct xchan_event *ev);
+struct xc_events;
+int xc_events_open(struct xc *x, xc_event_fn fn, void *ctx, struct xc_events **out,
+		   struct xc_err *e);
+/* Waits up to ms for events and hands them to fn; returns how many, or -errno. */
+int xc_events_poll(struct xc_events *ev, int ms);
+void xc_events_close(struct xc_events *ev);
+
+struct xc_map_status {
+	const char *name;
+	uint32_t id, max_entries, entries;
+	bool countable;		/* a hash: entries is meaningful */
+};
+struct xc_attach_status {
+	uint32_t part, ifindex;
+	char dev[IF_NAMESIZE];
+	const char *mode;
+};
+struct xc_status {
+	uint32_t prog_id;
+	struct xc_map_status maps[M__N];
+	struct xchan_config cfg;
+	char uplink[IF_NAMESIZE];
+	const char *uplink_xdp;
+	struct xc_attach_status *att;	/* malloc'ed */
+	size_t natt;
+};
+int xc_status(struct xc *x, struct xc_status *st, struct xc_err *e);
+void xc_status_free(struct xc_status *st);
+
+struct xc_doctor_row {
+	uint32_t id;
+	char name[XCHAN_NAME_LEN];
+	struct diagnosis d;
+};
+int xc_doctor(struct xc *x, struct xc_doctor_row **out, size_t *n, struct xc_err *e);
+
+struct xc_down_result {
+	bool existed;
+	uint32_t nparts;
+	int detach_err;		/* the first failure to detach, if any */
+	uint32_t detach_ifindex;
+};
+int xc_down(struct xc *x, struct xc_down_result *r, struct xc_err *e);
+
+/* ---- apply: a list of statements made true with the fewest changes ---- */
+struct xc_stmt {
+	bool is_chan;
+	struct xc_part_spec part;
+	const char *src, *dst;	/* channels: PART:PORT as written */
+};
+
+enum xc_change_kind { XC_CH_PART_ADDED, XC_CH_CHAN_OPENED, XC_CH_CHAN_PRUNED };
+struct xc_change {
+	enum xc_change_kind kind;
+	size_t stmt;			/* the statement that made it (not for pruned) */
+	struct xc_ep src, dst;		/* channels */
+	struct xc_part_added part;	/* partitions, with doctor's verdict */
+};
+
+struct xc_apply_result {
+	struct xc_change *changes;	/* malloc'ed; kept on failure (they were undone) */
+	size_t nchanges, unchanged;
+	bool failed_at_stmt;		/* the error is statement failed_stmt's */
+	size_t failed_stmt;
+};
+/* All or nothing: a failure undoes this run's changes. With prune, channels no
+ * statement names are closed. */
+int xc_apply(struct xc *x, const struct xc_stmt *st, size_t n, bool prune,
+	     struct xc_apply_result *r, struct xc_err *e);
+void xc_apply_result_free(struct xc_apply_result *r);
+
+#endif

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* xc_int.h: what the library's files share and its users need not see: the rows
+ * of a partition, attaching with libxdp, finding a container's veth, the config row. */
+#ifndef XCHAN_XC_INT_H
+#define XCHAN_XC_INT_H
+
+#include "xc.h"
+#include "nl.h"
+
+#define XC_FD(x, m) ((x)->cmm.map_fd[m])
+
+/* A partition is these rows: partmeta, addrs, devmap, macs, partition (a remote one:
+ * partmeta and addrs). Written in that order, undone in reverse. */
+struct part_rows {
+	uint32_t id;
+	struct xchan_part_meta meta;
+	struct xchan_partition part;	/* local only */
+	struct xchan_address addr;
+	uint32_t ip;			/* key of addrs */
+	char host_dev[IF_NAMESIZE], peer_dev[IF_NAMESIZE];	/* for messages */
+};
+void part_rows_local(struct part_rows *r, uint32_t id, const char *name, uint32_t flags,
+		     const struct nl_link *host, const struct nl_link *peer, const char *nspath);
+void part_rows_remote(struct part_rows *r, uint32_t id, const char *name, uint32_t node,
+		      uint32_t ip);
+/* Every conflict with what is registered, before anything is written. */
+int part_rows_check(struct xc *x, const struct part_rows *r, struct xc_err *e);
+int part_rows_write(struct xc *x, const struct part_rows *r, struct xc_err *e);
+void part_rows_remove(struct xc *x, uint32_t id, const struct xchan_part_meta *meta);
+uint32_t part_remote_ip(struct xc *x, uint32_t id);
+
+/* The container's veth: its own end (peer, in nspath) and the host's end. */
+struct veth {
+	struct nl_link host, peer;
+	char nspath[64];
+};
+int veth_find(const struct xc_part_spec *s, struct veth *v, struct xc_err *e);
+
+int xdp_attach(struct xc *x, uint32_t ifindex, enum xc_mode want, enum xc_mode *got);
+int xdp_detach(struct xc *x, uint32_t ifindex);
+
+/* Room for one more element of size elem at the end of *v (*n used of *cap): the new
+ * slot, counted in *n, or NULL when out of memory (*v stays as it was). */
+void *xc_grow(void **v, size_t *n, size_t *cap, size_t elem);
+
+int config_write(struct xc *x, const struct xchan_config *cfg);
+
+#endif
