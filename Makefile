@@ -112,7 +112,7 @@ $(OUT)/ctr_tool: selftests/ctr_tool.c include/xchan.h | $(OUT)
 # The fuzzer: clang's libFuzzer with ASan and UBSan, on the CMM through test_run.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	       -Iinclude -Iuser/lib -Iselftests -I$(OUT) -D_GNU_SOURCE
-FUZZ_SRCS := selftests/fuzz_cmm.c selftests/fixture.c selftests/pkt.c user/lib/cmm.c
+FUZZ_SRCS := selftests/fuzz_cmm.c selftests/fixture.c selftests/pkt.c $(LIB_SRCS)
 $(OUT)/fuzz_cmm: $(FUZZ_SRCS) $(wildcard selftests/*.h) $(USER_HDRS) include/xchan.h $(SKELS)
 	$(call msg,FUZZ,$@)
 	$(Q)clang $(FUZZ_CFLAGS) $(FUZZ_SRCS) $(LDLIBS) -o $@

@@ -130,12 +130,12 @@ static int bench_same_node(int repeat, int rounds)
 	bpf_map_update_elem(bpf_map__fd(fl->maps.floor_keys), &id, &k, BPF_ANY);
 	set_class(&cls[0], "floor (parse + 1 lookup)", &s, bpf_program__fd(fl->progs.xchan_floor),
 		  if_b, XDP_PASS);
-	set_class(&cls[1], "cmm allowed", &s, cmm.prog_fd, if_b, XDP_REDIRECT);
+	set_class(&cls[1], "cmm allowed", &s, fx.cmm.prog_fd, if_b, XDP_REDIRECT);
 	s.sport = 5001;
-	set_class(&cls[2], "cmm denied (no channel)", &s, cmm.prog_fd, if_b, XDP_DROP);
+	set_class(&cls[2], "cmm denied (no channel)", &s, fx.cmm.prog_fd, if_b, XDP_DROP);
 	s.sport = 5000;
 	s.saddr = IP_C;
-	set_class(&cls[3], "cmm denied (spoofed source)", &s, cmm.prog_fd, if_b, XDP_DROP);
+	set_class(&cls[3], "cmm denied (spoofed source)", &s, fx.cmm.prog_fd, if_b, XDP_DROP);
 	measure(cls, 4, repeat, rounds);
 	if (!json_out) {
 		printf("# ns/packet through BPF_PROG_TEST_RUN, %d x %d runs, %zu-byte frame\n",
@@ -168,18 +168,18 @@ static void bench_nic(int repeat, int rounds)
 		struct cls *v = &cls[2 + i];
 
 		s.payload_len = sizes[i];
-		set_class(&cls[i], send[i], &s, cmm.prog_fd, if_b, XDP_REDIRECT);
+		set_class(&cls[i], send[i], &s, fx.cmm.prog_fd, if_b, XDP_REDIRECT);
 		cls[i].per_call = true;
 		v->name = verify[i];
 		v->len = nic_frame(v->pkt, 1 + i, sizes[i], NODE2, false);
-		v->prog = cmm.prog_fd;
+		v->prog = fx.cmm.prog_fd;
 		v->ifindex = if_up;
 		v->want = XDP_DROP;
-		ns_per_run(cmm.prog_fd, v->pkt, v->len, if_up, 1, XDP_REDIRECT); /* accept it once */
+		ns_per_run(fx.cmm.prog_fd, v->pkt, v->len, if_up, 1, XDP_REDIRECT); /* accept it once */
 	}
 	/* the same-node allowed path timed like the send classes, for comparison */
 	s = udp_from_b(IP_A, 5000, 6000);
-	set_class(&cls[4], "same-node allowed, one run per call", &s, cmm.prog_fd, if_b,
+	set_class(&cls[4], "same-node allowed, one run per call", &s, fx.cmm.prog_fd, if_b,
 		  XDP_REDIRECT);
 	cls[4].per_call = true;
 	measure(cls, 5, repeat, rounds);
@@ -231,7 +231,7 @@ static int fill_channels(uint32_t n)
 	for (size_t i = 0; i < m; i++)
 		ch[i] = (struct xchan_channel){ .state = XCHAN_S_ESTABLISHED };
 	cnt = m;
-	if (cnt && bpf_map_update_batch(cmm.map_fd[M_CHANNELS], ids, vals, &cnt, NULL))
+	if (cnt && bpf_map_update_batch(fx.cmm.map_fd[M_CHANNELS], ids, vals, &cnt, NULL))
 		err = -errno;
 	for (size_t i = 0; i < m; i++) {
 		memset(&k[i], 0, sizeof(k[i]));
@@ -240,14 +240,14 @@ static int fill_channels(uint32_t n)
 		k[i].owner = i % 2 ? XCHAN_OWNER_LOCAL : XCHAN_OWNER_REMOTE;
 	}
 	cnt = m;
-	if (!err && cnt && bpf_map_update_batch(cmm.map_fd[M_KEYS], ids, vals, &cnt, NULL))
+	if (!err && cnt && bpf_map_update_batch(fx.cmm.map_fd[M_KEYS], ids, vals, &cnt, NULL))
 		err = -errno;
 	/* counters for the IN entries only: every other id */
 	for (uint32_t i = 0; i + 1 < n; i++)
 		ids[i] = ids[2 * i + 1];
 	memset(vals, 0, (size_t)n * sizeof(struct xchan_chan_counter) * ncpu);
 	cnt = n - 1;
-	if (!err && cnt && bpf_map_update_batch(cmm.map_fd[M_CHANSTATS], ids, vals, &cnt, NULL))
+	if (!err && cnt && bpf_map_update_batch(fx.cmm.map_fd[M_CHANSTATS], ids, vals, &cnt, NULL))
 		err = -errno;
 	free(ids);
 	free(vals);
@@ -267,8 +267,8 @@ static int scale(uint32_t n, int repeat, int rounds)
 	double v[MAX_ROUNDS];
 	int err;
 
-	cmm_close(&cmm);
-	if (n < 1 || cmm_open(&cmm, NULL, true, &sz)) {
+	xc_close(&fx);
+	if (n < 1 || fixture_open(&sz)) {
 		fprintf(stderr, "xchan-bench-testrun: cannot load with %u channels\n", n);
 		return 1;
 	}
@@ -277,15 +277,15 @@ static int scale(uint32_t n, int repeat, int rounds)
 	if (err) {
 		fprintf(stderr, "xchan-bench-testrun: filling %u channels: %s (channels %lu keys %lu "
 			"chanstats %lu bytes so far)\n", n, strerror(-err),
-			memlock_of(cmm.map_fd[M_CHANNELS]), memlock_of(cmm.map_fd[M_KEYS]),
-			memlock_of(cmm.map_fd[M_CHANSTATS]));
+			memlock_of(fx.cmm.map_fd[M_CHANNELS]), memlock_of(fx.cmm.map_fd[M_KEYS]),
+			memlock_of(fx.cmm.map_fd[M_CHANSTATS]));
 		return 1;
 	}
 	for (int r = 0; r < rounds; r++)
-		v[r] = ns_per_run(cmm.prog_fd, pkt, len, if_b, repeat, XDP_REDIRECT);
+		v[r] = ns_per_run(fx.cmm.prog_fd, pkt, len, if_b, repeat, XDP_REDIRECT);
 	qsort(v, rounds, sizeof(double), cmp_d);
-	mem = memlock_of(cmm.map_fd[M_CHANNELS]) + memlock_of(cmm.map_fd[M_KEYS]) +
-	      memlock_of(cmm.map_fd[M_CHANSTATS]);
+	mem = memlock_of(fx.cmm.map_fd[M_CHANNELS]) + memlock_of(fx.cmm.map_fd[M_KEYS]) +
+	      memlock_of(fx.cmm.map_fd[M_CHANSTATS]);
 	printf("{\"bench\":\"scale\",\"channels\":%u,\"min\":%.1f,\"median\":%.1f,\"max\":%.1f,"
 	       "\"map_bytes\":%lu,\"bytes_per_channel\":%.1f,\"ncpu\":%d}\n", n, v[0], v[rounds / 2],
 	       v[rounds - 1], mem, (double)mem / n, libbpf_num_possible_cpus());
@@ -320,7 +320,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	err = fixture_netns();
 	if (!err)
-		err = cmm_open(&cmm, NULL, true, NULL);
+		err = fixture_open(NULL);
 	if (err) {
 		fprintf(stderr, "xchan-bench-testrun: fixture: %s (run as root)\n", strerror(-err));
 		return 1;
@@ -329,6 +329,6 @@ int main(int argc, char **argv)
 		err = scale(strtoul(argv[2], NULL, 10), repeat, rounds);
 	else if (!(err = bench_same_node(repeat, rounds)))
 		bench_nic(repeat, rounds);
-	cmm_close(&cmm);
+	xc_close(&fx);
 	return err || failed ? 1 : 0;
 }

@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
 #include <endian.h>
 #include "fixture.h"
 
@@ -15,9 +16,9 @@ const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 0, 0x0a };
 const uint8_t MAC_B[6] = { 0x02, 0, 0, 0, 0, 0x0b };
 const uint8_t MAC_C[6] = { 0x02, 0, 0, 0, 0, 0x0c };
 const uint8_t MAC_GW[6] = { 0x02, 0, 0, 0, 0, 0xfe };
-const uint8_t KEY[16] = { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+uint8_t KEY[16];	/* B -> A's key, as the agent made it at the last fixture_reset() */
 
-struct cmm cmm;
+struct xc fx;
 int if_a, if_b, if_c, if_unreg, if_up;
 
 static int mkdev(const char *name)
@@ -76,60 +77,97 @@ void clear_map(int fd)
 		bpf_map_delete_elem(fd, next);
 }
 
-void add_part(int ifindex, uint32_t id, uint32_t ip, const uint8_t *mac, uint16_t flags)
+/* A fixture that cannot be built leaves nothing meaningful to test. */
+static void fixture_fail(const char *what, const struct xc_err *e)
 {
-	struct xchan_partition p = { .part_id = id, .ip = ip, .flags = flags };
-	struct xchan_address a = { .part_id = id, .ifindex = ifindex, .flags = flags };
-	uint32_t ifx = ifindex;
-
-	memcpy(p.mac, mac, 6);
-	memcpy(a.mac, mac, 6);
-	bpf_map_update_elem(cmm.map_fd[M_PARTITION], &ifx, &p, BPF_ANY);
-	bpf_map_update_elem(cmm.map_fd[M_ADDRS], &ip, &a, BPF_ANY);
-	bpf_map_update_elem(cmm.map_fd[M_DEVMAP], &ifx, &ifx, BPF_ANY);
-	{
-		struct xchan_mac_key mk = {};
-
-		memcpy(mk.mac, mac, 6);
-		bpf_map_update_elem(cmm.map_fd[M_MACS], &mk, &id, BPF_ANY);
-	}
+	printf("Bail out! fixture: %s: %s\n", what, e->msg);
+	fflush(stdout);
+	exit(1);
 }
 
+static int quiet_bpf(enum libbpf_print_level l, const char *f, va_list ap)
+{
+	return 0;
+}
+
+static int quiet_xdp(enum libxdp_print_level l, const char *f, va_list ap)
+{
+	return 0;
+}
+
+int fixture_open(const struct cmm_sizes *sizes)
+{
+	struct xc_err e;
+
+	/* libxdp says at every attach that it falls back from its dispatcher here */
+	libbpf_set_print(quiet_bpf);
+	libxdp_set_print(quiet_xdp);
+	xc_init(&fx, NULL, sizes);
+	if (xc_open_private(&fx, sizes, &e)) {
+		fprintf(stderr, "%s\n", e.msg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Where a test plays the other node (or a corrupted table): a key written directly. */
 void put_key(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner)
 {
 	struct xchan_key k = { .owner = owner };
 
 	memcpy(k.key, key, 16);
-	bpf_map_update_elem(cmm.map_fd[M_KEYS], id, &k, BPF_NOEXIST);
-}
-
-void put_chan(const struct xchan_chan_id *id, uint32_t state)
-{
-	struct xchan_channel ch = { .state = state };
-
-	bpf_map_update_elem(cmm.map_fd[M_CHANNELS], id, &ch, BPF_NOEXIST);
+	bpf_map_update_elem(fx.cmm.map_fd[M_KEYS], id, &k, BPF_NOEXIST);
+	explicit_bzero(&k, sizeof(k));
 }
 
 struct xchan_chan_id OUT_BA, IN_AB;
 
+static void register_part(int ifindex, uint32_t id, const char *name, uint32_t ip,
+			  const uint8_t *mac, bool isolated)
+{
+	struct xc_part_reg r = { .id = id, .name = name, .host_ifindex = ifindex,
+				 .ip = ip, .isolated = isolated };
+	struct xc_err e;
+
+	memcpy(r.mac, mac, 6);
+	if (xc_part_register(&fx, &r, &e))
+		fixture_fail("registering a partition", &e);
+}
+
+/* Every partition and channel goes through the agent's library, as `partition del`
+ * and `partition add`/`channel open` would do it: the maps the CMM reads are the
+ * ones the agent writes, and B -> A is connected over the real trusted path. */
 void fixture_reset(void)
 {
-	struct xchan_chan_counter zero[256] = {};
+	struct xc_ep b = { P_B, 5000 }, a = { P_A, 6000 };
+	struct xc_part_info *parts;
+	struct xchan_key k;
+	struct xc_err e;
+	size_t n;
 
-	for (int i = 0; i < M__N; i++)
-		if (i == M_CHANNELS || i == M_KEYS || i == M_CHANSTATS || i == M_PARTITION ||
-		    i == M_ADDRS || i == M_DEVMAP || i == M_MACS)
-			clear_map(cmm.map_fd[i]);
-	add_part(if_a, P_A, IP_A, MAC_A, 0);
-	add_part(if_b, P_B, IP_B, MAC_B, 0);
-	add_part(if_c, P_C, IP_C, MAC_C, XCHAN_PART_ISOLATED);
+	if (xc_part_list(&fx, &parts, &n, &e))
+		fixture_fail("listing partitions", &e);
+	for (size_t i = 0; i < n; i++)
+		xc_part_remove(&fx, parts[i].id, NULL);
+	free(parts);
+	/* what a test may have written behind the agent's back */
+	clear_map(fx.cmm.map_fd[M_CHANNELS]);
+	clear_map(fx.cmm.map_fd[M_KEYS]);
+	clear_map(fx.cmm.map_fd[M_CHANSTATS]);
+	register_part(if_a, P_A, "a", IP_A, MAC_A, false);
+	register_part(if_b, P_B, "b", IP_B, MAC_B, false);
+	register_part(if_c, P_C, "c", IP_C, MAC_C, true);
 	xchan_chan_id_make(&OUT_BA, P_B, 5000, P_A, 6000, XCHAN_DIR_OUT);
 	xchan_chan_id_make(&IN_AB, P_A, 6000, P_B, 5000, XCHAN_DIR_IN);
-	put_chan(&OUT_BA, XCHAN_S_ESTABLISHED);
-	put_chan(&IN_AB, XCHAN_S_ESTABLISHED);
-	put_key(&OUT_BA, KEY, XCHAN_OWNER_REMOTE);
-	put_key(&IN_AB, KEY, XCHAN_OWNER_LOCAL);
-	bpf_map_update_elem(cmm.map_fd[M_CHANSTATS], &IN_AB, zero, BPF_ANY);
+	if (xc_chan_open(&fx, &b, &a, &e))
+		fixture_fail("opening B:5000 -> A:6000", &e);
+	/* the key the receiving side made: what the tests expect in both entries */
+	if (bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k)) {
+		e = (struct xc_err){ .msg = "no key after channel open" };
+		fixture_fail("opening B:5000 -> A:6000", &e);
+	}
+	memcpy(KEY, k.key, sizeof(KEY));
+	explicit_bzero(&k, sizeof(k));
 }
 
 /* A UDP frame from B (on B's interface) to dst:dport. */
@@ -149,27 +187,37 @@ struct pkt_spec udp_from_b(uint32_t daddr, uint16_t sport, uint16_t dport)
 const uint8_t PAIR[32] = { 7, 7, 7 };
 const uint8_t MAC_N2[6] = { 0x02, 0, 0, 0, 0x99, 2 };
 
+/* Node 1 (this instance), its peer node 2 and R through the library as `node self`,
+ * `node add`, `attach --uplink` and `partition add --remote` do it. The keys of the
+ * two channels with R are written directly: node 2, whose CMM would answer (or send)
+ * their CONNECT, is played by the tests. */
 void fixture_nic(void)
 {
-	uint32_t zero = 0, n2 = 2, r = P_R, ip = IP_R;
-	struct xchan_config cfg = { .self_node = 1, .self_addr = NODE1, .uplink_ifindex = if_up };
-	struct xchan_node node = { .addr = NODE2 };
-	struct xchan_part_meta meta = { .node_id = 2 };
-	struct xchan_address ad = { .part_id = P_R, .node_id = 2 };
+	struct xc_part_spec r = { .id = P_R, .src = XC_SRC_REMOTE, .node = 2, .ip = "10.0.0.40" };
+	struct xc_ep a = { P_A, 6000 }, b = { P_B, 5000 }, r_out = { P_R, 5000 }, r_in = { P_R, 6000 };
 	struct xchan_chan_id in, out;
+	struct xc_part_added added;
+	struct xchan_config cfg;
+	enum xc_mode mode;
+	struct xc_err e;
 
-	memcpy(node.pair_key, PAIR, sizeof(PAIR));
-	bpf_map_update_elem(cmm.map_fd[M_CONFIG], &zero, &cfg, BPF_ANY);
-	bpf_map_update_elem(cmm.map_fd[M_NODES], &n2, &node, BPF_ANY);
-	bpf_map_update_elem(cmm.map_fd[M_PARTMETA], &r, &meta, BPF_ANY);
-	bpf_map_update_elem(cmm.map_fd[M_ADDRS], &ip, &ad, BPF_ANY);
-	clear_map(cmm.map_fd[M_REPLAY]);
+	xc_part_remove(&fx, P_R, NULL);
+	clear_map(fx.cmm.map_fd[M_NODES]);	/* the library has no `node del` */
+	clear_map(fx.cmm.map_fd[M_REPLAY]);
+	if (xc_node_self(&fx, 1, NODE1, &e) || xc_node_add(&fx, 2, NODE2, PAIR, &e))
+		fixture_fail("nodes", &e);
+	if ((xc_config_read(&fx, &cfg) || cfg.uplink_ifindex != (uint32_t)if_up) &&
+	    xc_uplink_attach(&fx, "xn", XC_MODE_ANY, &mode, &e))
+		fixture_fail("the uplink", &e);
+	if (xc_part_add(&fx, &r, &added, &e))
+		fixture_fail("remote partition R", &e);
 	/* R:5000 -> A:6000 (A receives here) and B:5000 -> R:6000 (B sends from here) */
+	if (xc_chan_authorize(&fx, &a, &r_out, XCHAN_DIR_IN, &e) ||
+	    xc_chan_authorize(&fx, &b, &r_in, XCHAN_DIR_OUT, &e))
+		fixture_fail("authorizing the channels with R", &e);
 	xchan_chan_id_make(&in, P_A, 6000, P_R, 5000, XCHAN_DIR_IN);
-	put_chan(&in, XCHAN_S_ESTABLISHED);
 	put_key(&in, KEY, XCHAN_OWNER_LOCAL);
 	xchan_chan_id_make(&out, P_B, 5000, P_R, 6000, XCHAN_DIR_OUT);
-	put_chan(&out, XCHAN_S_ESTABLISHED);
 	put_key(&out, KEY, XCHAN_OWNER_REMOTE);
 	/* the uplink's route and neighbour towards node 2 */
 	system("ip addr add 10.99.0.1/24 dev xn 2>/dev/null; ip link set xn up; ip link set xn.p up;"

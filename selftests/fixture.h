@@ -8,27 +8,29 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <arpa/inet.h>
-#include "cmm.h"
+#include "xc.h"
 #include "pkt.h"
 
 enum { P_A = 10, P_B = 20, P_C = 30 };
-extern const uint8_t MAC_A[6], MAC_B[6], MAC_C[6], MAC_GW[6], KEY[16];
+extern const uint8_t MAC_A[6], MAC_B[6], MAC_C[6], MAC_GW[6];
+extern uint8_t KEY[16];
 #define IP_A htonl(0x0a000001)
 #define IP_B htonl(0x0a000002)
 #define IP_C htonl(0x0a000003)
 #define IP_EXT htonl(0xc0a80101)
 
-extern struct cmm cmm;
+extern struct xc fx;	/* the agent's library over a private (unpinned) instance */
 extern int if_a, if_b, if_c, if_unreg, if_up;
 extern struct xchan_chan_id OUT_BA, IN_AB;
 
 /* Enters a private netns and makes the veths; everything goes with the process. */
 int fixture_netns(void);
+/* Loads the private instance into fx; 0 or -errno (the reason on stderr). */
+int fixture_open(const struct cmm_sizes *sizes);
+/* A, B, C registered and B:5000 -> A:6000 opened through the library; KEY is its key. */
 void fixture_reset(void);
 void clear_map(int fd);
-void add_part(int ifindex, uint32_t id, uint32_t ip, const uint8_t *mac, uint16_t flags);
 void put_key(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner);
-void put_chan(const struct xchan_chan_id *id, uint32_t state);
 /* Between nodes: this instance is node 1 (uplink if_up); partition R (id 40) lives on
  * node 2; channels R:5000 -> A:6000 (A receives here) and B:5000 -> R:6000. */
 enum { P_R = 40 };

@@ -217,7 +217,7 @@ static uint64_t tables_sum(void)
 	uint64_t h = 1469598103934665603ULL;
 
 	for (size_t m = 0; m < sizeof(maps) / sizeof(maps[0]); m++) {
-		int fd = cmm.map_fd[maps[m]];
+		int fd = fx.cmm.map_fd[maps[m]];
 		uint8_t k[64] = {}, v[256];
 
 		for (int err = bpf_map_get_next_key(fd, NULL, k); !err; err = bpf_map_get_next_key(fd, k, k)) {
@@ -326,7 +326,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	libbpf_set_print(NULL);
 	err = fixture_netns();
 	if (!err)
-		err = cmm_open(&cmm, NULL, true, NULL);
+		err = fixture_open(NULL);
 	if (err) {
 		fprintf(stderr, "fuzz_cmm: fixture: %s\n", strerror(-err));
 		exit(1);
@@ -357,7 +357,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (uint32_t r = 0; r < XR__MAX; r++) {
 		struct xchan_counter c = {};
 
-		cmm_percpu_sum(cmm.map_fd[M_STATS], &r, &c, sizeof(c));
+		cmm_percpu_sum(fx.cmm.map_fd[M_STATS], &r, &c, sizeof(c));
 		r_before[r] = c.packets;
 	}
 	ctx.data_end = size;
@@ -365,7 +365,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = size,
 		    .data_out = out, .data_size_out = sizeof(out),
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
-	if (bpf_prog_test_run_opts(cmm.prog_fd, &o)) {
+	if (bpf_prog_test_run_opts(fx.cmm.prog_fd, &o)) {
 		fprintf(stderr, "BPF_PROG_TEST_RUN: %s\n", strerror(errno));
 		abort();
 	}
@@ -393,7 +393,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (uint32_t r = 0; r < XR__MAX; r++) {
 		struct xchan_counter c = {};
 
-		cmm_percpu_sum(cmm.map_fd[M_STATS], &r, &c, sizeof(c));
+		cmm_percpu_sum(fx.cmm.map_fd[M_STATS], &r, &c, sizeof(c));
 		r_after[r] = c.packets;
 		if (r_after[r] != r_before[r] && r != XR_EVENT_LOST)
 			bpf_paths[r][got & 7]++;

@@ -31,14 +31,14 @@ int main(int argc, char **argv)
 		printf("Bail out! private netns with veths: %s (run as root)\n", strerror(-err));
 		return 1;
 	}
-	err = cmm_open(&cmm, NULL, true, NULL);
+	err = fixture_open(NULL);
 	if (err) {
 		printf("Bail out! loading the CMM failed: %s\n", strerror(-err));
 		return 1;
 	}
 	if (load_only) {
 		printf("1..1\nok 1 - CMM loads and passes the verifier\n");
-		cmm_close(&cmm);
+		xc_close(&fx);
 		return 0;
 	}
 	if (events_open()) {
@@ -49,6 +49,6 @@ int main(int argc, char **argv)
 		areas[i]();
 	printf("1..%d\n", tap_n);
 	events_close();
-	cmm_close(&cmm);
+	xc_close(&fx);
 	return tap_failed ? 1 : 0;
 }

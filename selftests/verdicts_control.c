@@ -41,7 +41,7 @@ static void connect_establishes(void)
 	r = expect(pkt, len, 1, XDP_TX, XR_CTRL_ACK);
 	check_reply(&r, XCHAN_T_CONNECT_ACK, 0, P_B, 5000);
 	ASSERT_TRUE(key_is(&OUT_BA, KEY, XCHAN_OWNER_REMOTE), "key stored as remote");
-	ASSERT_TRUE(!bpf_map_lookup_elem(cmm.map_fd[M_CHANNELS], &OUT_BA, &ch) &&
+	ASSERT_TRUE(!bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &OUT_BA, &ch) &&
 		    ch.state == XCHAN_S_ESTABLISHED, "OUT entry established");
 	ASSERT_TRUE(has_event(XCHAN_E_ESTABLISHED, XR_CTRL_ACK), "established event");
 	len = pkt_build(pkt, sizeof(pkt), &s);
@@ -84,7 +84,7 @@ static void connect_refused(void)
 		int err;
 
 		memcpy(mine.key, key2, 16);
-		err = bpf_map_update_elem(cmm.map_fd[M_KEYS], &OUT_BA, &mine, BPF_NOEXIST);
+		err = bpf_map_update_elem(fx.cmm.map_fd[M_KEYS], &OUT_BA, &mine, BPF_NOEXIST);
 		ASSERT_EQ(err ? errno : 0, EEXIST, "agent insert errno");
 		ASSERT_TRUE(key_is(&OUT_BA, KEY, XCHAN_OWNER_REMOTE), "stored key unchanged");
 	}
@@ -102,10 +102,10 @@ static void close_removes_key(void)
 
 	tap_begin();
 	reset();
-	ASSERT_EQ(cmm_ctrl(&cmm, &req, &reply), 0, "cmm_ctrl");
+	ASSERT_EQ(cmm_ctrl(&fx.cmm, &req, &reply), 0, "cmm_ctrl");
 	ASSERT_EQ(reply.type, XCHAN_T_CLOSE_ACK, "reply type");
 	ASSERT_TRUE(key_absent(&OUT_BA), "OUT key removed");
-	ASSERT_TRUE(!bpf_map_lookup_elem(cmm.map_fd[M_CHANNELS], &OUT_BA, &ch) &&
+	ASSERT_TRUE(!bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &OUT_BA, &ch) &&
 		    ch.state == XCHAN_S_AUTHORIZED, "OUT entry back to authorized");
 	tap_end("CLOSE through the agent's trusted path removes the sender's key");
 }

@@ -77,7 +77,7 @@ void test_truncation(void)
 		char what[64];
 
 		if (cut < ETH_HLEN) {
-			struct run r = run_prog(cmm.prog_fd, pkt, cut, if_b);
+			struct run r = run_prog(fx.cmm.prog_fd, pkt, cut, if_b);
 
 			snprintf(what, sizeof(what), "cut %zu refused by the kernel", cut);
 			ASSERT_EQ(r.ret, -EINVAL, what);

@@ -28,7 +28,7 @@ static void *race_connect(void *arg)
 	{
 		uint8_t pkt[PKT_MAX];
 		size_t len = ctrl_frame(pkt, XCHAN_T_CONNECT, P_A, 6000, P_B, 5000, key, MAC_GW);
-		struct run x = run_raw(cmm.prog_fd, pkt, len, 1);
+		struct run x = run_raw(fx.cmm.prog_fd, pkt, len, 1);
 		const struct xchan_hdr *xh = (const void *)(x.out + PKT_OFF_XCHAN);
 
 		if (x.ret == XDP_TX && xh->type == XCHAN_T_CONNECT_ACK)
@@ -72,7 +72,7 @@ void test_connect_race(void)
 			excl += events[i].kind == XCHAN_E_EXCLUSION;
 		/* the stored key is the one whose CONNECT was acknowledged: some racer's */
 		if (acks != 1 || nacks != RACERS - 1 || other ||
-		    bpf_map_lookup_elem(cmm.map_fd[M_KEYS], &OUT_BA, &k) ||
+		    bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &OUT_BA, &k) ||
 		    k.key[0] < 1 || k.key[0] > RACERS || k.owner != XCHAN_OWNER_REMOTE)
 			bad_rounds++;
 		if (excl != RACERS - 1) {

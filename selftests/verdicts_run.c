@@ -26,7 +26,7 @@ static int on_event(void *ctx, void *data, size_t len)
 
 int events_open(void)
 {
-	rb = ring_buffer__new(cmm.map_fd[M_EVENTS], on_event, NULL, NULL);
+	rb = ring_buffer__new(fx.cmm.map_fd[M_EVENTS], on_event, NULL, NULL);
 	return rb ? 0 : -errno;
 }
 
@@ -71,7 +71,7 @@ struct run run_prog(int prog_fd, const uint8_t *pkt, size_t len, int ifindex)
 static void read_stats(struct xchan_counter *s)
 {
 	for (uint32_t i = 0; i < XR__MAX; i++)
-		cmm_percpu_sum(cmm.map_fd[M_STATS], &i, &s[i], sizeof(s[i]));
+		cmm_percpu_sum(fx.cmm.map_fd[M_STATS], &i, &s[i], sizeof(s[i]));
 }
 
 struct run expect(const uint8_t *pkt, size_t len, int ifindex, int action, int reason)
@@ -80,7 +80,7 @@ struct run expect(const uint8_t *pkt, size_t len, int ifindex, int action, int r
 	struct run r;
 
 	read_stats(before);
-	r = run_prog(cmm.prog_fd, pkt, len, ifindex);
+	r = run_prog(fx.cmm.prog_fd, pkt, len, ifindex);
 	read_stats(after);
 	ASSERT_EQ(r.ret, action, "verdict");
 	for (int i = 0; i < XR__MAX; i++) {
@@ -105,27 +105,27 @@ bool has_event(uint32_t kind, uint32_t reason)
 void chan_counts(struct xchan_chan_counter *c)
 {
 	memset(c, 0, sizeof(*c));
-	cmm_percpu_sum(cmm.map_fd[M_CHANSTATS], &IN_AB, c, sizeof(*c));
+	cmm_percpu_sum(fx.cmm.map_fd[M_CHANSTATS], &IN_AB, c, sizeof(*c));
 }
 
 bool key_absent(const struct xchan_chan_id *id)
 {
 	struct xchan_key k;
 
-	return bpf_map_lookup_elem(cmm.map_fd[M_KEYS], id, &k) && errno == ENOENT;
+	return bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], id, &k) && errno == ENOENT;
 }
 
 bool key_is(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner)
 {
 	struct xchan_key k;
 
-	if (bpf_map_lookup_elem(cmm.map_fd[M_KEYS], id, &k))
+	if (bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], id, &k))
 		return false;
 	return !memcmp(k.key, key, 16) && k.owner == owner;
 }
 
-void del_in_key(void) { bpf_map_delete_elem(cmm.map_fd[M_KEYS], &IN_AB); }
-void del_out_key(void) { bpf_map_delete_elem(cmm.map_fd[M_KEYS], &OUT_BA); }
+void del_in_key(void) { bpf_map_delete_elem(fx.cmm.map_fd[M_KEYS], &IN_AB); }
+void del_out_key(void) { bpf_map_delete_elem(fx.cmm.map_fd[M_KEYS], &OUT_BA); }
 
 size_t ctrl_frame(uint8_t *pkt, uint8_t type, uint32_t from_part, uint16_t from_ep,
 		  uint32_t to_part, uint16_t to_ep, const uint8_t *key, const uint8_t *src_mac)

@@ -134,7 +134,8 @@ static int prune(struct run *u, struct xc_err *e)
 	bool unacked;
 	int err;
 
-	qsort(u->named, u->nnamed, sizeof(*u->named), cmp_id);
+	if (u->nnamed)	/* qsort wants a real array, even for nothing */
+		qsort(u->named, u->nnamed, sizeof(*u->named), cmp_id);
 	err = xc_map_each(XC_FD(u->x, M_CHANNELS), sizeof(struct xchan_chan_id), victim_one, &vs);
 	if (!err && vs.n) {
 		bigger = realloc(u->r->changes, (u->r->nchanges + vs.n) * sizeof(*bigger));
@@ -148,7 +149,8 @@ static int prune(struct run *u, struct xc_err *e)
 		return xc_fail(e, err, "cannot plan --prune: %s; nothing changed", strerror(-err));
 	}
 	/* an IN and an OUT entry of one channel name the same victim */
-	qsort(vs.v, vs.n, sizeof(*vs.v), cmp_id);
+	if (vs.n)
+		qsort(vs.v, vs.n, sizeof(*vs.v), cmp_id);
 	for (size_t i = 0; i < vs.n; i++) {
 		struct xc_change *c = &u->r->changes[u->r->nchanges];
 

@@ -50,7 +50,6 @@ uint64_t siphash24(const uint8_t key[16], const void *data, size_t len);
 /* Sum of a per-CPU value of size sz (u64 fields) into out. */
 int cmm_percpu_sum(int fd, const void *key, void *out, size_t sz);
 
-
 extern const char *const xchan_reason_names[XR__MAX];
 
 #endif

@@ -90,6 +90,20 @@ int xc_open(struct xc *x, bool create, struct xc_err *e)
 	return 0;
 }
 
+int xc_open_private(struct xc *x, const struct cmm_sizes *sizes, struct xc_err *e)
+{
+	int err;
+
+	if (x->opened)
+		return xc_fail(e, -EBUSY, "this handle has an instance open already");
+	x->pin_root[0] = '\0';
+	err = cmm_open(&x->cmm, NULL, true, sizes ? sizes : &x->sizes);
+	if (err)
+		return xc_fail(e, err, "cannot load a private xchan instance: %s", strerror(-err));
+	x->opened = true;
+	return 0;
+}
+
 void xc_close(struct xc *x)
 {
 	if (x->opened)

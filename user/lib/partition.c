@@ -129,6 +129,32 @@ int xc_part_add(struct xc *x, const struct xc_part_spec *s, struct xc_part_added
 	return s->src == XC_SRC_REMOTE ? add_remote(x, s, out, e) : add_local(x, s, out, e);
 }
 
+int xc_part_register(struct xc *x, const struct xc_part_reg *reg, struct xc_err *e)
+{
+	struct nl_link host = { .ifindex = reg->host_ifindex };
+	struct nl_link peer = { .ifindex = reg->peer_ifindex, .ip = reg->ip };
+	struct xc_part_spec s = { .id = reg->id, .name = reg->name, .src = XC_SRC_DEV };
+	struct part_rows r;
+	int err;
+
+	err = spec_check(&s, e);
+	if (err)
+		return err;
+	if (!reg->host_ifindex || reg->host_ifindex == XCHAN_TRUSTED_IFINDEX || !reg->ip)
+		return xc_bad(e, "partition %u: a host interface other than loopback and an IPv4 address are required",
+			      reg->id);
+	err = xc_open(x, true, e);
+	if (err)
+		return err;
+	memcpy(peer.mac, reg->mac, sizeof(peer.mac));
+	if (!if_indextoname(reg->host_ifindex, host.name))
+		snprintf(host.name, sizeof(host.name), "%u", reg->host_ifindex);
+	part_rows_local(&r, reg->id, reg->name, reg->isolated ? XCHAN_PART_ISOLATED : 0, &host,
+			&peer, reg->netns ? reg->netns : "");
+	err = part_rows_check(x, &r, e);
+	return err ? err : part_rows_write(x, &r, e);
+}
+
 struct purge {
 	int fd;
 	uint32_t id;
@@ -148,8 +174,8 @@ int xc_part_remove(struct xc *x, uint32_t id, int *detach_err)
 {
 	static const enum cmm_map chan_maps[] = { M_KEYS, M_CHANNELS, M_CHANSTATS };
 	struct xchan_part_meta meta;
+	int derr = 0;
 
-	*detach_err = 0;
 	if (bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &id, &meta))
 		return -ENOENT;
 	/* First stop the traffic: keys go before the program and the tables. */
@@ -159,7 +185,9 @@ int xc_part_remove(struct xc *x, uint32_t id, int *detach_err)
 		xc_map_each(p.fd, sizeof(struct xchan_chan_id), purge_one, &p);
 	}
 	if (!meta.node_id)
-		*detach_err = xdp_detach(x, meta.ifindex);
+		derr = xdp_detach(x, meta.ifindex);
+	if (detach_err)
+		*detach_err = derr;
 	part_rows_remove(x, id, &meta);
 	return 0;
 }
@@ -220,7 +248,8 @@ int xc_part_list(struct xc *x, struct xc_part_info **out, size_t *n, struct xc_e
 		return xc_fail(e, err, "cannot list partitions: %s", strerror(-err));
 	}
 	/* sorted by id, for people and for diffs */
-	qsort(l.ids, l.n, sizeof(*l.ids), cmp_u32);
+	if (l.n)	/* qsort wants a real array, even for nothing */
+		qsort(l.ids, l.n, sizeof(*l.ids), cmp_u32);
 	for (size_t i = 0; i < l.n; i++) {
 		struct xchan_part_meta m;
 

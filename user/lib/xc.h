@@ -34,6 +34,9 @@ struct xc {
 void xc_init(struct xc *x, const char *pin_root, const struct cmm_sizes *sizes);
 /* Opens the instance; with create, loads and pins it (mounting bpffs) on first use. */
 int xc_open(struct xc *x, bool create, struct xc_err *e);
+/* Loads an instance of its own that is pinned nowhere and goes with the handle: for
+ * the packet-level tests and the benchmarks. */
+int xc_open_private(struct xc *x, const struct cmm_sizes *sizes, struct xc_err *e);
 bool xc_exists(const struct xc *x);
 void xc_close(struct xc *x);
 
@@ -71,10 +74,24 @@ struct xc_part_added {
 
 int xc_part_add(struct xc *x, const struct xc_part_spec *s, struct xc_part_added *out,
 		struct xc_err *e);
+/* A partition of this node whose interfaces the caller knows already (a CNI plugin,
+ * the test fixture): checked and written exactly as partition add does after it has
+ * found the veth, but not attached; the caller attaches (or runs the CMM by test_run). */
+struct xc_part_reg {
+	uint32_t id;
+	const char *name;		/* NULL: none */
+	uint32_t host_ifindex;		/* the host-side veth: where the CMM runs */
+	uint32_t peer_ifindex;		/* the partition's own end, in its netns */
+	uint32_t ip;			/* network order */
+	uint8_t mac[6];
+	bool isolated;
+	const char *netns;		/* as recorded in partmeta; NULL: none */
+};
+int xc_part_register(struct xc *x, const struct xc_part_reg *r, struct xc_err *e);
 /* An id or a registered name: 0 and *id, or -ENOENT. meta may be NULL. */
 int xc_part_find(struct xc *x, const char *s, uint32_t *id, struct xchan_part_meta *meta);
 /* Removes channels, keys, the attachment and the rows; *detach_err gets a failure to
- * detach (the rest is removed anyway). */
+ * detach (the rest is removed anyway); detach_err may be NULL. */
 int xc_part_remove(struct xc *x, uint32_t id, int *detach_err);
 const char *xc_part_name(struct xc *x, uint32_t id, char *buf, size_t len);
 const char *xc_mode_name(enum xc_mode m);
