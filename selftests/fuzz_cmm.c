@@ -58,8 +58,23 @@ static bool to_part_mac(const uint8_t *f)
 	return false;
 }
 
-/* What the contract says about frame f arriving on ifx. *ctrl: a control message
- * that may change the tables. */
+/* To R, the partition node 2 hosts: only B's channel to it is tagged, numbered (the
+ * OUT entry's sequence number changes: *ctrl) and encapsulated, if it fits. */
+static int model_to_remote(const struct part_model *p, const uint8_t *f, size_t len, bool *ctrl)
+{
+	const uint8_t *ip = f + 14, *udp = f + 34;
+	uint16_t tot = be16(ip + 2);
+
+	if (ip[9] != 17 || len < 42 || be16(udp + 4) != tot - 20 || be16(udp + 2) == XCHAN_UDP_PORT)
+		return O_DROP;
+	if (p->id != P_B || be16(udp) != 5000 || be16(udp + 2) != 6000 || tot > XCHAN_MAX_INNER)
+		return O_DROP;
+	*ctrl = true;
+	return O_REDIRECT;
+}
+
+/* What the contract says about frame f arriving on ifx. *ctrl: a frame that may
+ * change the tables (a control message, a sequence number). */
 static int model(const uint8_t *f, size_t len, int ifx, bool *ctrl)
 {
 	const struct part_model *p, *q;
@@ -118,6 +133,8 @@ static int model(const uint8_t *f, size_t len, int ifx, bool *ctrl)
 			return O_DROP;
 		}
 	}
+	if (raw32(ip + 16) == IP_R)
+		return model_to_remote(p, f, len, ctrl);
 	q = part_by_ip(raw32(ip + 16));
 	if (ip[9] != 17) {
 		if (q)
