@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* pkt.c: the packet builder of the tests, the bench and the fuzzer (the agent links
- * it too until it builds its control frames itself). */
+/* pkt.c: the packet builder of the tests, the bench and the fuzzer (the agent builds
+ * its one control frame itself, in user/lib/cmm.c). */
 #include <string.h>
 #include <arpa/inet.h>
 #include <linux/if_ether.h>

@@ -97,7 +97,7 @@ static int do_close(struct cli *c, void *cfg)
 	if (!err)
 		err = xc_chan_close(&c->xc, &x, &y, &unacked, &c->err);
 	if (unacked)
-		cli_warn("warning: the sender's CMM did not acknowledge CLOSE; its key was dropped locally");
+		cli_warn("warning: the sender's CMM did not acknowledge CLOSE: delivery stopped here (the receiver's key is gone), the sender's copy may remain");
 	if (!err)
 		done(c, cfg, "->", "closed");
 	return err;

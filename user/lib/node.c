@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* node.c: this node's identity, its peers with their node-pair keys, the CMM on the
- * uplink, and the agent's half of CONNECT/CLOSE between nodes (wrap, sign, send,
- * retry, check the signed answer). */
+/* node.c: this node's identity, its peers with their node-pair keys, and the CMM on
+ * the uplink (the agent's half of CONNECT/CLOSE between nodes is in nodectl.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
