@@ -57,11 +57,22 @@ for i in $(seq 0 7); do
 	quiet x2 channel authorize bob:$((5200 + i)) alice:$((6200 + i)) --out
 	quiet x1 channel authorize alice:$((6200 + i)) bob:$((5200 + i)) --in
 done
-t0=$(date +%s.%N)
+# all eight wait on one FIFO and start together when it opens; the fabric drops the
+# answers of the first 0.1 s, so that all eight are in flight at once and each
+# needs its own answer to its retry (sent after 0.2 s)
+mkfifo "$TMPD/go"
 pids=()
 for i in $(seq 0 7); do
-	x1 channel connect alice:$((6200 + i)) bob:$((5200 + i)) >/dev/null 2>"$TMPD/c$i.err" & pids+=($!)
+	( read -r _ <"$TMPD/go"; x1 channel connect alice:$((6200 + i)) bob:$((5200 + i)) ) \
+		>/dev/null 2>"$TMPD/c$i.err" & pids+=($!)
 done
+sleep 0.5
+t0=$(date +%s.%N)
+ip netns exec "$FAB" nft add table bridge mute
+ip netns exec "$FAB" nft add chain bridge mute answers '{ type filter hook forward priority 0; policy accept; }'
+ip netns exec "$FAB" nft add rule bridge mute answers udp sport 7420 @th,72,8 3 counter drop
+echo go >"$TMPD/go"
+sleep 0.1; ip netns exec "$FAB" nft delete table bridge mute
 fails=0
 for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
 diag "8 concurrent connects took $(echo "$(date +%s.%N) - $t0" | bc) s; $(cat "$TMPD"/c*.err)"
