@@ -43,8 +43,26 @@ static __always_inline void ctrl_out_id(struct xpkt *pkt)
 			   bpf_ntohl(xh->src_part), bpf_ntohs(xh->src_ep), XCHAN_DIR_OUT);
 }
 
+/* The key already stored for the OUT entry equals the offered one: the CONNECT is a
+ * retry whose answer was lost. Both 64-bit halves XORed and ORed: no early exit. */
+static __always_inline int ctrl_same_key(const struct xchan_chan_id *id, const __u8 *offered)
+{
+	struct xchan_key *k = bpf_map_lookup_elem(&xchan_keys, id);
+	__u64 a0, a1, b0, b1;
+
+	if (!k)
+		return 0;
+	__builtin_memcpy(&a0, k->key, 8);
+	__builtin_memcpy(&a1, k->key + 8, 8);
+	__builtin_memcpy(&b0, offered, 8);
+	__builtin_memcpy(&b1, offered + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
 /* The key (in auth, unwrapped) goes into the OUT entry, if that exists and has
- * none yet; ACK or NACK with the reason. */
+ * none yet; ACK or NACK with the reason. The same key again is ACKed as the first
+ * time: the receiver retries when an ACK is lost, and only the receiver's agent (or
+ * the node hosting the receiver) can know the key. */
 static __always_inline enum xchan_reason ctrl_connect(struct xpkt *pkt)
 {
 	struct xchan_key k = { .owner = XCHAN_OWNER_REMOTE };
@@ -62,6 +80,8 @@ static __always_inline enum xchan_reason ctrl_connect(struct xpkt *pkt)
 	err = bpf_map_update_elem(&xchan_keys, &pkt->id, &k, BPF_NOEXIST);
 	__builtin_memset(k.key, 0, XCHAN_KEY_LEN);
 	if (err == -EEXIST) {
+		if (ctrl_same_key(&pkt->id, pkt->xh->auth))
+			goto ack;
 		reason = audit_chan(pkt, XCHAN_E_EXCLUSION, XR_NACK_EXISTS);
 		goto nack;
 	}
@@ -72,6 +92,7 @@ static __always_inline enum xchan_reason ctrl_connect(struct xpkt *pkt)
 	ch->state = XCHAN_S_ESTABLISHED;
 	ch->established_ns = bpf_ktime_get_ns();
 	audit_chan(pkt, XCHAN_E_ESTABLISHED, XR_CTRL_ACK);
+ack:
 	ctrl_reply(pkt, XCHAN_T_CONNECT_ACK, 0);
 	return XR_CTRL_ACK;
 nack:
