@@ -8,7 +8,7 @@
 #define XCHAN_CONTROL_H
 
 #include <asm-generic/errno-base.h>
-#include "verdict.h"
+#include "verify.h"
 
 /* Turn the request into its answer, addressed back to where it came from. */
 static __always_inline void ctrl_reply(struct xpkt *pkt, __u8 type, __u16 reason)
@@ -44,19 +44,12 @@ static __always_inline void ctrl_out_id(struct xpkt *pkt)
 }
 
 /* The key already stored for the OUT entry equals the offered one: the CONNECT is a
- * retry whose answer was lost. Both 64-bit halves XORed and ORed: no early exit. */
+ * retry whose answer was lost. Compared in constant time (verify.h). */
 static __always_inline int ctrl_same_key(const struct xchan_chan_id *id, const __u8 *offered)
 {
 	struct xchan_key *k = bpf_map_lookup_elem(&xchan_keys, id);
-	__u64 a0, a1, b0, b1;
 
-	if (!k)
-		return 0;
-	__builtin_memcpy(&a0, k->key, 8);
-	__builtin_memcpy(&a1, k->key + 8, 8);
-	__builtin_memcpy(&b0, offered, 8);
-	__builtin_memcpy(&b1, offered + 8, 8);
-	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	return k && key_equal(k->key, offered);
 }
 
 /* The key (in auth, unwrapped) goes into the OUT entry, if that exists and has
