@@ -307,3 +307,9 @@ int xc_chan_list(struct xc *x, struct xc_chan_info **out, size_t *n, struct xc_e
 	*n = l.n;
 	return 0;
 }
+
+void xc_chan_withdraw(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,
+		      uint8_t dir)
+{
+	unauthorize(x, local, remote, dir);
+}

@@ -248,4 +248,36 @@ int xc_apply(struct xc *x, const struct xc_stmt *st, size_t n, bool prune,
 	     struct xc_apply_result *r, struct xc_err *e);
 void xc_apply_result_free(struct xc_apply_result *r);
 
+/* ---- requests from processes in partitions (the agent's request sockets) ---- */
+/* Removes one side's authorization of a channel that is not established. */
+void xc_chan_withdraw(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,
+		      uint8_t dir);
+
+/* The policy file (format in the README): what may be authorized on whose behalf. */
+struct xc_policy;
+int xc_policy_load(const char *path, struct xc_policy **out, struct xc_err *e);
+void xc_policy_free(struct xc_policy *p);
+size_t xc_policy_rules(const struct xc_policy *p);
+struct xc_pol_query {
+	uint32_t me, peer;
+	const char *me_name, *peer_name;	/* "" when unnamed */
+	uint8_t dir;				/* the side me authorizes */
+	uint16_t port, peer_port;
+};
+/* The line of the first rule that allows q, or 0: refused. */
+unsigned int xc_policy_allows(const struct xc_policy *p, const struct xc_pol_query *q);
+
+struct xchan_req;
+struct xchan_resp;
+/* A request as it arrived (len bytes, from an untrusted process): 0 and *out, or
+ * -EINVAL with the reason. */
+int xc_req_check(const void *buf, size_t len, struct xchan_req *out, struct xc_err *e);
+/* Serves a checked request of partition me (known from the socket it came on, never
+ * from the request); fills r and returns its length to send. */
+size_t xc_req_serve(struct xc *x, const struct xc_policy *p, uint32_t me,
+		    const struct xchan_req *q, struct xchan_resp *r);
+/* The answer to a request that never got as far as serving (malformed, busy). */
+size_t xc_req_reject(struct xchan_resp *r, uint8_t op, uint8_t status, int err,
+		     const char *msg);
+
 #endif

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* request.c: a process's request to the agent: checked byte by byte (its sender
+ * controls every one), then served for the partition whose socket it came on:
+ * policy, this side's authorization, and the channel once both sides have asked. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "xchan_req.h"
+#include "xc_int.h"
+
+static bool peer_ok(const char *peer, bool want_empty)
+{
+	size_t n = strnlen(peer, XCHAN_REQ_PEER_LEN);
+
+	if (n == XCHAN_REQ_PEER_LEN || (n == 0) != want_empty)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((peer[i] >= 'a' && peer[i] <= 'z') || (peer[i] >= 'A' && peer[i] <= 'Z') ||
+		      (peer[i] >= '0' && peer[i] <= '9') || strchr("._-", peer[i])))
+			return false;
+	for (size_t i = n; i < XCHAN_REQ_PEER_LEN; i++)	/* no hidden bytes after the NUL */
+		if (peer[i])
+			return false;
+	return true;
+}
+
+int xc_req_check(const void *buf, size_t len, struct xchan_req *out, struct xc_err *e)
+{
+	struct xchan_req q;
+	bool list, sided;
+
+	if (len != sizeof(q))
+		return xc_bad(e, "malformed: a request is %zu bytes, not %zu", sizeof(q), len);
+	memcpy(&q, buf, sizeof(q));
+	if (q.version != XCHAN_REQ_VERSION)
+		return xc_bad(e, "malformed: protocol version %u (this agent speaks %u)", q.version,
+			      XCHAN_REQ_VERSION);
+	if (q.op == 0 || q.op >= XQ__MAX)
+		return xc_bad(e, "malformed: unknown operation %u", q.op);
+	if (q.pad)
+		return xc_bad(e, "malformed: padding must be zero");
+	list = q.op == XQ_LIST;
+	sided = q.op == XQ_CLOSE || q.op == XQ_STATE;
+	if (list && (q.dir || q.port || q.peer_port || !peer_ok(q.peer, true)))
+		return xc_bad(e, "malformed: list takes no direction, ports or peer");
+	if (list) {
+		*out = q;
+		return 0;
+	}
+	if (sided ? q.dir != XCHAN_DIR_IN && q.dir != XCHAN_DIR_OUT : q.dir != 0)
+		return xc_bad(e, "malformed: direction %u", q.dir);
+	if (!q.port || !q.peer_port)
+		return xc_bad(e, "malformed: ports must be 1-65535");
+	if (!peer_ok(q.peer, false))
+		return xc_bad(e, "malformed: the peer must be a partition name or id (1-31 of A-Za-z0-9._-)");
+	*out = q;
+	return 0;
+}
+
+static size_t answer(struct xchan_resp *r, uint8_t op, uint8_t status, int err,
+		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static size_t answer(struct xchan_resp *r, uint8_t op, uint8_t status, int err,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(r, 0, XCHAN_RESP_HEAD);
+	r->version = XCHAN_REQ_VERSION;
+	r->op = op;
+	r->status = status;
+	r->err = err < 0 ? -err : err;
+	va_start(ap, fmt);
+	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	va_end(ap);
+	return XCHAN_RESP_HEAD;
+}
+
+size_t xc_req_reject(struct xchan_resp *r, uint8_t op, uint8_t status, int err,
+		     const char *msg)
+{
+	return answer(r, op, status, err, "%s", msg);
+}
+
+/* What one request is about, resolved: my side and the peer's, the channel's
+ * receiver (IN) and sender (OUT) ends, and names for messages. */
+struct job {
+	struct xc_ep mine, peer;
+	uint8_t dir;			/* my side */
+	struct xc_ep rx, tx;		/* receiver, sender */
+	char me_name[XCHAN_NAME_LEN], peer_name[XCHAN_NAME_LEN];
+	char what[120];
+};
+
+static bool entry(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,
+		  uint8_t dir, struct xchan_channel *ch)
+{
+	struct xchan_chan_id id;
+	struct xchan_channel tmp;
+
+	xchan_chan_id_make(&id, local->part, local->port, remote->part, remote->port, dir);
+	return !bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), &id, ch ? ch : &tmp);
+}
+
+static bool established(struct xc *x, const struct job *j)
+{
+	struct xchan_channel ch;
+
+	return entry(x, &j->rx, &j->tx, XCHAN_DIR_IN, &ch) && ch.state == XCHAN_S_ESTABLISHED;
+}
+
+static int job_make(struct xc *x, uint32_t me, const struct xchan_req *q, struct job *j,
+		    struct xchan_resp *r, size_t *len)
+{
+	struct xchan_part_meta pm = {}, mm = {};
+	uint32_t peer;
+
+	memset(j, 0, sizeof(*j));
+	j->dir = q->op == XQ_OFFER ? XCHAN_DIR_IN : q->op == XQ_ASK ? XCHAN_DIR_OUT : q->dir;
+	if (xc_part_find(x, q->peer, &peer, &pm)) {
+		*len = answer(r, q->op, XS_REFUSED, ENOENT, "no partition '%s' here", q->peer);
+		return -1;
+	}
+	bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &me, &mm);
+	snprintf(j->me_name, sizeof(j->me_name), "%s", mm.name);
+	snprintf(j->peer_name, sizeof(j->peer_name), "%s", pm.name);
+	j->mine = (struct xc_ep){ me, q->port };
+	j->peer = (struct xc_ep){ peer, q->peer_port };
+	j->rx = j->dir == XCHAN_DIR_IN ? j->mine : j->peer;
+	j->tx = j->dir == XCHAN_DIR_IN ? j->peer : j->mine;
+	snprintf(j->what, sizeof(j->what), "%s:%u %s %s:%u", mm.name[0] ? mm.name : "me", q->port,
+		 j->dir == XCHAN_DIR_IN ? "<-" : "->", q->peer, q->peer_port);
+	if (peer == me) {
+		*len = answer(r, q->op, XS_REFUSED, EINVAL, "%s: a channel joins two partitions", j->what);
+		return -1;
+	}
+	if (pm.node_id) {	/* its side would be authorized by its own node's agent */
+		*len = answer(r, q->op, XS_REFUSED, EOPNOTSUPP,
+			      "%s: '%s' is on node %u; requests reach partitions of this node only so far",
+			      j->what, q->peer, pm.node_id);
+		return -1;
+	}
+	return 0;
+}
+
+/* Brings the channel up if the other side has asked too; else my side waits. */
+static size_t bring_up(struct xc *x, const struct job *j, uint8_t op, bool made,
+		       struct xchan_resp *r)
+{
+	struct xc_err e = {};
+
+	if (established(x, j))
+		return answer(r, op, XS_OK, 0, "%s: established", j->what);
+	if (!entry(x, &j->rx, &j->tx, XCHAN_DIR_IN, NULL) ||
+	    !entry(x, &j->tx, &j->rx, XCHAN_DIR_OUT, NULL))
+		return answer(r, op, XS_PENDING, 0, "%s: authorized, waiting for the %s", j->what,
+			      j->dir == XCHAN_DIR_IN ? "sender" : "receiver");
+	if (!xc_chan_connect(x, &j->rx, &j->tx, &e))
+		return answer(r, op, XS_OK, 0, "%s: established", j->what);
+	if (made)	/* nothing half-applied: this request's authorization goes again */
+		xc_chan_withdraw(x, &j->mine, &j->peer, j->dir);
+	return answer(r, op, XS_ERROR, e.msg[0] ? 0 : EIO, "%s: cannot connect: %s", j->what, e.msg);
+}
+
+static size_t do_side(struct xc *x, const struct xc_policy *p, const struct xchan_req *q,
+		      const struct job *j, struct xchan_resp *r)
+{
+	struct xc_pol_query pq = {
+		.me = j->mine.part, .peer = j->peer.part, .me_name = j->me_name,
+		.peer_name = j->peer_name, .dir = j->dir, .port = j->mine.port,
+		.peer_port = j->peer.port,
+	};
+	struct xc_err e = {};
+	unsigned int line = xc_policy_allows(p, &pq);
+	bool made;
+	int err;
+
+	if (!line)
+		return answer(r, q->op, XS_REFUSED, EACCES, "%s: not allowed by the policy (no rule lets '%s' %s)",
+			      j->what, j->me_name[0] ? j->me_name : "this partition",
+			      j->dir == XCHAN_DIR_IN ? "receive from it on these ports" : "send to it on these ports");
+	made = !entry(x, &j->mine, &j->peer, j->dir, NULL);
+	if (made && (err = xc_chan_authorize(x, &j->mine, &j->peer, j->dir, &e)))
+		return answer(r, q->op, XS_ERROR, err, "%s: %s", j->what, e.msg);
+	return bring_up(x, j, q->op, made, r);
+}
+
+static size_t do_close(struct xc *x, const struct xchan_req *q, const struct job *j,
+		       struct xchan_resp *r)
+{
+	struct xc_err e = {};
+	bool unacked = false;
+
+	if (!entry(x, &j->mine, &j->peer, j->dir, NULL))
+		return answer(r, q->op, XS_REFUSED, ENOENT, "%s: no such channel of yours", j->what);
+	if (!established(x, j)) {
+		xc_chan_withdraw(x, &j->mine, &j->peer, j->dir);
+		return answer(r, q->op, XS_OK, 0, "%s: withdrawn", j->what);
+	}
+	if (xc_chan_close(x, &j->tx, &j->rx, &unacked, &e))
+		return answer(r, q->op, XS_ERROR, EIO, "%s: %s", j->what, e.msg);
+	return answer(r, q->op, XS_OK, 0, "%s: closed", j->what);
+}
+
+static void list_one(struct xc *x, const struct xc_chan_info *ci, struct xchan_resp_chan *c)
+{
+	memset(c, 0, sizeof(*c));
+	xc_part_name(x, ci->id.remote_part, c->peer, sizeof(c->peer));
+	c->peer_id = ci->id.remote_part;
+	c->port = ci->id.local_ep;
+	c->peer_port = ci->id.remote_ep;
+	c->dir = ci->id.dir;
+	c->established = ci->ch.state == XCHAN_S_ESTABLISHED;
+	c->packets = ci->c.packets;
+	c->bytes = ci->c.bytes;
+	c->drops = ci->c.drops;
+}
+
+static size_t do_list(struct xc *x, uint32_t me, struct xchan_resp *r)
+{
+	struct xc_chan_info *ci = NULL;
+	struct xc_err e = {};
+	size_t n = 0, len;
+
+	if (xc_chan_list(x, &ci, &n, &e))
+		return answer(r, XQ_LIST, XS_ERROR, EIO, "%s", e.msg);
+	len = answer(r, XQ_LIST, XS_OK, 0, "ok");
+	for (size_t i = 0; i < n; i++) {
+		if (ci[i].id.local_part != me)
+			continue;
+		if (r->nchans == XCHAN_RESP_MAX_CHANS) {
+			r->more = 1;
+			break;
+		}
+		list_one(x, &ci[i], &r->chans[r->nchans++]);
+	}
+	free(ci);
+	snprintf(r->msg, sizeof(r->msg), "%u channel%s%s", r->nchans, r->nchans == 1 ? "" : "s",
+		 r->more ? " (and more)" : "");
+	return len + r->nchans * sizeof(r->chans[0]);
+}
+
+size_t xc_req_serve(struct xc *x, const struct xc_policy *p, uint32_t me,
+		    const struct xchan_req *q, struct xchan_resp *r)
+{
+	struct job j;
+	size_t len;
+
+	if (q->op == XQ_LIST)
+		return do_list(x, me, r);
+	if (job_make(x, me, q, &j, r, &len))
+		return len;
+	switch (q->op) {
+	case XQ_OFFER:
+	case XQ_ASK:
+		return do_side(x, p, q, &j, r);
+	case XQ_CLOSE:
+		return do_close(x, q, &j, r);
+	default:	/* XQ_STATE */
+		if (!entry(x, &j.mine, &j.peer, j.dir, NULL))
+			return answer(r, q->op, XS_REFUSED, ENOENT, "%s: no such channel of yours", j.what);
+		return established(x, &j) ? answer(r, q->op, XS_OK, 0, "%s: established", j.what) :
+		       answer(r, q->op, XS_PENDING, 0, "%s: waiting for the other side", j.what);
+	}
+}
