@@ -28,26 +28,30 @@ endif
 
 BPF_APPS  := xchan floor bench
 BPF_HDRS  := $(wildcard bpf/*.h include/*.h)
-USER_HDRS := $(wildcard user/lib/*.h user/cli/*.h)
+USER_HDRS := $(wildcard user/lib/*.h user/cli/*.h user/agent/*.h include/xchan_req.h)
 # The agent's library (never prints): what the CLI, the tests and a daemon link.
 LIB_SRCS  := $(wildcard user/lib/*.c)
 LIB_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(LIB_SRCS))
 AGENT_LIB := $(OUT)/libxchan-agent.a
 CLI_SRCS  := $(wildcard user/cli/*.c)
 CLI_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(CLI_SRCS))
+# The daemon (`xchan agent`): linked into the xchan command.
+AGENTD_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(wildcard user/agent/*.c))
 # The test packet builder: for the tests and the bench, not the agent.
 PKT_OBJ   := $(OUT)/selftests/pkt.o
 SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(BPF_APPS))
-TEST_BINS := $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench $(OUT)/xchan-bench-testrun \
+# For processes in partitions (static: copied into containers) and for podman's CNI.
+CLIENT_BINS := $(OUT)/libxchan.a $(OUT)/xchan-client $(OUT)/xchan-cni
+TEST_BINS := $(OUT)/test_request $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench $(OUT)/xchan-bench-testrun \
 	     $(OUT)/fuzz_cmm $(OUT)/siphash_vectors $(OUT)/node_churn
 
 .PHONY: all clean deps check demo bench install verify-clang19 bpffs fuzz asan
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(OUT)/xchan $(TEST_BINS)
+all: $(OUT)/xchan $(CLIENT_BINS) $(TEST_BINS)
 
-$(OUT) $(OUT)/user $(OUT)/user/lib $(OUT)/user/cli $(OUT)/selftests:
+$(OUT) $(OUT)/user $(OUT)/user/lib $(OUT)/user/cli $(OUT)/user/agent $(OUT)/selftests:
 	$(Q)mkdir -p $@
 
 $(OUT)/%.tmp.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)
@@ -62,7 +66,7 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(OUT)/user/%.o: user/%.c $(USER_HDRS) include/xchan.h $(SKELS) | $(OUT)/user $(OUT)/user/lib $(OUT)/user/cli
+$(OUT)/user/%.o: user/%.c $(USER_HDRS) include/xchan.h $(SKELS) | $(OUT)/user $(OUT)/user/lib $(OUT)/user/cli $(OUT)/user/agent
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -70,9 +74,9 @@ $(AGENT_LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OUT)/xchan: $(CLI_OBJS) $(AGENT_LIB)
+$(OUT)/xchan: $(CLI_OBJS) $(AGENTD_OBJS) $(AGENT_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lmicrohttpd -o $@
 
 $(OUT)/selftests/%.o: selftests/%.c $(wildcard selftests/*.h) $(USER_HDRS) include/xchan.h $(SKELS) | $(OUT)/selftests
 	$(call msg,CC,$@)
@@ -114,6 +118,36 @@ $(OUT)/ctr_tool: selftests/ctr_tool.c include/xchan.h | $(OUT)
 	$(call msg,CC-STATIC,$@)
 	$(Q)$(CC) -static -O2 -Wall -Werror -Iinclude $< -o $@
 
+# libxchan and xchan-client need nothing but libc: the request protocol's header.
+CLIENT_CFLAGS := -O2 -Wall -Wextra -Werror -Iinclude -Iclient -D_GNU_SOURCE
+$(OUT)/client/libxchan.o: client/libxchan.c client/libxchan.h include/xchan_req.h | $(OUT)
+	$(Q)mkdir -p $(OUT)/client
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CLIENT_CFLAGS) -c $< -o $@
+
+$(OUT)/libxchan.a: $(OUT)/client/libxchan.o
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/xchan-client: client/xchan-client.c $(OUT)/libxchan.a
+	$(call msg,CC-STATIC,$@)
+	$(Q)$(CC) -static $(CLIENT_CFLAGS) $^ -o $@
+
+CNI_OBJS := $(patsubst cni/%.c,$(OUT)/cni/%.o,$(wildcard cni/*.c))
+$(OUT)/cni/%.o: cni/%.c cni/cni.h $(USER_HDRS) include/xchan.h $(SKELS) | $(OUT)
+	$(Q)mkdir -p $(OUT)/cni
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/xchan-cni: $(CNI_OBJS) $(AGENT_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -ljson-c -o $@
+
+# The request parser against malformed input, and the policy parser.
+$(OUT)/test_request: $(OUT)/selftests/test_request.o $(AGENT_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 # The fuzzer: clang's libFuzzer with ASan and UBSan, on the CMM through test_run.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	       -Iinclude -Iuser/lib -Iselftests -I$(OUT) -D_GNU_SOURCE
@@ -131,7 +165,8 @@ fuzz: deps bpffs $(OUT)/fuzz_cmm
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
 	    pkg-config iproute2 ethtool jq perl gcc make python3 libc6-dev \
 	    podman runc busybox-static nftables netsniff-ng gnuplot-nox bc tcpdump openssl \
-	    libclang-rt-14-dev valgrind faketime
+	    libclang-rt-14-dev valgrind faketime libmicrohttpd-dev libjson-c-dev curl \
+	    containernetworking-plugins
 deps:
 	$(Q)if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
 		missing=$$(for p in $(DEB_PKGS) $(EXTRA_PKGS); do \
@@ -171,12 +206,21 @@ demo: deps bpffs all
 bench: deps bpffs all
 	$(Q)bash bench/run.sh
 
-install: $(OUT)/xchan $(OUT)/ctr_tool
+# Where podman's CNI backend looks for plugins on Debian.
+CNI_BIN_DIR ?= /usr/lib/cni
+install: $(OUT)/xchan $(OUT)/ctr_tool $(CLIENT_BINS)
 	install -D -m 0755 $(OUT)/xchan $(DESTDIR)$(PREFIX)/sbin/xchan
 	install -D -m 0755 scripts/demo.sh $(DESTDIR)$(PREFIX)/share/xchan/scripts/demo.sh
 	install -D -m 0644 selftests/lib.sh $(DESTDIR)$(PREFIX)/share/xchan/selftests/lib.sh
 	install -D -m 0644 selftests/containers.sh $(DESTDIR)$(PREFIX)/share/xchan/selftests/containers.sh
 	install -D -m 0755 $(OUT)/ctr_tool $(DESTDIR)$(PREFIX)/share/xchan/ctr_tool
+	install -D -m 0755 $(OUT)/xchan-client $(DESTDIR)$(PREFIX)/bin/xchan-client
+	install -D -m 0644 client/libxchan.h $(DESTDIR)$(PREFIX)/include/libxchan.h
+	install -D -m 0644 include/xchan_req.h $(DESTDIR)$(PREFIX)/include/xchan_req.h
+	install -D -m 0644 $(OUT)/libxchan.a $(DESTDIR)$(PREFIX)/lib/libxchan.a
+	install -D -m 0755 $(OUT)/xchan-cni $(DESTDIR)$(CNI_BIN_DIR)/xchan-cni
+	install -D -m 0644 cni/xchan.conflist.example $(DESTDIR)$(PREFIX)/share/xchan/cni/xchan.conflist.example
+	install -D -m 0644 cni/policy.example $(DESTDIR)$(PREFIX)/share/xchan/policy.example
 
 clean:
 	rm -rf $(OUT)

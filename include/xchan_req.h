@@ -25,11 +25,17 @@ enum xchan_req_op {
 	XQ__MAX
 };
 
+/* The side of a channel a request is about; the values of XCHAN_DIR_* in xchan.h. */
+enum xchan_req_dir {
+	XQ_DIR_IN = 1,		/* I receive */
+	XQ_DIR_OUT = 2,		/* I send */
+};
+
 /* Every request is exactly this long; anything else is refused as malformed. */
 struct xchan_req {
 	__u8	version;
 	__u8	op;		/* enum xchan_req_op */
-	__u8	dir;		/* XQ_CLOSE, XQ_STATE: XCHAN_DIR_IN or XCHAN_DIR_OUT; else 0 */
+	__u8	dir;		/* XQ_CLOSE, XQ_STATE: XQ_DIR_IN or XQ_DIR_OUT; else 0 */
 	__u8	pad;		/* 0 */
 	__u16	port;		/* mine, host order; 0 only for XQ_LIST */
 	__u16	peer_port;	/* host order */
@@ -50,7 +56,7 @@ struct xchan_resp_chan {
 	char	peer[XCHAN_REQ_PEER_LEN];	/* the peer's name, or its id in decimal */
 	__u32	peer_id;
 	__u16	port, peer_port;
-	__u8	dir;		/* XCHAN_DIR_IN: I receive; XCHAN_DIR_OUT: I send */
+	__u8	dir;		/* XQ_DIR_IN: I receive; XQ_DIR_OUT: I send */
 	__u8	established;
 	__u16	pad;
 	__u64	packets, bytes, drops;	/* my IN side only */

@@ -24,7 +24,7 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 extern const struct cmd cmds_partition[], cmds_channel[], cmds_node[];
 extern const struct cmd cmd_stats, cmd_monitor, cmd_status, cmd_apply, cmd_down,
-	cmd_doctor, cmd_demo, cmd_attach;
+	cmd_doctor, cmd_demo, cmd_attach, cmd_agent;
 
 /* Shared by partition add and apply. */
 extern const struct opt part_add_opts[];

@@ -21,7 +21,7 @@ static int spec_check(const struct xc_part_spec *s, struct xc_err *e)
 			!xc_parse_u32(s->name, &v) || strchr(s->name, ':')))
 		return xc_bad(e, "partition add: name '%s' must be 1-31 characters, not a number, without ':'",
 			      s->name);
-	if (s->src == XC_SRC_NETNS && (strchr(s->src_name, '/') || strlen(s->src_name) > 40))
+	if (s->src == XC_SRC_NETNS && (strchr(s->src_name, '/') || strlen(s->src_name) > 52))
 		return xc_bad(e, "partition add: '%s' is not a netns name", s->src_name);
 	if (s->src == XC_SRC_REMOTE && !s->ip)
 		return xc_bad(e, "partition add --remote: --ip IPV4 is required");

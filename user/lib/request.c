@@ -7,9 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include "xchan_req.h"
 #include "xc_int.h"
+
+_Static_assert((int)XQ_DIR_IN == (int)XCHAN_DIR_IN && (int)XQ_DIR_OUT == (int)XCHAN_DIR_OUT,
+	       "the protocol's directions are the maps'");
 
 static bool peer_ok(const char *peer, bool want_empty)
 {
@@ -265,4 +270,37 @@ size_t xc_req_serve(struct xc *x, const struct xc_policy *p, uint32_t me,
 		return established(x, &j) ? answer(r, q->op, XS_OK, 0, "%s: established", j.what) :
 		       answer(r, q->op, XS_PENDING, 0, "%s: waiting for the other side", j.what);
 	}
+}
+
+/* The netns of local partition id, opened and checked to be the one whose veth peer
+ * is the partition's host-side interface here: a stale path (a /proc/PID whose
+ * process is gone and whose pid is reused) must not get another partition's socket. */
+int xc_part_netns_open(struct xc *x, uint32_t id, int *fd, struct xc_err *e)
+{
+	struct xchan_part_meta m;
+	struct nl_link *l = NULL;
+	char self[40];
+	int n, ns, ok = 0;
+
+	if (bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &id, &m) || m.node_id)
+		return xc_fail(e, -ENOENT, "partition %u is not a partition of this node", id);
+	m.netns[sizeof(m.netns) - 1] = '\0';
+	if (!m.netns[0])
+		return xc_fail(e, -ENOENT, "partition %u has no netns recorded", id);
+	ns = open(m.netns, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return xc_fail(e, -errno, "partition %u: cannot open %s: %s", id, m.netns, strerror(errno));
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", ns);
+	n = nl_links_in(self, &l);
+	for (int i = 0; i < n; i++)
+		ok |= l[i].ifindex == (int)m.peer_ifindex && l[i].has_link_netns &&
+		      l[i].link == (int)m.ifindex && !strcmp(l[i].kind, "veth");
+	free(l);
+	if (!ok) {
+		close(ns);
+		return xc_fail(e, -ESTALE, "partition %u: %s no longer holds its veth (peer of ifindex %u)",
+			       id, m.netns, m.ifindex);
+	}
+	*fd = ns;
+	return 0;
 }

@@ -276,6 +276,8 @@ int xc_req_check(const void *buf, size_t len, struct xchan_req *out, struct xc_e
  * from the request); fills r and returns its length to send. */
 size_t xc_req_serve(struct xc *x, const struct xc_policy *p, uint32_t me,
 		    const struct xchan_req *q, struct xchan_resp *r);
+/* The netns of local partition id, checked to hold the partition's veth: an fd. */
+int xc_part_netns_open(struct xc *x, uint32_t id, int *fd, struct xc_err *e);
 /* The answer to a request that never got as far as serving (malformed, busy). */
 size_t xc_req_reject(struct xchan_resp *r, uint8_t op, uint8_t status, int err,
 		     const char *msg);

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* serve.c: one request socket per partition, bound inside the partition's netns, and
+ * the connections on it. Which socket a request arrives on is the only thing that
+ * says who asks; nothing a client sends can block the agent or outgrow a buffer. */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include "xchan_req.h"
+#include "agent.h"
+
+static int watch(struct agent *a, int fd, struct ep *ep)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ep };
+
+	return epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+/* The socket is created while this thread is in the partition's netns: an abstract
+ * Unix socket belongs to the netns it was made in, so only that netns can reach it. */
+static int bind_in(struct agent *a, int nsfd, struct xc_err *e)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t nlen = strlen(a->cfg->socket);
+	int fd, err = 0;
+
+	if (setns(nsfd, CLONE_NEWNET))
+		return xc_fail(e, -errno, "cannot enter its netns: %s", strerror(errno));
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	memcpy(sa.sun_path + 1, a->cfg->socket, nlen);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, offsetof(struct sockaddr_un, sun_path) + 1 + nlen) ||
+	    listen(fd, 16))
+		err = xc_fail(e, -errno, "cannot bind @%s there: %s", a->cfg->socket, strerror(errno));
+	if (setns(a->selfns, CLONE_NEWNET)) {
+		/* every later socket would land in the partition: never go on like that */
+		agent_log(LOG_ERR, "cannot return to the agent's netns: %s", strerror(errno));
+		abort();
+	}
+	if (err && fd >= 0)
+		close(fd);
+	return err ? err : fd;
+}
+
+static void conn_close(struct agent *a, struct conn *c)
+{
+	for (struct conn **p = &a->conns; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	close(c->fd);	/* also leaves the epoll set */
+	c->sv->nconn--;
+	free(c);
+}
+
+static void served_drop(struct agent *a, size_t i, const char *why)
+{
+	struct served *sv = a->sv[i];
+
+	for (struct conn *c = a->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->sv == sv)
+			conn_close(a, c);
+	}
+	if (sv->lfd >= 0) {
+		close(sv->lfd);
+		count_add(&a->n.served, -1);
+		agent_log(LOG_INFO, "partition %u: request socket closed (%s)", sv->id, why);
+	}
+	free(sv);
+	a->sv[i] = a->sv[--a->nsv];
+}
+
+static void served_bind(struct agent *a, struct served *sv)
+{
+	struct xc_err e = {};
+	int nsfd, fd;
+
+	fd = xc_part_netns_open(a->xc, sv->id, &nsfd, &e);
+	if (!fd) {
+		fd = bind_in(a, nsfd, &e);
+		close(nsfd);
+	}
+	if (fd >= 0 && watch(a, fd, &sv->ep)) {
+		xc_fail(&e, -errno, "epoll: %s", strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		count_add(&a->n.reconcile_errors, 1);
+		if (strcmp(sv->last_err, e.msg))
+			agent_log(LOG_WARN, "partition %u: no request socket: %s", sv->id, e.msg);
+		snprintf(sv->last_err, sizeof(sv->last_err), "%s", e.msg);
+		return;
+	}
+	sv->lfd = fd;
+	sv->last_err[0] = '\0';
+	count_add(&a->n.served, 1);
+	agent_log(LOG_INFO, "partition %u: request socket @%s bound in %s", sv->id, a->cfg->socket,
+		  sv->netns);
+}
+
+static struct served *served_find(struct agent *a, uint32_t id, size_t *idx)
+{
+	for (size_t i = 0; i < a->nsv; i++)
+		if (a->sv[i]->id == id) {
+			*idx = i;
+			return a->sv[i];
+		}
+	return NULL;
+}
+
+static void served_add(struct agent *a, const struct xc_part_info *pi)
+{
+	struct served *sv;
+	struct served **grown;
+
+	if (a->nsv == a->capsv) {
+		grown = realloc(a->sv, (a->capsv * 2 + 8) * sizeof(*a->sv));
+		if (!grown)
+			return;
+		a->sv = grown;
+		a->capsv = a->capsv * 2 + 8;
+	}
+	sv = calloc(1, sizeof(*sv));
+	if (!sv)
+		return;
+	sv->ep.kind = EP_LISTEN;
+	sv->id = pi->id;
+	sv->ifindex = pi->meta.ifindex;
+	sv->peer_ifindex = pi->meta.peer_ifindex;
+	memcpy(sv->netns, pi->meta.netns, sizeof(sv->netns));
+	sv->netns[sizeof(sv->netns) - 1] = '\0';
+	sv->lfd = -1;
+	sv->seen = true;
+	a->sv[a->nsv++] = sv;
+}
+
+/* The partition table is the truth: a socket for each local partition, none for a
+ * partition that went, a new one for a partition whose veth or netns changed. */
+void serve_reconcile(struct agent *a)
+{
+	struct xc_part_info *pi = NULL;
+	struct xc_err e = {};
+	size_t n = 0, idx;
+
+	if (xc_part_list(a->xc, &pi, &n, &e)) {
+		count_add(&a->n.reconcile_errors, 1);
+		agent_log(LOG_WARN, "cannot read the partition table: %s", e.msg);
+		return;
+	}
+	for (size_t i = 0; i < a->nsv; i++)
+		a->sv[i]->seen = false;
+	for (size_t i = 0; i < n; i++) {
+		struct served *sv = served_find(a, pi[i].id, &idx);
+
+		if (pi[i].meta.node_id)
+			continue;
+		if (sv && (sv->ifindex != pi[i].meta.ifindex || sv->peer_ifindex != pi[i].meta.peer_ifindex ||
+			   strncmp(sv->netns, pi[i].meta.netns, sizeof(sv->netns) - 1))) {
+			served_drop(a, idx, "its interfaces changed");
+			sv = NULL;
+		}
+		if (!sv)
+			served_add(a, &pi[i]);
+		else
+			sv->seen = true;
+	}
+	free(pi);
+	for (size_t i = a->nsv; i-- > 0;)
+		if (!a->sv[i]->seen)
+			served_drop(a, i, "partition removed");
+	for (size_t i = 0; i < a->nsv; i++)
+		if (a->sv[i]->lfd < 0)
+			served_bind(a, a->sv[i]);
+}
+
+void serve_stop_all(struct agent *a)
+{
+	while (a->nsv)
+		served_drop(a, a->nsv - 1, "agent stopping");
+}
+
+static void send_answer(struct agent *a, struct conn *c, const struct xchan_resp *r, size_t len)
+{
+	/* never wait for a client: one that does not read its answers loses its connection */
+	if (send(c->fd, r, len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)len)
+		conn_close(a, c);
+}
+
+void serve_listen_ready(struct agent *a, struct served *sv)
+{
+	struct ucred cr = {};
+	socklen_t crlen = sizeof(cr);
+	struct xchan_resp r;
+	struct conn *c;
+	int fd;
+
+	fd = accept4(sv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen);
+	c = sv->nconn < a->cfg->max_conns ? calloc(1, sizeof(*c)) : NULL;
+	if (!c) {
+		count_add(&a->n.busy, 1);
+		agent_log(LOG_NOTE, "partition %u pid %d uid %u: refused: more than %u connections",
+			  sv->id, cr.pid, cr.uid, a->cfg->max_conns);
+		xc_req_reject(&r, 0, XS_BUSY, EBUSY, "too many connections from this partition");
+		send(fd, &r, XCHAN_RESP_HEAD, MSG_DONTWAIT | MSG_NOSIGNAL);
+		close(fd);
+		return;
+	}
+	*c = (struct conn){ .ep.kind = EP_CONN, .fd = fd, .sv = sv, .pid = cr.pid, .uid = cr.uid,
+			    .next = a->conns };
+	if (watch(a, fd, &c->ep)) {
+		close(fd);
+		free(c);
+		return;
+	}
+	a->conns = c;
+	sv->nconn++;
+}
+
+static const char *const op_names[XQ__MAX] = {
+	[XQ_OFFER] = "offer", [XQ_ASK] = "ask", [XQ_CLOSE] = "close", [XQ_LIST] = "list",
+	[XQ_STATE] = "state",
+};
+
+/* Every answer is counted; every one that is not a plain yes is an audit line. */
+static void account(struct agent *a, const struct conn *c, const struct xchan_resp *r)
+{
+	static const char *const verdicts[] = { "granted", "pending", "refused", "malformed",
+						"failed", "busy" };
+	uint64_t *ctr[] = { &a->n.granted, &a->n.pending, &a->n.refused, &a->n.malformed,
+			    &a->n.failed, &a->n.busy };
+	const char *op = r->op && r->op < XQ__MAX ? op_names[r->op] : "?";
+
+	if (r->status > XS_BUSY)
+		return;
+	count_add(ctr[r->status], 1);
+	if (r->op == XQ_LIST || r->op == XQ_STATE)
+		if (r->status == XS_OK || r->status == XS_PENDING)
+			return;	/* reading one's own channels is not news */
+	agent_log(r->status == XS_OK || r->status == XS_PENDING ? LOG_INFO : LOG_NOTE,
+		  "partition %u pid %d uid %u: %s %s: %s", c->sv->id, c->pid, c->uid, op,
+		  verdicts[r->status], r->msg);
+}
+
+void serve_conn_ready(struct agent *a, struct conn *c, uint32_t events)
+{
+	/* one byte more than a request, so that a longer one shows as longer */
+	unsigned char buf[sizeof(struct xchan_req) + 1];
+	struct xchan_resp r;
+	struct xchan_req q;
+	struct xc_err e = {};
+	size_t len;
+	ssize_t n;
+
+	n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {	/* the client closed, or the connection broke */
+		conn_close(a, c);
+		return;
+	}
+	if (xc_req_check(buf, (size_t)n, &q, &e)) {
+		len = xc_req_reject(&r, n >= 2 ? buf[1] : 0, XS_MALFORMED, EINVAL, e.msg);
+		if (r.op >= XQ__MAX)
+			r.op = 0;
+	} else {
+		len = xc_req_serve(a->xc, a->pol, c->sv->id, &q, &r);
+	}
+	account(a, c, &r);
+	send_answer(a, c, &r, len);
+}
