@@ -1,0 +1,158 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# agent.t: podman containers on a chained CNI conflist (bridge + xchan-cni) become
+# partitions; processes in them ask `xchan agent` for channels through their own
+# netns's request socket; the policy refuses with a reason; metrics show the traffic.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/containers.sh"
+trap 'agent_stop; ctr_cleanup; cleanup' EXIT
+
+BUILD=$(dirname "$XCHAN")
+if ! podman_works; then
+	echo "1..0 # SKIP podman cannot start a container here"
+	exit 0
+fi
+cp "$BUILD/xchan-client" "$ROOTFS/bin/xchan-client" && chmod 0755 "$ROOTFS/bin/xchan-client"
+
+# podman's CNI backend, configured under $TMPD only: our conflist, our plugin dir,
+# host-local's leases in $TMPD; the bridge lives in this run's host netns.
+NET="${PFX}xnet"
+mkdir -p "$TMPD/cni/net.d" "$TMPD/cni/bin" "$TMPD/cni/ipam"
+ln -s "$BUILD/xchan-cni" "$TMPD/cni/bin/xchan-cni"
+cat >"$TMPD/containers.conf" <<CONF
+[network]
+network_backend = "cni"
+cni_plugin_dirs = ["$TMPD/cni/bin", "/usr/lib/cni"]
+network_config_dir = "$TMPD/cni/net.d"
+CONF
+# the installed example, pointed at this run's bridge, leases, instance and ids
+jq --arg n "$NET" --arg b "${PFX}xb" --arg d "$TMPD/cni/ipam" --arg p "$PIN" \
+	'.name = $n | .plugins[0].bridge = $b | .plugins[0].ipam.dataDir = $d |
+	 .plugins[1].pinRoot = $p | .plugins[1].idBase = 100' \
+	"$(dirname "$0")/../cni/xchan.conflist.example" >"$TMPD/cni/net.d/$NET.conflist"
+export CONTAINERS_CONF="$TMPD/containers.conf"
+
+A="${PFX}alice" B="${PFX}bob" C="${PFX}carol"
+cat >"$TMPD/policy" <<POL
+# alice takes bob's messages from 5000 on her 6000; bob may reach alice:6000 only
+allow $A receive $B:5000 local 6000
+allow $B send    $A:6000 local 5000
+allow $C send    $A:*
+POL
+
+AGENT_PID=
+agent_start() {
+	"$XCHAN" --pin-root "$PIN" agent --policy "$TMPD/policy" --metrics 127.0.0.1:9420 --poll-ms 200 2>>"$TMPD/agent.log" &
+	AGENT_PID=$!
+	for _ in $(seq 50); do grep -q "agent started" "$TMPD/agent.log" 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
+agent_stop() {
+	[ -n "$AGENT_PID" ] || return 0
+	kill -TERM "$AGENT_PID" 2>/dev/null; wait "$AGENT_PID"; local rc=$?
+	AGENT_PID=
+	return $rc
+}
+# cl CONTAINER ARGS...: xchan-client in that container
+cl() { local c=$1; shift; ctr_exec "$c" /bin/xchan-client "$@"; }
+# waits until the agent serves CONTAINER's socket
+served() { for _ in $(seq 50); do cl "$1" list >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
+partj() { x -j partition list 2>/dev/null | jq -r "$@"; }
+
+check "agent starts (instance created, policy read)" agent_start
+for c in alice bob carol; do ctr_run "$c" --network "$NET"; done
+check "three containers on the chained conflist started" [ "$(podman ps -q --filter name="$PFX" | wc -l)" -eq 3 ]
+check "each became a partition named after its container (CNI ADD)" \
+	[ "$(partj "[.[] | select(.name==\"$A\" or .name==\"$B\" or .name==\"$C\")] | length")" -eq 3 ]
+check "ids were allocated from idBase" [ "$(partj '[.[] | select(.id >= 100)] | length')" -eq 3 ]
+check "the CMM is attached to each container's veth" [ "$(partj '[.[] | select(.xdp=="native")] | length')" -eq 3 ]
+check "the agent serves alice's request socket" served alice
+check "... and bob's and carol's" eval 'served bob && served carol'
+AIP=$(partj ".[] | select(.name==\"$A\") | .ip")
+
+# alice offers and waits; bob asks; both come back established
+cl alice offer 6000 "$B:5000" >"$TMPD/offer" 2>&1 &
+offer_pid=$!
+sleep 0.5
+cl bob ask 5000 "$A:6000" >"$TMPD/ask" 2>&1; rc=$?
+wait $offer_pid; orc=$?
+check "bob's ask establishes the channel ($rc: $(cat "$TMPD/ask"))" [ $rc -eq 0 ]
+check "alice's waiting offer returns established ($orc: $(cat "$TMPD/offer"))" \
+	eval "[ $orc -eq 0 ] && grep -q established '$TMPD/offer'"
+ctr_exec alice /bin/ctr_tool recv 6000 3 >"$TMPD/rx" &
+rx_pid=$!
+sleep 0.5
+ctr_exec bob /bin/ctr_tool send 5000 "$AIP" 6000 10 hello
+wait $rx_pid
+n=$(grep -c " 5000 hello-" "$TMPD/rx")
+check "bob's messages reached alice's socket ($n of 10)" [ "$n" -eq 10 ]
+
+# refusals: a reason to the process, an audit line in the log
+cl bob ask 5000 "$A:6001" 2>"$TMPD/err"; rc=$?
+check "the policy refuses bob -> alice:6001 ($rc: $(cat "$TMPD/err"))" \
+	eval "[ $rc -eq 1 ] && grep -q 'not allowed by the policy' '$TMPD/err'"
+check "... and the agent audits it" grep -q "audit: partition .* ask refused: .*6001: not allowed by the policy" "$TMPD/agent.log"
+cl bob ask 5000 "${PFX}nobody:1" 2>"$TMPD/err"
+check "an unknown peer is refused ($(cat "$TMPD/err"))" grep -q "no partition" "$TMPD/err"
+cl carol raw 0101000000000000 2>"$TMPD/err"; rc=$?
+check "a short request is refused as malformed ($rc: $(cat "$TMPD/err"))" \
+	eval "[ $rc -eq 1 ] && grep -q 'malformed' '$TMPD/err'"
+
+# carol's socket is carol's: she sees only her own channels and cannot speak for alice
+cl carol list >"$TMPD/carol" 2>&1
+check "carol's list has none of alice's channels ($(cat "$TMPD/carol"))" grep -q "^0 channels" "$TMPD/carol"
+cl alice list >"$TMPD/alice"
+check "alice's list has hers" grep -q "^in 6000 <- $B:5000 established packets=10" "$TMPD/alice"
+cl carol offer 6000 "$B:5000" 2>"$TMPD/err"
+check "carol cannot offer alice's side: hers is refused ($(cat "$TMPD/err"))" grep -q "not allowed" "$TMPD/err"
+"$BUILD/xchan-client" list >/dev/null 2>"$TMPD/err"; rc=$?
+check "from outside any partition there is no socket ($rc: $(cat "$TMPD/err"))" \
+	eval "[ $rc -eq 1 ] && grep -q 'cannot reach the agent' '$TMPD/err'"
+
+# metrics, scraped as Prometheus would
+curl -sf http://127.0.0.1:9420/metrics >"$TMPD/metrics"; rc=$?
+check "metrics endpoint answers ($rc)" [ $rc -eq 0 ]
+check "per-channel packets show bob's 10" \
+	grep -q "^xchan_channel_packets_total{receiver=\"$A\",port=\"6000\",sender=\"$B\",sender_port=\"5000\"} 10$" "$TMPD/metrics"
+check "verdicts by reason show the delivered frames" \
+	eval "[ \$(awk '/^xchan_verdict_packets_total{reason=\"pass_channel\"}/ {print \$2}' '$TMPD/metrics') -ge 10 ]"
+check "requests by result show the refusals" \
+	eval "[ \$(awk '/^xchan_agent_requests_total{result=\"refused\"}/ {print \$2}' '$TMPD/metrics') -ge 3 ]"
+check "the channel's key age is there" grep -q "^xchan_channel_key_age_seconds{receiver=\"$A\"" "$TMPD/metrics"
+check "no key material in the metrics" eval "! grep -qi key_hex '$TMPD/metrics'"
+
+# stopping the agent stops no traffic; a new agent finds everything again
+check "SIGTERM stops the agent cleanly" agent_stop
+ctr_exec alice /bin/ctr_tool recv 6000 2 >"$TMPD/rx" &
+rx_pid=$!
+sleep 0.5
+ctr_exec bob /bin/ctr_tool send 5000 "$AIP" 6000 5 noagent
+wait $rx_pid
+check "with no agent the channel still delivers ($(grep -c noagent "$TMPD/rx") of 5)" [ "$(grep -c noagent "$TMPD/rx")" -eq 5 ]
+check "a restarted agent serves again" eval 'agent_start && served alice'
+cl alice list >"$TMPD/alice"
+check "... and alice's channel is still established" grep -q "^in 6000 <- $B:5000 established" "$TMPD/alice"
+check "bob closes his side: the channel goes" eval 'cl bob close out 5000 "$A:6000" | grep -q closed'
+cl alice list >"$TMPD/alice"
+check "alice's list is empty again" grep -q "^0 channels" "$TMPD/alice"
+
+# removal: CNI DEL takes the partition away; DEL again changes nothing
+CNS=$(partj ".[] | select(.name==\"$C\") | .netns")
+ctr_rm carol
+check "carol's removal removed her partition (CNI DEL)" [ -z "$(partj ".[] | select(.name==\"$C\") | .id")" ]
+cnidel() {
+	CNI_COMMAND=DEL CNI_CONTAINERID=gone CNI_NETNS="$CNS" CNI_IFNAME=eth0 CNI_ARGS="K8S_POD_NAME=$C" \
+		"$BUILD/xchan-cni" <"$TMPD/cni/net.d/$NET.conflist.one"
+}
+jq '.plugins[1] + {cniVersion, name}' "$TMPD/cni/net.d/$NET.conflist" >"$TMPD/cni/net.d/$NET.conflist.one"
+check "DEL again is a success (idempotent)" cnidel
+check "VERSION lists the versions it speaks" eval "echo '{}' | CNI_COMMAND=VERSION '$BUILD/xchan-cni' | jq -e '.supportedVersions | index(\"1.0.0\")' >/dev/null"
+CNI_COMMAND=ADD CNI_CONTAINERID=x CNI_NETNS=/run/netns/none CNI_IFNAME=eth0 "$BUILD/xchan-cni" \
+	<"$TMPD/cni/net.d/$NET.conflist.one" >"$TMPD/out"; rc=$?
+check "ADD without prevResult: a CNI error, nothing registered ($rc)" \
+	eval "[ $rc -ne 0 ] && jq -e '.code == 7' '$TMPD/out' >/dev/null && [ \$(partj length) -eq 2 ]"
+check "the agent closed carol's socket" grep -q "request socket closed (partition removed)" "$TMPD/agent.log"
+check "SIGTERM stops it again" agent_stop
+ctr_rm alice; ctr_rm bob
+check "no partition left after the containers went" [ "$(partj length)" -eq 0 ]
+finish
