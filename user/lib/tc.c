@@ -2,6 +2,7 @@
 /* tc.c: the receive side on a partition's host-side veth: a TCX egress link of the
  * xchan_rx program, pinned under the pin root so that it outlives the agent. */
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +14,8 @@
  * them, and libbpf 1.1 has no bpf_program__attach_tcx(): bpf_link_create passes an
  * attach type it does not know straight to the kernel. */
 #define XC_BPF_TCX_EGRESS	47
-#define XC_LINK_INFO_TCX_OFF	12	/* bpf_link_info.tcx.ifindex: after type, id, prog_id */
+/* bpf_link_info.tcx.ifindex: the first field of the union, which older headers know */
+#define XC_LINK_INFO_TCX_OFF	offsetof(struct bpf_link_info, raw_tracepoint)
 
 static void link_pin(char *buf, size_t len, const char *root, uint32_t part)
 {
