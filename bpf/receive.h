@@ -60,7 +60,8 @@ static __always_inline enum xchan_reason rx_channel(struct rxpkt *rx)
 	struct xchan_key *kout, *kin;
 	struct udphdr u;
 
-	if (fwd_redirect || !o || o->node_id || rx->skb->ingress_ifindex != o->ifindex)
+	if (fwd_redirect || !o || o->node_id || o->part_id != rx->origin ||
+	    rx->skb->ingress_ifindex != o->ifindex)
 		return XR_DROP_RX_NOT_CHANNEL;
 	if (rx->ip.ihl != 5 || (rx->ip.frag_off & bpf_htons(XCHAN_IP_FRAG_MASK)) ||
 	    rx->ip.protocol != IPPROTO_UDP || rx->ip.daddr != rx->dst->ip)
@@ -92,13 +93,20 @@ static __always_inline int rx_to_everyone(const struct rxpkt *rx)
  * partition that is not isolated. */
 static __always_inline enum xchan_reason rx_ipv4(struct rxpkt *rx, __u32 origin)
 {
+	__u32 ip_origin;
+
 	if (bpf_skb_load_bytes(rx->skb, ETH_HLEN, &rx->ip, sizeof(rx->ip)) ||
 	    rx->ip.version != 4 || rx->ip.ihl < 5)
 		return XR_DROP_RX_MALFORMED;
+	/* by address too when the link named it: a channel needs both to agree */
+	ip_origin = origin_by_ip(rx, rx->ip.saddr);
 	if (!origin)
-		origin = origin_by_ip(rx, rx->ip.saddr);
-	if (!origin && !rx_isolated(rx) && origin_conntrack(rx))
-		return XR_DROP_RX_NAT;
+		origin = ip_origin;
+	if (!origin && !rx_isolated(rx)) {
+		rx->origin = origin_conntrack(rx);
+		if (rx->origin)
+			return XR_DROP_RX_NAT;
+	}
 	if (!origin)
 		return rx_isolated(rx) ? XR_DROP_RX_ISOLATED : XR_PASS_RX_EXTERNAL;
 	rx->origin = origin;
