@@ -26,6 +26,10 @@ setup() {	# setup MODE [--forward pass]
 	done
 	sysctl -qw net.ipv4.ip_forward=1	# this run's host netns only
 	if [ "$mode" = bridge ]; then
+		# br_netfilter off (in this netns): a hairpin port mapping then goes up through
+		# the bridge device and back, so that neither the link nor the masqueraded
+		# source names mallory, only conntrack does
+		sysctl -qw net.bridge.bridge-nf-call-iptables=0
 		ip addr add 10.77.0.254/24 dev "${PFX}br"
 		for n in a b m i e; do ip -n "${PFX}$n" route add default via 10.77.0.254; done
 	else
