@@ -11,6 +11,7 @@ PROBE="$(cd "$(dirname "$0")" && pwd)/rx_probe.py"
 probe() { local n=$1; shift; ip netns exec "${PFX}$n" python3 "$PROBE" "$@"; }
 probe_user() { local n=$1; shift; ip netns exec "${PFX}$n" setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 "$PROBE" "$@"; }
 LISTENERS=()
+DSP=5100
 listen6() { : >"$TMPD/l6.$1.$2"; probe "$1" listen6 "$2" 3 "$TMPD/l6.$1.$2" & LISTENERS+=($!); }
 icmp6_listen() { : >"$TMPD/icmp6.$1"; probe "$1" listen_icmp6 3 "$TMPD/icmp6.$1" & LISTENERS+=($!); }
 wait_listeners() { for p in "${LISTENERS[@]}"; do wait "$p" 2>/dev/null; done; LISTENERS=(); }
@@ -78,7 +79,9 @@ bypasses() {	# LABEL
 	probe m bcast 255.255.255.255 68 67
 	probe m bcast 255.255.255.255 9999 5000; probe m bcast 10.77.0.255 9999 5000
 	probe m bcast 224.0.0.1 9999 5000
-	send_udp m 5000 10.77.0.254 8080 5 dnat; send_udp m 5000 10.77.0.254 8081 5 dnat
+	# a source port of its own per round: conntrack keeps a tuple's first NAT decision
+	DSP=$((DSP + 1))
+	send_udp m $DSP 10.77.0.254 8080 5 dnat; send_udp m $DSP 10.77.0.254 8081 5 dnat
 	send_udp m 5000 10.77.5.5 6000 5 second
 	sleep 0.5
 	for n in a i; do
