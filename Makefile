@@ -39,7 +39,7 @@ CLI_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(CLI_SRCS))
 PKT_OBJ   := $(OUT)/selftests/pkt.o
 SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(BPF_APPS))
 TEST_BINS := $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench $(OUT)/xchan-bench-testrun \
-	     $(OUT)/fuzz_cmm $(OUT)/siphash_vectors
+	     $(OUT)/fuzz_cmm $(OUT)/siphash_vectors $(OUT)/node_churn
 
 .PHONY: all clean deps check demo bench install verify-clang19 bpffs fuzz asan
 .DELETE_ON_ERROR:
@@ -104,6 +104,11 @@ $(OUT)/siphash_vectors: $(OUT)/selftests/siphash_vectors.o $(AGENT_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# Channel churn between two simulated nodes, through the library (nodes_fail.t).
+$(OUT)/node_churn: $(OUT)/selftests/node_churn.o $(AGENT_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 # Runs inside test containers, whose rootfs has nothing else: static.
 $(OUT)/ctr_tool: selftests/ctr_tool.c include/xchan.h | $(OUT)
 	$(call msg,CC-STATIC,$@)
@@ -126,7 +131,7 @@ fuzz: deps bpffs $(OUT)/fuzz_cmm
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
 	    pkg-config iproute2 ethtool jq perl gcc make python3 libc6-dev \
 	    podman runc busybox-static nftables netsniff-ng gnuplot-nox bc tcpdump openssl \
-	    libclang-rt-14-dev valgrind
+	    libclang-rt-14-dev valgrind faketime
 deps:
 	$(Q)if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
 		missing=$$(for p in $(DEB_PKGS) $(EXTRA_PKGS); do \

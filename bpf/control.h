@@ -8,7 +8,7 @@
 #define XCHAN_CONTROL_H
 
 #include <asm-generic/errno-base.h>
-#include "verdict.h"
+#include "verify.h"
 
 /* Turn the request into its answer, addressed back to where it came from. */
 static __always_inline void ctrl_reply(struct xpkt *pkt, __u8 type, __u16 reason)
@@ -43,8 +43,19 @@ static __always_inline void ctrl_out_id(struct xpkt *pkt)
 			   bpf_ntohl(xh->src_part), bpf_ntohs(xh->src_ep), XCHAN_DIR_OUT);
 }
 
+/* The key already stored for the OUT entry equals the offered one: the CONNECT is a
+ * retry whose answer was lost. Compared in constant time (verify.h). */
+static __always_inline int ctrl_same_key(const struct xchan_chan_id *id, const __u8 *offered)
+{
+	struct xchan_key *k = bpf_map_lookup_elem(&xchan_keys, id);
+
+	return k && key_equal(k->key, offered);
+}
+
 /* The key (in auth, unwrapped) goes into the OUT entry, if that exists and has
- * none yet; ACK or NACK with the reason. */
+ * none yet; ACK or NACK with the reason. The same key again is ACKed as the first
+ * time: the receiver retries when an ACK is lost, and only the receiver's agent (or
+ * the node hosting the receiver) can know the key. */
 static __always_inline enum xchan_reason ctrl_connect(struct xpkt *pkt)
 {
 	struct xchan_key k = { .owner = XCHAN_OWNER_REMOTE };
@@ -62,6 +73,8 @@ static __always_inline enum xchan_reason ctrl_connect(struct xpkt *pkt)
 	err = bpf_map_update_elem(&xchan_keys, &pkt->id, &k, BPF_NOEXIST);
 	__builtin_memset(k.key, 0, XCHAN_KEY_LEN);
 	if (err == -EEXIST) {
+		if (ctrl_same_key(&pkt->id, pkt->xh->auth))
+			goto ack;
 		reason = audit_chan(pkt, XCHAN_E_EXCLUSION, XR_NACK_EXISTS);
 		goto nack;
 	}
@@ -72,6 +85,7 @@ static __always_inline enum xchan_reason ctrl_connect(struct xpkt *pkt)
 	ch->state = XCHAN_S_ESTABLISHED;
 	ch->established_ns = bpf_ktime_get_ns();
 	audit_chan(pkt, XCHAN_E_ESTABLISHED, XR_CTRL_ACK);
+ack:
 	ctrl_reply(pkt, XCHAN_T_CONNECT_ACK, 0);
 	return XR_CTRL_ACK;
 nack:

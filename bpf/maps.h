@@ -13,7 +13,8 @@ const volatile __u16 ctrl_port = XCHAN_UDP_PORT;
 const volatile __u8 fwd_redirect = 1;		/* 1: devmap redirect, 0: XDP_PASS */
 const volatile __u8 drop_sample_shift = XCHAN_DROP_SAMPLE_SHIFT;
 
-/* Default sizes; the agent overrides them with bpf_map__set_max_entries(). */
+/* Default sizes (32768 channels: two entries and keys each); the agent overrides
+ * them with bpf_map__set_max_entries(). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -103,6 +104,23 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } xchan_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);			/* node id */
+	__type(value, struct xchan_nexthop);
+} xchan_nexthop SEC(".maps");
+
+/* Never read by the CMM: the agent's control nonce, kept with the instance so that it
+ * survives agent restarts (mapped by the agent, hence mmapable). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xchan_nonce);
+} xchan_nonce SEC(".maps");
 
 static __always_inline struct xchan_config *config(void)
 {

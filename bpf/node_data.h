@@ -65,13 +65,13 @@ static __always_inline __u16 csum20(const struct iphdr *hdr)
 	return ~sum;
 }
 
-/* Outer IPv4/UDP from saddr to daddr and the tagged xchan header h in front of the
- * inner IPv4 packet, at the MACs the fib lookup found. Moves the packet: no pointer
- * into it survives. (fib->ipv4_dst is not daddr: the lookup puts the gateway there.) */
+/* Outer IPv4/UDP from saddr to the peer node and the tagged xchan header h in front
+ * of the inner IPv4 packet, at the MACs the agent resolved. Moves the packet: no
+ * pointer into it survives. */
 static __always_inline enum xchan_reason encap_write(struct xpkt *pkt,
-						     const struct bpf_fib_lookup *fib,
+						     const struct xchan_nexthop *nh,
 						     const struct xchan_hdr *h, __u32 inner_len,
-						     __be32 saddr, __be32 daddr)
+						     __be32 saddr)
 {
 	struct xdp_md *ctx = pkt->ctx;
 	struct ethhdr *eth;
@@ -89,8 +89,8 @@ static __always_inline enum xchan_reason encap_write(struct xpkt *pkt,
 	xh = (void *)(oudp + 1);
 	if ((void *)(xh + 1) > end)
 		return XR_DROP_TOO_BIG;
-	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
 	eth->h_proto = bpf_htons(ETH_P_IP);
 	oip->version = 4;
 	oip->ihl = sizeof(*oip) / 4;
@@ -102,36 +102,45 @@ static __always_inline enum xchan_reason encap_write(struct xpkt *pkt,
 	oip->protocol = IPPROTO_UDP;
 	oip->check = 0;
 	oip->saddr = saddr;
-	oip->daddr = daddr;
+	oip->daddr = nh->addr;
 	oip->check = csum20(oip);
 	oudp->source = bpf_htons(ctrl_port);
 	oudp->dest = bpf_htons(ctrl_port);
 	oudp->len = bpf_htons(sizeof(*oudp) + sizeof(*xh) + inner_len);
 	oudp->check = 0;
 	__builtin_memcpy(xh, h, sizeof(*h));
-	pkt->redirect_ifindex = fib->ifindex;
+	pkt->redirect_ifindex = nh->ifindex;
 	return XR_PASS_ENCAP;
 }
 
+/* No next hop for node_id: a node we do not know, or one the agent could not
+ * resolve (no route, no neighbour answer; `xchan node refresh` tries again). */
+static __always_inline enum xchan_reason no_nexthop(__u32 node_id)
+{
+	return bpf_map_lookup_elem(&xchan_nodes, &node_id) ? XR_DROP_NO_NEIGH : XR_DROP_NO_ROUTE;
+}
+
 /* A message from a local partition to dst, a partition on another node: the
- * sender's OUT entry, the next sequence number, the tag, the route, the headers. */
+ * sender's OUT entry, the next sequence number, the tag, the headers. The route
+ * comes from xchan_nexthop, not from bpf_fib_lookup: that helper answers
+ * FWD_DISABLED whenever the uplink has IPv4 forwarding off, and what is sent here is
+ * the node's own packet, which must not depend on forwarding. */
 static __always_inline enum xchan_reason node_encap(struct xpkt *pkt,
 						    const struct xchan_address *dst)
 {
 	struct xchan_config *cfg = config();
-	struct bpf_fib_lookup fib = {};
 	struct xchan_hdr h = {};
+	struct xchan_nexthop *nh;
 	struct xchan_channel *ch;
-	struct xchan_node *node;
 	struct xchan_key *k;
 	__u32 node_id = dst->node_id, inner_len = bpf_ntohs(pkt->iph->tot_len);
 	__u64 tag;
 
 	if (!cfg || !cfg->uplink_ifindex)
 		return XR_DROP_NO_ROUTE;
-	node = bpf_map_lookup_elem(&xchan_nodes, &node_id);
-	if (!node)
-		return XR_DROP_NO_ROUTE;
+	nh = bpf_map_lookup_elem(&xchan_nexthop, &node_id);
+	if (!nh || !nh->ifindex)
+		return no_nexthop(node_id);
 	xchan_chan_id_make(&pkt->id, pkt->src->part_id, bpf_ntohs(pkt->udph->source),
 			   dst->part_id, bpf_ntohs(pkt->udph->dest), XCHAN_DIR_OUT);
 	k = bpf_map_lookup_elem(&xchan_keys, &pkt->id);
@@ -151,16 +160,7 @@ static __always_inline enum xchan_reason node_encap(struct xpkt *pkt,
 	/* the tag covers the header with auth still zero */
 	tag = tag_compute(k->key, &h, (void *)pkt->iph, inner_len, pkt->c.end);
 	xchan_put_le64(h.auth, tag);
-
-	fib.family = XCHAN_AF_INET;
-	fib.l4_protocol = IPPROTO_UDP;
-	fib.tot_len = inner_len + XCHAN_ENCAP_LEN;
-	fib.ipv4_src = cfg->self_addr;
-	fib.ipv4_dst = node->addr;
-	fib.ifindex = cfg->uplink_ifindex;
-	if (bpf_fib_lookup(pkt->ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
-		return XR_DROP_NO_ROUTE;
-	return encap_write(pkt, &fib, &h, inner_len, cfg->self_addr, node->addr);
+	return encap_write(pkt, nh, &h, inner_len, cfg->self_addr);
 }
 
 /* The receiver's window: each sequence number once, none older than the window. */
@@ -170,15 +170,10 @@ static __always_inline int replay_check(const struct xchan_chan_id *id, __u64 se
 	__u64 cur, idx, n, bit;
 	int ret = XCHAN_CONT;
 
-	if (!r) {
-		struct xchan_replay z = {};
-
-		/* created only once a tag has verified: no stranger can fill this map */
-		bpf_map_update_elem(&xchan_replay, id, &z, BPF_NOEXIST);
-		r = bpf_map_lookup_elem(&xchan_replay, id);
-		if (!r)
-			return XR_DROP_REPLAY;
-	}
+	/* The window lives with the key: the agent makes it (zeroed) when it stores the
+	 * IN key and removes it with the key. Without one the channel is not open here. */
+	if (!r)
+		return XR_DROP_NO_IN;
 	if (!seq)
 		return XR_DROP_REPLAY;
 	bpf_spin_lock(&r->lock);

@@ -17,7 +17,7 @@ struct xpkt {
 	struct xchan_hdr *xh;
 	const struct xchan_partition *src;	/* the sender, when it is a local partition */
 	struct xchan_chan_id id;	/* the channel entry the verdict concerns */
-	__u32 redirect_ifindex;		/* PASS_CHANNEL, PASS_DECAP: devmap key; PASS_ENCAP: fib */
+	__u32 redirect_ifindex;		/* PASS_CHANNEL, PASS_DECAP: devmap key; PASS_ENCAP: next hop */
 	/* For events, as the stage that decided saw them: zero until an IPv4 header is
 	 * sound. Copies, not pointers: encapsulation moves the packet. */
 	__be32 saddr;

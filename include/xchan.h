@@ -208,6 +208,7 @@ struct xchan_chan_counter {
 	X(DROP_CTRL_BAD_AUTH,	"drop_ctrl_bad_auth")		\
 	X(CTRL_REPLY,		"ctrl_reply_to_agent")		\
 	X(EVENT_LOST,		"event_lost")			\
+	X(DROP_NO_NEIGH,	"drop_no_neighbour")		\
 	X(PASS_RX_CHANNEL,	"pass_rx_channel")		\
 	X(PASS_RX_EXTERNAL,	"pass_rx_external")		\
 	X(PASS_RX_ARP,		"pass_rx_arp")			\
@@ -296,6 +297,23 @@ struct xchan_node {
 	__u32	flags;
 	__u64	last_nonce;	/* highest control nonce accepted from this node */
 	__u8	pair_key[XCHAN_PAIR_KEY_LEN];
+};
+
+/* xchan_nexthop: node id -> how to reach it, resolved by the agent (route and
+ * neighbour over netlink) so that the CMM needs no FIB lookup per packet: that lookup
+ * depends on IPv4 forwarding, and the encapsulated packet is the node's own. */
+struct xchan_nexthop {
+	__be32	addr;		/* the node's address: the outer destination */
+	__u32	ifindex;	/* where the route to it leaves */
+	__u8	smac[6];	/* that interface's MAC */
+	__u8	dmac[6];	/* the next hop's MAC (the node's, or its gateway's) */
+};
+
+/* xchan_nonce[0]: the last control nonce this node used. The agent maps the array
+ * and takes the next one with an atomic add: it only grows, whatever the clock does
+ * and however many agent processes run. */
+struct xchan_nonce {
+	__u64	last;
 };
 
 /* Inter-node control messages carry this after the xchan header. */

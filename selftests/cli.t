@@ -103,12 +103,12 @@ check "monitor -j: JSON lines with the CONNECTs' events" grep -q established <(j
 check "monitor -j: the refused CONNECT is audited with its ids" \
 	[ "$(jq -r 'select(.kind=="connect_refused") | "\(.reason) \(.local_part):\(.local_ep) \(.remote_part):\(.remote_ep)"' "$TMPD/mon")" = "nack_no_out_entry 2:5002 1:6002" ]
 
-# Full table: a separate instance with room for one channel (two entries).
+# Full table: a separate instance with room for one channel (--max-channels counts channels).
 PIN2="$PIN-small"
-"$XCHAN" --pin-root "$PIN2" --max-channels 2 partition add 11 --netns "${PFX}empty" 2>/dev/null
+"$XCHAN" --pin-root "$PIN2" --max-channels 1 partition add 11 --netns "${PFX}empty" 2>/dev/null
 make_part d 10.79.0.1 && make_part e 10.79.0.2
 x2() { "$XCHAN" --pin-root "$PIN2" "$@"; }
-quiet x2 --max-channels 2 partition add 11 --name d --netns "${PFX}d"
+quiet x2 --max-channels 1 partition add 11 --name d --netns "${PFX}d"
 quiet x2 partition add 12 --name e --netns "${PFX}e"
 check "small instance: one channel fits" quiet x2 channel open d:1 e:1
 S2=$(PIN=$PIN2 snap)

@@ -31,19 +31,16 @@ static int mkdev(const char *name)
 	return if_nametoindex(name);
 }
 
-/* The private netns plays a node, and a node forwards (nodes.sh's node_up sets the
- * same): without it bpf_fib_lookup answers FWD_DISABLED and the encapsulating path
- * drops with drop_no_route_to_node. A new netns inherits the host's value, so it is
- * written here, in the netns only. A separate issue removes the datapath's dependency
- * on forwarding; this goes with it. */
-static int enable_forwarding(void)
+/* Forwarding off in the private netns (it inherits the host's value): the node path
+ * must not need it, whatever the machine running the tests has set. */
+static int forwarding_off(void)
 {
 	FILE *f = fopen("/proc/sys/net/ipv4/ip_forward", "w");
 	int err = 0;
 
 	if (!f)
 		return -errno;
-	if (fputs("1\n", f) == EOF)
+	if (fputs("0\n", f) == EOF)
 		err = -EIO;
 	if (fclose(f) && !err)
 		err = -errno;
@@ -56,7 +53,7 @@ int fixture_netns(void)
 
 	if (unshare(CLONE_NEWNET))
 		return -errno;
-	err = enable_forwarding();
+	err = forwarding_off();
 	if (err)
 		return err;
 	if_a = mkdev("xa");
@@ -204,6 +201,9 @@ void fixture_nic(void)
 	xc_part_remove(&fx, P_R, NULL);
 	clear_map(fx.cmm.map_fd[M_NODES]);	/* the library has no `node del` */
 	clear_map(fx.cmm.map_fd[M_REPLAY]);
+	/* the uplink's route and neighbour towards node 2, before `node add` resolves them */
+	system("ip addr add 10.99.0.1/24 dev xn 2>/dev/null; ip link set xn up; ip link set xn.p up;"
+	       "ip neigh replace 10.99.0.2 lladdr 02:00:00:00:99:02 dev xn nud permanent");
 	if (xc_node_self(&fx, 1, NODE1, &e) || xc_node_add(&fx, 2, NODE2, PAIR, &e))
 		fixture_fail("nodes", &e);
 	if ((xc_config_read(&fx, &cfg) || cfg.uplink_ifindex != (uint32_t)if_up) &&
@@ -217,11 +217,10 @@ void fixture_nic(void)
 		fixture_fail("authorizing the channels with R", &e);
 	xchan_chan_id_make(&in, P_A, 6000, P_R, 5000, XCHAN_DIR_IN);
 	put_key(&in, KEY, XCHAN_OWNER_LOCAL);
+	/* and its window, as the agent makes it with the key at connect */
+	bpf_map_update_elem(fx.cmm.map_fd[M_REPLAY], &in, &(struct xchan_replay){ 0 }, BPF_ANY);
 	xchan_chan_id_make(&out, P_B, 5000, P_R, 6000, XCHAN_DIR_OUT);
 	put_key(&out, KEY, XCHAN_OWNER_REMOTE);
-	/* the uplink's route and neighbour towards node 2 */
-	system("ip addr add 10.99.0.1/24 dev xn 2>/dev/null; ip link set xn up; ip link set xn.p up;"
-	       "ip neigh replace 10.99.0.2 lladdr 02:00:00:00:99:02 dev xn nud permanent");
 }
 
 /* An encapsulated DATA frame from R (on node 2) to A, tagged in userspace. */

@@ -21,7 +21,10 @@ node_up() {	# node_up N ADDR FABRIC_PORT
 	ip netns exec "$FAB" "$(dirname "$XCHAN")/xchan-bench" pass --dev "$3"
 	ip -n "$1" addr add "$2/24" dev up0
 	ip -n "$1" link set up0 up
-	ip netns exec "$1" sysctl -qw net.ipv4.ip_forward=1
+	# IPv4 forwarding off, as on a fresh Debian host: what the node sends to its peers
+	# is its own traffic and must not need it (part_in turns it on for proxy ARP on
+	# a partition's host-side veth only, never on up0)
+	ip netns exec "$1" sysctl -qw net.ipv4.ip_forward=0
 }
 part_in() {	# part_in NODE NAME IP: netns ${PFX}NAME with eth0, host side h-NAME in NODE
 	local ns="${PFX}$2" host="h$2"
@@ -32,7 +35,9 @@ part_in() {	# part_in NODE NAME IP: netns ${PFX}NAME with eth0, host side h-NAME
 	ip -n "$ns" route add default dev eth0	# everything on-link: the node answers ARP
 	ip -n "$1" link set "$host" up
 	ip -n "$1" route add "$3/32" dev "$host"
-	ip netns exec "$1" sysctl -qw "net.ipv4.conf.$host.proxy_arp=1" "net.ipv4.neigh.$host.proxy_delay=0"
+	# proxy ARP answers only on an interface that forwards: this one, not the node
+	ip netns exec "$1" sysctl -qw "net.ipv4.conf.$host.forwarding=1" \
+		"net.ipv4.conf.$host.proxy_arp=1" "net.ipv4.neigh.$host.proxy_delay=0"
 }
 
 nodes_down() {

@@ -10,6 +10,9 @@
 trap 'nodes_down; cleanup' EXIT
 nodes_setup; ok_all=$?
 check "two nodes, an uplink each, partitions local and remote" [ $ok_all -eq 0 ]
+check "both nodes run with IPv4 forwarding off on the uplink" \
+	[ "$( (ip netns exec "$N1" sysctl -n net.ipv4.ip_forward net.ipv4.conf.up0.forwarding; ip netns exec "$N2" sysctl -n net.ipv4.ip_forward net.ipv4.conf.up0.forwarding) | tr -d '\n')" = 0000 ]
+check "node 1 resolved node 2's next hop without forwarding" [ "$(x1 -j node list | jq -r '.peers[0].next_hop' | cut -d' ' -f1)" = up0 ]
 check "status shows node 1's uplink with the CMM attached" [ "$(x1 -j status | jq -r '"\(.node) \(.uplink) \(.uplink_xdp)"')" = "1 up0 native" ]
 check "the remote partition is listed with its address and node" \
 	[ "$(x1 -j partition list | jq -r '.[] | select(.name=="bob") | "\(.ip) \(.node) \(.xdp)"')" = "10.102.0.1 2 remote" ]

@@ -79,6 +79,13 @@ static void connect_refused(void)
 	tap_end("second CONNECT for a set key is refused and audited");
 
 	tap_begin();
+	len = ctrl_frame(pkt, XCHAN_T_CONNECT, P_A, 6000, P_B, 5000, KEY, MAC_GW);
+	r = expect(pkt, len, 1, XDP_TX, XR_CTRL_ACK);
+	check_reply(&r, XCHAN_T_CONNECT_ACK, 0, P_B, 5000);
+	ASSERT_TRUE(key_is(&OUT_BA, KEY, XCHAN_OWNER_REMOTE), "stored key unchanged");
+	tap_end("the same CONNECT again (its ACK lost) is ACKed as the first was");
+
+	tap_begin();
 	{
 		struct xchan_key mine = { .owner = XCHAN_OWNER_LOCAL };
 		int err;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include "verdicts.h"
 
 /* The output of a decapsulated DATA frame R:5000 -> A:6000 carrying `payload`
@@ -113,7 +114,7 @@ static void check_encap(size_t payload, uint64_t seq)
 	xh = (const void *)(r.out + PKT_OFF_XCHAN);
 	ASSERT_EQ(xh->type, XCHAN_T_DATA, "DATA");
 	ASSERT_EQ(be64toh(xh->seq), seq, "sequence number");
-	ASSERT_TRUE(!memcmp(r.out, "\x02\x00\x00\x00\x99\x02", 6), "to node 2's MAC (fib)");
+	ASSERT_TRUE(!memcmp(r.out, "\x02\x00\x00\x00\x99\x02", 6), "to node 2's MAC (the resolved next hop)");
 	/* the tag the CMM computed is the one userspace computes */
 	memcpy(body, xh, sizeof(*xh));
 	memset(body + 24, 0, 16);
@@ -134,6 +135,38 @@ static void uplink_send(void)
 	tap_begin();
 	check_encap(1400, 2);
 	tap_end("partition to a remote partition, 1400-byte payload: the next number, tagged, encapsulated");
+
+	tap_begin();
+	{
+		struct pkt_spec s = udp_from_b(IP_R, 5000, 6000);
+		uint8_t f[PKT_MAX];
+		uint32_t node2 = 2;
+		size_t len = pkt_build(f, sizeof(f), &s);
+
+		bpf_map_delete_elem(fx.cmm.map_fd[M_NEXTHOP], &node2);
+		expect(f, len, if_b, XDP_DROP, XR_DROP_NO_NEIGH);
+	}
+	tap_end("partition to a remote partition whose next hop is unresolved: drop_no_neighbour");
+}
+
+/* The window belongs to the key: the agent makes it at connect; the datapath never
+ * does, so DATA for a channel without one is not delivered and makes none. */
+static void uplink_no_window(void)
+{
+	struct xchan_chan_id in;
+	struct xchan_replay w;
+	uint8_t f[PKT_MAX];
+	size_t len;
+
+	tap_begin();
+	reset();
+	fixture_nic();
+	xchan_chan_id_make(&in, P_A, 6000, P_R, 5000, XCHAN_DIR_IN);
+	bpf_map_delete_elem(fx.cmm.map_fd[M_REPLAY], &in);
+	len = nic_frame(f, 1, 5, NODE2, false);
+	expect(f, len, if_up, XDP_DROP, XR_DROP_NO_IN);
+	ASSERT_TRUE(bpf_map_lookup_elem(fx.cmm.map_fd[M_REPLAY], &in, &w), "no window made");
+	tap_end("uplink: DATA for a key without a window is dropped and makes no window");
 }
 
 void test_uplink(void)
@@ -141,4 +174,5 @@ void test_uplink(void)
 	uplink_data();
 	uplink_other();
 	uplink_send();
+	uplink_no_window();
 }

@@ -94,13 +94,23 @@ static int do_list(struct cli *c, void *cfg)
 		       xc_ip_str(cfgrow.self_addr, b), ifn);
 	}
 	for (size_t i = 0; i < n; i++) {
+		char via[IF_NAMESIZE + 32] = "unresolved", dev[IF_NAMESIZE] = "?";
+		const uint8_t *m = v[i].nh_mac;
+
+		if (v[i].nh_ifindex) {
+			if_indextoname(v[i].nh_ifindex, dev);
+			snprintf(via, sizeof(via), "%s %02x:%02x:%02x:%02x:%02x:%02x", dev,
+				 m[0], m[1], m[2], m[3], m[4], m[5]);
+		}
 		if (!c->json) {
-			printf("peer %u at %s (pair key set)\n", v[i].id, xc_ip_str(v[i].addr, b));
+			printf("peer %u at %s (pair key set), next hop %s\n", v[i].id,
+			       xc_ip_str(v[i].addr, b), via);
 			continue;
 		}
 		jw_obj(&c->jw, NULL);
 		jw_u64(&c->jw, "id", v[i].id);
 		jw_str(&c->jw, "addr", xc_ip_str(v[i].addr, b));
+		jw_str(&c->jw, "next_hop", via);
 		jw_end_obj(&c->jw);
 	}
 	if (c->json) {
@@ -112,13 +122,24 @@ static int do_list(struct cli *c, void *cfg)
 	return 0;
 }
 
+static int do_refresh(struct cli *c, void *cfg)
+{
+	int err = xc_node_refresh(&c->xc, &c->err);
+
+	if (!err)
+		cli_info(c, "next hops of every peer resolved");
+	return err;
+}
+
 const struct cmd cmds_node[] = {
 	CMD("self", self_opts, sizeof(struct node_cfg), do_self, false,
 	  "This node's id and address."),
 	CMD("add", add_opts, sizeof(struct node_cfg), do_add, false,
 	  "A peer node and the key this node shares with it."),
 	CMD("list", opts_none, 0, do_list, false,
-	  "This node, its uplink and its peers (never a key)."),
+	  "This node, its uplink and its peers with their next hops (never a key)."),
+	CMD("refresh", opts_none, 0, do_refresh, false,
+	  "Resolves again how each peer is reached (route, neighbour MAC) for the CMM."),
 	{ NULL },
 };
 

@@ -60,7 +60,7 @@ static const struct opt global_opts[] = {
 	{ "--max-partitions", 0, "N", OPT_U32, offsetof(struct globals, max_parts), OPT_NONZERO,
 	  NULL, "table size, used when the instance is created" },
 	{ "--max-channels", 0, "N", OPT_U32, offsetof(struct globals, max_chans), OPT_NONZERO,
-	  NULL, "table size, used when the instance is created" },
+	  NULL, "channels the instance holds (default 32768), at creation" },
 	{ "--forward", 0, "pass|redirect", OPT_ENUM, offsetof(struct globals, forward), 0, forwards,
 	  "how allowed frames leave (default redirect), at creation" },
 	OPT_END,
@@ -171,6 +171,8 @@ static int run(struct cli *c, int argc, char **argv)
 	}
 	if (g.pin_root[0] != '/')
 		return xc_bad(&c->err, "--pin-root must be an absolute path");
+	if (g.max_chans > XC_MAX_CHANNELS)	/* the key table holds twice as many */
+		return xc_bad(&c->err, "--max-channels: at most %u", XC_MAX_CHANNELS);
 	cmd = dispatch(argc - i, argv + i, &n, path, sizeof(path), &c->err);
 	if (!cmd)
 		return -EINVAL;

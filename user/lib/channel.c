@@ -83,17 +83,38 @@ static void unauthorize(struct xc *x, const struct xc_ep *local, const struct xc
 		bpf_map_delete_elem(XC_FD(x, M_CHANSTATS), &id);
 }
 
+/* The receiver's replay window for a channel from another node lives with its IN
+ * key: made (or reset: a new key starts a new sequence) right after the key is
+ * stored, removed with it. A full table is an error here, not drops later. */
+static int window_make(struct xc *x, const struct xchan_chan_id *id, struct xc_err *e)
+{
+	struct xchan_replay w = {};
+
+	if (!bpf_map_update_elem(XC_FD(x, M_REPLAY), id, &w, BPF_ANY))
+		return 0;
+	if (errno == E2BIG || errno == ENOMEM)
+		return xc_fail(e, -errno, "replay window table is full (--max-channels at creation sets its size)");
+	return xc_fail(e, -errno, "cannot make the replay window: %s", strerror(errno));
+}
+
+static uint32_t node_of_part(struct xc *x, uint32_t part)
+{
+	struct xchan_part_meta m = {};
+
+	bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &part, &m);
+	return m.node_id;
+}
+
 /* A control message for the CMM of the sending partition: this node's (the trusted
  * path) or the node that hosts it (over the fabric, wrapped and signed). */
 static int to_sender_cmm(struct xc *x, uint32_t sender, const struct xchan_hdr *req,
 			 struct xchan_hdr *reply, struct xc_err *e)
 {
-	struct xchan_part_meta m = {};
+	uint32_t node = node_of_part(x, sender);
 	int err;
 
-	bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &sender, &m);
-	if (m.node_id)
-		return xc_node_ctrl(x, m.node_id, req, reply, e);
+	if (node)
+		return xc_node_ctrl(x, node, req, reply, e);
 	err = cmm_ctrl(&x->cmm, req, reply);
 	return err ? xc_fail(e, err, "CONNECT failed: %s", strerror(-err)) : 0;
 }
@@ -147,8 +168,12 @@ int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep 
 		return xc_fail(e, -ENOENT, "channel %s is not authorized on the receiving side (channel authorize --in)",
 			       what);
 	err = key_store(x, &id, &req, what, e);
-	if (err)
+	if (!err && node_of_part(x, remote->part) && (err = window_make(x, &id, e)))
+		bpf_map_delete_elem(XC_FD(x, M_KEYS), &id);
+	if (err) {
+		explicit_bzero(&req, sizeof(req));
 		return err;
+	}
 	err = to_sender_cmm(x, remote->part, &req, &reply, e);
 	explicit_bzero(&req, sizeof(req));
 	if (!err && reply.type != XCHAN_T_CONNECT_ACK)
@@ -156,6 +181,7 @@ int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep 
 			      xc_reason_name(ntohs(reply.reason)));
 	if (err) {
 		bpf_map_delete_elem(XC_FD(x, M_KEYS), &id);	/* no half-open channel */
+		bpf_map_delete_elem(XC_FD(x, M_REPLAY), &id);
 		return err;
 	}
 	ch.state = XCHAN_S_ESTABLISHED;
@@ -206,6 +232,7 @@ int xc_chan_close(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst
 		return xc_fail(e, -ENOENT, "no channel %s -> %s", xc_ep_str(x, src, b1, sizeof(b1)),
 			       xc_ep_str(x, dst, b2, sizeof(b2)));
 	bpf_map_delete_elem(XC_FD(x, M_KEYS), &in_id);
+	bpf_map_delete_elem(XC_FD(x, M_REPLAY), &in_id);
 	*unacked = to_sender_cmm(x, src->part, &req, &reply, &ignored) ||
 		   reply.type != XCHAN_T_CLOSE_ACK;
 	bpf_map_delete_elem(XC_FD(x, M_KEYS), &out_id);

@@ -26,6 +26,7 @@ const char *const cmm_map_names[M__N] = {
 	[M_DEVMAP] = "xchan_devmap", [M_EVENTS] = "xchan_events",
 	[M_PARTMETA] = "xchan_partmeta", [M_CONFIG] = "xchan_config",
 	[M_NODES] = "xchan_nodes", [M_REPLAY] = "xchan_replay", [M_MACS] = "xchan_macs",
+	[M_NEXTHOP] = "xchan_nexthop", [M_NONCE] = "xchan_nonce",
 	[M_EVLIMIT] = "xchan_evlimit", [M_EVPEER] = "xchan_evpeer",
 };
 
@@ -125,11 +126,12 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 		bpf_map__set_max_entries(skel->maps.xchan_evlimit, 2 * sz->partitions + 8);
 	}
 	if (sz && sz->channels) {
-		bpf_map__set_max_entries(skel->maps.xchan_channels, sz->channels);
-		bpf_map__set_max_entries(skel->maps.xchan_keys, sz->channels);
-		/* counters exist for IN entries only: at most half the entries */
-		bpf_map__set_max_entries(skel->maps.xchan_chanstats, sz->channels / 2 + 1);
-		bpf_map__set_max_entries(skel->maps.xchan_replay, sz->channels / 2 + 1);
+		/* N channels: on one node a channel is an IN and an OUT entry with a key
+		 * each, and one row of counters and (between nodes) one window */
+		bpf_map__set_max_entries(skel->maps.xchan_channels, 2 * sz->channels);
+		bpf_map__set_max_entries(skel->maps.xchan_keys, 2 * sz->channels);
+		bpf_map__set_max_entries(skel->maps.xchan_chanstats, sz->channels);
+		bpf_map__set_max_entries(skel->maps.xchan_replay, sz->channels);
 	}
 	/* The program's settings come from the named constants both sides share, so
 	 * that what the agent assumes and what the CMM checks cannot drift apart. */

@@ -10,14 +10,16 @@
 
 enum cmm_map {
 	M_PARTITION, M_ADDRS, M_CHANNELS, M_KEYS, M_CHANSTATS, M_STATS, M_DEVMAP, M_EVENTS,
-	M_PARTMETA, M_CONFIG, M_NODES, M_REPLAY, M_MACS, M_EVLIMIT, M_EVPEER,
+	M_PARTMETA, M_CONFIG, M_NODES, M_REPLAY, M_MACS, M_NEXTHOP, M_NONCE, M_EVLIMIT,
+	M_EVPEER,
 	M__N
 };
 extern const char *const cmm_map_names[M__N];
 
 struct cmm_sizes {
 	uint32_t partitions;	/* xchan_partition, xchan_addrs, xchan_devmap */
-	uint32_t channels;	/* xchan_channels, xchan_keys, xchan_chanstats */
+	uint32_t channels;	/* channels: 2 entries each in xchan_channels and xchan_keys
+				 * (IN and OUT), 1 in xchan_chanstats and xchan_replay */
 	bool fwd_pass;		/* allowed frames go up the stack instead of devmap redirect */
 };
 
@@ -29,6 +31,7 @@ struct cmm {
 	struct xchan_bpf *skel;	/* set only when this handle loaded the program */
 };
 
+#define XC_MAX_CHANNELS		(1U << 24)	/* --max-channels; keys take twice that */
 #define CMM_DEFAULT_ROOT "/sys/fs/bpf/xchan"
 
 /* Opens the instance pinned at root; with create, loads and pins it if absent.

@@ -85,6 +85,12 @@ int xc_node_add(struct xc *x, uint32_t id, uint32_t addr,
 			xc_fail(e, err, "cannot add node %u: %s", id, strerror(-err));
 	}
 	explicit_bzero(&n, sizeof(n));
+	if (!err) {
+		struct xc_err later;
+
+		/* best effort: the uplink may not be up yet; attach and refresh retry */
+		xc_node_refresh_one(x, id, addr, &later);
+	}
 	return err;
 }
 
@@ -98,6 +104,7 @@ static int node_one(const void *key, void *ctx)
 {
 	struct node_list *l = ctx;
 	struct xc_node_info *slot;
+	struct xchan_nexthop nh = {};
 	struct xchan_node n;
 
 	if (bpf_map_lookup_elem(XC_FD(l->x, M_NODES), key, &n))
@@ -108,6 +115,9 @@ static int node_one(const void *key, void *ctx)
 		return -ENOMEM;
 	slot->id = *(const uint32_t *)key;
 	slot->addr = n.addr;
+	bpf_map_lookup_elem(XC_FD(l->x, M_NEXTHOP), key, &nh);
+	slot->nh_ifindex = nh.ifindex;
+	memcpy(slot->nh_mac, nh.dmac, sizeof(nh.dmac));
 	return 0;
 }
 
@@ -155,6 +165,9 @@ int xc_uplink_attach(struct xc *x, const char *ifname, enum xc_mode want,
 		config_write(x, &cfg);
 		return xc_fail(e, err, "cannot attach the CMM to %s: %s", ifname, strerror(-err));
 	}
+	/* best effort: a peer that does not answer yet is `node refresh`'s to retry,
+	 * and until then its traffic is counted as drop_no_neighbour */
+	xc_node_refresh(x, &(struct xc_err){ 0 });
 	return 0;
 }
 

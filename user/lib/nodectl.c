@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include "xchan_auth.h"
@@ -24,13 +25,36 @@ struct ctrl_msg {
 };
 _Static_assert(sizeof(struct ctrl_msg) == 48, "header and tag back to back, as on the wire");
 
-static uint64_t fresh_nonce(void)
+/* The instance's nonce counter (xchan_nonce[0]), mapped into this process: shared
+ * by every agent process of this node and kept across their restarts. */
+static uint64_t *nonce_map(struct xc *x, struct xc_err *e)
 {
+	void *p = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED,
+		       XC_FD(x, M_NONCE), 0);
+
+	if (p == MAP_FAILED) {
+		xc_fail(e, -errno, "cannot map the nonce counter: %s", strerror(errno));
+		return NULL;
+	}
+	return p;
+}
+
+/* The next control nonce: a fetch-and-add, so it only grows, whatever the clock does
+ * and however many agents run at once (the peer refuses anything not newer than what
+ * it accepted, and a repeated nonce would repeat the key wrap's keystream). The first
+ * use seeds it with the wall clock in ns: peers that accepted nonces of the older,
+ * clock-based scheme then accept these too. */
+static uint64_t next_nonce(uint64_t *ctr)
+{
+	uint64_t zero = 0;
 	struct timespec ts;
 
-	/* strictly increasing per node in practice; the peer refuses anything not newer */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	if (!__atomic_load_n(ctr, __ATOMIC_SEQ_CST)) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		__atomic_compare_exchange_n(ctr, &zero, ts.tv_sec * 1000000000ULL + ts.tv_nsec,
+					    false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
+	return __atomic_add_fetch(ctr, 1, __ATOMIC_SEQ_CST);
 }
 
 static long ms_since(const struct timespec *t0)
@@ -41,19 +65,26 @@ static long ms_since(const struct timespec *t0)
 	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-static int ctrl_socket(struct xc_err *e)
+/* A socket of its own on an ephemeral port of this node's address: the peer's CMM
+ * answers to the port the request came from, so concurrent requests (several agent
+ * processes) each get their own answer, and the outer source is the address the peer
+ * knows this node by. */
+static int ctrl_socket(struct xc *x, struct xc_err *e)
 {
-	struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = htons(XCHAN_UDP_PORT) };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), one = 1;
+	struct sockaddr_in me = { .sin_family = AF_INET };
+	struct xchan_config cfg = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	char ab[INET_ADDRSTRLEN];
 
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (void *)&me, sizeof(me))) {
+	xc_config_read(x, &cfg);
+	me.sin_addr.s_addr = cfg.self_addr;
+	if (fd < 0 || bind(fd, (void *)&me, sizeof(me))) {
 		int err = -errno;
 
 		if (fd >= 0)
 			close(fd);
-		return xc_fail(e, err, "cannot bind UDP port %u for CONNECT: %s", XCHAN_UDP_PORT,
-			       strerror(-err));
+		return xc_fail(e, err, "cannot bind a UDP socket to this node's address %s: %s",
+			       xc_ip_str(cfg.self_addr, ab), strerror(-err));
 	}
 	return fd;
 }
@@ -85,6 +116,7 @@ static int ctrl_await(int fd, const struct ctrl_msg *m, const struct xchan_node 
 		ssize_t got = recvfrom(fd, &r, sizeof(r), 0, (void *)&from, &fl);
 
 		if (got < (ssize_t)sizeof(r) || from.sin_addr.s_addr != n->addr ||
+		    from.sin_port != htons(XCHAN_UDP_PORT) ||
 		    r.h.seq != m->h.seq || sip_le64(r.t.tag) != xchan_hdr_mac(n->pair_key, &r.h))
 			continue;
 		*reply = r.h;
@@ -102,17 +134,19 @@ int xc_node_ctrl(struct xc *x, uint32_t node_id, const struct xchan_hdr *req,
 	char ab[INET_ADDRSTRLEN];
 	long wait_ms = CTRL_WAIT_MS;
 	int fd, err = -ETIMEDOUT;
+	uint64_t *ctr;
 
 	if (bpf_map_lookup_elem(XC_FD(x, M_NODES), &node_id, &n))
 		return xc_fail(e, -ENOENT, "node %u is not known here (xchan node add)", node_id);
 	to.sin_addr.s_addr = n.addr;
-	fd = ctrl_socket(e);
+	ctr = nonce_map(x, e);
+	fd = ctr ? ctrl_socket(x, e) : -ENOMEM;
 	if (fd < 0) {
 		err = fd;
 		goto out;
 	}
 	for (int i = 0; i < CTRL_TRIES && err; i++, wait_ms *= 2) {
-		ctrl_seal(&m, req, &n, fresh_nonce());
+		ctrl_seal(&m, req, &n, next_nonce(ctr));
 		if (sendto(fd, &m, sizeof(m), 0, (void *)&to, sizeof(to)) != sizeof(m))
 			continue;
 		err = ctrl_await(fd, &m, &n, wait_ms, reply);
@@ -120,8 +154,12 @@ int xc_node_ctrl(struct xc *x, uint32_t node_id, const struct xchan_hdr *req,
 	if (err)
 		xc_fail(e, err, "no answer from node %u at %s after %d tries", node_id,
 			xc_ip_str(n.addr, ab), CTRL_TRIES);
+	else	/* the exchange just resolved the neighbour: keep DATA's next hop current */
+		xc_node_refresh_one(x, node_id, n.addr, &(struct xc_err){ 0 });
 	close(fd);
 out:
+	if (ctr)
+		munmap(ctr, sysconf(_SC_PAGESIZE));
 	explicit_bzero(&m, sizeof(m));
 	explicit_bzero(&n, sizeof(n));
 	return err;

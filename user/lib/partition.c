@@ -180,7 +180,7 @@ static int purge_one(const void *key, void *ctx)
 
 int xc_part_remove(struct xc *x, uint32_t id, int *detach_err)
 {
-	static const enum cmm_map chan_maps[] = { M_KEYS, M_CHANNELS, M_CHANSTATS };
+	static const enum cmm_map chan_maps[] = { M_KEYS, M_REPLAY, M_CHANNELS, M_CHANSTATS };
 	struct xchan_part_meta meta;
 	int derr = 0;
 

@@ -152,12 +152,19 @@ int xc_node_add(struct xc *x, uint32_t id, uint32_t addr,
 		const uint8_t key[XCHAN_PAIR_KEY_LEN], struct xc_err *e);
 struct xc_node_info {
 	uint32_t id, addr;
+	uint32_t nh_ifindex;	/* 0: next hop unresolved (its DATA: drop_no_neighbour) */
+	uint8_t nh_mac[6];
 };
 int xc_node_list(struct xc *x, struct xc_node_info **out, size_t *n, struct xc_err *e);
 int xc_config_read(struct xc *x, struct xchan_config *cfg);
 int xc_uplink_attach(struct xc *x, const char *ifname, enum xc_mode want,
 		     enum xc_mode *got, struct xc_err *e);
 void xc_uplink_detach(struct xc *x);
+/* Resolves how to reach node id at addr (route, interface, neighbour MAC, asking the
+ * kernel to ARP if needed) into xchan_nexthop; on failure the entry is removed and
+ * the CMM counts drop_no_neighbour. xc_node_refresh does it for every peer. */
+int xc_node_refresh_one(struct xc *x, uint32_t id, uint32_t addr, struct xc_err *e);
+int xc_node_refresh(struct xc *x, struct xc_err *e);
 /* CONNECT/CLOSE to the CMM of node node_id: wrapped, signed, retried; *reply is its
  * signed answer. */
 int xc_node_ctrl(struct xc *x, uint32_t node_id, const struct xchan_hdr *req,
