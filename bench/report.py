@@ -20,7 +20,8 @@ def mmm(v):
 live = {}
 for scen, label in [("nocmm_kernel", "1. no CMM, kernel forwarding"),
                     ("nocmm_xdp", "1b. no CMM, bare XDP redirect (no checks)"),
-                    ("cmm_allowed", "2. CMM, allowed (established channel)"),
+                    ("cmm_allowed", "2. CMM, allowed (established channel), receive side attached"),
+                    ("cmm_allowed_norx", "2r. CMM, allowed, receive side detached (as before issue 10)"),
                     ("cmm_allowed_paced", "2p. CMM, allowed, paced generator"),
                     ("nft_netdev", "4a. nftables netdev ingress allow-list"),
                     ("nft_inet", "4b. nftables inet forward allow-list"),
@@ -29,6 +30,9 @@ for scen, label in [("nocmm_kernel", "1. no CMM, kernel forwarding"),
     live[scen] = (label, mmm(series("live", scen, lambda r: r["sink"]["pps"])))
 flood = mmm(series("live", "cmm_flood", lambda r: r["drop_pps"]))
 flood_leak = max(series("live", "cmm_flood", lambda r: r["sink"]["packets"]) or [0])
+rx_flood = mmm(series("live", "rx_flood", lambda r: r["drop_pps"]))
+rx_leak = max(series("live", "rx_flood", lambda r: r["sink"]["packets"]) or [0])
+norx = live["cmm_allowed_norx"][1][1] or 1
 trafgen = {s: mmm(series("trafgen", s, lambda r: r["sink"]["pps"])) for s in ("nocmm_kernel", "cmm_allowed")}
 sock = {s: mmm(series("sockets", s, lambda r: r["recv"]["pps"])) for s in ("nocmm_kernel", "cmm_allowed", "relay")}
 tr = {r["class"]: r for r in rows if r.get("bench") == "test_run"}
@@ -52,6 +56,7 @@ def verdict(ok):
 targets = [
     ("CMM allowed >= 0.9x no-CMM kernel forwarding", allowed / base, 0.9, allowed / base >= 0.9),
     ("unauthorized flood dropped >= 1.0x no-CMM forwarding rate", flood[1] / base, 1.0, flood[1] / base >= 1.0),
+    ("allowed path with the receive side costs <= 5% (row 2 / row 2r)", allowed / norx, 0.95, allowed / norx >= 0.95),
     ("CMM allowed >= 2x nftables (faster of the two)", allowed / nft, 2.0, allowed / nft >= 2.0),
     ("CMM allowed >= 15x userspace relay", allowed / relay, 15.0, allowed / relay >= 15.0),
     ("test_run allowed <= 1.3x the one-lookup floor", tr.get("cmm allowed", {}).get("median", 0) / floor, 1.3,
@@ -78,6 +83,7 @@ if "channel_open" in agent:
 summary = {
     "live_pps": {k: {"label": v[0], "min": v[1][0], "median": v[1][1], "max": v[1][2]} for k, v in live.items()},
     "flood_drop_pps": dict(zip(("min", "median", "max"), flood)), "flood_leaked": flood_leak,
+    "rx_flood_drop_pps": dict(zip(("min", "median", "max"), rx_flood)), "rx_flood_leaked": rx_leak,
     "trafgen_pps": {k: dict(zip(("min", "median", "max"), v)) for k, v in trafgen.items()},
     "sockets_msgs_per_s": {k: dict(zip(("min", "median", "max"), v)) for k, v in sock.items()},
     "test_run_ns": tr, "scale": scale, "agent": agent,
@@ -125,6 +131,8 @@ for k, (label, (lo, med, hi)) in live.items():
     L.append("| %s | %s | %s | %s | %.2f | %.1f |" % (label, mpps(lo), mpps(med), mpps(hi), med / base, med / relay))
 L.append("| 3. CMM dropping an unauthorized flood (drops/s) | %s | %s | %s | %.2f | %.1f |"
          % (mpps(flood[0]), mpps(flood[1]), mpps(flood[2]), flood[1] / base, flood[1] / relay))
+L.append("| 3r. receive side refusing a flood the host routes in, send side detached (drops/s) | %s | %s | %s | %.2f | %.1f |"
+         % (mpps(rx_flood[0]), mpps(rx_flood[1]), mpps(rx_flood[2]), rx_flood[1] / base, rx_flood[1] / relay))
 paced = series("live", "cmm_allowed_paced", lambda r: r["gen"]["pps"])
 L.append("\nFrames of the flood that reached the receiver: %d. Row 2p paces the generator inside "
          "its XDP program, aiming at %.1f Mpps, below the CMM's capacity; the pacer falls short of "

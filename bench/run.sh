@@ -158,6 +158,26 @@ for r in $(seq "$REPS"); do
 	record "{\"bench\":\"live\",\"scenario\":\"cmm_flood\",\"rep\":$r,\"gen\":$g,\"sink\":$(cat "$TMPD/sink"),\"dropped\":$((d1 - d0)),\"drop_pps\":$(jq -n "$((d1 - d0)) / $(jq .secs <<<"$g")")}"
 done
 
+# 3r. the receive side refusing a flood the host routes into a: b's send side detached
+# (what a CMM that failed open would let through), b -> a:6001 with no channel
+"$BENCH" detach --dev "$HB"
+for r in $(seq "$REPS"); do
+	d0=$(xstat drop_rx_not_channel)
+	nsa "$BENCH" sink --dev eth0 --secs "$DUR" --warmup 0.3 >"$TMPD/sink" 2>/dev/null &
+	sleep 0.2
+	nsb "$BENCH" gen --dev eth0 "${FRAME[@]}" --sport 5001 --dport 6001 --secs "$(echo "$DUR + 0.6" | bc)" >"$TMPD/gen"
+	wait
+	d1=$(xstat drop_rx_not_channel)
+	g=$(cat "$TMPD/gen")
+	record "{\"bench\":\"live\",\"scenario\":\"rx_flood\",\"rep\":$r,\"gen\":$g,\"sink\":$(cat "$TMPD/sink"),\"dropped\":$((d1 - d0)),\"drop_pps\":$(jq -n "$((d1 - d0)) / $(jq .secs <<<"$g")")}"
+done
+# 2r. the allowed path with a's receive side detached, as before issue 10: redirected
+# frames never pass TC egress, so rows 2 and 2r should agree
+quiet x partition del b && quiet x partition add 2 --name b --netns "${PFX}b" &&
+	quiet x channel open b:5000 a:6000 || { echo "Bail out! xchan setup"; exit 1; }
+bpftool link detach pinned "$PIN/xchan_rx_1"
+live cmm_allowed_norx
+
 # agent speed: channel open latency (EPOCHREALTIME: no fork to read the clock),
 # beside the cost of starting any process here (/bin/true)
 us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
@@ -225,6 +245,8 @@ check "test_run: all 9 classes measured" [ "$(jq -s '[.[] | select(.bench=="test
 check "test_run: the 1000-channel scale measured" [ "$(jq -s '[.[] | select(.bench=="scale" and .channels==1000 and .min > 0)] | length' "$RES")" -eq 1 ]
 check "CMM allowed path delivered frames" [ "$(jq -s '[.[] | select(.scenario=="cmm_allowed" and .bench=="live") | .sink.packets] | min' "$RES")" -gt 0 ]
 check "between nodes: frames delivered" [ "$(jq -s '[.[] | select(.scenario=="cmm_between_nodes") | .sink.packets] | min // 0' "$RES")" -gt 0 ]
+check "receive side: the routed flood delivered nothing, was counted" \
+	[ "$(jq -s '[.[] | select(.scenario=="rx_flood") | .sink.packets] | max' "$RES")$(jq -s '[.[] | select(.scenario=="rx_flood") | .dropped > 0] | all' "$RES")" = 0true ]
 check "CMM flood delivered nothing" [ "$(jq -s '[.[] | select(.scenario=="cmm_flood") | .sink.packets] | max' "$RES")" -eq 0 ]
 check "apply succeeded" [ "$(jq -s '.[] | select(.op=="apply") | .rc' "$RES")" -eq 0 ]
 if [ -z "$SMOKE" ]; then

@@ -6,7 +6,7 @@
 #ifndef XCHAN_FORWARD_H
 #define XCHAN_FORWARD_H
 
-#include "verdict.h"
+#include "identify.h"
 
 /* On a bridge the frame goes where its destination MAC says, whatever its IP says:
  * what leaves for a non-partition address must not be addressed to a partition. */
@@ -48,18 +48,17 @@ static __always_inline int to_everyone(const struct xpkt *pkt)
 	       daddr == bpf_htonl(INADDR_BROADCAST);
 }
 
-/* Non-isolated partitions keep DHCP and friends, but never towards partitions. */
+/* A non-isolated partition may ask for an address by broadcast, and send nothing
+ * else that way: replies to port 68 are the server's to send, not a partition's. */
 static __always_inline enum xchan_reason forward_broadcast(struct xpkt *pkt)
 {
-	struct udphdr *udph = pkt->c.pos;
-
 	if (pkt->src->flags & XCHAN_PART_ISOLATED)
 		return XR_DROP_BCAST;
-	if (pkt->iph->protocol == IPPROTO_UDP && (void *)(udph + 1) <= pkt->c.end &&
-	    (udph->dest == bpf_htons(XCHAN_DHCP_SERVER_PORT) ||
-	     udph->dest == bpf_htons(XCHAN_DHCP_CLIENT_PORT)))
-		return XR_PASS_EXTERNAL;
-	return XR_DROP_BCAST;
+	if (!dhcp_request(pkt))
+		return XR_DROP_BCAST;
+	if (to_partition_mac(pkt->eth))
+		return XR_DROP_TO_PART_MAC;
+	return XR_PASS_EXTERNAL;
 }
 
 /* An allowed message to the local partition dst: straight to its host-side veth,
@@ -74,15 +73,25 @@ static __always_inline enum xchan_reason forward_local(struct xpkt *pkt,
 	return XR_PASS_CHANNEL;
 }
 
-/* What arrives on the uplink and is not xchan's: only isolated partitions refuse it. */
-static __always_inline enum xchan_reason forward_from_uplink(struct xpkt *pkt)
+/* What arrives on the uplink for an isolated partition: refused on its destination
+ * alone, before any parser could pass it on as something it does not understand
+ * (options, fragments). Other L3 and IPv6 carry no registered address: the receive
+ * side (receive.h) refuses them on the partition's veth. */
+static __always_inline int forward_from_uplink(struct xpkt *pkt)
 {
-	__be32 daddr = pkt->daddr;
-	struct xchan_address *dst = bpf_map_lookup_elem(&xchan_addrs, &daddr);
+	struct iphdr *h = pkt->c.pos;
+	struct xchan_address *dst;
+	__be32 daddr;
 
-	if (dst && !dst->node_id && (dst->flags & XCHAN_PART_ISOLATED))
+	if ((void *)(h + 1) > pkt->c.end)
+		return XCHAN_CONT;
+	daddr = h->daddr;
+	dst = bpf_map_lookup_elem(&xchan_addrs, &daddr);
+	if (dst && !dst->node_id && (dst->flags & XCHAN_PART_ISOLATED)) {
+		xpkt_addrs(pkt, h->saddr, daddr);
 		return XR_DROP_ISOLATED;
-	return XR_PASS_UPLINK;
+	}
+	return XCHAN_CONT;
 }
 
 #endif /* XCHAN_FORWARD_H */

@@ -39,6 +39,19 @@ static __always_inline int identify_mac(struct xpkt *pkt)
 	return XCHAN_CONT;
 }
 
+/* A DHCP client's broadcast request (DISCOVER, REQUEST, REBIND): UDP 68 to
+ * 255.255.255.255:67. Before it has an address its source is 0.0.0.0. */
+static __always_inline int dhcp_request(const struct xpkt *pkt)
+{
+	struct udphdr *u = pkt->c.pos;
+
+	if (pkt->iph->daddr != bpf_htonl(INADDR_BROADCAST) || pkt->iph->protocol != IPPROTO_UDP ||
+	    (void *)(u + 1) > pkt->c.end)
+		return 0;
+	return u->dest == bpf_htons(XCHAN_DHCP_SERVER_PORT) &&
+	       u->source == bpf_htons(XCHAN_DHCP_CLIENT_PORT);
+}
+
 static __always_inline int identify_ipv4(struct xpkt *pkt)
 {
 	int r = parse_ipv4(&pkt->c, &pkt->iph);
@@ -46,6 +59,8 @@ static __always_inline int identify_ipv4(struct xpkt *pkt)
 	if (r != XCHAN_CONT)
 		return r;
 	xpkt_addrs(pkt, pkt->iph->saddr, pkt->iph->daddr);
+	if (!pkt->iph->saddr && dhcp_request(pkt))
+		return XCHAN_CONT;
 	if (pkt->iph->saddr != pkt->src->ip)
 		return audit(pkt, XCHAN_E_SPOOF, XR_DROP_SPOOF_IP);
 	return XCHAN_CONT;

@@ -129,4 +129,22 @@ static __always_inline struct xchan_config *config(void)
 	return bpf_map_lookup_elem(&xchan_config, &zero);
 }
 
+/* Event budgets of the sources this node knows (partitions, by kind): bounded by
+ * the partitions registered, removed with them by the agent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * 4096 + 8);
+	__type(key, struct xchan_src_key);
+	__type(value, struct xchan_evlimit);
+} xchan_evlimit SEC(".maps");
+
+/* Event budgets of uplink peers, by outer source address: anyone on the fabric can
+ * claim any address, so these live apart, in an LRU that cannot evict a partition's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct xchan_src_key);
+	__type(value, struct xchan_evlimit);
+} xchan_evpeer SEC(".maps");
+
 #endif /* XCHAN_MAPS_H */

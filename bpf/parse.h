@@ -45,14 +45,20 @@ static __always_inline int parse_eth(struct cursor *c, struct ethhdr **eth)
 	return XCHAN_CONT;
 }
 
+/* Ethernet/IPv4 ARP, the only kind either side passes. */
+static __always_inline int arp_eth_ipv4_ok(const struct arp_eth_ipv4 *a)
+{
+	return a->htype == bpf_htons(XCHAN_ARP_HW_ETHER) && a->ptype == bpf_htons(ETH_P_IP) &&
+	       a->hlen == ETH_ALEN && a->plen == sizeof(__be32);
+}
+
 static __always_inline int parse_arp(struct cursor *c, struct arp_eth_ipv4 **arp)
 {
 	struct arp_eth_ipv4 *a = c->pos;
 
 	if ((void *)(a + 1) > c->end)
 		return XR_DROP_MALFORMED_ARP;
-	if (a->htype != bpf_htons(XCHAN_ARP_HW_ETHER) || a->ptype != bpf_htons(ETH_P_IP) ||
-	    a->hlen != ETH_ALEN || a->plen != sizeof(__be32))
+	if (!arp_eth_ipv4_ok(a))
 		return XR_DROP_MALFORMED_ARP;
 	*arp = a;
 	c->pos = a + 1;

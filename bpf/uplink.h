@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* uplink.h: what arrives on the uplink from other nodes. Only xchan's own port is
  * ours to judge (DATA, CONNECT/CLOSE, answers for the agent); everything else passes,
- * unless it is for an isolated partition.
+ * unless its destination is an isolated partition (checked before parsing).
  */
 #ifndef XCHAN_UPLINK_H
 #define XCHAN_UPLINK_H
@@ -16,13 +16,16 @@ static __always_inline enum xchan_reason from_uplink(struct xpkt *pkt)
 
 	if (pkt->eth->h_proto != bpf_htons(ETH_P_IP))
 		return XR_PASS_UPLINK;
+	r = forward_from_uplink(pkt);
+	if (r != XCHAN_CONT)
+		return r;
 	if (parse_ipv4(&pkt->c, &pkt->iph) != XCHAN_CONT)
 		return XR_PASS_UPLINK;
 	xpkt_addrs(pkt, pkt->iph->saddr, pkt->iph->daddr);
 	if (pkt->iph->protocol != IPPROTO_UDP ||
 	    parse_udp(&pkt->c, pkt->iph, &pkt->udph) != XCHAN_CONT ||
 	    pkt->udph->dest != bpf_htons(ctrl_port))
-		return forward_from_uplink(pkt);
+		return XR_PASS_UPLINK;
 	r = parse_xchan(&pkt->c, pkt->udph, &pkt->xh);
 	if (r != XCHAN_CONT)
 		return r;

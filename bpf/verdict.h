@@ -7,49 +7,38 @@
 #define XCHAN_VERDICT_H
 
 #include "xpkt.h"
+#include "audit.h"
 
-static __always_inline void emit_event(struct xdp_md *ctx, __u32 kind, __u32 reason,
-				       __be32 saddr, __be32 daddr, __u8 msg_type,
+/* Whose budget an event of this frame spends: the sending partition, the host's
+ * trusted path, or the uplink peer by outer source address (0 before it is known). */
+static __always_inline __u64 xpkt_src(const struct xpkt *pkt)
+{
+	if (pkt->src)
+		return EV_SRC(XCHAN_SRC_PART, pkt->src->part_id);
+	if (ctx_ifindex(pkt->ctx) == trusted_ifindex)
+		return EV_SRC(XCHAN_SRC_HOST, 0);
+	return EV_SRC(XCHAN_SRC_PEER, pkt->saddr);
+}
+
+static __always_inline void emit_event(struct xpkt *pkt, __u32 kind, __u32 reason,
 				       const struct xchan_chan_id *id)
 {
-	struct xchan_event *e;
-
-	e = bpf_ringbuf_reserve(&xchan_events, sizeof(*e), 0);
-	if (!e) {
-		__u32 lost = XR_EVENT_LOST;
-		struct xchan_counter *c = bpf_map_lookup_elem(&xchan_stats, &lost);
-
-		if (c)
-			c->packets++;
-		return;
-	}
-	e->ts_ns = bpf_ktime_get_ns();
-	e->kind = kind;
-	e->reason = reason;
-	e->ifindex = ctx_ifindex(ctx);
-	e->saddr = saddr;
-	e->daddr = daddr;
-	e->msg_type = msg_type;
-	e->pad[0] = e->pad[1] = e->pad[2] = 0;
-	if (id)
-		e->id = *id;
-	else
-		__builtin_memset(&e->id, 0, sizeof(e->id));
-	bpf_ringbuf_submit(e, 0);
+	event_put(ctx_ifindex(pkt->ctx), EV_WHAT(kind, pkt->msg_type, reason),
+		  EV_ADDRS(pkt->saddr, pkt->daddr), xpkt_src(pkt), id);
 }
 
 /* Every audit, unlike the sampled drops: what an operator must be able to trace.
  * Returns the reason, so that a stage can audit and decide in one statement. */
 static __always_inline int audit(struct xpkt *pkt, __u32 kind, __u32 reason)
 {
-	emit_event(pkt->ctx, kind, reason, pkt->saddr, pkt->daddr, pkt->msg_type, 0);
+	emit_event(pkt, kind, reason, 0);
 	return reason;
 }
 
 /* The same, naming the channel entry (control: who connected or closed what). */
 static __always_inline int audit_chan(struct xpkt *pkt, __u32 kind, __u32 reason)
 {
-	emit_event(pkt->ctx, kind, reason, pkt->saddr, pkt->daddr, pkt->msg_type, &pkt->id);
+	emit_event(pkt, kind, reason, &pkt->id);
 	return reason;
 }
 
@@ -99,7 +88,7 @@ static __always_inline int verdict(struct xpkt *pkt, __u32 reason)
 		c->bytes += ctx->data_end - ctx->data;
 	}
 	if (action == XDP_DROP && !(n & ((1ULL << drop_sample_shift) - 1)))
-		emit_event(ctx, XCHAN_E_DROP, reason, pkt->saddr, pkt->daddr, 0, 0);
+		emit_event(pkt, XCHAN_E_DROP, reason, 0);
 	return action;
 }
 

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* xchan.bpf.c: the CMM entry program. It only dispatches on where the frame came
  * from (the agent's trusted path, a partition, the uplink) and leaves through the
- * one exit; the stages are the headers below.
+ * one exit; the stages are the headers below. xchan_rx is the receive side.
  */
 #include "partition.h"
 #include "uplink.h"
 #include "control.h"
 #include "verdict.h"
+#include "receive.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -35,4 +36,13 @@ int xchan_cmm(struct xdp_md *ctx)
 	if (r == XCHAN_CONT)
 		r = dispatch(&pkt, ctx_ifindex(ctx));
 	return verdict(&pkt, r);
+}
+
+/* The receive side: TC egress on each partition's host-side veth (receive.h). */
+SEC("tc")
+int xchan_rx(struct __sk_buff *skb)
+{
+	struct rxpkt rx = { .skb = skb };
+
+	return rx_verdict(&rx, receive(&rx));
 }

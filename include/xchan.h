@@ -208,7 +208,22 @@ struct xchan_chan_counter {
 	X(DROP_CTRL_BAD_AUTH,	"drop_ctrl_bad_auth")		\
 	X(CTRL_REPLY,		"ctrl_reply_to_agent")		\
 	X(EVENT_LOST,		"event_lost")			\
-	X(DROP_NO_NEIGH,	"drop_no_neighbour")
+	X(DROP_NO_NEIGH,	"drop_no_neighbour")		\
+	X(PASS_RX_CHANNEL,	"pass_rx_channel")		\
+	X(PASS_RX_EXTERNAL,	"pass_rx_external")		\
+	X(PASS_RX_ARP,		"pass_rx_arp")			\
+	X(PASS_RX_ND,		"pass_rx_nd")			\
+	X(DROP_RX_MALFORMED,	"drop_rx_malformed")		\
+	X(DROP_RX_ISOLATED,	"drop_rx_isolated")		\
+	X(DROP_RX_BCAST,	"drop_rx_broadcast")		\
+	X(DROP_RX_NOT_CHANNEL,	"drop_rx_not_channel")		\
+	X(DROP_RX_NO_CHANNEL,	"drop_rx_no_channel")		\
+	X(DROP_RX_KEY_MISMATCH,	"drop_rx_key_mismatch")		\
+	X(DROP_RX_NAT,		"drop_rx_nat")			\
+	X(DROP_RX_IPV6,		"drop_rx_ipv6")			\
+	X(DROP_RX_ARP,		"drop_rx_arp")			\
+	X(DROP_RX_OTHER_L3,	"drop_rx_other_l3")		\
+	X(EVENT_SUPPRESSED,	"event_suppressed")
 
 #define XCHAN_R_ENUM(n, s) XR_##n,
 enum xchan_reason {
@@ -232,6 +247,35 @@ enum xchan_event_kind {
 	XCHAN_E_BAD_ORIGIN	= 8,	/* traffic or CONNECT claiming a partition another node hosts */
 	XCHAN_E_BAD_AUTH	= 9,	/* inter-node control that fails authentication */
 	XCHAN_E_REPLAY		= 10,	/* sampled: replayed or stale DATA */
+	XCHAN_E_RX_REFUSED	= 11,	/* the receive side refused what a partition sent */
+};
+
+/* Who an event is charged to: each source has its own budget of events, so that
+ * one partition's flood cannot crowd out another's (xchan_evlimit, xchan_evpeer). */
+enum xchan_src_kind {
+	XCHAN_SRC_HOST		= 1,	/* the trusted path, an unknown interface */
+	XCHAN_SRC_PART		= 2,	/* sent by (or originated in) partition id */
+	XCHAN_SRC_TO_PART	= 3,	/* from outside, refused on its way into partition id */
+	XCHAN_SRC_PEER		= 4,	/* on the uplink, from IPv4 address id */
+};
+
+#define XCHAN_EVENT_BURST	64		/* events a quiet source may emit at once */
+#define XCHAN_EVENT_NS_PER_TOKEN 10000000ULL	/* then one per 10 ms: 100/s per source */
+
+struct xchan_src_key {
+	__u32	id;		/* partition id, or IPv4 (network order) for a peer */
+	__u32	kind;		/* enum xchan_src_kind */
+};
+
+/* A source's event budget (token bucket) and what it cost it. Updated without a
+ * lock: concurrent CPUs may let a token or two more through, never fewer. */
+struct xchan_evlimit {
+	__u64	last_ns;	/* when the bucket was last refilled */
+	__u64	tokens;
+	__u64	emitted;
+	__u64	suppressed;	/* over the source's lifetime */
+	__u64	pending;	/* suppressed since its last emitted event */
+	__u64	lost;		/* emitted into a full ring */
 };
 
 /* xchan_config[0]: this node. */
@@ -301,9 +345,14 @@ struct xchan_event {
 	__u8	msg_type;	/* xchan_hdr.type where relevant */
 	__u8	pad[3];
 	struct xchan_chan_id id;
+	struct xchan_src_key src;	/* whose budget the event came from */
+	__u32	suppressed;	/* events of that source suppressed just before this one */
+	__u32	pad2;
 };
 
 /* Map names as bpftool shows them (<= 15 chars). */
 #define XCHAN_PROG_PIN		"xchan_cmm"
+#define XCHAN_RX_PROG_PIN	"xchan_rx"	/* the receive side (TC egress) */
+#define XCHAN_RX_LINK_PIN	"xchan_rx_"	/* + partition id: its TCX link */
 
 #endif /* XCHAN_H */

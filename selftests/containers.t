@@ -15,7 +15,8 @@ fi
 # so only what xchan does stands in its way. eve is user-namespaced; frank has the
 # host's bpffs bind-mounted (a misconfiguration doctor must flag).
 UNCONF=(--security-opt seccomp=unconfined)
-ctr_run alice; ctr_run bob; ctr_run mallory --cap-add NET_ADMIN --cap-add NET_RAW "${UNCONF[@]}"
+# alice publishes a port (podman -p: CNI's DNAT, masqueraded on the hairpin)
+ctr_run alice -p 8080:6000/udp; ctr_run bob; ctr_run mallory --cap-add NET_ADMIN --cap-add NET_RAW "${UNCONF[@]}"
 ctr_run eve "${UNCONF[@]}" --uidmap 0:200000:65536 --gidmap 0:200000:65536 -v /sys/fs/bpf:/sys/fs/bpf
 ctr_run frank "${UNCONF[@]}" -v /sys/fs/bpf:/sys/fs/bpf
 A=$(ctr_ip alice); B=$(ctr_ip bob); M=$(ctr_ip mallory)
@@ -67,6 +68,22 @@ check "forged control messages were dropped and audited" \
 	[ "$(x -j stats | jq '.reasons[] | select(.reason=="drop_ctrl_untrusted") | .packets')" -ge 100 ]
 check "forged control messages established nothing" \
 	[ "$(x -j channel list | jq '[.[] | select(.state=="established")] | length')" -eq 4 ]
+
+# podman's port mapping: mallory through the host to alice, against the receive side;
+# the host's own datagram through the same mapping shows that it works
+GW=$(ip -j addr show cni-podman0 2>/dev/null | jq -r '.[0].addr_info[] | select(.family=="inet") | .local' | head -1)
+rx 6000 3
+ctr_exec mallory /bin/ctr_tool send 5000 "$GW" 8080 5 viadnat
+python3 -c 'import socket,sys;s=socket.socket(2,2);[s.sendto(b"hostdnat",(sys.argv[1],8080)) for _ in range(3)]' "$GW"
+wait
+check "podman -p: mallory's datagrams through alice's port mapping were refused" \
+	[ "$(grep -c viadnat "$TMPD/rx.6000")" -eq 0 ]
+check "... while the host's own arrive through it ($(grep -c hostdnat "$TMPD/rx.6000"))" \
+	[ "$(grep -c hostdnat "$TMPD/rx.6000")" -ge 1 ]
+n=$(x -j stats | jq '[.reasons[] | select(.reason=="drop_rx_nat" or .reason=="drop_rx_not_channel") | .packets] | add')
+check "... counted by the receive side ($n)" [ "$n" -ge 5 ]
+check "partition list shows every receive side attached" \
+	[ "$(x -j partition list | jq -r '[.[].rx] | unique | join(",")')" = tcx ]
 
 # mallory detaches XDP from its end and looks for the host side
 check "mallory detaches XDP from its own end" quiet ctr_exec mallory /bin/ctr_tool xdpoff eth0

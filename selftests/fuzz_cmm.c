@@ -121,17 +121,16 @@ static int model(const uint8_t *f, size_t len, int ifx, bool *ctrl)
 	tot = be16(ip + 2);
 	if (tot < 20 || 14 + (size_t)tot > len || (be16(ip + 6) & 0x3fff) || ip[8] == 0)
 		return O_DROP;
-	if (raw32(ip + 12) != p->ip)
-		return O_DROP;
 	{
 		uint32_t d = ntohl(raw32(ip + 16));
+		/* a DHCP client's request: UDP 68 -> 255.255.255.255:67, from 0.0.0.0 too */
+		bool dhcp = d == 0xffffffff && ip[9] == 17 && len >= 42 && be16(udp) == 68 &&
+			    be16(udp + 2) == 67;
 
-		if ((f[0] & 1) || (d & 0xf0000000) == 0xe0000000 || d == 0xffffffff) {
-			if (!isolated && ip[9] == 17 && len >= 42 &&
-			    (be16(udp + 2) == 67 || be16(udp + 2) == 68))
-				return O_PASS;
+		if (raw32(ip + 12) != p->ip && !(raw32(ip + 12) == 0 && dhcp))
 			return O_DROP;
-		}
+		if ((f[0] & 1) || (d & 0xf0000000) == 0xe0000000 || d == 0xffffffff)
+			return !isolated && dhcp && !to_part_mac(f) ? O_PASS : O_DROP;
 	}
 	if (raw32(ip + 16) == IP_R)
 		return model_to_remote(p, f, len, ctrl);
@@ -289,9 +288,10 @@ static void write_seeds(const char *dir)
 	write_seed(dir, "no-channel", 1, f, pkt_build(f, sizeof(f), &s));
 	s = udp_from_b(IP_EXT, 5000, 53);
 	write_seed(dir, "external", 1, f, pkt_build(f, sizeof(f), &s));
-	s = udp_from_b(IP_A, 5000, 67);
+	s = udp_from_b(IP_A, 68, 67);
 	memset(s.dst_mac, 0xff, 6);
 	s.daddr = 0xffffffff;
+	s.saddr = 0;
 	write_seed(dir, "dhcp", 1, f, pkt_build(f, sizeof(f), &s));
 	s = udp_from_b(IP_A, 5000, 6000);
 	s.eth_proto = ETH_P_IPV6;

@@ -18,6 +18,8 @@ static void (*const areas[])(void) = {
 	test_control,
 	test_connect_race,
 	test_uplink,
+	test_receive,
+	test_receive_flood,
 };
 
 int main(int argc, char **argv)

@@ -14,12 +14,12 @@
 #include "tap.h"
 
 struct run {
-	int ret;	/* XDP action, or -errno of the syscall */
+	int ret;	/* XDP (or TC) action, or -errno of the syscall */
 	uint8_t out[PKT_MAX];
 	uint32_t out_len;
 };
 
-#define MAX_EVENTS 64
+#define MAX_EVENTS 256
 extern struct ring_buffer *rb;
 extern struct xchan_event events[MAX_EVENTS];
 extern int n_events;
@@ -35,6 +35,11 @@ struct run run_raw(int prog_fd, const uint8_t *pkt, size_t len, int ifindex);
 struct run run_prog(int prog_fd, const uint8_t *pkt, size_t len, int ifindex);
 /* Runs one frame and checks the verdict and that exactly `reason` was counted once. */
 struct run expect(const uint8_t *pkt, size_t len, int ifindex, int action, int reason);
+/* The receive side (TC egress on ifindex, as if the frame entered the host on
+ * ingress, 0: from the host itself): one run, and the same check. */
+struct run run_rx(const uint8_t *pkt, size_t len, int ifindex, int ingress);
+struct run expect_rx(const uint8_t *pkt, size_t len, int ifindex, int ingress, int action,
+		     int reason);
 bool has_event(uint32_t kind, uint32_t reason);
 /* The counters of the fixture's channel IN A:6000 <- B:5000. */
 void chan_counts(struct xchan_chan_counter *c);
@@ -54,5 +59,7 @@ void test_l2(void);			/* verdicts_l2.c */
 void test_control(void);		/* verdicts_control.c */
 void test_connect_race(void);		/* verdicts_race.c */
 void test_uplink(void);			/* verdicts_uplink.c */
+void test_receive(void);		/* verdicts_rx.c */
+void test_receive_flood(void);
 
 #endif

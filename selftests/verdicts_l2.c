@@ -96,8 +96,51 @@ static void l2_not_ipv4_unicast(void)
 	}
 }
 
+/* DHCP: a client's broadcast request, from 0.0.0.0 or its own address, and nothing
+ * else by broadcast (an offer to port 68 is a server's, not a partition's). */
+static void l2_dhcp(void)
+{
+	struct pkt_spec s = udp_from_b(htonl(INADDR_BROADCAST), 68, 67);
+	uint8_t pkt[PKT_MAX];
+	size_t len;
+
+	reset();
+	memset(s.dst_mac, 0xff, 6);
+	tap_begin();
+	s.saddr = 0;
+	len = pkt_build(pkt, sizeof(pkt), &s);
+	expect(pkt, len, if_b, XDP_PASS, XR_PASS_EXTERNAL);
+	s.saddr = IP_B;
+	len = pkt_build(pkt, sizeof(pkt), &s);
+	expect(pkt, len, if_b, XDP_PASS, XR_PASS_EXTERNAL);
+	tap_end("DHCP request 0.0.0.0:68 (or its own) -> 255.255.255.255:67 passes");
+
+	tap_begin();
+	s.sport = 67, s.dport = 68;
+	len = pkt_build(pkt, sizeof(pkt), &s);
+	expect(pkt, len, if_b, XDP_DROP, XR_DROP_BCAST);
+	s.saddr = 0;
+	len = pkt_build(pkt, sizeof(pkt), &s);
+	expect(pkt, len, if_b, XDP_DROP, XR_DROP_SPOOF_IP);
+	tap_end("a DHCP offer by broadcast (port 68) from a partition is dropped");
+
+	tap_begin();
+	s = udp_from_b(IP_A, 68, 67);
+	s.saddr = 0;
+	len = pkt_build(pkt, sizeof(pkt), &s);
+	expect(pkt, len, if_b, XDP_DROP, XR_DROP_SPOOF_IP);
+	s = udp_from_b(htonl(INADDR_BROADCAST), 68, 67);
+	len = pkt_build(pkt, sizeof(pkt), &s);
+	expect(pkt, len, if_c, XDP_DROP, XR_DROP_SPOOF_MAC);
+	memcpy(s.dst_mac, MAC_A, 6);
+	len = pkt_build(pkt, sizeof(pkt), &s);
+	expect(pkt, len, if_b, XDP_DROP, XR_DROP_TO_PART_MAC);
+	tap_end("0.0.0.0 only to the broadcast address; never to a partition's MAC");
+}
+
 void test_l2(void)
 {
 	l2_arp();
 	l2_not_ipv4_unicast();
+	l2_dhcp();
 }

@@ -74,6 +74,20 @@ static void read_stats(struct xchan_counter *s)
 		cmm_percpu_sum(fx.cmm.map_fd[M_STATS], &i, &s[i], sizeof(s[i]));
 }
 
+/* Exactly `reason` was counted once between before and after. */
+static void check_counted(const struct xchan_counter *before, const struct xchan_counter *after,
+			  int reason)
+{
+	for (int i = 0; i < XR__MAX; i++) {
+		char what[64];
+
+		if (i == XR_EVENT_LOST || i == XR_EVENT_SUPPRESSED)
+			continue;
+		snprintf(what, sizeof(what), "reason %s delta", xchan_reason_names[i]);
+		ASSERT_EQ(after[i].packets - before[i].packets, i == reason, what);
+	}
+}
+
 struct run expect(const uint8_t *pkt, size_t len, int ifindex, int action, int reason)
 {
 	struct xchan_counter before[XR__MAX], after[XR__MAX];
@@ -83,14 +97,36 @@ struct run expect(const uint8_t *pkt, size_t len, int ifindex, int action, int r
 	r = run_prog(fx.cmm.prog_fd, pkt, len, ifindex);
 	read_stats(after);
 	ASSERT_EQ(r.ret, action, "verdict");
-	for (int i = 0; i < XR__MAX; i++) {
-		char what[64];
+	check_counted(before, after, reason);
+	return r;
+}
 
-		if (i == XR_EVENT_LOST)
-			continue;
-		snprintf(what, sizeof(what), "reason %s delta", xchan_reason_names[i]);
-		ASSERT_EQ(after[i].packets - before[i].packets, i == reason, what);
-	}
+struct run run_rx(const uint8_t *pkt, size_t len, int ifindex, int ingress)
+{
+	struct __sk_buff ctx = { .ifindex = ifindex, .ingress_ifindex = ingress };
+	struct run r = {};
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		.data_in = pkt, .data_size_in = len,
+		.data_out = r.out, .data_size_out = sizeof(r.out),
+		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+	r.ret = bpf_prog_test_run_opts(fx.cmm.rx_fd, &o) ? -errno : (int)o.retval;
+	r.out_len = o.data_size_out;
+	ring_buffer__consume(rb);
+	return r;
+}
+
+struct run expect_rx(const uint8_t *pkt, size_t len, int ifindex, int ingress, int action,
+		     int reason)
+{
+	struct xchan_counter before[XR__MAX], after[XR__MAX];
+	struct run r;
+
+	read_stats(before);
+	r = run_rx(pkt, len, ifindex, ingress);
+	read_stats(after);
+	ASSERT_EQ(r.ret, action, "verdict");
+	check_counted(before, after, reason);
 	return r;
 }
 

@@ -54,7 +54,8 @@ static void status_attachments(struct cli *c, const struct xc_status *st)
 		const struct xc_attach_status *a = &st->att[i];
 
 		if (!c->json) {
-			printf("  partition %-6u %-16s xdp %s\n", a->part, a->dev, a->mode);
+			printf("  partition %-6u %-16s xdp %-9s rx %s\n", a->part, a->dev, a->mode,
+			       a->rx);
 			continue;
 		}
 		jw_obj(&c->jw, NULL);
@@ -62,6 +63,7 @@ static void status_attachments(struct cli *c, const struct xc_status *st)
 		jw_str(&c->jw, "dev", a->dev);
 		jw_u64(&c->jw, "ifindex", a->ifindex);
 		jw_str(&c->jw, "mode", a->mode);
+		jw_str(&c->jw, "rx", a->rx);
 		jw_end_obj(&c->jw);
 	}
 }
@@ -110,7 +112,7 @@ static int do_status(struct cli *c, void *cfg)
 }
 
 const struct cmd cmd_status = CMD("status", opts_none, 0, do_status, false,
-	"The pin root, the program, each map with its entries, each partition's attachment.");
+	"The pin root, the program, each map with its entries, each partition's attachments (XDP, receive side).");
 
 static int do_doctor(struct cli *c, void *cfg)
 {
@@ -131,9 +133,9 @@ static int do_doctor(struct cli *c, void *cfg)
 		if (d->v > worst)
 			worst = d->v;
 		if (!c->json) {
-			printf("partition %u %s: %s (%d process%s)\n  %s\n", v[i].id,
-			       v[i].name[0] ? v[i].name : "-", verdict_names[d->v], d->nproc,
-			       d->nproc == 1 ? "" : "es", d->reasons);
+			printf("partition %u %s: %s (%d process%s)\n  %s\n  receive side: %s\n",
+			       v[i].id, v[i].name[0] ? v[i].name : "-", verdict_names[d->v], d->nproc,
+			       d->nproc == 1 ? "" : "es", d->reasons, v[i].rx);
 			continue;
 		}
 		jw_obj(&c->jw, NULL);
@@ -142,6 +144,7 @@ static int do_doctor(struct cli *c, void *cfg)
 		jw_str(&c->jw, "verdict", verdict_names[d->v]);
 		jw_u64(&c->jw, "processes", d->nproc);
 		jw_str(&c->jw, "reasons", d->reasons);
+		jw_str(&c->jw, "rx", v[i].rx);
 		jw_end_obj(&c->jw);
 	}
 	if (c->json) {

@@ -132,8 +132,8 @@ static void list_row(struct cli *c, const struct xc_part_info *p)
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 	xc_ip_str(p->row.ip, ip);
 	if (!c->json) {
-		printf("%-6u %-16s %-15s %-17s %-16s %-8s %s\n", p->id,
-		       p->meta.name[0] ? p->meta.name : "-", ip, mac, p->host_dev, p->xdp,
+		printf("%-6u %-16s %-15s %-17s %-16s %-8s %-9s %s\n", p->id,
+		       p->meta.name[0] ? p->meta.name : "-", ip, mac, p->host_dev, p->xdp, p->rx,
 		       iso ? "isolated" : "-");
 		return;
 	}
@@ -146,6 +146,7 @@ static void list_row(struct cli *c, const struct xc_part_info *p)
 	jw_u64(&c->jw, "ifindex", p->meta.ifindex);
 	jw_str(&c->jw, "netns", p->meta.netns);
 	jw_str(&c->jw, "xdp", p->xdp);
+	jw_str(&c->jw, "rx", p->rx);
 	jw_u64(&c->jw, "node", p->meta.node_id);
 	jw_bool(&c->jw, "isolated", iso);
 	jw_end_obj(&c->jw);
@@ -170,8 +171,8 @@ static int do_list(struct cli *c, void *cfg)
 	if (c->json)
 		jw_arr(&c->jw, NULL);
 	else
-		printf("%-6s %-16s %-15s %-17s %-16s %-8s %s\n", "ID", "NAME", "IP", "MAC",
-		       "HOSTDEV", "XDP", "FLAGS");
+		printf("%-6s %-16s %-15s %-17s %-16s %-8s %-9s %s\n", "ID", "NAME", "IP", "MAC",
+		       "HOSTDEV", "XDP", "RX", "FLAGS");
 	for (size_t i = 0; i < n; i++)
 		list_row(c, &v[i]);
 	if (c->json) {

@@ -147,6 +147,9 @@ static void event_json(const struct xchan_event *e, const char *kind, const char
 	jw_u64(&w, "local_ep", e->id.local_ep);
 	jw_u64(&w, "remote_part", e->id.remote_part);
 	jw_u64(&w, "remote_ep", e->id.remote_ep);
+	jw_str(&w, "src_kind", xc_src_kind_name(e->src.kind));
+	jw_u64(&w, "src_id", e->src.id);
+	jw_u64(&w, "suppressed", e->suppressed);
 	jw_end_obj(&w);
 	jw_done(&w);
 }
@@ -171,20 +174,68 @@ static int on_event(void *ctx, const struct xchan_event *e)
 	if (e->id.dir)
 		printf(" chan %u:%u %s %u:%u", e->id.local_part, e->id.local_ep,
 		       e->id.dir == XCHAN_DIR_IN ? "<-" : "->", e->id.remote_part, e->id.remote_ep);
+	if (e->suppressed)
+		printf(" (%u earlier events of %s %u suppressed)", e->suppressed,
+		       xc_src_kind_name(e->src.kind), e->src.id);
 	putchar('\n');
 	fflush(stdout);
 	return 0;
+}
+
+/* Sources whose events were suppressed while monitor ran: one line (a JSON line
+ * of kind "suppressed") each, so that a flood shows as what it is. */
+static void suppression_out(struct cli *c, const struct xc_evsource *before, size_t nbefore)
+{
+	struct xc_evsource *now = NULL;
+	struct xc_err e;
+	size_t n = 0;
+
+	if (xc_evsources(&c->xc, &now, &n, &e))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t was = 0, d;
+		struct jw w;
+
+		for (size_t j = 0; j < nbefore; j++)
+			if (!memcmp(&before[j].src, &now[i].src, sizeof(now[i].src)))
+				was = before[j].l.suppressed;
+		d = now[i].l.suppressed - was;
+		if (!d || now[i].l.suppressed < was)
+			continue;
+		if (!c->json) {
+			printf("suppressed: %llu events of %s %u\n", (unsigned long long)d,
+			       xc_src_kind_name(now[i].src.kind), now[i].src.id);
+			continue;
+		}
+		jw_init(&w, stdout);
+		jw_obj(&w, NULL);
+		jw_str(&w, "kind", "suppressed");
+		jw_str(&w, "src_kind", xc_src_kind_name(now[i].src.kind));
+		jw_u64(&w, "src_id", now[i].src.id);
+		jw_u64(&w, "suppressed", d);
+		jw_end_obj(&w);
+		jw_done(&w);
+	}
+	free(now);
 }
 
 static int do_monitor(struct cli *c, void *cfg)
 {
 	struct mon_cfg *k = cfg;
 	struct mon m = { .c = c, .count = k->count };
+	struct xc_evsource *before = NULL;
 	struct xc_events *ev;
 	struct timespec t0, t;
+	size_t nbefore = 0;
 	int err;
 
-	err = xc_events_open(&c->xc, on_event, &m, &ev, &c->err);
+	err = xc_evsources(&c->xc, &before, &nbefore, &c->err);
+	if (!err)
+		err = xc_events_open(&c->xc, on_event, &m, &ev, &c->err);
+	if (err) {
+		free(before);
+		return err;
+	}
 	if (err)
 		return err;
 	signal(SIGINT, on_sig);
@@ -202,6 +253,8 @@ static int do_monitor(struct cli *c, void *cfg)
 			break;
 	}
 	xc_events_close(ev);
+	suppression_out(c, before, nbefore);
+	free(before);
 	return 0;
 }
 

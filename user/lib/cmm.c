@@ -27,6 +27,7 @@ const char *const cmm_map_names[M__N] = {
 	[M_PARTMETA] = "xchan_partmeta", [M_CONFIG] = "xchan_config",
 	[M_NODES] = "xchan_nodes", [M_REPLAY] = "xchan_replay", [M_MACS] = "xchan_macs",
 	[M_NEXTHOP] = "xchan_nexthop", [M_NONCE] = "xchan_nonce",
+	[M_EVLIMIT] = "xchan_evlimit", [M_EVPEER] = "xchan_evpeer",
 };
 
 const char *const xchan_reason_names[XR__MAX] = XCHAN_REASON_NAMES;
@@ -93,6 +94,8 @@ static int open_pinned(struct cmm *c)
 	c->prog_fd = bpf_obj_get(p);
 	if (c->prog_fd < 0)
 		return -errno;
+	pin_path(p, sizeof(p), c->root, XCHAN_RX_PROG_PIN);
+	c->rx_fd = bpf_obj_get(p);	/* absent in an instance older than the receive side */
 	for (int i = 0; i < M__N; i++) {
 		pin_path(p, sizeof(p), c->root, cmm_map_names[i]);
 		c->map_fd[i] = bpf_obj_get(p);
@@ -119,6 +122,8 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 		bpf_map__set_max_entries(skel->maps.xchan_devmap, sz->partitions);
 		bpf_map__set_max_entries(skel->maps.xchan_partmeta, sz->partitions);
 		bpf_map__set_max_entries(skel->maps.xchan_macs, sz->partitions);
+		/* a budget per partition as sender and as receiver, plus the host's */
+		bpf_map__set_max_entries(skel->maps.xchan_evlimit, 2 * sz->partitions + 8);
 	}
 	if (sz && sz->channels) {
 		/* N channels: on one node a channel is an IN and an OUT entry with a key
@@ -146,6 +151,7 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 	if (err)
 		return err;
 	c->prog_fd = bpf_program__fd(skel->progs.xchan_cmm);
+	c->rx_fd = bpf_program__fd(skel->progs.xchan_rx);
 	for (int i = 0; i < M__N; i++) {
 		m = bpf_object__find_map_by_name(skel->obj, cmm_map_names[i]);
 		c->map_fd[i] = m ? bpf_map__fd(m) : -1;
@@ -156,6 +162,9 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 		pin_path(p, sizeof(p), c->root, XCHAN_PROG_PIN);
 		err = bpf_obj_pin(c->prog_fd, p);
 		if (err)
+			return -errno;
+		pin_path(p, sizeof(p), c->root, XCHAN_RX_PROG_PIN);
+		if (bpf_obj_pin(c->rx_fd, p))
 			return -errno;
 	}
 	return 0;
@@ -168,6 +177,7 @@ int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_size
 
 	memset(c, 0, sizeof(*c));
 	c->prog_fd = -1;
+	c->rx_fd = -1;
 	for (int i = 0; i < M__N; i++)
 		c->map_fd[i] = -1;
 	if (!root)
@@ -201,6 +211,8 @@ int cmm_unpin(struct cmm *c)
 	pin_path(p, sizeof(p), c->root, XCHAN_PROG_PIN);
 	if (unlink(p) && errno != ENOENT)
 		err = -errno;
+	if (rx_unpin_all(c->root))
+		err = -EBUSY;
 	for (int i = 0; i < M__N; i++) {
 		pin_path(p, sizeof(p), c->root, cmm_map_names[i]);
 		if (unlink(p) && errno != ENOENT)
@@ -219,11 +231,14 @@ void cmm_close(struct cmm *c)
 	} else {
 		if (c->prog_fd >= 0)
 			close(c->prog_fd);
+		if (c->rx_fd >= 0)
+			close(c->rx_fd);
 		for (int i = 0; i < M__N; i++)
 			if (c->map_fd[i] >= 0)
 				close(c->map_fd[i]);
 	}
 	c->prog_fd = -1;
+	c->rx_fd = -1;
 	for (int i = 0; i < M__N; i++)
 		c->map_fd[i] = -1;
 }

@@ -10,7 +10,8 @@
 
 enum cmm_map {
 	M_PARTITION, M_ADDRS, M_CHANNELS, M_KEYS, M_CHANSTATS, M_STATS, M_DEVMAP, M_EVENTS,
-	M_PARTMETA, M_CONFIG, M_NODES, M_REPLAY, M_MACS, M_NEXTHOP, M_NONCE,
+	M_PARTMETA, M_CONFIG, M_NODES, M_REPLAY, M_MACS, M_NEXTHOP, M_NONCE, M_EVLIMIT,
+	M_EVPEER,
 	M__N
 };
 extern const char *const cmm_map_names[M__N];
@@ -25,6 +26,7 @@ struct cmm_sizes {
 struct cmm {
 	char root[512];		/* empty: not pinned (tests) */
 	int prog_fd;
+	int rx_fd;		/* the receive side (TC); -1 in an instance made before it */
 	int map_fd[M__N];
 	struct xchan_bpf *skel;	/* set only when this handle loaded the program */
 };
@@ -37,8 +39,12 @@ struct cmm {
 int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_sizes *sz);
 void cmm_close(struct cmm *c);
 bool cmm_exists(const char *root);
-/* Removes every pin of the instance and the root directory. */
+/* Removes every pin of the instance (receive-side links included) and the root. */
 int cmm_unpin(struct cmm *c);
+
+/* Detaches and unpins every receive-side link and the receive program under root
+ * (user/lib/tc.c); 0, or how many could not be removed. */
+int rx_unpin_all(const char *root);
 
 /* Checks that root is safe to use: a directory we own, not writable by others. */
 int cmm_check_root(const char *root, char *why, size_t whylen);

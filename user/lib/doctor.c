@@ -203,6 +203,7 @@ static int doctor_one(const void *key, void *ctx)
 		return -ENOMEM;
 	row->id = *(const uint32_t *)key;
 	snprintf(row->name, sizeof(row->name), "%s", m.name);
+	row->rx = xc_rx_state(l->x, row->id, m.ifindex);
 	err = doctor_netns(m.netns, l->x->pin_root, &row->d);
 	if (err) {
 		row->d.v = V_AT_RISK;

@@ -104,6 +104,14 @@ static int add_local(struct xc *x, const struct xc_part_spec *s, struct xc_part_
 		xc_fail(e, err, "cannot attach the CMM to %s: %s", v.host.name, strerror(-err));
 		goto undo;
 	}
+	err = rx_attach(x, r.id, r.meta.ifindex);
+	if (err) {
+		xc_fail(e, err, "cannot attach the receive side to %s: %s", v.host.name,
+			err == -ENOPROTOOPT ? "this instance predates it (xchan down, then add again)" :
+			strerror(-err));
+		xdp_detach(x, r.meta.ifindex);
+		goto undo;
+	}
 	r.meta.attach_mode = out->mode;
 	bpf_map_update_elem(XC_FD(x, M_PARTMETA), &r.id, &r.meta, BPF_EXIST);
 	out->ip = v.peer.ip;
@@ -184,8 +192,13 @@ int xc_part_remove(struct xc *x, uint32_t id, int *detach_err)
 
 		xc_map_each(p.fd, sizeof(struct xchan_chan_id), purge_one, &p);
 	}
-	if (!meta.node_id)
+	if (!meta.node_id) {
+		int rerr = rx_detach(x, id);
+
 		derr = xdp_detach(x, meta.ifindex);
+		derr = derr ? derr : rerr;
+	}
+	evlimit_forget(x, id);
 	if (detach_err)
 		*detach_err = derr;
 	part_rows_remove(x, id, &meta);
@@ -225,12 +238,14 @@ static void part_info(struct xc *x, uint32_t id, const struct xchan_part_meta *m
 		pi->row.ip = part_remote_ip(x, id);
 		snprintf(pi->host_dev, sizeof(pi->host_dev), "node:%u", m->node_id);
 		pi->xdp = "remote";
+		pi->rx = "remote";
 		return;
 	}
 	bpf_map_lookup_elem(XC_FD(x, M_PARTITION), &m->ifindex, &pi->row);
 	if (!if_indextoname(m->ifindex, pi->host_dev))
 		snprintf(pi->host_dev, sizeof(pi->host_dev), "(gone:%u)", m->ifindex);
 	pi->xdp = xc_attached_mode(x, m->ifindex);
+	pi->rx = xc_rx_state(x, id, m->ifindex);
 }
 
 int xc_part_list(struct xc *x, struct xc_part_info **out, size_t *n, struct xc_err *e)

@@ -15,6 +15,7 @@ static const char *const event_kinds[] = {
 	[XCHAN_E_CTRL_UNTRUSTED] = "control_from_partition", [XCHAN_E_ESTABLISHED] = "established",
 	[XCHAN_E_CLOSED] = "closed", [XCHAN_E_BAD_ORIGIN] = "bad_origin",
 	[XCHAN_E_BAD_AUTH] = "bad_auth", [XCHAN_E_REPLAY] = "replay",
+	[XCHAN_E_RX_REFUSED] = "receive_refused",
 };
 
 const char *xc_event_kind_name(uint32_t kind)
@@ -131,7 +132,7 @@ static void map_status(struct xc *x, int i, struct xc_map_status *ms)
 	ms->id = mi.id;
 	ms->max_entries = mi.max_entries;
 	ms->countable = mi.type == BPF_MAP_TYPE_HASH || mi.type == BPF_MAP_TYPE_PERCPU_HASH ||
-			mi.type == BPF_MAP_TYPE_DEVMAP_HASH;
+			mi.type == BPF_MAP_TYPE_DEVMAP_HASH || mi.type == BPF_MAP_TYPE_LRU_HASH;
 	ms->entries = 0;
 	if (ms->countable)
 		xc_map_each(XC_FD(x, i), mi.key_size, count_one, &ms->entries);
@@ -161,6 +162,7 @@ static int attach_one(const void *key, void *ctx)
 	if (!if_indextoname(m.ifindex, a->dev))
 		snprintf(a->dev, sizeof(a->dev), "?");
 	a->mode = xc_attached_mode(x, m.ifindex);
+	a->rx = xc_rx_state(x, a->part, m.ifindex);
 	return 0;
 }
 

@@ -97,6 +97,10 @@ const char *xc_part_name(struct xc *x, uint32_t id, char *buf, size_t len);
 const char *xc_mode_name(enum xc_mode m);
 /* "native", "generic" or "detached": how our program runs on ifindex. */
 const char *xc_attached_mode(struct xc *x, uint32_t ifindex);
+/* The receive side on partition part's host-side veth ifindex: "tcx" (attached),
+ * "detached", "defunct" (its device went away) or "unsupported" (an instance made
+ * before the receive side existed: xchan down and recreate it). */
+const char *xc_rx_state(struct xc *x, uint32_t part, uint32_t ifindex);
 
 struct xc_part_info {
 	uint32_t id;
@@ -104,6 +108,7 @@ struct xc_part_info {
 	struct xchan_partition row;	/* for a remote one: ip only */
 	char host_dev[IF_NAMESIZE + 8];
 	const char *xdp;		/* native, generic, detached, remote */
+	const char *rx;			/* xc_rx_state(); "remote" for a remote one */
 };
 /* Every partition, sorted by id; *out is malloc'ed. */
 int xc_part_list(struct xc *x, struct xc_part_info **out, size_t *n, struct xc_err *e);
@@ -184,6 +189,15 @@ int xc_events_open(struct xc *x, xc_event_fn fn, void *ctx, struct xc_events **o
 int xc_events_poll(struct xc_events *ev, int ms);
 void xc_events_close(struct xc_events *ev);
 
+/* Each source's event budget: what it emitted, had suppressed (over its lifetime;
+ * an event carries how many went just before it) and lost to a full ring. */
+struct xc_evsource {
+	struct xchan_src_key src;
+	struct xchan_evlimit l;
+};
+int xc_evsources(struct xc *x, struct xc_evsource **out, size_t *n, struct xc_err *e);
+const char *xc_src_kind_name(uint32_t kind);
+
 struct xc_map_status {
 	const char *name;
 	uint32_t id, max_entries, entries;
@@ -193,6 +207,7 @@ struct xc_attach_status {
 	uint32_t part, ifindex;
 	char dev[IF_NAMESIZE];
 	const char *mode;
+	const char *rx;		/* xc_rx_state() */
 };
 struct xc_status {
 	uint32_t prog_id;
@@ -210,6 +225,7 @@ struct xc_doctor_row {
 	uint32_t id;
 	char name[XCHAN_NAME_LEN];
 	struct diagnosis d;
+	const char *rx;		/* the receive side: xc_rx_state() */
 };
 int xc_doctor(struct xc *x, struct xc_doctor_row **out, size_t *n, struct xc_err *e);
 

@@ -38,6 +38,11 @@ int veth_find(const struct xc_part_spec *s, struct veth *v, struct xc_err *e);
 
 int xdp_attach(struct xc *x, uint32_t ifindex, enum xc_mode want, enum xc_mode *got);
 int xdp_detach(struct xc *x, uint32_t ifindex);
+/* The receive side (tc.c): a pinned TCX egress link per partition. */
+int rx_attach(struct xc *x, uint32_t part, uint32_t ifindex);
+int rx_detach(struct xc *x, uint32_t part);
+/* Removes partition part's event budgets (audit.c). */
+void evlimit_forget(struct xc *x, uint32_t part);
 
 /* Room for one more element of size elem at the end of *v (*n used of *cap): the new
  * slot, counted in *n, or NULL when out of memory (*v stays as it was). */

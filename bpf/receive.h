@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* receive.h: the receive side, TC egress on each partition's host-side veth: what the
+ * host stack delivers into a partition (bridged, routed, NATed, flooded; what the CMM
+ * redirects never passes here). Whatever came from another partition gets in only as
+ * a verified channel message; an isolated partition gets nothing else but ARP and
+ * neighbour discovery with its gateway.
+ */
+#ifndef XCHAN_RECEIVE_H
+#define XCHAN_RECEIVE_H
+
+#include "rx_origin.h"
+#include "verify.h"
+
+#define XCHAN_ICMPV6		58	/* IPPROTO_ICMPV6 */
+#define XCHAN_ND_FIRST		133	/* router solicitation ... */
+#define XCHAN_ND_LAST		137	/* ... redirect (RFC 4861) */
+#define XCHAN_ND_HOP_LIMIT	255	/* ND from off-link arrives with less */
+
+static __always_inline int rx_isolated(const struct rxpkt *rx)
+{
+	return rx->dst->flags & XCHAN_PART_ISOLATED;
+}
+
+/* ARP for the receiver's own address passes (a bridged channel sender must resolve
+ * it); other ARP only from the host or beyond, and not to an isolated partition. */
+static __always_inline enum xchan_reason rx_arp(struct rxpkt *rx, __u32 origin)
+{
+	struct arp_eth_ipv4 a;
+
+	if (bpf_skb_load_bytes(rx->skb, ETH_HLEN, &a, sizeof(a)) || !arp_eth_ipv4_ok(&a))
+		return XR_DROP_RX_ARP;
+	if (a.tpa == rx->dst->ip || (!origin && !rx_isolated(rx)))
+		return XR_PASS_RX_ARP;
+	return XR_DROP_RX_ARP;
+}
+
+/* Neighbour discovery as a gateway sends it: ICMPv6 133-137 with hop limit 255 (no
+ * extension headers). The caller has ruled out a partition as its sender. */
+static __always_inline int rx_nd(struct rxpkt *rx)
+{
+	struct {
+		struct ipv6hdr ip6;
+		__u8 type;
+	} __attribute__((packed)) h;
+
+	if (bpf_skb_load_bytes(rx->skb, ETH_HLEN, &h, sizeof(h)))
+		return 0;
+	return h.ip6.nexthdr == XCHAN_ICMPV6 && h.ip6.hop_limit == XCHAN_ND_HOP_LIMIT &&
+	       h.type >= XCHAN_ND_FIRST && h.type <= XCHAN_ND_LAST;
+}
+
+/* A message from partition rx->origin. Allowed ones are redirected by the sender's
+ * CMM and never come this way, except with --forward pass: then it must have entered
+ * the host on the sender's own veth (so the sender's CMM saw it), be UDP to the
+ * receiver's registered address, and both ends must hold the same key. */
+static __always_inline enum xchan_reason rx_channel(struct rxpkt *rx)
+{
+	const struct xchan_address *o = rx->oaddr;
+	struct xchan_chan_id out_id;
+	struct xchan_key *kout, *kin;
+	struct udphdr u;
+
+	if (fwd_redirect || !o || o->node_id || o->part_id != rx->origin ||
+	    rx->skb->ingress_ifindex != o->ifindex)
+		return XR_DROP_RX_NOT_CHANNEL;
+	if (rx->ip.ihl != 5 || (rx->ip.frag_off & bpf_htons(XCHAN_IP_FRAG_MASK)) ||
+	    rx->ip.protocol != IPPROTO_UDP || rx->ip.daddr != rx->dst->ip)
+		return XR_DROP_RX_NOT_CHANNEL;
+	if (bpf_skb_load_bytes(rx->skb, ETH_HLEN + sizeof(struct iphdr), &u, sizeof(u)))
+		return XR_DROP_RX_MALFORMED;
+	xchan_chan_id_make(&out_id, o->part_id, bpf_ntohs(u.source), rx->dst->part_id,
+			   bpf_ntohs(u.dest), XCHAN_DIR_OUT);
+	xchan_chan_id_make(&rx->id, rx->dst->part_id, bpf_ntohs(u.dest), o->part_id,
+			   bpf_ntohs(u.source), XCHAN_DIR_IN);
+	kout = bpf_map_lookup_elem(&xchan_keys, &out_id);
+	kin = bpf_map_lookup_elem(&xchan_keys, &rx->id);
+	if (!kout || !kin)
+		return XR_DROP_RX_NO_CHANNEL;
+	if (!key_equal(kout->key, kin->key))
+		return XR_DROP_RX_KEY_MISMATCH;
+	return XR_PASS_RX_CHANNEL;
+}
+
+static __always_inline int rx_to_everyone(const struct rxpkt *rx)
+{
+	__be32 d = rx->ip.daddr;
+
+	return (rx->eth.h_dest[0] & 1) || IN_MULTICAST(bpf_ntohl(d)) ||
+	       d == bpf_htonl(INADDR_BROADCAST);
+}
+
+/* IPv4: from a partition only as a channel message; from anywhere else only to a
+ * partition that is not isolated. */
+static __always_inline enum xchan_reason rx_ipv4(struct rxpkt *rx, __u32 origin)
+{
+	__u32 ip_origin;
+
+	if (bpf_skb_load_bytes(rx->skb, ETH_HLEN, &rx->ip, sizeof(rx->ip)) ||
+	    rx->ip.version != 4 || rx->ip.ihl < 5)
+		return XR_DROP_RX_MALFORMED;
+	/* by address too when the link named it: a channel needs both to agree */
+	ip_origin = origin_by_ip(rx, rx->ip.saddr);
+	if (!origin)
+		origin = ip_origin;
+	if (!origin && !rx_isolated(rx)) {
+		rx->origin = origin_conntrack(rx);
+		if (rx->origin)
+			return XR_DROP_RX_NAT;
+	}
+	if (!origin)
+		return rx_isolated(rx) ? XR_DROP_RX_ISOLATED : XR_PASS_RX_EXTERNAL;
+	rx->origin = origin;
+	if (rx_to_everyone(rx))
+		return XR_DROP_RX_BCAST;
+	return rx_channel(rx);
+}
+
+/* The order matters: the receiver's isolation is known before anything past the
+ * Ethernet header is read, and it decides what may be parsed at all. */
+static __always_inline enum xchan_reason receive(struct rxpkt *rx)
+{
+	__u32 ifindex = rx->skb->ifindex, origin;
+
+	rx->dst = bpf_map_lookup_elem(&xchan_partition, &ifindex);
+	if (!rx->dst)
+		return XR_DROP_UNKNOWN_IFACE;
+	if (bpf_skb_load_bytes(rx->skb, 0, &rx->eth, sizeof(rx->eth)))
+		return XR_DROP_RX_MALFORMED;
+	origin = origin_l2(rx);
+	rx->origin = origin;
+	switch (rx->eth.h_proto) {
+	case bpf_htons(ETH_P_ARP):
+		return rx_arp(rx, origin);
+	case bpf_htons(ETH_P_IP):
+		return rx_ipv4(rx, origin);
+	case bpf_htons(ETH_P_IPV6):
+		/* no IPv6 channels yet: nothing between partitions */
+		if (origin)
+			return XR_DROP_RX_IPV6;
+		if (rx_isolated(rx))
+			return rx_nd(rx) ? XR_PASS_RX_ND : XR_DROP_RX_ISOLATED;
+		return XR_PASS_RX_EXTERNAL;
+	default:
+		if (origin)
+			return XR_DROP_RX_OTHER_L3;
+		return rx_isolated(rx) ? XR_DROP_RX_ISOLATED : XR_PASS_RX_EXTERNAL;
+	}
+}
+
+/* Refusals of what a partition sent: each one is audited (within its budget). */
+static __always_inline int rx_refusal(__u32 reason)
+{
+	switch (reason) {
+	case XR_DROP_RX_BCAST:
+	case XR_DROP_RX_NOT_CHANNEL:
+	case XR_DROP_RX_NO_CHANNEL:
+	case XR_DROP_RX_KEY_MISMATCH:
+	case XR_DROP_RX_NAT:
+	case XR_DROP_RX_IPV6:
+	case XR_DROP_RX_OTHER_L3:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static __always_inline int rx_pass(__u32 reason)
+{
+	return reason == XR_PASS_RX_CHANNEL || reason == XR_PASS_RX_EXTERNAL ||
+	       reason == XR_PASS_RX_ARP || reason == XR_PASS_RX_ND;
+}
+
+/* The receive side's one exit: count, audit refusals, sample other drops, act. An
+ * event is charged to the partition the frame came from, else to the receiver. */
+static __always_inline int rx_verdict(struct rxpkt *rx, __u32 reason)
+{
+	struct xchan_counter *c = bpf_map_lookup_elem(&xchan_stats, &reason);
+	int refusal = rx_refusal(reason);
+	__u64 n = 0, addrs = 0, src;
+
+	if (c) {
+		n = c->packets++;
+		c->bytes += rx->skb->len;
+	}
+	if (rx_pass(reason))
+		return TC_ACT_OK;
+	if (refusal || !(n & ((1ULL << drop_sample_shift) - 1))) {
+		if (rx->eth.h_proto == bpf_htons(ETH_P_IP))
+			addrs = EV_ADDRS(rx->ip.saddr, rx->ip.daddr);
+		src = rx->origin ? EV_SRC(XCHAN_SRC_PART, rx->origin) :
+		      rx->dst ? EV_SRC(XCHAN_SRC_TO_PART, rx->dst->part_id) :
+				EV_SRC(XCHAN_SRC_HOST, 0);
+		event_put(rx->skb->ifindex,
+			  EV_WHAT(refusal ? XCHAN_E_RX_REFUSED : XCHAN_E_DROP, 0, reason), addrs,
+			  src, &rx->id);
+	}
+	return TC_ACT_SHOT;
+}
+
+#endif /* XCHAN_RECEIVE_H */

@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# rx_probe.py: what receive.t sends from inside a partition (as its root, or as an
+# unprivileged user) and what it listens with: sockets are the ground truth.
+import socket, struct, sys, time, fcntl
+
+def mac_of(ifname):
+    with open("/sys/class/net/%s/address" % ifname) as f:
+        return bytes.fromhex(f.read().strip().replace(":", ""))
+
+def ip4_of(ifname):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    r = fcntl.ioctl(s.fileno(), 0x8915, struct.pack("256s", ifname.encode()))  # SIOCGIFADDR
+    return r[20:24]
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+def ip4_udp(src, dst, sport, dport, payload, ttl=64):
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, ttl, 17, 0, src, dst)
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    return hdr + udp
+
+def ip6_udp(src, dst, sport, dport, payload):
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    pseudo = src + dst + struct.pack("!I3xB", len(udp), 17)
+    udp = udp[:6] + struct.pack("!H", csum(pseudo + udp) or 0xffff) + udp[8:]
+    return struct.pack("!IHBB16s16s", 0x60000000, len(udp), 17, 64, src, dst) + udp
+
+def ll_of(ifname):
+    with open("/proc/net/if_inet6") as f:
+        for line in f:
+            p = line.split()
+            if p[5] == ifname and p[0].startswith("fe80"):
+                return bytes.fromhex(p[0])
+    raise SystemExit("no link-local address on " + ifname)
+
+def raw_send(ifname, dst_mac, ethertype, body, count):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((ifname, 0))
+    frame = dst_mac + mac_of(ifname) + struct.pack("!H", ethertype) + body
+    for _ in range(count):
+        s.send(frame)
+        time.sleep(0.002)
+
+BCAST = b"\xff" * 6
+
+def main(a):
+    cmd, dev, n = a[0], "eth0", 5
+    if cmd == "mcast6":          # PORT: UDP to all-nodes, from a plain socket
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        for i in range(n):
+            s.sendto(b"mcast6-%d" % i, ("ff02::1%" + dev, int(a[1])))
+    elif cmd == "ll_bcast":      # LL PORT: IPv6 unicast to a link-local, broadcast MAC
+        dst = socket.inet_pton(socket.AF_INET6, a[1])
+        raw_send(dev, BCAST, 0x86dd, ip6_udp(ll_of(dev), dst, 5000, int(a[2]), b"llbcast"), n)
+    elif cmd == "bcast4":        # DSTIP PORT: IPv4 unicast to DSTIP, broadcast MAC
+        body = ip4_udp(ip4_of(dev), socket.inet_aton(a[1]), 5000, int(a[2]), b"bcast4")
+        raw_send(dev, BCAST, 0x0800, body, n)
+    elif cmd == "bcast":         # DSTIP PORT SPORT: a broadcast socket's datagrams
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("0.0.0.0", int(a[3])))
+        for i in range(n):
+            s.sendto(b"bcast-%d" % i, (a[1], int(a[2])))
+            time.sleep(0.002)
+    elif cmd == "discover":      # a DHCP client without an address
+        body = ip4_udp(b"\0" * 4, b"\xff" * 4, 68, 67, b"discover")
+        raw_send(dev, BCAST, 0x0800, body, n)
+    elif cmd == "icmp6":         # DSTLL TYPE [DEV]: ND/RA as a router would send it (hop limit 255)
+        dev = a[3] if len(a) > 3 else dev
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)
+        t = int(a[2])
+        body = struct.pack("!BBHI", t, 0, 0, 0) + (b"\0" * 16 if t in (135, 136) else b"")
+        for _ in range(n):
+            s.sendto(body, (a[1], 0, 0, socket.if_nametoindex(dev)))
+    elif cmd == "listen6":       # PORT SECS OUT: an IPv6 UDP socket, beside an IPv4 one
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind(("::", int(a[1])))
+        listen(s, float(a[2]), a[3], lambda d, f: "%s %s" % (f[0], d.decode(errors="replace")))
+    elif cmd == "listen_icmp6":  # SECS OUT: every ICMPv6 type that arrives
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+        listen(s, float(a[1]), a[2], lambda d, f: "%s type %d" % (f[0], d[0]))
+    elif cmd == "big":           # DST PORT SIZE: one datagram, fragmented by the sender
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(b"big-" + b"x" * (int(a[3]) - 4), (a[1], int(a[2])))
+    elif cmd == "opts":          # DST PORT: IPv4 with a record-route option
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, bytes([7, 7, 4, 0, 0, 0, 0, 1]))
+        for i in range(n):
+            s.sendto(b"opts-%d" % i, (a[1], int(a[2])))
+    else:
+        raise SystemExit("unknown command " + cmd)
+
+def listen(s, secs, out, fmt):
+    s.settimeout(0.1)
+    end = time.time() + secs
+    with open(out, "a") as f:
+        while time.time() < end:
+            try:
+                d, frm = s.recvfrom(65535)
+            except socket.timeout:
+                continue
+            f.write(fmt(d, frm) + "\n")
+            f.flush()
+
+main(sys.argv[1:])

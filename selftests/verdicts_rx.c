@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* verdicts_rx.c: the receive side (xchan_rx, TC egress on a partition's veth) through
+ * BPF_PROG_TEST_RUN: what came from another partition, from outside, to an isolated
+ * partition; ARP, neighbour discovery, other L3; and audit under a flood. */
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <netinet/in.h>
+#include "verdicts.h"
+
+/* An IPv6 frame: UDP to port 6000, or ICMPv6 of type icmp_type with hop limit hl. */
+static size_t ipv6_frame(uint8_t *f, const uint8_t *src_mac, const uint8_t *dst_mac,
+			 int icmp_type, uint8_t hl)
+{
+	memset(f, 0, 14 + 40 + 8);
+	memcpy(f, dst_mac, 6);
+	memcpy(f + 6, src_mac, 6);
+	f[12] = 0x86, f[13] = 0xdd;
+	f[14] = 0x60;
+	f[19] = 8;				/* payload length */
+	f[20] = icmp_type ? 58 : 17;
+	f[21] = hl;
+	f[22] = 0xfe, f[23] = 0x80, f[37] = 1;	/* fe80::1 -> fe80::2 */
+	f[38] = 0xfe, f[39] = 0x80, f[53] = 2;
+	if (icmp_type)
+		f[54] = icmp_type;
+	else
+		f[56] = 6000 >> 8, f[57] = 6000 & 0xff;
+	return 14 + 40 + 8;
+}
+
+static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+static void rx_from_partition(void)
+{
+	struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
+	uint8_t f[PKT_MAX];
+	size_t len = pkt_build(f, sizeof(f), &s);
+
+	reset();
+	tap_begin();
+	expect_rx(f, len, if_a, if_b, TC_ACT_SHOT, XR_DROP_RX_NOT_CHANNEL);
+	ASSERT_TRUE(has_event(XCHAN_E_RX_REFUSED, XR_DROP_RX_NOT_CHANNEL), "audit event");
+	tap_end("the channel's own message, routed by the host: refused (channels arrive by redirect)");
+
+	tap_begin();
+	expect_rx(f, len, if_a, 0, TC_ACT_SHOT, XR_DROP_RX_NOT_CHANNEL);
+	tap_end("... bridged (known by its source MAC): refused");
+
+	tap_begin();
+	memcpy(s.src_mac, MAC_GW, 6);
+	len = pkt_build(f, sizeof(f), &s);
+	expect_rx(f, len, if_a, 0, TC_ACT_SHOT, XR_DROP_RX_NOT_CHANNEL);
+	tap_end("... routed through a bridge device (known by its source address): refused");
+
+	tap_begin();
+	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_NOT_CHANNEL);
+	tap_end("... to an isolated partition: refused");
+
+	tap_begin();
+	s = udp_from_b(htonl(INADDR_BROADCAST), 67, 68);
+	memcpy(s.dst_mac, BCAST, 6);
+	len = pkt_build(f, sizeof(f), &s);
+	expect_rx(f, len, if_a, if_b, TC_ACT_SHOT, XR_DROP_RX_BCAST);
+	tap_end("a partition's broadcast to port 68 (a rogue DHCP offer): refused");
+
+	tap_begin();
+	s = udp_from_b(IP_A, 5000, 68);
+	memcpy(s.dst_mac, BCAST, 6);
+	len = pkt_build(f, sizeof(f), &s);
+	expect_rx(f, len, if_a, 0, TC_ACT_SHOT, XR_DROP_RX_BCAST);
+	tap_end("a partition's unicast IPv4 to the broadcast MAC: refused");
+
+	tap_begin();
+	len = ipv6_frame(f, MAC_B, BCAST, 0, 64);
+	expect_rx(f, len, if_a, 0, TC_ACT_SHOT, XR_DROP_RX_IPV6);
+	tap_end("a partition's IPv6 (link-local to the broadcast MAC): refused");
+
+	tap_begin();
+	len = ipv6_frame(f, MAC_B, MAC_A, 134, 255);
+	expect_rx(f, len, if_a, if_b, TC_ACT_SHOT, XR_DROP_RX_IPV6);
+	tap_end("a partition's router advertisement: refused");
+
+	tap_begin();
+	len = pkt_build(f, sizeof(f), &s);
+	f[12] = 0x81, f[13] = 0x00;
+	expect_rx(f, len, if_a, 0, TC_ACT_SHOT, XR_DROP_RX_OTHER_L3);
+	tap_end("a partition's VLAN-tagged frame: refused");
+}
+
+static void rx_from_outside(void)
+{
+	struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
+	uint8_t f[PKT_MAX];
+	size_t len;
+
+	reset();
+	memcpy(s.src_mac, MAC_GW, 6);
+	s.saddr = IP_EXT;
+	len = pkt_build(f, sizeof(f), &s);
+	tap_begin();
+	expect_rx(f, len, if_a, 0, TC_ACT_OK, XR_PASS_RX_EXTERNAL);
+	tap_end("from outside to a partition: passes");
+
+	tap_begin();
+	s.daddr = IP_C;
+	len = pkt_build(f, sizeof(f), &s);
+	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
+	tap_end("from outside to an isolated partition: refused");
+
+	tap_begin();
+	s.frag_off = 0x2000;
+	len = pkt_build(f, sizeof(f), &s);
+	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
+	s.daddr = IP_A;
+	len = pkt_build(f, sizeof(f), &s);
+	expect_rx(f, len, if_a, 0, TC_ACT_OK, XR_PASS_RX_EXTERNAL);
+	s.frag_off = 0;
+	s.ip_opt_len = 4;
+	len = pkt_build(f, sizeof(f), &s);
+	expect_rx(f, len, if_a, 0, TC_ACT_OK, XR_PASS_RX_EXTERNAL);
+	s.daddr = IP_C;
+	len = pkt_build(f, sizeof(f), &s);
+	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
+	tap_end("fragments and options: to an isolated partition refused, to others passed");
+
+	tap_begin();
+	len = ipv6_frame(f, MAC_GW, MAC_C, 135, 255);
+	expect_rx(f, len, if_c, 0, TC_ACT_OK, XR_PASS_RX_ND);
+	len = ipv6_frame(f, MAC_GW, MAC_C, 128, 255);
+	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
+	len = ipv6_frame(f, MAC_GW, MAC_C, 135, 64);
+	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
+	len = ipv6_frame(f, MAC_GW, MAC_A, 0, 64);
+	expect_rx(f, len, if_a, 0, TC_ACT_OK, XR_PASS_RX_EXTERNAL);
+	tap_end("IPv6 from the gateway: ND only (hop limit 255) to the isolated, anything to others");
+
+	tap_begin();
+	len = pkt_build(f, sizeof(f), &s);
+	f[14] = 0x55;				/* IP version 5 */
+	expect_rx(f, len, if_a, 0, TC_ACT_SHOT, XR_DROP_RX_MALFORMED);
+	len = pkt_build_arp(f, sizeof(f), MAC_GW, MAC_GW, IP_EXT, IP_A);
+	expect_rx(f, len - 10, if_a, 0, TC_ACT_SHOT, XR_DROP_RX_ARP);
+	len = pkt_build(f, sizeof(f), &s);
+	expect_rx(f, len, if_unreg, 0, TC_ACT_SHOT, XR_DROP_UNKNOWN_IFACE);
+	tap_end("a malformed IPv4 header, a truncated ARP, an unregistered interface: dropped");
+}
+
+static void rx_arp(void)
+{
+	uint8_t f[PKT_MAX];
+	size_t len;
+
+	reset();
+	tap_begin();
+	len = pkt_build_arp(f, sizeof(f), MAC_B, MAC_B, IP_B, IP_A);
+	expect_rx(f, len, if_a, 0, TC_ACT_OK, XR_PASS_RX_ARP);
+	len = pkt_build_arp(f, sizeof(f), MAC_B, MAC_B, IP_B, IP_C);
+	expect_rx(f, len, if_c, 0, TC_ACT_OK, XR_PASS_RX_ARP);
+	tap_end("ARP for the receiver's own address passes, isolated or not");
+
+	tap_begin();
+	len = pkt_build_arp(f, sizeof(f), MAC_B, MAC_B, IP_B, IP_C);
+	expect_rx(f, len, if_a, 0, TC_ACT_SHOT, XR_DROP_RX_ARP);
+	len = pkt_build_arp(f, sizeof(f), MAC_GW, MAC_GW, IP_EXT, IP_EXT);
+	expect_rx(f, len, if_a, 0, TC_ACT_OK, XR_PASS_RX_ARP);
+	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ARP);
+	tap_end("other ARP: from the host to the non-isolated only, never from a partition");
+}
+
+void test_receive(void)
+{
+	rx_from_partition();
+	rx_from_outside();
+	rx_arp();
+}
+
+/* B floods refused frames; A's single refusal must still make it to the ring. */
+void test_receive_flood(void)
+{
+	struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
+	uint8_t f[PKT_MAX];
+	size_t len = pkt_build(f, sizeof(f), &s);
+	int from_b = 0, from_a = 0;
+
+	reset();
+	tap_begin();
+	for (int i = 0; i < 2000; i++)
+		run_rx(f, len, if_a, if_b);
+	s = udp_from_b(IP_B, 6000, 5000);
+	s.saddr = IP_A;
+	memcpy(s.src_mac, MAC_A, 6);
+	len = pkt_build(f, sizeof(f), &s);
+	run_rx(f, len, if_b, if_a);
+	for (int i = 0; i < n_events; i++) {
+		if (events[i].src.kind != XCHAN_SRC_PART)
+			continue;
+		from_b += events[i].src.id == P_B;
+		from_a += events[i].src.id == P_A;
+	}
+	ASSERT_TRUE(from_b <= XCHAN_EVENT_BURST + 10, "B's events held to its budget");
+	ASSERT_TRUE(from_a == 1, "A's one event is there");
+	tap_end("2000 refusals from one partition cost it its budget, not another's events");
+	tap_begin();
+	usleep(30 * 1000);
+	n_events = 0;
+	s = udp_from_b(IP_A, 5000, 6000);
+	len = pkt_build(f, sizeof(f), &s);
+	run_rx(f, len, if_a, if_b);
+	ASSERT_TRUE(n_events == 1 && events[0].suppressed >= 1000, "suppressed count");
+	printf("#   B's next event says %u were suppressed before it\n",
+	       n_events ? events[0].suppressed : 0);
+	tap_end("B's next event, once its budget refills, says how many went unseen");
+}
