@@ -32,6 +32,7 @@ static __always_inline void ctrl_reply(struct xpkt *pkt, __u8 type, __u16 reason
 	xh->type = type;
 	xh->reason = bpf_htons(reason);
 	__builtin_memset(xh->auth, 0, sizeof(xh->auth));
+	pkt->answered = 1;
 }
 
 /* The OUT entry on this side that a CONNECT/CLOSE from the receiver refers to. */

@@ -43,7 +43,9 @@ static __always_inline int audit_chan(struct xpkt *pkt, __u32 kind, __u32 reason
 }
 
 /* What each reason does with the frame. Redirects go where the stage that allowed
- * the frame pointed them (pkt->redirect_ifindex). */
+ * the frame pointed them (pkt->redirect_ifindex), answers go back only once built:
+ * a stage that passes such a reason on without either gets a drop, never a
+ * partition's own frame sent back or redirected to nowhere. */
 static __always_inline int reason_action(const struct xpkt *pkt, __u32 reason)
 {
 	switch (reason) {
@@ -51,12 +53,18 @@ static __always_inline int reason_action(const struct xpkt *pkt, __u32 reason)
 		/* --forward pass: the host stack delivers; no devmap entry: the same */
 		if (!fwd_redirect)
 			return XDP_PASS;
+		if (!pkt->redirect_ifindex)
+			return XDP_DROP;
 		return bpf_redirect_map(&xchan_devmap, pkt->redirect_ifindex, XDP_PASS);
 	case XR_PASS_DECAP:
 		/* redirected whatever --forward says: the frame now carries the
 		 * partition's MAC, which the uplink's own stack would discard */
+		if (!pkt->redirect_ifindex)
+			return XDP_DROP;
 		return bpf_redirect_map(&xchan_devmap, pkt->redirect_ifindex, 0);
 	case XR_PASS_ENCAP:
+		if (!pkt->redirect_ifindex)
+			return XDP_DROP;
 		return bpf_redirect(pkt->redirect_ifindex, 0);
 	case XR_PASS_EXTERNAL:
 	case XR_PASS_ARP:
@@ -69,7 +77,8 @@ static __always_inline int reason_action(const struct xpkt *pkt, __u32 reason)
 	case XR_NACK_NO_OUT:
 	case XR_NACK_EXISTS:
 	case XR_NACK_INTERNAL:
-		return XDP_TX;		/* the request, turned into its answer in place */
+		/* the request, turned into its answer in place */
+		return pkt->answered ? XDP_TX : XDP_DROP;
 	default:
 		return XDP_DROP;
 	}

@@ -23,6 +23,7 @@ struct xpkt {
 	__be32 saddr;
 	__be32 daddr;
 	__u8 msg_type;			/* xchan_hdr.type of a control message, else 0 */
+	__u8 answered;			/* ctrl_reply() turned the request into its answer */
 };
 
 /* The barrier makes clang load the field at its offset from ctx itself: the
