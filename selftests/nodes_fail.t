@@ -40,6 +40,28 @@ check "... the sender's key is gone" [ "$(x2 -j channel list | jq -r '.[] | sele
 ip netns exec "$FAB" nft delete table bridge lossy
 recv_stop alice 6000
 
+# Every answer lost: the connect fails, but its CONNECT reached node 2's CMM, which
+# stored the key. The receiver's agent asks it to drop that copy again (CLOSE gets
+# through, only its answer is lost), so that the next connect is not refused.
+ip netns exec "$FAB" nft -f - <<'NFT'
+table bridge deaf {
+	chain answers {
+		type filter hook forward priority 0; policy accept;
+		udp sport 7420 @th,72,8 3 counter drop
+		udp sport 7420 @th,72,8 6 counter drop
+	}
+}
+NFT
+quiet x2 channel authorize bob:5100 alice:6100 --out
+quiet x1 channel authorize alice:6100 bob:5100 --in
+x1 channel connect alice:6100 bob:5100 >/dev/null 2>"$TMPD/deaf.err"; rc=$?
+check "every answer lost: the connect fails (exit $rc: $(cat "$TMPD/deaf.err"))" [ $rc -eq 1 ]
+check "... and leaves no key at the sender's CMM" \
+	[ "$(x2 -j channel list | jq -r '.[] | select(.local_ep==5100) | .key')" = none ]
+ip netns exec "$FAB" nft delete table bridge deaf
+check "... so the next connect succeeds" quiet x1 channel connect alice:6100 bob:5100
+quiet x1 channel close bob:5100 alice:6100
+
 # Churn: the same channel opened and closed 1000 times by both agents (the sender
 # starts at sequence 1 each time), a datagram through it each time; then new ones.
 quiet x2 channel close bob:5000 alice:6000

@@ -147,6 +147,21 @@ out:
 /* The receiving side (local) creates the key, keeps it insert-if-absent, and sends it
  * to the sender's CMM in a CONNECT. The key lives in this process only between
  * getrandom() and the explicit_bzero()s. */
+/* No answer at all: a CONNECT may still have reached the sender's CMM, which then
+ * holds a key this side just threw away, and every later CONNECT would meet
+ * nack_key_exists. CLOSE is idempotent: ask once more that it drop its copy. */
+static void close_unanswered(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote)
+{
+	struct xchan_hdr req = {
+		.version = XCHAN_VERSION, .type = XCHAN_T_CLOSE,
+		.src_part = htonl(local->part), .dst_part = htonl(remote->part),
+		.src_ep = htons(local->port), .dst_ep = htons(remote->port),
+	}, reply;
+	struct xc_err ignored;
+
+	to_sender_cmm(x, remote->part, &req, &reply, &ignored);
+}
+
 int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,
 		    struct xc_err *e)
 {
@@ -182,6 +197,8 @@ int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep 
 	if (err) {
 		bpf_map_delete_elem(XC_FD(x, M_KEYS), &id);	/* no half-open channel */
 		bpf_map_delete_elem(XC_FD(x, M_REPLAY), &id);
+		if (!reply.type)
+			close_unanswered(x, local, remote);
 		return err;
 	}
 	ch.state = XCHAN_S_ESTABLISHED;
