@@ -226,6 +226,7 @@ round() {	# ROUND: every attempt once, then the table
 	done
 }
 [ -n "$PROBE" ] || echo "   (rx_probe.py not found beside lib.sh: the crafted-frame attempts are skipped)"
+echo "   (a broadcast or multicast frame is refused at each partition it would reach: alice and bob, hence 10 for 5)"
 echo "   -- round 1: mallory's send side (XDP on $MDEV) and alice's receive side (TC) both on"
 round 1
 echo "   -- round 2: as if mallory had got past its send side: XDP taken off $MDEV, the receive side alone"
