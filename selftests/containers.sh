@@ -39,3 +39,14 @@ podman_works() {
 	ctr_rootfs || return 1
 	ctr_run probe$$ && ctr_rm probe$$
 }
+# ctr_pid NAME: the container's init pid on the host
+ctr_pid() { podman inspect --format '{{.State.Pid}}' "${PFX}$1"; }
+# ctr_netns_attach NAME: the container's netns also as the named netns ${PFX}NAME, so
+# that `ip netns exec` runs host tools in it (with its /sys); it goes with the run's
+# netns (the container keeps its own)
+ctr_netns_attach() {
+	local pid
+	pid=$(ctr_pid "$1") && [ "${pid:-0}" != 0 ] && ip netns attach "${PFX}$1" "$pid" || return 1
+	NSES+=("${PFX}$1")
+	reap_add netns "${PFX}$1"
+}
