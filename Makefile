@@ -213,6 +213,7 @@ install: $(OUT)/xchan $(OUT)/ctr_tool $(CLIENT_BINS)
 	install -D -m 0755 scripts/demo.sh $(DESTDIR)$(PREFIX)/share/xchan/scripts/demo.sh
 	install -D -m 0644 selftests/lib.sh $(DESTDIR)$(PREFIX)/share/xchan/selftests/lib.sh
 	install -D -m 0644 selftests/containers.sh $(DESTDIR)$(PREFIX)/share/xchan/selftests/containers.sh
+	install -D -m 0755 selftests/rx_probe.py $(DESTDIR)$(PREFIX)/share/xchan/selftests/rx_probe.py
 	install -D -m 0755 $(OUT)/ctr_tool $(DESTDIR)$(PREFIX)/share/xchan/ctr_tool
 	install -D -m 0755 $(OUT)/xchan-client $(DESTDIR)$(PREFIX)/bin/xchan-client
 	install -D -m 0644 client/libxchan.h $(DESTDIR)$(PREFIX)/include/libxchan.h

@@ -10,6 +10,7 @@ CTRS=()
 ctr_rootfs() {
 	# its own directory, traversable by the mapped-away root of user-namespaced containers
 	ROOTFS=$(mktemp -d /tmp/xchan-rootfs.XXXXXX) && chmod 0755 "$ROOTFS" || return 1
+	reap_add dir "$ROOTFS"	# gone even if the suite is killed from outside
 	mkdir -p "$ROOTFS"/{bin,etc,tmp,proc,sys,dev,run}
 	cp /bin/busybox "$ROOTFS/bin/busybox" || return 1
 	for c in sh ip sleep cat ls ps; do ln -sf busybox "$ROOTFS/bin/$c"; done

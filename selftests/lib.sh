@@ -28,7 +28,7 @@ hostns_reap() {
 		ip netns pids "$name" 2>/dev/null | xargs -r kill 2>/dev/null
 		ip netns del "$name" 2>/dev/null
 	done < <(tac "$XCHAN_REAP" | grep '^netns ')
-	while read -r kind name; do rm -rf "$name"; done < <(grep '^pin ' "$XCHAN_REAP")
+	while read -r kind name; do rm -rf "$name"; done < <(grep -E '^(pin|dir) ' "$XCHAN_REAP")
 	rm -f "$XCHAN_REAP"
 }
 # reap_add KIND NAME: what hostns_reap removes if the script does not.
