@@ -153,6 +153,19 @@ check "ADD without prevResult: a CNI error, nothing registered ($rc)" \
 	eval "[ $rc -ne 0 ] && jq -e '.code == 7' '$TMPD/out' >/dev/null && [ \$(partj length) -eq 2 ]"
 check "the agent closed carol's socket" grep -q "request socket closed (partition removed)" "$TMPD/agent.log"
 check "SIGTERM stops it again" agent_stop
+
+# identity, not look-alikes: a netns holding a veth with the partition's indexes, but
+# not the netns our host veth peers into (pid reuse, a stale path), gets no socket
+make_part forge 10.0.9.1 bridge && ns_add "${PFX}other"
+x partition add 300 --name "${PFX}forge" --netns "${PFX}forge" >/dev/null
+HIDX=$(ip -j link show "${PFX}forge" | jq '.[0].ifindex'); PIDX=$(ip -n "${PFX}forge" -j link show eth0 | jq '.[0].ifindex')
+ip link del "${PFX}forge"
+ip -n "${PFX}forge" link add eth0 index "$PIDX" type veth peer name fake index "$HIDX" netns "${PFX}other"
+agent_start; sleep 0.3
+check "a forged veth of the same indexes gets no request socket" \
+	eval "! ip netns exec ${PFX}forge '$BUILD/xchan-client' list >/dev/null 2>&1 &&
+	      grep -q 'partition 300: no request socket: .*is not the netns its host veth' '$TMPD/agent.log'"
+agent_stop; x partition del 300 >/dev/null
 ctr_rm alice; ctr_rm bob
 check "no partition left after the containers went" [ "$(partj length)" -eq 0 ]
 finish

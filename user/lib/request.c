@@ -272,15 +272,32 @@ size_t xc_req_serve(struct xc *x, const struct xc_policy *p, uint32_t me,
 	}
 }
 
+/* Whether the netns open as ns is the one our host veth m->ifindex peers into: seen
+ * from here (the node's netns, where the partition's host veth lives), that veth must
+ * exist, be a veth, name m->peer_ifindex as its peer, and put that peer in a netns whose
+ * nsid is ns's. Links and indexes inside ns prove nothing: its owner can forge them. */
+static bool veth_peers_into(const struct xchan_part_meta *m, int ns)
+{
+	struct nl_link *l = NULL;
+	int n, nsid, ok = 0;
+
+	n = nl_links(&l);	/* first: reporting the peer's netns gives it an nsid */
+	nsid = nl_netnsid(ns);
+	for (int i = 0; i < n && nsid >= 0; i++)
+		ok |= l[i].ifindex == (int)m->ifindex && !strcmp(l[i].kind, "veth") &&
+		      l[i].link == (int)m->peer_ifindex && l[i].has_link_netns &&
+		      l[i].link_netnsid == nsid;
+	free(l);
+	return ok;
+}
+
 /* The netns of local partition id, opened and checked to be the one whose veth peer
  * is the partition's host-side interface here: a stale path (a /proc/PID whose
  * process is gone and whose pid is reused) must not get another partition's socket. */
 int xc_part_netns_open(struct xc *x, uint32_t id, int *fd, struct xc_err *e)
 {
 	struct xchan_part_meta m;
-	struct nl_link *l = NULL;
-	char self[40];
-	int n, ns, ok = 0;
+	int ns;
 
 	if (bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &id, &m) || m.node_id)
 		return xc_fail(e, -ENOENT, "partition %u is not a partition of this node", id);
@@ -290,15 +307,9 @@ int xc_part_netns_open(struct xc *x, uint32_t id, int *fd, struct xc_err *e)
 	ns = open(m.netns, O_RDONLY | O_CLOEXEC);
 	if (ns < 0)
 		return xc_fail(e, -errno, "partition %u: cannot open %s: %s", id, m.netns, strerror(errno));
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", ns);
-	n = nl_links_in(self, &l);
-	for (int i = 0; i < n; i++)
-		ok |= l[i].ifindex == (int)m.peer_ifindex && l[i].has_link_netns &&
-		      l[i].link == (int)m.ifindex && !strcmp(l[i].kind, "veth");
-	free(l);
-	if (!ok) {
+	if (!veth_peers_into(&m, ns)) {
 		close(ns);
-		return xc_fail(e, -ESTALE, "partition %u: %s no longer holds its veth (peer of ifindex %u)",
+		return xc_fail(e, -ESTALE, "partition %u: %s is not the netns its host veth (ifindex %u) peers into",
 			       id, m.netns, m.ifindex);
 	}
 	*fd = ns;
