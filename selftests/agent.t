@@ -42,7 +42,7 @@ POL
 
 AGENT_PID=
 agent_start() {
-	"$XCHAN" --pin-root "$PIN" agent --policy "$TMPD/policy" --metrics 127.0.0.1:9420 --poll-ms 200 2>>"$TMPD/agent.log" &
+	"$XCHAN" --pin-root "$PIN" agent --policy "$TMPD/policy" --metrics 127.0.0.1:9420 --poll-ms 200 "$@" 2>>"$TMPD/agent.log" &
 	AGENT_PID=$!
 	for _ in $(seq 50); do grep -q "agent started" "$TMPD/agent.log" 2>/dev/null && return 0; sleep 0.1; done
 	return 1
@@ -166,6 +166,35 @@ check "a forged veth of the same indexes gets no request socket" \
 	eval "! ip netns exec ${PFX}forge '$BUILD/xchan-client' list >/dev/null 2>&1 &&
 	      grep -q 'partition 300: no request socket: .*is not the netns its host veth' '$TMPD/agent.log'"
 agent_stop; x partition del 300 >/dev/null
+
+# a removed partition is not served: its open connection's next request is refused
+# at once (not at the next poll, a minute away here) and its socket closes
+make_part gone 10.0.9.2 bridge
+x partition add 301 --name "${PFX}gone" --netns "${PFX}gone" >/dev/null
+echo "allow * send $A:7000" >>"$TMPD/policy"
+agent_start --poll-ms 60000
+ip netns exec "${PFX}gone" python3 - "$TMPD/go" "$A" >"$TMPD/goneans" 2>&1 <<'PY' &
+import os, socket, struct, sys, time
+for _ in range(50):
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.connect("\0xchan"); break
+    except OSError:
+        time.sleep(0.1)
+open(sys.argv[1] + ".conn", "w").close()
+while not os.path.exists(sys.argv[1]): time.sleep(0.05)
+s.send(struct.pack("<BBBBHH32s", 1, 2, 0, 0, 7000, 7000, sys.argv[2].encode()))
+r = s.recv(4096)
+print(r[2], r[16:].split(b"\0")[0].decode())
+PY
+gone_pid=$!
+for _ in $(seq 50); do [ -e "$TMPD/go.conn" ] && break; sleep 0.1; done
+x partition del 301 >/dev/null; touch "$TMPD/go"; wait $gone_pid
+check "a request on a removed partition's open connection is refused ($(cat "$TMPD/goneans"))" \
+	grep -q "^2 this partition is gone" "$TMPD/goneans"
+check "... nothing was made under its id" eval "! x channel list | grep -q 7000"
+sleep 0.3
+check "... and its socket closed at once" grep -q "partition 301: request socket closed (partition removed)" "$TMPD/agent.log"
+agent_stop
 ctr_rm alice; ctr_rm bob
 check "no partition left after the containers went" [ "$(partj length)" -eq 0 ]
 finish

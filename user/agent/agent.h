@@ -61,6 +61,7 @@ struct agent {
 	struct served **sv;
 	size_t nsv, capsv;
 	struct conn *conns;
+	bool recheck;		/* a served partition went: reconcile after this batch */
 	struct agent_counts n;
 	void *metrics;		/* struct MHD_Daemon */
 };

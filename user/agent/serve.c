@@ -172,6 +172,7 @@ void serve_reconcile(struct agent *a)
 			sv->seen = true;
 	}
 	free(pi);
+	a->recheck = false;
 	for (size_t i = a->nsv; i-- > 0;)
 		if (!a->sv[i]->seen)
 			served_drop(a, i, "partition removed");
@@ -251,6 +252,23 @@ static void account(struct agent *a, const struct conn *c, const struct xchan_re
 		  verdicts[r->status], r->msg);
 }
 
+/* Whether the partition this socket was bound for is still there, with the same veth
+ * and netns: a request on a removed partition's socket must not act under its id,
+ * which a later partition may get. Checked at every request, not only at each poll. */
+static bool still_ours(struct agent *a, const struct served *sv)
+{
+	struct xchan_part_meta m;
+	char num[12];
+	uint32_t id;
+
+	snprintf(num, sizeof(num), "%u", sv->id);
+	if (xc_part_find(a->xc, num, &id, &m))
+		return false;
+	m.netns[sizeof(m.netns) - 1] = '\0';
+	return !m.node_id && m.ifindex == sv->ifindex && m.peer_ifindex == sv->peer_ifindex &&
+	       !strncmp(m.netns, sv->netns, sizeof(sv->netns) - 1);
+}
+
 void serve_conn_ready(struct agent *a, struct conn *c, uint32_t events)
 {
 	/* one byte more than a request, so that a longer one shows as longer */
@@ -272,6 +290,9 @@ void serve_conn_ready(struct agent *a, struct conn *c, uint32_t events)
 		len = xc_req_reject(&r, n >= 2 ? buf[1] : 0, XS_MALFORMED, EINVAL, e.msg);
 		if (r.op >= XQ__MAX)
 			r.op = 0;
+	} else if (!still_ours(a, c->sv)) {
+		len = xc_req_reject(&r, q.op, XS_REFUSED, ENOENT, "this partition is gone");
+		a->recheck = true;	/* its socket closes once this batch of events is done */
 	} else {
 		len = xc_req_serve(a->xc, a->pol, c->sv->id, &q, &r);
 	}

@@ -178,20 +178,26 @@ static int purge_one(const void *key, void *ctx)
 	return 0;
 }
 
-int xc_part_remove(struct xc *x, uint32_t id, int *detach_err)
+static void purge_chans(struct xc *x, uint32_t id)
 {
 	static const enum cmm_map chan_maps[] = { M_KEYS, M_REPLAY, M_CHANNELS, M_CHANSTATS };
+
+	for (size_t i = 0; i < sizeof(chan_maps) / sizeof(chan_maps[0]); i++) {
+		struct purge p = { XC_FD(x, chan_maps[i]), id };
+
+		xc_map_each(p.fd, sizeof(struct xchan_chan_id), purge_one, &p);
+	}
+}
+
+int xc_part_remove(struct xc *x, uint32_t id, int *detach_err)
+{
 	struct xchan_part_meta meta;
 	int derr = 0;
 
 	if (bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &id, &meta))
 		return -ENOENT;
 	/* First stop the traffic: keys go before the program and the tables. */
-	for (size_t i = 0; i < sizeof(chan_maps) / sizeof(chan_maps[0]); i++) {
-		struct purge p = { XC_FD(x, chan_maps[i]), id };
-
-		xc_map_each(p.fd, sizeof(struct xchan_chan_id), purge_one, &p);
-	}
+	purge_chans(x, id);
 	if (!meta.node_id) {
 		int rerr = rx_detach(x, id);
 
@@ -202,6 +208,8 @@ int xc_part_remove(struct xc *x, uint32_t id, int *detach_err)
 	if (detach_err)
 		*detach_err = derr;
 	part_rows_remove(x, id, &meta);
+	/* again: an entry made for id while it was being removed must not outlive it */
+	purge_chans(x, id);
 	return 0;
 }
 

@@ -129,7 +129,10 @@ static int job_make(struct xc *x, uint32_t me, const struct xchan_req *q, struct
 		*len = answer(r, q->op, XS_REFUSED, ENOENT, "no partition '%s' here", q->peer);
 		return -1;
 	}
-	bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &me, &mm);
+	if (bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &me, &mm) || mm.node_id) {
+		*len = answer(r, q->op, XS_REFUSED, ENOENT, "partition %u is not a partition of this node", me);
+		return -1;
+	}
 	snprintf(j->me_name, sizeof(j->me_name), "%s", mm.name);
 	snprintf(j->peer_name, sizeof(j->peer_name), "%s", pm.name);
 	j->mine = (struct xc_ep){ me, q->port };
