@@ -195,6 +195,16 @@ check "... nothing was made under its id" eval "! x channel list | grep -q 7000"
 sleep 0.3
 check "... and its socket closed at once" grep -q "partition 301: request socket closed (partition removed)" "$TMPD/agent.log"
 agent_stop
+
+# a squatter (no agent running, a non-root process binds @xchan) is not taken for the agent
+ip netns exec "${PFX}gone" setpriv --reuid 65534 --regid 65534 --clear-groups /usr/bin/python3 -c '
+import socket, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind("\0xchan"); s.listen(4); time.sleep(30)' &
+squat_pid=$!; sleep 0.3
+ip netns exec "${PFX}gone" "$BUILD/xchan-client" list >/dev/null 2>"$TMPD/err"; rc=$?
+check "the client refuses a socket not owned by root ($rc: $(cat "$TMPD/err"))" \
+	eval "[ $rc -ne 0 ] && grep -q 'is not the agent.s: its owner is not uid 0' '$TMPD/err'"
+kill $squat_pid; wait $squat_pid 2>/dev/null
 ctr_rm alice; ctr_rm bob
 check "no partition left after the containers went" [ "$(partj length)" -eq 0 ]
 finish
