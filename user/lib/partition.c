@@ -9,6 +9,8 @@
 #include <bpf/bpf.h>
 #include "xc_int.h"
 
+#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
 static int spec_check(const struct xc_part_spec *s, struct xc_err *e)
 {
 	uint32_t v;
@@ -17,10 +19,11 @@ static int spec_check(const struct xc_part_spec *s, struct xc_err *e)
 		return xc_bad(e, "partition add: ID must be a number from 1 to 4294967295");
 	if (s->src == XC_SRC_NONE)
 		return xc_bad(e, "partition add: give exactly one of --dev, --netns, --pid, --podman, --remote");
+	/* names go into log lines, metrics labels and the policy: nothing that could
+	 * break a line, a label or a rule */
 	if (s->name && (!*s->name || strlen(s->name) >= XCHAN_NAME_LEN ||
-			!xc_parse_u32(s->name, &v) || strchr(s->name, ':')))
-		return xc_bad(e, "partition add: name '%s' must be 1-31 characters, not a number, without ':'",
-			      s->name);
+			!xc_parse_u32(s->name, &v) || s->name[strspn(s->name, NAME_CHARS)]))
+		return xc_bad(e, "partition add: a name must be 1-31 of A-Za-z0-9._- and not a number");
 	if (s->src == XC_SRC_NETNS && (strchr(s->src_name, '/') || strlen(s->src_name) > 52))
 		return xc_bad(e, "partition add: '%s' is not a netns name", s->src_name);
 	if (s->src == XC_SRC_REMOTE && !s->ip)
