@@ -205,6 +205,16 @@ ip netns exec "${PFX}gone" "$BUILD/xchan-client" list >/dev/null 2>"$TMPD/err"; 
 check "the client refuses a socket not owned by root ($rc: $(cat "$TMPD/err"))" \
 	eval "[ $rc -ne 0 ] && grep -q 'is not the agent.s: its owner is not uid 0' '$TMPD/err'"
 kill $squat_pid; wait $squat_pid 2>/dev/null
+
+# one partition cannot fill the node's channel table with waiting sides
+agent_start --max-pending 3 && served bob
+ctr_exec bob sh -c "for p in 1 2 3 4; do xchan-client --timeout 0 ask 700\$p $A:7000; done" >"$TMPD/pend" 2>&1
+check "the 4th waiting side of bob is refused ($(tail -1 "$TMPD/pend"))" \
+	eval "[ \$(grep -c 'authorized, waiting' '$TMPD/pend') -eq 3 ] && tail -1 '$TMPD/pend' | grep -q 'too many pending requests'"
+ctr_exec bob sh -c "for p in 1 2 3; do xchan-client close out 700\$p $A:7000; done" >/dev/null 2>&1
+check "... and a withdrawn side makes room again" eval "cl bob --timeout 0 ask 7004 $A:7000 | grep -q 'authorized, waiting' &&
+	cl bob close out 7004 $A:7000 >/dev/null"
+agent_stop
 ctr_rm alice; ctr_rm bob
 check "no partition left after the containers went" [ "$(partj length)" -eq 0 ]
 finish

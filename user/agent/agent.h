@@ -15,6 +15,7 @@ struct agent_cfg {
 	const char *socket;	/* abstract name in each netns; default XCHAN_REQ_SOCKET */
 	uint32_t poll_ms;	/* how often the partition table is read */
 	uint32_t max_conns;	/* connections per partition */
+	uint32_t max_pending;	/* waiting (authorized, not established) sides per partition */
 };
 
 enum ep_kind { EP_SIGNAL, EP_LISTEN, EP_CONN };

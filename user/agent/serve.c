@@ -294,7 +294,7 @@ void serve_conn_ready(struct agent *a, struct conn *c, uint32_t events)
 		len = xc_req_reject(&r, q.op, XS_REFUSED, ENOENT, "this partition is gone");
 		a->recheck = true;	/* its socket closes once this batch of events is done */
 	} else {
-		len = xc_req_serve(a->xc, a->pol, c->sv->id, &q, &r);
+		len = xc_req_serve(a->xc, a->pol, a->cfg->max_pending, c->sv->id, &q, &r);
 	}
 	account(a, c, &r);
 	send_answer(a, c, &r, len);

@@ -173,8 +173,38 @@ static size_t bring_up(struct xc *x, const struct job *j, uint8_t op, bool made,
 	return answer(r, op, XS_ERROR, e.msg[0] ? 0 : EIO, "%s: cannot connect: %s", j->what, e.msg);
 }
 
-static size_t do_side(struct xc *x, const struct xc_policy *p, const struct xchan_req *q,
-		      const struct job *j, struct xchan_resp *r)
+struct pending {
+	struct xc *x;
+	uint32_t me;
+	unsigned int n, max;
+};
+
+static int count_pending(const void *key, void *ctx)
+{
+	const struct xchan_chan_id *id = key;
+	struct pending *p = ctx;
+	struct xchan_channel ch;
+
+	if (id->local_part == p->me && !bpf_map_lookup_elem(XC_FD(p->x, M_CHANNELS), key, &ch) &&
+	    ch.state != XCHAN_S_ESTABLISHED)
+		p->n++;
+	return p->n >= p->max;	/* no need to count further */
+}
+
+/* Whether partition me already has max sides waiting (authorized, not established):
+ * one partition must not fill the node's channel table with them. */
+static bool too_many_pending(struct xc *x, uint32_t me, unsigned int max)
+{
+	struct pending p = { x, me, 0, max };
+
+	if (!max)
+		return false;
+	xc_map_each(XC_FD(x, M_CHANNELS), sizeof(struct xchan_chan_id), count_pending, &p);
+	return p.n >= max;
+}
+
+static size_t do_side(struct xc *x, const struct xc_policy *p, unsigned int max_pending,
+		      const struct xchan_req *q, const struct job *j, struct xchan_resp *r)
 {
 	struct xc_pol_query pq = {
 		.me = j->mine.part, .peer = j->peer.part, .me_name = j->me_name,
@@ -191,6 +221,9 @@ static size_t do_side(struct xc *x, const struct xc_policy *p, const struct xcha
 			      j->what, j->me_name[0] ? j->me_name : "this partition",
 			      j->dir == XCHAN_DIR_IN ? "receive from it on these ports" : "send to it on these ports");
 	made = !entry(x, &j->mine, &j->peer, j->dir, NULL);
+	if (made && too_many_pending(x, j->mine.part, max_pending))
+		return answer(r, q->op, XS_REFUSED, ENOSPC, "%s: too many pending requests (%u sides of this partition wait)",
+			      j->what, max_pending);
 	if (made && (err = xc_chan_authorize(x, &j->mine, &j->peer, j->dir, &e)))
 		return answer(r, q->op, XS_ERROR, err, "%s: %s", j->what, e.msg);
 	return bring_up(x, j, q->op, made, r);
@@ -251,7 +284,7 @@ static size_t do_list(struct xc *x, uint32_t me, struct xchan_resp *r)
 	return len + r->nchans * sizeof(r->chans[0]);
 }
 
-size_t xc_req_serve(struct xc *x, const struct xc_policy *p, uint32_t me,
+size_t xc_req_serve(struct xc *x, const struct xc_policy *p, unsigned int max_pending, uint32_t me,
 		    const struct xchan_req *q, struct xchan_resp *r)
 {
 	struct job j;
@@ -264,7 +297,7 @@ size_t xc_req_serve(struct xc *x, const struct xc_policy *p, uint32_t me,
 	switch (q->op) {
 	case XQ_OFFER:
 	case XQ_ASK:
-		return do_side(x, p, q, &j, r);
+		return do_side(x, p, max_pending, q, &j, r);
 	case XQ_CLOSE:
 		return do_close(x, q, &j, r);
 	default:	/* XQ_STATE */
