@@ -215,6 +215,29 @@ ctr_exec bob sh -c "for p in 1 2 3; do xchan-client close out 700\$p $A:7000; do
 check "... and a withdrawn side makes room again" eval "cl bob --timeout 0 ask 7004 $A:7000 | grep -q 'authorized, waiting' &&
 	cl bob close out 7004 $A:7000 >/dev/null"
 agent_stop
+
+# a flood of refused requests: every one counted, only a budget of them logged, then a summary
+make_part flood 10.0.9.3 bridge
+x partition add 302 --name "${PFX}flood" --netns "${PFX}flood" >/dev/null
+refused() { curl -sf http://127.0.0.1:9420/metrics | awk '/^xchan_agent_requests_total{result="refused"}/ {print $2}'; }
+agent_start; r0=$(refused)
+ip netns exec "${PFX}flood" python3 - <<'PY'
+import socket, struct, time
+for _ in range(50):
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.connect("\0xchan"); break
+    except OSError:
+        time.sleep(0.1)
+q = struct.pack("<BBBBHH32s", 1, 2, 0, 0, 1, 1, b"nosuch")
+for _ in range(2000):
+    s.send(q); s.recv(4096)
+PY
+sleep 0.5
+n=$(grep -c "partition 302 pid" "$TMPD/agent.log")
+check "2000 refused requests, at most a budget of audit lines ($n)" [ "$n" -le 30 ]
+check "... then a summary of the rest" grep -q "partition 302: [0-9]* audit lines suppressed" "$TMPD/agent.log"
+check "... and the counter has all 2000 ($r0 -> $(refused))" [ "$(( $(refused) - r0 ))" -eq 2000 ]
+agent_stop; x partition del 302 >/dev/null
 ctr_rm alice; ctr_rm bob
 check "no partition left after the containers went" [ "$(partj length)" -eq 0 ]
 finish

@@ -33,6 +33,9 @@ struct served {
 	int lfd;
 	unsigned int nconn;
 	char last_err[256];	/* logged once, not at every poll */
+	uint64_t audit_t;	/* token bucket for its per-request log lines: last refill (ms), */
+	uint64_t audit_mtok;	/* tokens in thousandths, */
+	uint64_t suppressed;	/* lines not written since the last summary */
 	bool seen;		/* in this reconcile's table */
 };
 

@@ -11,8 +11,48 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include "xchan_req.h"
 #include "agent.h"
+
+/* Per partition, at most AUDIT_BURST per-request log lines at once and AUDIT_PER_SEC
+ * a second after that: a partition flooding refused requests must not flood the log.
+ * The counters (metrics) still count every request. */
+#define AUDIT_BURST	20
+#define AUDIT_PER_SEC	5
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool audit_ok(struct served *sv)
+{
+	uint64_t t = mono_ms();
+
+	sv->audit_mtok += (t - sv->audit_t) * AUDIT_PER_SEC;
+	if (sv->audit_mtok > AUDIT_BURST * 1000)
+		sv->audit_mtok = AUDIT_BURST * 1000;
+	sv->audit_t = t;
+	if (sv->audit_mtok >= 1000) {
+		sv->audit_mtok -= 1000;
+		return true;
+	}
+	sv->suppressed++;
+	return false;
+}
+
+static void audit_summary(struct served *sv)
+{
+	if (!sv->suppressed)
+		return;
+	agent_log(LOG_NOTE, "partition %u: %llu audit lines suppressed", sv->id,
+		  (unsigned long long)sv->suppressed);
+	sv->suppressed = 0;
+}
 
 static int watch(struct agent *a, int fd, struct ep *ep)
 {
@@ -67,6 +107,7 @@ static void served_drop(struct agent *a, size_t i, const char *why)
 		if (c->sv == sv)
 			conn_close(a, c);
 	}
+	audit_summary(sv);
 	if (sv->lfd >= 0) {
 		close(sv->lfd);
 		count_add(&a->n.served, -1);
@@ -138,6 +179,8 @@ static void served_add(struct agent *a, const struct xc_part_info *pi)
 	sv->netns[sizeof(sv->netns) - 1] = '\0';
 	sv->lfd = -1;
 	sv->seen = true;
+	sv->audit_t = mono_ms();
+	sv->audit_mtok = AUDIT_BURST * 1000;
 	a->sv[a->nsv++] = sv;
 }
 
@@ -176,9 +219,11 @@ void serve_reconcile(struct agent *a)
 	for (size_t i = a->nsv; i-- > 0;)
 		if (!a->sv[i]->seen)
 			served_drop(a, i, "partition removed");
-	for (size_t i = 0; i < a->nsv; i++)
+	for (size_t i = 0; i < a->nsv; i++) {
+		audit_summary(a->sv[i]);
 		if (a->sv[i]->lfd < 0)
 			served_bind(a, a->sv[i]);
+	}
 }
 
 void serve_stop_all(struct agent *a)
@@ -209,8 +254,9 @@ void serve_listen_ready(struct agent *a, struct served *sv)
 	c = sv->nconn < a->cfg->max_conns ? calloc(1, sizeof(*c)) : NULL;
 	if (!c) {
 		count_add(&a->n.busy, 1);
-		agent_log(LOG_NOTE, "partition %u pid %d uid %u: refused: more than %u connections",
-			  sv->id, cr.pid, cr.uid, a->cfg->max_conns);
+		if (audit_ok(sv))
+			agent_log(LOG_NOTE, "partition %u pid %d uid %u: refused: more than %u connections",
+				  sv->id, cr.pid, cr.uid, a->cfg->max_conns);
 		xc_req_reject(&r, 0, XS_BUSY, EBUSY, "too many connections from this partition");
 		send(fd, &r, XCHAN_RESP_HEAD, MSG_DONTWAIT | MSG_NOSIGNAL);
 		close(fd);
@@ -233,7 +279,7 @@ static const char *const op_names[XQ__MAX] = {
 };
 
 /* Every answer is counted; every one that is not a plain yes is an audit line. */
-static void account(struct agent *a, const struct conn *c, const struct xchan_resp *r)
+static void account(struct agent *a, struct conn *c, const struct xchan_resp *r)
 {
 	static const char *const verdicts[] = { "granted", "pending", "refused", "malformed",
 						"failed", "busy" };
@@ -247,9 +293,10 @@ static void account(struct agent *a, const struct conn *c, const struct xchan_re
 	if (r->op == XQ_LIST || r->op == XQ_STATE)
 		if (r->status == XS_OK || r->status == XS_PENDING)
 			return;	/* reading one's own channels is not news */
-	agent_log(r->status == XS_OK || r->status == XS_PENDING ? LOG_INFO : LOG_NOTE,
-		  "partition %u pid %d uid %u: %s %s: %s", c->sv->id, c->pid, c->uid, op,
-		  verdicts[r->status], r->msg);
+	if (audit_ok(c->sv))
+		agent_log(r->status == XS_OK || r->status == XS_PENDING ? LOG_INFO : LOG_NOTE,
+			  "partition %u pid %d uid %u: %s %s: %s", c->sv->id, c->pid, c->uid, op,
+			  verdicts[r->status], r->msg);
 }
 
 /* Whether the partition this socket was bound for is still there, with the same veth
