@@ -2,6 +2,7 @@
 /* libxchan.c: the client side of the request protocol: one request, one answer on a
  * SOCK_SEQPACKET connection to the partition's agent socket; waiting polls state. */
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,16 @@ static int say(char *msg, size_t len, int err, const char *text)
 	if (msg && len)
 		snprintf(msg, len, "%s", text);
 	return err;
+}
+
+/* The agent runs as root: a socket of that name bound by anyone else (a process of the
+ * partition squatting it while the agent was down) is not it. */
+static bool agent_owns(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	return !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) && len == sizeof(cr) && cr.uid == 0;
 }
 
 int xchan_connect(struct xchan_client **out, const char *name, char *msg, size_t msglen)
@@ -53,6 +64,13 @@ int xchan_connect(struct xchan_client **out, const char *name, char *msg, size_t
 			close(c->fd);
 		free(c);
 		return err;
+	}
+	if (!agent_owns(c->fd)) {
+		if (msg && msglen)
+			snprintf(msg, msglen, "@%s is not the agent's: its owner is not uid 0", name);
+		close(c->fd);
+		free(c);
+		return -EPERM;
 	}
 	*out = c;
 	return 0;
@@ -84,6 +102,8 @@ static int transact(struct xchan_client *c, const void *req, size_t len, struct 
 	    (size_t)n < XCHAN_RESP_HEAD + r->nchans * sizeof(r->chans[0]) || r->nchans > XCHAN_RESP_MAX_CHANS)
 		return say(msg, msglen, n < 0 ? -errno : -EPROTO, "the agent's answer is malformed");
 	r->msg[sizeof(r->msg) - 1] = '\0';
+	for (unsigned int i = 0; i < r->nchans; i++)	/* strings from the socket end where we say */
+		r->chans[i].peer[sizeof(r->chans[i].peer) - 1] = '\0';
 	say(msg, msglen, 0, r->msg);
 	return 0;
 }

@@ -97,9 +97,10 @@ static int add_part(struct xc *x, struct cni_call *c, struct xc_part_spec *s)
 			return err;
 		err = xc_part_add(x, s, &out, &e);
 		snprintf(num, sizeof(num), "%u", s->id);
-		if (c->id || !err || xc_part_find(x, num, &taken, NULL))
+		if (c->id || !err || (err != -ENOTEMPTY && xc_part_find(x, num, &taken, NULL)))
 			break;	/* done, or failed for another reason than the id */
-		/* taken meanwhile by someone not holding the lock: the next one */
+		/* taken meanwhile by someone not holding the lock, or left with a removed
+		 * partition's channel entries: the next one */
 		from = s->id + 1;
 	}
 	return err ? cni_fail(c, CNI_E_XCHAN, "xchan: %s", e.msg) : 0;

@@ -42,7 +42,7 @@ POL
 
 AGENT_PID=
 agent_start() {
-	"$XCHAN" --pin-root "$PIN" agent --policy "$TMPD/policy" --metrics 127.0.0.1:9420 --poll-ms 200 2>>"$TMPD/agent.log" &
+	"$XCHAN" --pin-root "$PIN" agent --policy "$TMPD/policy" --metrics 127.0.0.1:9420 --poll-ms 200 "$@" 2>>"$TMPD/agent.log" &
 	AGENT_PID=$!
 	for _ in $(seq 50); do grep -q "agent started" "$TMPD/agent.log" 2>/dev/null && return 0; sleep 0.1; done
 	return 1
@@ -153,6 +153,91 @@ check "ADD without prevResult: a CNI error, nothing registered ($rc)" \
 	eval "[ $rc -ne 0 ] && jq -e '.code == 7' '$TMPD/out' >/dev/null && [ \$(partj length) -eq 2 ]"
 check "the agent closed carol's socket" grep -q "request socket closed (partition removed)" "$TMPD/agent.log"
 check "SIGTERM stops it again" agent_stop
+
+# identity, not look-alikes: a netns holding a veth with the partition's indexes, but
+# not the netns our host veth peers into (pid reuse, a stale path), gets no socket
+make_part forge 10.0.9.1 bridge && ns_add "${PFX}other"
+x partition add 300 --name "${PFX}forge" --netns "${PFX}forge" >/dev/null
+HIDX=$(ip -j link show "${PFX}forge" | jq '.[0].ifindex'); PIDX=$(ip -n "${PFX}forge" -j link show eth0 | jq '.[0].ifindex')
+ip link del "${PFX}forge"
+ip -n "${PFX}forge" link add eth0 index "$PIDX" type veth peer name fake index "$HIDX" netns "${PFX}other"
+agent_start; sleep 0.3
+check "a forged veth of the same indexes gets no request socket" \
+	eval "! ip netns exec ${PFX}forge '$BUILD/xchan-client' list >/dev/null 2>&1 &&
+	      grep -q 'partition 300: no request socket: .*is not the netns its host veth' '$TMPD/agent.log'"
+agent_stop; x partition del 300 >/dev/null
+
+# a removed partition is not served: its open connection's next request is refused
+# at once (not at the next poll, a minute away here) and its socket closes
+make_part gone 10.0.9.2 bridge
+x partition add 301 --name "${PFX}gone" --netns "${PFX}gone" >/dev/null
+echo "allow * send $A:7000" >>"$TMPD/policy"
+agent_start --poll-ms 60000
+ip netns exec "${PFX}gone" python3 - "$TMPD/go" "$A" >"$TMPD/goneans" 2>&1 <<'PY' &
+import os, socket, struct, sys, time
+for _ in range(50):
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.connect("\0xchan"); break
+    except OSError:
+        time.sleep(0.1)
+open(sys.argv[1] + ".conn", "w").close()
+while not os.path.exists(sys.argv[1]): time.sleep(0.05)
+s.send(struct.pack("<BBBBHH32s", 1, 2, 0, 0, 7000, 7000, sys.argv[2].encode()))
+r = s.recv(4096)
+print(r[2], r[16:].split(b"\0")[0].decode())
+PY
+gone_pid=$!
+for _ in $(seq 50); do [ -e "$TMPD/go.conn" ] && break; sleep 0.1; done
+x partition del 301 >/dev/null; touch "$TMPD/go"; wait $gone_pid
+check "a request on a removed partition's open connection is refused ($(cat "$TMPD/goneans"))" \
+	grep -q "^2 this partition is gone" "$TMPD/goneans"
+check "... nothing was made under its id" eval "! x channel list | grep -q 7000"
+sleep 0.3
+check "... and its socket closed at once" grep -q "partition 301: request socket closed (partition removed)" "$TMPD/agent.log"
+agent_stop
+
+# a squatter (no agent running, a non-root process binds @xchan) is not taken for the agent
+ip netns exec "${PFX}gone" setpriv --reuid 65534 --regid 65534 --clear-groups /usr/bin/python3 -c '
+import socket, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind("\0xchan"); s.listen(4); time.sleep(30)' &
+squat_pid=$!; sleep 0.3
+ip netns exec "${PFX}gone" "$BUILD/xchan-client" list >/dev/null 2>"$TMPD/err"; rc=$?
+check "the client refuses a socket not owned by root ($rc: $(cat "$TMPD/err"))" \
+	eval "[ $rc -ne 0 ] && grep -q 'is not the agent.s: its owner is not uid 0' '$TMPD/err'"
+kill $squat_pid; wait $squat_pid 2>/dev/null
+
+# one partition cannot fill the node's channel table with waiting sides
+agent_start --max-pending 3 && served bob
+ctr_exec bob sh -c "for p in 1 2 3 4; do xchan-client --timeout 0 ask 700\$p $A:7000; done" >"$TMPD/pend" 2>&1
+check "the 4th waiting side of bob is refused ($(tail -1 "$TMPD/pend"))" \
+	eval "[ \$(grep -c 'authorized, waiting' '$TMPD/pend') -eq 3 ] && tail -1 '$TMPD/pend' | grep -q 'too many pending requests'"
+ctr_exec bob sh -c "for p in 1 2 3; do xchan-client close out 700\$p $A:7000; done" >/dev/null 2>&1
+check "... and a withdrawn side makes room again" eval "cl bob --timeout 0 ask 7004 $A:7000 | grep -q 'authorized, waiting' &&
+	cl bob close out 7004 $A:7000 >/dev/null"
+agent_stop
+
+# a flood of refused requests: every one counted, only a budget of them logged, then a summary
+make_part flood 10.0.9.3 bridge
+x partition add 302 --name "${PFX}flood" --netns "${PFX}flood" >/dev/null
+refused() { curl -sf http://127.0.0.1:9420/metrics | awk '/^xchan_agent_requests_total{result="refused"}/ {print $2}'; }
+agent_start; r0=$(refused)
+ip netns exec "${PFX}flood" python3 - <<'PY'
+import socket, struct, time
+for _ in range(50):
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.connect("\0xchan"); break
+    except OSError:
+        time.sleep(0.1)
+q = struct.pack("<BBBBHH32s", 1, 2, 0, 0, 1, 1, b"nosuch")
+for _ in range(2000):
+    s.send(q); s.recv(4096)
+PY
+sleep 0.5
+n=$(grep -c "partition 302 pid" "$TMPD/agent.log")
+check "2000 refused requests, at most a budget of audit lines ($n)" [ "$n" -le 30 ]
+check "... then a summary of the rest" grep -q "partition 302: [0-9]* audit lines suppressed" "$TMPD/agent.log"
+check "... and the counter has all 2000 ($r0 -> $(refused))" [ "$(( $(refused) - r0 ))" -eq 2000 ]
+agent_stop; x partition del 302 >/dev/null
 ctr_rm alice; ctr_rm bob
 check "no partition left after the containers went" [ "$(partj length)" -eq 0 ]
 finish

@@ -99,7 +99,7 @@ static void loop(struct agent *a)
 		uint64_t t = now_ms();
 		int n;
 
-		if (t >= next) {
+		if (t >= next || a->recheck) {
 			serve_reconcile(a);
 			next = t + a->cfg->poll_ms;
 		}

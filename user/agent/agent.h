@@ -15,6 +15,7 @@ struct agent_cfg {
 	const char *socket;	/* abstract name in each netns; default XCHAN_REQ_SOCKET */
 	uint32_t poll_ms;	/* how often the partition table is read */
 	uint32_t max_conns;	/* connections per partition */
+	uint32_t max_pending;	/* waiting (authorized, not established) sides per partition */
 };
 
 enum ep_kind { EP_SIGNAL, EP_LISTEN, EP_CONN };
@@ -32,6 +33,9 @@ struct served {
 	int lfd;
 	unsigned int nconn;
 	char last_err[256];	/* logged once, not at every poll */
+	uint64_t audit_t;	/* token bucket for its per-request log lines: last refill (ms), */
+	uint64_t audit_mtok;	/* tokens in thousandths, */
+	uint64_t suppressed;	/* lines not written since the last summary */
 	bool seen;		/* in this reconcile's table */
 };
 
@@ -61,6 +65,7 @@ struct agent {
 	struct served **sv;
 	size_t nsv, capsv;
 	struct conn *conns;
+	bool recheck;		/* a served partition went: reconcile after this batch */
 	struct agent_counts n;
 	void *metrics;		/* struct MHD_Daemon */
 };

@@ -11,8 +11,48 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include "xchan_req.h"
 #include "agent.h"
+
+/* Per partition, at most AUDIT_BURST per-request log lines at once and AUDIT_PER_SEC
+ * a second after that: a partition flooding refused requests must not flood the log.
+ * The counters (metrics) still count every request. */
+#define AUDIT_BURST	20
+#define AUDIT_PER_SEC	5
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool audit_ok(struct served *sv)
+{
+	uint64_t t = mono_ms();
+
+	sv->audit_mtok += (t - sv->audit_t) * AUDIT_PER_SEC;
+	if (sv->audit_mtok > AUDIT_BURST * 1000)
+		sv->audit_mtok = AUDIT_BURST * 1000;
+	sv->audit_t = t;
+	if (sv->audit_mtok >= 1000) {
+		sv->audit_mtok -= 1000;
+		return true;
+	}
+	sv->suppressed++;
+	return false;
+}
+
+static void audit_summary(struct served *sv)
+{
+	if (!sv->suppressed)
+		return;
+	agent_log(LOG_NOTE, "partition %u: %llu audit lines suppressed", sv->id,
+		  (unsigned long long)sv->suppressed);
+	sv->suppressed = 0;
+}
 
 static int watch(struct agent *a, int fd, struct ep *ep)
 {
@@ -67,6 +107,7 @@ static void served_drop(struct agent *a, size_t i, const char *why)
 		if (c->sv == sv)
 			conn_close(a, c);
 	}
+	audit_summary(sv);
 	if (sv->lfd >= 0) {
 		close(sv->lfd);
 		count_add(&a->n.served, -1);
@@ -138,6 +179,8 @@ static void served_add(struct agent *a, const struct xc_part_info *pi)
 	sv->netns[sizeof(sv->netns) - 1] = '\0';
 	sv->lfd = -1;
 	sv->seen = true;
+	sv->audit_t = mono_ms();
+	sv->audit_mtok = AUDIT_BURST * 1000;
 	a->sv[a->nsv++] = sv;
 }
 
@@ -172,12 +215,15 @@ void serve_reconcile(struct agent *a)
 			sv->seen = true;
 	}
 	free(pi);
+	a->recheck = false;
 	for (size_t i = a->nsv; i-- > 0;)
 		if (!a->sv[i]->seen)
 			served_drop(a, i, "partition removed");
-	for (size_t i = 0; i < a->nsv; i++)
+	for (size_t i = 0; i < a->nsv; i++) {
+		audit_summary(a->sv[i]);
 		if (a->sv[i]->lfd < 0)
 			served_bind(a, a->sv[i]);
+	}
 }
 
 void serve_stop_all(struct agent *a)
@@ -208,8 +254,9 @@ void serve_listen_ready(struct agent *a, struct served *sv)
 	c = sv->nconn < a->cfg->max_conns ? calloc(1, sizeof(*c)) : NULL;
 	if (!c) {
 		count_add(&a->n.busy, 1);
-		agent_log(LOG_NOTE, "partition %u pid %d uid %u: refused: more than %u connections",
-			  sv->id, cr.pid, cr.uid, a->cfg->max_conns);
+		if (audit_ok(sv))
+			agent_log(LOG_NOTE, "partition %u pid %d uid %u: refused: more than %u connections",
+				  sv->id, cr.pid, cr.uid, a->cfg->max_conns);
 		xc_req_reject(&r, 0, XS_BUSY, EBUSY, "too many connections from this partition");
 		send(fd, &r, XCHAN_RESP_HEAD, MSG_DONTWAIT | MSG_NOSIGNAL);
 		close(fd);
@@ -232,7 +279,7 @@ static const char *const op_names[XQ__MAX] = {
 };
 
 /* Every answer is counted; every one that is not a plain yes is an audit line. */
-static void account(struct agent *a, const struct conn *c, const struct xchan_resp *r)
+static void account(struct agent *a, struct conn *c, const struct xchan_resp *r)
 {
 	static const char *const verdicts[] = { "granted", "pending", "refused", "malformed",
 						"failed", "busy" };
@@ -246,9 +293,27 @@ static void account(struct agent *a, const struct conn *c, const struct xchan_re
 	if (r->op == XQ_LIST || r->op == XQ_STATE)
 		if (r->status == XS_OK || r->status == XS_PENDING)
 			return;	/* reading one's own channels is not news */
-	agent_log(r->status == XS_OK || r->status == XS_PENDING ? LOG_INFO : LOG_NOTE,
-		  "partition %u pid %d uid %u: %s %s: %s", c->sv->id, c->pid, c->uid, op,
-		  verdicts[r->status], r->msg);
+	if (audit_ok(c->sv))
+		agent_log(r->status == XS_OK || r->status == XS_PENDING ? LOG_INFO : LOG_NOTE,
+			  "partition %u pid %d uid %u: %s %s: %s", c->sv->id, c->pid, c->uid, op,
+			  verdicts[r->status], r->msg);
+}
+
+/* Whether the partition this socket was bound for is still there, with the same veth
+ * and netns: a request on a removed partition's socket must not act under its id,
+ * which a later partition may get. Checked at every request, not only at each poll. */
+static bool still_ours(struct agent *a, const struct served *sv)
+{
+	struct xchan_part_meta m;
+	char num[12];
+	uint32_t id;
+
+	snprintf(num, sizeof(num), "%u", sv->id);
+	if (xc_part_find(a->xc, num, &id, &m))
+		return false;
+	m.netns[sizeof(m.netns) - 1] = '\0';
+	return !m.node_id && m.ifindex == sv->ifindex && m.peer_ifindex == sv->peer_ifindex &&
+	       !strncmp(m.netns, sv->netns, sizeof(sv->netns) - 1);
 }
 
 void serve_conn_ready(struct agent *a, struct conn *c, uint32_t events)
@@ -272,8 +337,11 @@ void serve_conn_ready(struct agent *a, struct conn *c, uint32_t events)
 		len = xc_req_reject(&r, n >= 2 ? buf[1] : 0, XS_MALFORMED, EINVAL, e.msg);
 		if (r.op >= XQ__MAX)
 			r.op = 0;
+	} else if (!still_ours(a, c->sv)) {
+		len = xc_req_reject(&r, q.op, XS_REFUSED, ENOENT, "this partition is gone");
+		a->recheck = true;	/* its socket closes once this batch of events is done */
 	} else {
-		len = xc_req_serve(a->xc, a->pol, c->sv->id, &q, &r);
+		len = xc_req_serve(a->xc, a->pol, a->cfg->max_pending, c->sv->id, &q, &r);
 	}
 	account(a, c, &r);
 	send_answer(a, c, &r, len);

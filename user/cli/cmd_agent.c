@@ -17,6 +17,8 @@ static const struct opt agent_opts[] = {
 	  "how often the partition table is read (default 1000)" },
 	{ "--max-conns", 0, "N", OPT_U32, offsetof(struct agent_cfg, max_conns), OPT_NONZERO, NULL,
 	  "connections per partition (default 8)" },
+	{ "--max-pending", 0, "N", OPT_U32, offsetof(struct agent_cfg, max_pending), OPT_NONZERO, NULL,
+	  "waiting (authorized, not established) sides per partition (default 64)" },
 	OPT_END,
 };
 
@@ -33,6 +35,8 @@ static int do_agent(struct cli *c, void *cfg)
 		k->poll_ms = 1000;
 	if (!k->max_conns)
 		k->max_conns = 8;
+	if (!k->max_pending)
+		k->max_pending = 64;
 	err = xc_open(&c->xc, true, &c->err);
 	return err ? err : agent_run(&c->xc, k, &c->err);
 }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
+#include <linux/net_namespace.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
@@ -100,6 +101,7 @@ static int link_cb(struct nlmsghdr *nh, void *arg)
 			break;
 		case IFLA_LINK_NETNSID:
 			l->has_link_netns = true;
+			l->link_netnsid = *(int *)RTA_DATA(rta);
 			break;
 		case IFLA_ADDRESS:
 			if (RTA_PAYLOAD(rta) == 6)
@@ -152,6 +154,58 @@ int nl_links(struct nl_link **out)
 	}
 	*out = lc.out;
 	return lc.n;
+}
+
+static int nsid_cb(struct nlmsghdr *nh, void *arg)
+{
+	int len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(struct rtgenmsg));
+	struct rtattr *rta = (void *)((char *)NLMSG_DATA(nh) + NLMSG_ALIGN(sizeof(struct rtgenmsg)));
+
+	if (nh->nlmsg_type != RTM_NEWNSID)
+		return 0;
+	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
+		if (rta->rta_type == NETNSA_NSID && RTA_PAYLOAD(rta) >= 4) {
+			*(int *)arg = *(int *)RTA_DATA(rta);
+			return 0;
+		}
+	return 0;
+}
+
+int nl_netnsid(int nsfd)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct rtgenmsg g;
+		char pad[3];
+		struct rtattr fa;
+		uint32_t fd;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETNSID,
+			.nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 1 },
+		.g = { .rtgen_family = AF_UNSPEC },
+		.fa = { .rta_len = RTA_LENGTH(sizeof(uint32_t)), .rta_type = NETNSA_FD },
+		.fd = (uint32_t)nsfd,
+	};
+	char buf[4096];
+	struct nlmsghdr *nh;
+	int fd, nsid = -1, err = 0;
+	ssize_t n;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, sizeof(req), 0) < 0 || (n = recv(fd, buf, sizeof(buf), 0)) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	close(fd);
+	for (nh = (void *)buf; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
+		if (nh->nlmsg_type == NLMSG_ERROR && ((struct nlmsgerr *)NLMSG_DATA(nh))->error)
+			return ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
+		nsid_cb(nh, &nsid);
+	}
+	return nsid < 0 ? -ENOENT : nsid;
 }
 
 /* Runs fn in the netns at nspath and comes back, whatever fn returned. */

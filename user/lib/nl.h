@@ -11,6 +11,7 @@ struct nl_link {
 	int ifindex;
 	int link;		/* IFLA_LINK: the veth peer's ifindex (in the peer's netns) */
 	bool has_link_netns;	/* the peer lives in another netns */
+	int link_netnsid;	/* IFLA_LINK_NETNSID: that netns's nsid here (if has_link_netns) */
 	char name[IF_NAMESIZE];
 	char kind[16];		/* IFLA_INFO_KIND, "veth" for ours */
 	uint8_t mac[6];
@@ -25,6 +26,9 @@ int nl_links(struct nl_link **out);
 int nl_links_in(const char *nspath, struct nl_link **out);
 /* Readies a partition's own veth (in netns nspath) to receive XDP redirects:
  * GRO on (NAPI), TX checksum offload off. */
+/* The nsid the current netns gives the netns of the open file nsfd (RTM_GETNSID with
+ * NETNSA_FD), or -errno; -ENOENT if it has none. */
+int nl_netnsid(int nsfd);
 int nl_prepare_peer(const char *nspath, const char *ifname);
 
 #endif

@@ -3,6 +3,7 @@
  * header signed with the node-pair key (include/xchan_auth.h, as the CMM does it),
  * sent over UDP with retries, and only a signed answer to our own nonce accepted. */
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -100,6 +101,18 @@ static void ctrl_seal(struct ctrl_msg *m, const struct xchan_hdr *req,
 	xchan_put_le64(m->t.tag, xchan_hdr_mac(n->pair_key, &m->h));
 }
 
+/* Whether h answers q: an answer type for q's type, the partitions and ports swapped.
+ * A reflected request (same seq, a valid tag, but q itself) is no answer. */
+static bool answers(const struct xchan_hdr *h, const struct xchan_hdr *q)
+{
+	bool type = q->type == XCHAN_T_CONNECT ?
+		    h->type == XCHAN_T_CONNECT_ACK || h->type == XCHAN_T_CONNECT_NACK :
+		    q->type == XCHAN_T_CLOSE && h->type == XCHAN_T_CLOSE_ACK;
+
+	return type && h->src_part == q->dst_part && h->dst_part == q->src_part &&
+	       h->src_ep == q->dst_ep && h->dst_ep == q->src_ep;
+}
+
 /* Waits up to wait_ms for the node's signed answer to m. */
 static int ctrl_await(int fd, const struct ctrl_msg *m, const struct xchan_node *n,
 		      long wait_ms, struct xchan_hdr *reply)
@@ -117,7 +130,8 @@ static int ctrl_await(int fd, const struct ctrl_msg *m, const struct xchan_node 
 
 		if (got < (ssize_t)sizeof(r) || from.sin_addr.s_addr != n->addr ||
 		    from.sin_port != htons(XCHAN_UDP_PORT) ||
-		    r.h.seq != m->h.seq || sip_le64(r.t.tag) != xchan_hdr_mac(n->pair_key, &r.h))
+		    r.h.seq != m->h.seq || sip_le64(r.t.tag) != xchan_hdr_mac(n->pair_key, &r.h) ||
+		    !answers(&r.h, &m->h))
 			continue;
 		*reply = r.h;
 		return 0;

@@ -9,6 +9,8 @@
 #include <bpf/bpf.h>
 #include "xc_int.h"
 
+#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
 static int spec_check(const struct xc_part_spec *s, struct xc_err *e)
 {
 	uint32_t v;
@@ -17,10 +19,11 @@ static int spec_check(const struct xc_part_spec *s, struct xc_err *e)
 		return xc_bad(e, "partition add: ID must be a number from 1 to 4294967295");
 	if (s->src == XC_SRC_NONE)
 		return xc_bad(e, "partition add: give exactly one of --dev, --netns, --pid, --podman, --remote");
+	/* names go into log lines, metrics labels and the policy: nothing that could
+	 * break a line, a label or a rule */
 	if (s->name && (!*s->name || strlen(s->name) >= XCHAN_NAME_LEN ||
-			!xc_parse_u32(s->name, &v) || strchr(s->name, ':')))
-		return xc_bad(e, "partition add: name '%s' must be 1-31 characters, not a number, without ':'",
-			      s->name);
+			!xc_parse_u32(s->name, &v) || s->name[strspn(s->name, NAME_CHARS)]))
+		return xc_bad(e, "partition add: a name must be 1-31 of A-Za-z0-9._- and not a number");
 	if (s->src == XC_SRC_NETNS && (strchr(s->src_name, '/') || strlen(s->src_name) > 52))
 		return xc_bad(e, "partition add: '%s' is not a netns name", s->src_name);
 	if (s->src == XC_SRC_REMOTE && !s->ip)
@@ -178,20 +181,26 @@ static int purge_one(const void *key, void *ctx)
 	return 0;
 }
 
-int xc_part_remove(struct xc *x, uint32_t id, int *detach_err)
+static void purge_chans(struct xc *x, uint32_t id)
 {
 	static const enum cmm_map chan_maps[] = { M_KEYS, M_REPLAY, M_CHANNELS, M_CHANSTATS };
+
+	for (size_t i = 0; i < sizeof(chan_maps) / sizeof(chan_maps[0]); i++) {
+		struct purge p = { XC_FD(x, chan_maps[i]), id };
+
+		xc_map_each(p.fd, sizeof(struct xchan_chan_id), purge_one, &p);
+	}
+}
+
+int xc_part_remove(struct xc *x, uint32_t id, int *detach_err)
+{
 	struct xchan_part_meta meta;
 	int derr = 0;
 
 	if (bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &id, &meta))
 		return -ENOENT;
 	/* First stop the traffic: keys go before the program and the tables. */
-	for (size_t i = 0; i < sizeof(chan_maps) / sizeof(chan_maps[0]); i++) {
-		struct purge p = { XC_FD(x, chan_maps[i]), id };
-
-		xc_map_each(p.fd, sizeof(struct xchan_chan_id), purge_one, &p);
-	}
+	purge_chans(x, id);
 	if (!meta.node_id) {
 		int rerr = rx_detach(x, id);
 
@@ -202,6 +211,8 @@ int xc_part_remove(struct xc *x, uint32_t id, int *detach_err)
 	if (detach_err)
 		*detach_err = derr;
 	part_rows_remove(x, id, &meta);
+	/* again: an entry made for id while it was being removed must not outlive it */
+	purge_chans(x, id);
 	return 0;
 }
 

@@ -129,7 +129,10 @@ static int job_make(struct xc *x, uint32_t me, const struct xchan_req *q, struct
 		*len = answer(r, q->op, XS_REFUSED, ENOENT, "no partition '%s' here", q->peer);
 		return -1;
 	}
-	bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &me, &mm);
+	if (bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &me, &mm) || mm.node_id) {
+		*len = answer(r, q->op, XS_REFUSED, ENOENT, "partition %u is not a partition of this node", me);
+		return -1;
+	}
 	snprintf(j->me_name, sizeof(j->me_name), "%s", mm.name);
 	snprintf(j->peer_name, sizeof(j->peer_name), "%s", pm.name);
 	j->mine = (struct xc_ep){ me, q->port };
@@ -170,8 +173,38 @@ static size_t bring_up(struct xc *x, const struct job *j, uint8_t op, bool made,
 	return answer(r, op, XS_ERROR, e.msg[0] ? 0 : EIO, "%s: cannot connect: %s", j->what, e.msg);
 }
 
-static size_t do_side(struct xc *x, const struct xc_policy *p, const struct xchan_req *q,
-		      const struct job *j, struct xchan_resp *r)
+struct pending {
+	struct xc *x;
+	uint32_t me;
+	unsigned int n, max;
+};
+
+static int count_pending(const void *key, void *ctx)
+{
+	const struct xchan_chan_id *id = key;
+	struct pending *p = ctx;
+	struct xchan_channel ch;
+
+	if (id->local_part == p->me && !bpf_map_lookup_elem(XC_FD(p->x, M_CHANNELS), key, &ch) &&
+	    ch.state != XCHAN_S_ESTABLISHED)
+		p->n++;
+	return p->n >= p->max;	/* no need to count further */
+}
+
+/* Whether partition me already has max sides waiting (authorized, not established):
+ * one partition must not fill the node's channel table with them. */
+static bool too_many_pending(struct xc *x, uint32_t me, unsigned int max)
+{
+	struct pending p = { x, me, 0, max };
+
+	if (!max)
+		return false;
+	xc_map_each(XC_FD(x, M_CHANNELS), sizeof(struct xchan_chan_id), count_pending, &p);
+	return p.n >= max;
+}
+
+static size_t do_side(struct xc *x, const struct xc_policy *p, unsigned int max_pending,
+		      const struct xchan_req *q, const struct job *j, struct xchan_resp *r)
 {
 	struct xc_pol_query pq = {
 		.me = j->mine.part, .peer = j->peer.part, .me_name = j->me_name,
@@ -188,6 +221,9 @@ static size_t do_side(struct xc *x, const struct xc_policy *p, const struct xcha
 			      j->what, j->me_name[0] ? j->me_name : "this partition",
 			      j->dir == XCHAN_DIR_IN ? "receive from it on these ports" : "send to it on these ports");
 	made = !entry(x, &j->mine, &j->peer, j->dir, NULL);
+	if (made && too_many_pending(x, j->mine.part, max_pending))
+		return answer(r, q->op, XS_REFUSED, ENOSPC, "%s: too many pending requests (%u sides of this partition wait)",
+			      j->what, max_pending);
 	if (made && (err = xc_chan_authorize(x, &j->mine, &j->peer, j->dir, &e)))
 		return answer(r, q->op, XS_ERROR, err, "%s: %s", j->what, e.msg);
 	return bring_up(x, j, q->op, made, r);
@@ -248,7 +284,7 @@ static size_t do_list(struct xc *x, uint32_t me, struct xchan_resp *r)
 	return len + r->nchans * sizeof(r->chans[0]);
 }
 
-size_t xc_req_serve(struct xc *x, const struct xc_policy *p, uint32_t me,
+size_t xc_req_serve(struct xc *x, const struct xc_policy *p, unsigned int max_pending, uint32_t me,
 		    const struct xchan_req *q, struct xchan_resp *r)
 {
 	struct job j;
@@ -261,7 +297,7 @@ size_t xc_req_serve(struct xc *x, const struct xc_policy *p, uint32_t me,
 	switch (q->op) {
 	case XQ_OFFER:
 	case XQ_ASK:
-		return do_side(x, p, q, &j, r);
+		return do_side(x, p, max_pending, q, &j, r);
 	case XQ_CLOSE:
 		return do_close(x, q, &j, r);
 	default:	/* XQ_STATE */
@@ -272,15 +308,32 @@ size_t xc_req_serve(struct xc *x, const struct xc_policy *p, uint32_t me,
 	}
 }
 
+/* Whether the netns open as ns is the one our host veth m->ifindex peers into: seen
+ * from here (the node's netns, where the partition's host veth lives), that veth must
+ * exist, be a veth, name m->peer_ifindex as its peer, and put that peer in a netns whose
+ * nsid is ns's. Links and indexes inside ns prove nothing: its owner can forge them. */
+static bool veth_peers_into(const struct xchan_part_meta *m, int ns)
+{
+	struct nl_link *l = NULL;
+	int n, nsid, ok = 0;
+
+	n = nl_links(&l);	/* first: reporting the peer's netns gives it an nsid */
+	nsid = nl_netnsid(ns);
+	for (int i = 0; i < n && nsid >= 0; i++)
+		ok |= l[i].ifindex == (int)m->ifindex && !strcmp(l[i].kind, "veth") &&
+		      l[i].link == (int)m->peer_ifindex && l[i].has_link_netns &&
+		      l[i].link_netnsid == nsid;
+	free(l);
+	return ok;
+}
+
 /* The netns of local partition id, opened and checked to be the one whose veth peer
  * is the partition's host-side interface here: a stale path (a /proc/PID whose
  * process is gone and whose pid is reused) must not get another partition's socket. */
 int xc_part_netns_open(struct xc *x, uint32_t id, int *fd, struct xc_err *e)
 {
 	struct xchan_part_meta m;
-	struct nl_link *l = NULL;
-	char self[40];
-	int n, ns, ok = 0;
+	int ns;
 
 	if (bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &id, &m) || m.node_id)
 		return xc_fail(e, -ENOENT, "partition %u is not a partition of this node", id);
@@ -290,15 +343,9 @@ int xc_part_netns_open(struct xc *x, uint32_t id, int *fd, struct xc_err *e)
 	ns = open(m.netns, O_RDONLY | O_CLOEXEC);
 	if (ns < 0)
 		return xc_fail(e, -errno, "partition %u: cannot open %s: %s", id, m.netns, strerror(errno));
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", ns);
-	n = nl_links_in(self, &l);
-	for (int i = 0; i < n; i++)
-		ok |= l[i].ifindex == (int)m.peer_ifindex && l[i].has_link_netns &&
-		      l[i].link == (int)m.ifindex && !strcmp(l[i].kind, "veth");
-	free(l);
-	if (!ok) {
+	if (!veth_peers_into(&m, ns)) {
 		close(ns);
-		return xc_fail(e, -ESTALE, "partition %u: %s no longer holds its veth (peer of ifindex %u)",
+		return xc_fail(e, -ESTALE, "partition %u: %s is not the netns its host veth (ifindex %u) peers into",
 			       id, m.netns, m.ifindex);
 	}
 	*fd = ns;

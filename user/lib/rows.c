@@ -91,6 +91,25 @@ int part_rows_write(struct xc *x, const struct part_rows *r, struct xc_err *e)
 	return 0;
 }
 
+static int has_part(const void *key, void *ctx)
+{
+	const struct xchan_chan_id *id = key;
+	uint32_t part = *(const uint32_t *)ctx;
+
+	return id->local_part == part || id->remote_part == part;
+}
+
+/* Entries naming id in a channel table, left by a removed partition of that id. */
+static bool id_has_entries(struct xc *x, uint32_t id)
+{
+	static const enum cmm_map maps[] = { M_KEYS, M_REPLAY, M_CHANNELS, M_CHANSTATS };
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		if (xc_map_each(XC_FD(x, maps[i]), sizeof(struct xchan_chan_id), has_part, &id) > 0)
+			return true;
+	return false;
+}
+
 int part_rows_check(struct xc *x, const struct part_rows *r, struct xc_err *e)
 {
 	struct xchan_part_meta meta;
@@ -102,6 +121,9 @@ int part_rows_check(struct xc *x, const struct part_rows *r, struct xc_err *e)
 
 	if (!bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &r->id, &meta))
 		return xc_fail(e, -EEXIST, "partition %u exists already (%s)", r->id, meta.name);
+	if (id_has_entries(x, r->id))	/* never hand them to a new partition */
+		return xc_fail(e, -ENOTEMPTY, "partition id %u still has channel entries of a removed partition: use another id",
+			       r->id);
 	if (r->meta.name[0] && !xc_part_find(x, r->meta.name, &id, NULL))
 		return xc_fail(e, -EEXIST, "partition name '%s' is taken", r->meta.name);
 	if (!r->meta.node_id && !bpf_map_lookup_elem(XC_FD(x, M_PARTITION), &ifx, &p))
