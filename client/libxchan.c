@@ -27,14 +27,19 @@ static int say(char *msg, size_t len, int err, const char *text)
 	return err;
 }
 
-/* The agent runs as root: a socket of that name bound by anyone else (a process of the
- * partition squatting it while the agent was down) is not it. */
+/* The agent runs as root on the host, outside the container's pid namespace, where
+ * SO_PEERCRED shows it as pid 0 (and, in a user namespace, as the overflow uid):
+ * a socket of that name bound by a process of the partition itself, squatting it while
+ * the agent was down, has a pid here. Without a pid namespace of its own (a bare
+ * netns), the agent shows as uid 0 and only a squatter running as root passes. */
 static bool agent_owns(int fd)
 {
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
 
-	return !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) && len == sizeof(cr) && cr.uid == 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) || len != sizeof(cr))
+		return false;
+	return cr.pid == 0 || cr.uid == 0;
 }
 
 int xchan_connect(struct xchan_client **out, const char *name, char *msg, size_t msglen)
@@ -67,7 +72,7 @@ int xchan_connect(struct xchan_client **out, const char *name, char *msg, size_t
 	}
 	if (!agent_owns(c->fd)) {
 		if (msg && msglen)
-			snprintf(msg, msglen, "@%s is not the agent's: its owner is not uid 0", name);
+			snprintf(msg, msglen, "@%s is not the agent's: its owner is a process in here, not root", name);
 		close(c->fd);
 		free(c);
 		return -EPERM;
