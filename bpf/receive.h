@@ -21,15 +21,57 @@ static __always_inline int rx_isolated(const struct rxpkt *rx)
 	return rx->dst->flags & XCHAN_PART_ISOLATED;
 }
 
+static __always_inline int rx_mac_equal(const __u8 *a, const __u8 *b)
+{
+	__u32 a4, b4;
+	__u16 a2, b2;
+
+	__builtin_memcpy(&a4, a, 4);
+	__builtin_memcpy(&b4, b, 4);
+	__builtin_memcpy(&a2, a + 4, 2);
+	__builtin_memcpy(&b2, b + 4, 2);
+	return a4 == b4 && a2 == b2;
+}
+
+/* ARP from another partition: only a request for the receiver's address or a reply
+ * to it, of exactly the shape the send side lets out (parse_arp): the 28-byte body,
+ * then nothing or zero padding to 60 bytes; sha its Ethernet source; a request's tha
+ * zero and a reply's the receiver's MAC; to the broadcast or the receiver's MAC. What
+ * is left to choose is a few bits a frame (DESIGN 3.6). */
+static __always_inline int rx_arp_from_partition_ok(struct rxpkt *rx,
+						    const struct arp_eth_ipv4 *a)
+{
+	struct arp_pad pad;
+	__u32 d4;
+	__u16 d2;
+
+	if (rx->skb->len != XCHAN_ARP_FRAME_LEN) {
+		if (rx->skb->len != XCHAN_ARP_FRAME_LEN + XCHAN_ARP_PAD_LEN ||
+		    bpf_skb_load_bytes(rx->skb, XCHAN_ARP_FRAME_LEN, &pad, sizeof(pad)) ||
+		    !arp_pad_zero(&pad))
+			return 0;
+	}
+	if (!arp_shape_ok(a) || a->tpa != rx->dst->ip || !rx_mac_equal(a->sha, rx->eth.h_source))
+		return 0;
+	if (a->oper == bpf_htons(XCHAN_ARP_REPLY) && !rx_mac_equal(a->tha, rx->dst->mac))
+		return 0;
+	__builtin_memcpy(&d4, rx->eth.h_dest, 4);
+	__builtin_memcpy(&d2, rx->eth.h_dest + 4, 2);
+	return (d4 == 0xffffffff && d2 == 0xffff) || rx_mac_equal(rx->eth.h_dest, rx->dst->mac);
+}
+
 /* ARP for the receiver's own address passes (a bridged channel sender must resolve
- * it); other ARP only from the host or beyond, and not to an isolated partition. */
+ * it), from a partition only in the shape above; other ARP only from the host or
+ * beyond, and not to an isolated partition. */
 static __always_inline enum xchan_reason rx_arp(struct rxpkt *rx, __u32 origin)
 {
 	struct arp_eth_ipv4 a;
 
 	if (bpf_skb_load_bytes(rx->skb, ETH_HLEN, &a, sizeof(a)) || !arp_eth_ipv4_ok(&a))
 		return XR_DROP_RX_ARP;
-	if (a.tpa == rx->dst->ip || (!origin && !rx_isolated(rx)))
+	if (origin)
+		return rx_arp_from_partition_ok(rx, &a) ? XR_PASS_RX_ARP : XR_DROP_RX_ARP;
+	if (a.tpa == rx->dst->ip || !rx_isolated(rx))
 		return XR_PASS_RX_ARP;
 	return XR_DROP_RX_ARP;
 }

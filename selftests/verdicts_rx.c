@@ -168,6 +168,33 @@ static void rx_arp(void)
 	expect_rx(f, len, if_a, 0, TC_ACT_OK, XR_PASS_RX_ARP);
 	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ARP);
 	tap_end("other ARP: from the host to the non-isolated only, never from a partition");
+
+	tap_begin();
+	len = pkt_build_arp(f, sizeof(f), MAC_B, MAC_B, IP_B, IP_C);
+	memset(f + len, 0, 18);
+	expect_rx(f, len + 18, if_c, if_b, TC_ACT_OK, XR_PASS_RX_ARP);
+	f[len + 5] = 'x';
+	expect_rx(f, len + 18, if_c, if_b, TC_ACT_SHOT, XR_DROP_RX_ARP);
+	memcpy(f + len, "BULK-DATA", 9);
+	expect_rx(f, len + 9, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ARP);
+	expect_rx(f, len + 9, if_a, if_b, TC_ACT_SHOT, XR_DROP_RX_ARP);
+	tap_end("ARP from a partition with data after the body (or in the padding): refused");
+
+	tap_begin();
+	len = pkt_build_arp(f, sizeof(f), MAC_B, MAC_B, IP_B, IP_C);
+	f[14 + 18] = 0x42;			/* request with data in tha */
+	expect_rx(f, len, if_c, if_b, TC_ACT_SHOT, XR_DROP_RX_ARP);
+	f[14 + 7] = 2;				/* reply: tha must be the receiver's MAC */
+	expect_rx(f, len, if_c, if_b, TC_ACT_SHOT, XR_DROP_RX_ARP);
+	memcpy(f + 14 + 18, MAC_C, 6);
+	expect_rx(f, len, if_c, if_b, TC_ACT_OK, XR_PASS_RX_ARP);
+	memcpy(f, MAC_A, 6);			/* to another's MAC */
+	expect_rx(f, len, if_c, if_b, TC_ACT_SHOT, XR_DROP_RX_ARP);
+	memcpy(f, MAC_C, 6);
+	expect_rx(f, len, if_c, if_b, TC_ACT_OK, XR_PASS_RX_ARP);
+	memcpy(f + 14 + 8, MAC_A, 6);		/* sha not its Ethernet source */
+	expect_rx(f, len, if_c, if_b, TC_ACT_SHOT, XR_DROP_RX_ARP);
+	tap_end("ARP from a partition: a request with tha zero, a reply to the receiver's MAC, sha its own");
 }
 
 void test_receive(void)
