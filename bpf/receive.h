@@ -144,6 +144,13 @@ static __always_inline enum xchan_reason rx_ipv4(struct rxpkt *rx, __u32 origin)
 	ip_origin = origin_by_ip(rx, rx->ip.saddr);
 	if (!origin)
 		origin = ip_origin;
+	/* A fragment's origin cannot be established: a non-first one has no ports for
+	 * conntrack, and the host may have made it (refragmenting what it reassembled
+	 * and NATed) with its own address as source and any ingress_ifindex. So none
+	 * gets in, as none gets out (parse_ipv4: drop_fragment); a datagram missing
+	 * one fragment is never delivered. */
+	if (!origin && (rx->ip.frag_off & bpf_htons(XCHAN_IP_FRAG_MASK)))
+		return rx_isolated(rx) ? XR_DROP_RX_ISOLATED : XR_DROP_RX_FRAGMENT;
 	if (!origin && !rx_isolated(rx)) {
 		rx->origin = origin_conntrack(rx);
 		if (rx->origin)

@@ -223,7 +223,8 @@ struct xchan_chan_counter {
 	X(DROP_RX_IPV6,		"drop_rx_ipv6")			\
 	X(DROP_RX_ARP,		"drop_rx_arp")			\
 	X(DROP_RX_OTHER_L3,	"drop_rx_other_l3")		\
-	X(EVENT_SUPPRESSED,	"event_suppressed")
+	X(EVENT_SUPPRESSED,	"event_suppressed")		\
+	X(DROP_RX_FRAGMENT,	"drop_rx_fragment")
 
 #define XCHAN_R_ENUM(n, s) XR_##n,
 enum xchan_reason {

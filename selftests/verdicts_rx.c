@@ -116,7 +116,12 @@ static void rx_from_outside(void)
 	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
 	s.daddr = IP_A;
 	len = pkt_build(f, sizeof(f), &s);
-	expect_rx(f, len, if_a, 0, TC_ACT_OK, XR_PASS_RX_EXTERNAL);
+	expect_rx(f, len, if_a, 0, TC_ACT_SHOT, XR_DROP_RX_FRAGMENT);
+	expect_rx(f, len, if_a, if_unreg, TC_ACT_SHOT, XR_DROP_RX_FRAGMENT);
+	s.frag_off = 0x0010;			/* a non-first one, from the host's own address */
+	s.saddr = IP_EXT;
+	len = pkt_build(f, sizeof(f), &s);
+	expect_rx(f, len, if_a, 0, TC_ACT_SHOT, XR_DROP_RX_FRAGMENT);
 	s.frag_off = 0;
 	s.ip_opt_len = 4;
 	len = pkt_build(f, sizeof(f), &s);
@@ -124,7 +129,7 @@ static void rx_from_outside(void)
 	s.daddr = IP_C;
 	len = pkt_build(f, sizeof(f), &s);
 	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
-	tap_end("fragments and options: to an isolated partition refused, to others passed");
+	tap_end("fragments: refused (origin unknowable); options: to an isolated partition refused, to others passed");
 
 	tap_begin();
 	len = ipv6_frame(f, MAC_GW, MAC_C, 135, 255);
