@@ -220,7 +220,8 @@ static __always_inline int rx_pass(__u32 reason)
 }
 
 /* The receive side's one exit: count, audit refusals, sample other drops, act. An
- * event is charged to the partition the frame came from, else to the receiver. */
+ * event is charged to the partition whose veth the frame entered on, else to the
+ * interface a claimed origin came in by, else to the receiver. */
 static __always_inline int rx_verdict(struct rxpkt *rx, __u32 reason)
 {
 	struct xchan_counter *c = bpf_map_lookup_elem(&xchan_stats, &reason);
@@ -236,7 +237,11 @@ static __always_inline int rx_verdict(struct rxpkt *rx, __u32 reason)
 	if (refusal || !(n & ((1ULL << drop_sample_shift) - 1))) {
 		if (rx->eth.h_proto == bpf_htons(ETH_P_IP))
 			addrs = EV_ADDRS(rx->ip.saddr, rx->ip.daddr);
-		src = rx->origin ? EV_SRC(XCHAN_SRC_PART, rx->origin) :
+		/* a partition pays only for what entered on its own veth: anyone can
+		 * claim its MAC or address, and would spend its budget (and hide its
+		 * own refusals); a claim pays on the interface it came in by */
+		src = rx->origin && rx->origin_by_link ? EV_SRC(XCHAN_SRC_PART, rx->origin) :
+		      rx->origin ? EV_SRC(XCHAN_SRC_IFACE, rx->skb->ingress_ifindex) :
 		      rx->dst ? EV_SRC(XCHAN_SRC_TO_PART, rx->dst->part_id) :
 				EV_SRC(XCHAN_SRC_HOST, 0);
 		event_put(rx->skb->ifindex,

@@ -258,6 +258,8 @@ enum xchan_src_kind {
 	XCHAN_SRC_PART		= 2,	/* sent by (or originated in) partition id */
 	XCHAN_SRC_TO_PART	= 3,	/* from outside, refused on its way into partition id */
 	XCHAN_SRC_PEER		= 4,	/* on the uplink, from IPv4 address id */
+	XCHAN_SRC_IFACE		= 5,	/* receive side: claims a partition's MAC or address,
+					 * entered the host on interface id (0: the host's) */
 };
 
 #define XCHAN_EVENT_BURST	64		/* events a quiet source may emit at once */

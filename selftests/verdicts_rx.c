@@ -245,4 +245,22 @@ void test_receive_flood(void)
 	printf("#   B's next event says %u were suppressed before it\n",
 	       n_events ? events[0].suppressed : 0);
 	tap_end("B's next event, once its budget refills, says how many went unseen");
+
+	/* a non-partition interface claiming B's address and MAC pays on its own */
+	tap_begin();
+	usleep(30 * 1000);
+	n_events = 0;
+	for (int i = 0; i < 500; i++)
+		run_rx(f, len, if_a, if_unreg);
+	from_b = 0;
+	for (int i = 0; i < n_events; i++)
+		from_b += events[i].src.kind == XCHAN_SRC_PART && events[i].src.id == P_B;
+	ASSERT_TRUE(from_b == 0, "none charged to B");
+	ASSERT_TRUE(n_events > 0 && events[0].src.kind == XCHAN_SRC_IFACE &&
+		    events[0].src.id == (uint32_t)if_unreg, "charged to the interface");
+	n_events = 0;
+	run_rx(f, len, if_a, if_b);
+	ASSERT_TRUE(n_events == 1 && events[0].src.kind == XCHAN_SRC_PART &&
+		    events[0].src.id == P_B, "B's own refusal still seen");
+	tap_end("a claim of B's address and MAC from another interface is charged to that interface, not B");
 }
