@@ -12,8 +12,10 @@
 #include "verify.h"
 
 #define XCHAN_ICMPV6		58	/* IPPROTO_ICMPV6 */
-#define XCHAN_ND_FIRST		133	/* router solicitation ... */
-#define XCHAN_ND_LAST		137	/* ... redirect (RFC 4861) */
+#define XCHAN_ND_RA		134	/* router advertisement */
+#define XCHAN_ND_NS		135	/* neighbour solicitation */
+#define XCHAN_ND_NA		136	/* neighbour advertisement; 137, redirect, never */
+#define XCHAN_ND_MAX_LEN	(ETH_HLEN + 40 + 256)	/* an RA with a few options */
 #define XCHAN_ND_HOP_LIMIT	255	/* ND from off-link arrives with less */
 
 static __always_inline int rx_isolated(const struct rxpkt *rx)
@@ -76,8 +78,11 @@ static __always_inline enum xchan_reason rx_arp(struct rxpkt *rx, __u32 origin)
 	return XR_DROP_RX_ARP;
 }
 
-/* Neighbour discovery as a gateway sends it: ICMPv6 133-137 with hop limit 255 (no
- * extension headers). The caller has ruled out a partition as its sender. */
+/* Neighbour discovery as the host, the isolated partition's gateway, sends it: made
+ * by the host itself (no ingress interface: nothing bridged from a neighbour),
+ * ICMPv6 135/136 or a router advertisement (134), never a redirect (137, which can
+ * carry a whole packet), with hop limit 255 (no extension headers), and short. The
+ * caller has ruled out a partition as its sender. */
 static __always_inline int rx_nd(struct rxpkt *rx)
 {
 	struct {
@@ -85,10 +90,12 @@ static __always_inline int rx_nd(struct rxpkt *rx)
 		__u8 type;
 	} __attribute__((packed)) h;
 
+	if (rx->skb->ingress_ifindex || rx->skb->len > XCHAN_ND_MAX_LEN)
+		return 0;
 	if (bpf_skb_load_bytes(rx->skb, ETH_HLEN, &h, sizeof(h)))
 		return 0;
 	return h.ip6.nexthdr == XCHAN_ICMPV6 && h.ip6.hop_limit == XCHAN_ND_HOP_LIMIT &&
-	       h.type >= XCHAN_ND_FIRST && h.type <= XCHAN_ND_LAST;
+	       (h.type == XCHAN_ND_RA || h.type == XCHAN_ND_NS || h.type == XCHAN_ND_NA);
 }
 
 /* A message from partition rx->origin. Allowed ones are redirected by the sender's

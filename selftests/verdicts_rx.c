@@ -143,6 +143,23 @@ static void rx_from_outside(void)
 	tap_end("IPv6 from the gateway: ND only (hop limit 255) to the isolated, anything to others");
 
 	tap_begin();
+	len = ipv6_frame(f, MAC_GW, MAC_C, 136, 255);
+	expect_rx(f, len, if_c, 0, TC_ACT_OK, XR_PASS_RX_ND);
+	len = ipv6_frame(f, MAC_GW, MAC_C, 134, 255);
+	expect_rx(f, len, if_c, 0, TC_ACT_OK, XR_PASS_RX_ND);
+	expect_rx(f, len, if_c, if_unreg, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
+	len = ipv6_frame(f, MAC_GW, MAC_C, 135, 255);
+	expect_rx(f, len, if_c, if_unreg, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
+	len = ipv6_frame(f, MAC_GW, MAC_C, 137, 255);
+	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
+	len = ipv6_frame(f, MAC_GW, MAC_C, 133, 255);
+	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
+	len = ipv6_frame(f, MAC_GW, MAC_C, 134, 255);
+	memset(f + len, 0, 300);
+	expect_rx(f, len + 300, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
+	tap_end("ND to the isolated: only from the host itself, 134-136 (never a redirect), short");
+
+	tap_begin();
 	len = pkt_build(f, sizeof(f), &s);
 	f[14] = 0x55;				/* IP version 5 */
 	expect_rx(f, len, if_a, 0, TC_ACT_SHOT, XR_DROP_RX_MALFORMED);
