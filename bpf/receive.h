@@ -63,8 +63,8 @@ static __always_inline int rx_arp_from_partition_ok(struct rxpkt *rx,
 }
 
 /* ARP for the receiver's own address passes (a bridged channel sender must resolve
- * it), from a partition only in the shape above; other ARP only from the host or
- * beyond, and not to an isolated partition. */
+ * it), from a partition only in the shape above; other ARP only to a partition that
+ * is not isolated; to an isolated one, from no partition only what the host made. */
 static __always_inline enum xchan_reason rx_arp(struct rxpkt *rx, __u32 origin)
 {
 	struct arp_eth_ipv4 a;
@@ -73,7 +73,12 @@ static __always_inline enum xchan_reason rx_arp(struct rxpkt *rx, __u32 origin)
 		return XR_DROP_RX_ARP;
 	if (origin)
 		return rx_arp_from_partition_ok(rx, &a) ? XR_PASS_RX_ARP : XR_DROP_RX_ARP;
-	if (a.tpa == rx->dst->ip || !rx_isolated(rx))
+	if (!rx_isolated(rx))
+		return XR_PASS_RX_ARP;
+	/* an isolated partition's neighbours are the host (its gateway) and, for
+	 * --forward pass, its channel peers: a stranger on the bridge must not
+	 * redirect its messages by poisoning its cache */
+	if (a.tpa == rx->dst->ip && !rx->skb->ingress_ifindex)
 		return XR_PASS_RX_ARP;
 	return XR_DROP_RX_ARP;
 }

@@ -224,7 +224,8 @@ struct xchan_chan_counter {
 	X(DROP_RX_ARP,		"drop_rx_arp")			\
 	X(DROP_RX_OTHER_L3,	"drop_rx_other_l3")		\
 	X(EVENT_SUPPRESSED,	"event_suppressed")		\
-	X(DROP_RX_FRAGMENT,	"drop_rx_fragment")
+	X(DROP_RX_FRAGMENT,	"drop_rx_fragment")		\
+	X(DROP_CHANNEL_DMAC,	"drop_channel_dest_mac")
 
 #define XCHAN_R_ENUM(n, s) XR_##n,
 enum xchan_reason {
