@@ -135,6 +135,13 @@ static __always_inline enum xchan_reason rx_channel(struct rxpkt *rx)
 	return XR_PASS_RX_CHANNEL;
 }
 
+static __always_inline int rx_from_uplink(const struct rxpkt *rx)
+{
+	struct xchan_config *cfg = config();
+
+	return cfg && cfg->uplink_ifindex && cfg->uplink_ifindex == rx->skb->ingress_ifindex;
+}
+
 static __always_inline int rx_to_everyone(const struct rxpkt *rx)
 {
 	__be32 d = rx->ip.daddr;
@@ -158,11 +165,14 @@ static __always_inline enum xchan_reason rx_ipv4(struct rxpkt *rx, __u32 origin)
 		origin = ip_origin;
 	/* A fragment's origin cannot be established: a non-first one has no ports for
 	 * conntrack, and the host may have made it (refragmenting what it reassembled
-	 * and NATed) with its own address as source and any ingress_ifindex. So none
-	 * gets in, as none gets out (parse_ipv4: drop_fragment); a datagram missing
-	 * one fragment is never delivered. */
-	if (!origin && (rx->ip.frag_off & bpf_htons(XCHAN_IP_FRAG_MASK)))
-		return rx_isolated(rx) ? XR_DROP_RX_ISOLATED : XR_DROP_RX_FRAGMENT;
+	 * and NATed) with its own address as source. Only one that entered the host
+	 * on the uplink is known to come from outside (the host keeps ingress_ifindex
+	 * only on fragments it forwards as they came; those it makes have none); none
+	 * other gets in, as none gets out (parse_ipv4: drop_fragment), and a datagram
+	 * missing one fragment is never delivered. */
+	if (!origin && (rx->ip.frag_off & bpf_htons(XCHAN_IP_FRAG_MASK)) && !rx_isolated(rx) &&
+	    !rx_from_uplink(rx))
+		return XR_DROP_RX_FRAGMENT;
 	if (!origin && !rx_isolated(rx)) {
 		rx->origin = origin_conntrack(rx);
 		if (rx->origin)

@@ -118,6 +118,11 @@ static void rx_from_outside(void)
 	len = pkt_build(f, sizeof(f), &s);
 	expect_rx(f, len, if_a, 0, TC_ACT_SHOT, XR_DROP_RX_FRAGMENT);
 	expect_rx(f, len, if_a, if_unreg, TC_ACT_SHOT, XR_DROP_RX_FRAGMENT);
+	expect_rx(f, len, if_a, if_up, TC_ACT_OK, XR_PASS_RX_EXTERNAL);
+	s.daddr = IP_C;
+	len = pkt_build(f, sizeof(f), &s);
+	expect_rx(f, len, if_c, if_up, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
+	s.daddr = IP_A;
 	s.frag_off = 0x0010;			/* a non-first one, from the host's own address */
 	s.saddr = IP_EXT;
 	len = pkt_build(f, sizeof(f), &s);
@@ -129,7 +134,7 @@ static void rx_from_outside(void)
 	s.daddr = IP_C;
 	len = pkt_build(f, sizeof(f), &s);
 	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
-	tap_end("fragments: refused (origin unknowable); options: to an isolated partition refused, to others passed");
+	tap_end("fragments: from the uplink to the non-isolated only, else refused (origin unknowable); options: to the isolated refused");
 
 	tap_begin();
 	len = ipv6_frame(f, MAC_GW, MAC_C, 135, 255);
