@@ -285,4 +285,34 @@ void test_receive_flood(void)
 	ASSERT_TRUE(n_events == 1 && events[0].src.kind == XCHAN_SRC_PART &&
 		    events[0].src.id == P_B, "B's own refusal still seen");
 	tap_end("a claim of B's address and MAC from another interface is charged to that interface, not B");
+
+	/* outer source addresses rotated on the uplink: each new peer starts with a few
+	 * events, and all peers together share one budget */
+	tap_begin();
+	reset();
+	fixture_nic();
+	n_events = 0;
+	{
+		int from_peers = 0, max_one = 0;
+
+		for (uint32_t i = 1; i <= 400; i++) {
+			int mine = 0;
+
+			len = nic_frame(f, 6000, 5, htonl(0x0a630000 + i), false);
+			for (int k = 0; k < 3; k++)
+				run_prog(fx.cmm.prog_fd, f, len, if_up);
+			for (int j = 0; j < n_events; j++)
+				mine += events[j].src.kind == XCHAN_SRC_PEER &&
+					events[j].src.id == htonl(0x0a630000 + i);
+			max_one = mine > max_one ? mine : max_one;
+			for (int j = 0; j < n_events; j++)
+				from_peers += events[j].src.kind == XCHAN_SRC_PEER;
+			n_events = 0;
+		}
+		printf("#   400 rotated peers x 3 refusals: %d events, at most %d from one\n",
+		       from_peers, max_one);
+		ASSERT_TRUE(from_peers <= XCHAN_EVENT_BURST + 10, "all peers within one budget");
+		ASSERT_TRUE(from_peers >= XCHAN_EVENT_BURST / 2, "peer events still seen");
+	}
+	tap_end("rotating spoofed peer addresses: events bounded by one shared budget");
 }
