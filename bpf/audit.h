@@ -20,14 +20,47 @@ static __always_inline void stat_bump(__u32 reason)
  * not on the stack: the CMM's stack is nearly all used. */
 const struct xchan_evlimit evlimit_fresh = {};
 
+/* A new peer's bucket starts nearly empty and refills from now: whoever rotates
+ * spoofed outer addresses gets a few events per address, not a full burst each. */
+#define XCHAN_EVENT_PEER_START	4
+struct xchan_evlimit evlimit_peer_fresh = {};
+
+/* All peers together also share one bucket (kind peer, id 0, in xchan_evlimit, out of
+ * the LRU's reach): however many addresses a flood claims, peer events stay within
+ * one source's budget. */
+static __always_inline struct xchan_evlimit *evlimit_peers_all(void)
+{
+	struct xchan_src_key all = { .id = 0, .kind = XCHAN_SRC_PEER };
+	struct xchan_evlimit *l = bpf_map_lookup_elem(&xchan_evlimit, &all);
+
+	if (l)
+		return l;
+	bpf_map_update_elem(&xchan_evlimit, &all, &evlimit_fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&xchan_evlimit, &all);
+}
+
 /* The source's bucket, made on its first event. Peers live in their own LRU: their
  * addresses are whatever the fabric claims. */
-static __always_inline struct xchan_evlimit *evlimit_of(const struct xchan_src_key *src)
+static __always_inline struct xchan_evlimit *evlimit_of(const struct xchan_src_key *src,
+							__u64 now)
 {
 	const struct xchan_evlimit *fresh = &evlimit_fresh;
 	struct xchan_evlimit *l;
 
 	if (src->kind == XCHAN_SRC_PEER) {
+		l = bpf_map_lookup_elem(&xchan_evpeer, src);
+		if (l)
+			return l;
+		/* a shared template, racy across CPUs: at worst a bucket starts a
+		 * little later or earlier, never fuller */
+		evlimit_peer_fresh.last_ns = now;
+		evlimit_peer_fresh.tokens = XCHAN_EVENT_PEER_START;
+		bpf_map_update_elem(&xchan_evpeer, src, &evlimit_peer_fresh, BPF_NOEXIST);
+		return bpf_map_lookup_elem(&xchan_evpeer, src);
+	}
+	/* interfaces are not registered: their buckets must not fill the map that
+	 * holds the partitions' (sized for them), so they live in the LRU too */
+	if (src->kind == XCHAN_SRC_IFACE) {
 		l = bpf_map_lookup_elem(&xchan_evpeer, src);
 		if (l)
 			return l;
@@ -75,7 +108,7 @@ static __always_inline void event_put(__u32 ifindex, __u32 what, __u64 addrs, __
 	struct xchan_src_key k = { .id = (__u32)src, .kind = src >> 32 };
 	__u64 now = bpf_ktime_get_ns();
 	/* the trusted path is the agent's own doing (only root runs it): unlimited */
-	struct xchan_evlimit *l = k.kind == XCHAN_SRC_HOST ? 0 : evlimit_of(&k);
+	struct xchan_evlimit *l = k.kind == XCHAN_SRC_HOST ? 0 : evlimit_of(&k, now);
 	__u32 suppressed = 0;
 	struct xchan_event *e;
 
@@ -83,6 +116,17 @@ static __always_inline void event_put(__u32 ifindex, __u32 what, __u64 addrs, __
 		if (!evlimit_take(l, now)) {
 			stat_bump(XR_EVENT_SUPPRESSED);
 			return;
+		}
+		if (k.kind == XCHAN_SRC_PEER) {
+			struct xchan_evlimit *all = evlimit_peers_all();
+
+			if (all && !evlimit_take(all, now)) {
+				/* the peer's own count says what it lost */
+				__sync_fetch_and_add(&l->suppressed, 1);
+				__sync_fetch_and_add(&l->pending, 1);
+				stat_bump(XR_EVENT_SUPPRESSED);
+				return;
+			}
 		}
 		suppressed = __sync_lock_test_and_set(&l->pending, 0);
 	}

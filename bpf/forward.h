@@ -61,14 +61,39 @@ static __always_inline enum xchan_reason forward_broadcast(struct xpkt *pkt)
 	return XR_PASS_EXTERNAL;
 }
 
+/* --forward pass leaves the frame as sent, so its destination MAC decides where it
+ * goes: the receiver's own (bridged to it) or the host's (routed), nothing else, or
+ * a poisoned ARP cache sends the message to whoever claimed the receiver's address. */
+static __always_inline int to_receiver_or_host(struct xpkt *pkt, const struct xchan_address *dst)
+{
+	__u32 in = ctx_ifindex(pkt->ctx);
+	const struct xchan_gwmac *g;
+	__u32 z4;
+	__u16 z2;
+
+	if (mac_equal(pkt->eth->h_dest, dst->mac))
+		return 1;
+	g = bpf_map_lookup_elem(&xchan_gwmac, &in);
+	if (!g)
+		return 0;
+	if (mac_equal(pkt->eth->h_dest, g->veth))
+		return 1;
+	__builtin_memcpy(&z4, g->master, 4);
+	__builtin_memcpy(&z2, g->master + 4, 2);
+	return (z4 || z2) && mac_equal(pkt->eth->h_dest, g->master);
+}
+
 /* An allowed message to the local partition dst: straight to its host-side veth,
  * addressed to its MAC (a routed sender addressed its gateway). With --forward pass
- * the host stack routes it and the frame stays as sent. */
+ * the host stack routes it and the frame stays as sent, addressed to the receiver
+ * or the host. */
 static __always_inline enum xchan_reason forward_local(struct xpkt *pkt,
 						       const struct xchan_address *dst)
 {
 	if (fwd_redirect)
 		__builtin_memcpy(pkt->eth->h_dest, dst->mac, ETH_ALEN);
+	else if (!to_receiver_or_host(pkt, dst))
+		return XR_DROP_CHANNEL_DMAC;
 	pkt->redirect_ifindex = dst->ifindex;
 	return XR_PASS_CHANNEL;
 }

@@ -147,4 +147,21 @@ struct {
 	__type(value, struct xchan_evlimit);
 } xchan_evpeer SEC(".maps");
 
+/* --forward pass: the host's MACs a partition's channel message may be addressed to
+ * (the host routes it), by the partition's host-side veth: that veth's own and, on a
+ * bridge, the bridge's (zero when none). Written where the receive side is attached
+ * (user/lib/tc.c); no entry: only the receiver's own MAC will do. */
+struct xchan_gwmac {
+	__u8	veth[6];
+	__u8	master[6];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct xchan_gwmac);
+} xchan_gwmac SEC(".maps");
+
 #endif /* XCHAN_MAPS_H */

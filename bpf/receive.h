@@ -12,8 +12,10 @@
 #include "verify.h"
 
 #define XCHAN_ICMPV6		58	/* IPPROTO_ICMPV6 */
-#define XCHAN_ND_FIRST		133	/* router solicitation ... */
-#define XCHAN_ND_LAST		137	/* ... redirect (RFC 4861) */
+#define XCHAN_ND_RA		134	/* router advertisement */
+#define XCHAN_ND_NS		135	/* neighbour solicitation */
+#define XCHAN_ND_NA		136	/* neighbour advertisement; 137, redirect, never */
+#define XCHAN_ND_MAX_LEN	(ETH_HLEN + 40 + 256)	/* an RA with a few options */
 #define XCHAN_ND_HOP_LIMIT	255	/* ND from off-link arrives with less */
 
 static __always_inline int rx_isolated(const struct rxpkt *rx)
@@ -21,21 +23,71 @@ static __always_inline int rx_isolated(const struct rxpkt *rx)
 	return rx->dst->flags & XCHAN_PART_ISOLATED;
 }
 
+static __always_inline int rx_mac_equal(const __u8 *a, const __u8 *b)
+{
+	__u32 a4, b4;
+	__u16 a2, b2;
+
+	__builtin_memcpy(&a4, a, 4);
+	__builtin_memcpy(&b4, b, 4);
+	__builtin_memcpy(&a2, a + 4, 2);
+	__builtin_memcpy(&b2, b + 4, 2);
+	return a4 == b4 && a2 == b2;
+}
+
+/* ARP from another partition: only a request for the receiver's address or a reply
+ * to it, of exactly the shape the send side lets out (parse_arp): the 28-byte body,
+ * then nothing or zero padding to 60 bytes; sha its Ethernet source; a request's tha
+ * zero and a reply's the receiver's MAC; to the broadcast or the receiver's MAC. What
+ * is left to choose is a few bits a frame (DESIGN 3.6). */
+static __always_inline int rx_arp_from_partition_ok(struct rxpkt *rx,
+						    const struct arp_eth_ipv4 *a)
+{
+	struct arp_pad pad;
+	__u32 d4;
+	__u16 d2;
+
+	if (rx->skb->len != XCHAN_ARP_FRAME_LEN) {
+		if (rx->skb->len != XCHAN_ARP_FRAME_LEN + XCHAN_ARP_PAD_LEN ||
+		    bpf_skb_load_bytes(rx->skb, XCHAN_ARP_FRAME_LEN, &pad, sizeof(pad)) ||
+		    !arp_pad_zero(&pad))
+			return 0;
+	}
+	if (!arp_shape_ok(a) || a->tpa != rx->dst->ip || !rx_mac_equal(a->sha, rx->eth.h_source))
+		return 0;
+	if (a->oper == bpf_htons(XCHAN_ARP_REPLY) && !rx_mac_equal(a->tha, rx->dst->mac))
+		return 0;
+	__builtin_memcpy(&d4, rx->eth.h_dest, 4);
+	__builtin_memcpy(&d2, rx->eth.h_dest + 4, 2);
+	return (d4 == 0xffffffff && d2 == 0xffff) || rx_mac_equal(rx->eth.h_dest, rx->dst->mac);
+}
+
 /* ARP for the receiver's own address passes (a bridged channel sender must resolve
- * it); other ARP only from the host or beyond, and not to an isolated partition. */
+ * it), from a partition only in the shape above; other ARP only to a partition that
+ * is not isolated; to an isolated one, from no partition only what the host made. */
 static __always_inline enum xchan_reason rx_arp(struct rxpkt *rx, __u32 origin)
 {
 	struct arp_eth_ipv4 a;
 
 	if (bpf_skb_load_bytes(rx->skb, ETH_HLEN, &a, sizeof(a)) || !arp_eth_ipv4_ok(&a))
 		return XR_DROP_RX_ARP;
-	if (a.tpa == rx->dst->ip || (!origin && !rx_isolated(rx)))
+	if (origin)
+		return rx_arp_from_partition_ok(rx, &a) ? XR_PASS_RX_ARP : XR_DROP_RX_ARP;
+	if (!rx_isolated(rx))
+		return XR_PASS_RX_ARP;
+	/* an isolated partition's neighbours are the host (its gateway) and, for
+	 * --forward pass, its channel peers: a stranger on the bridge must not
+	 * redirect its messages by poisoning its cache */
+	if (a.tpa == rx->dst->ip && !rx->skb->ingress_ifindex)
 		return XR_PASS_RX_ARP;
 	return XR_DROP_RX_ARP;
 }
 
-/* Neighbour discovery as a gateway sends it: ICMPv6 133-137 with hop limit 255 (no
- * extension headers). The caller has ruled out a partition as its sender. */
+/* Neighbour discovery as the host, the isolated partition's gateway, sends it: made
+ * by the host itself (no ingress interface: nothing bridged from a neighbour),
+ * ICMPv6 135/136 or a router advertisement (134), never a redirect (137, which can
+ * carry a whole packet), with hop limit 255 (no extension headers), and short. The
+ * caller has ruled out a partition as its sender. */
 static __always_inline int rx_nd(struct rxpkt *rx)
 {
 	struct {
@@ -43,10 +95,12 @@ static __always_inline int rx_nd(struct rxpkt *rx)
 		__u8 type;
 	} __attribute__((packed)) h;
 
+	if (rx->skb->ingress_ifindex || rx->skb->len > XCHAN_ND_MAX_LEN)
+		return 0;
 	if (bpf_skb_load_bytes(rx->skb, ETH_HLEN, &h, sizeof(h)))
 		return 0;
 	return h.ip6.nexthdr == XCHAN_ICMPV6 && h.ip6.hop_limit == XCHAN_ND_HOP_LIMIT &&
-	       h.type >= XCHAN_ND_FIRST && h.type <= XCHAN_ND_LAST;
+	       (h.type == XCHAN_ND_RA || h.type == XCHAN_ND_NS || h.type == XCHAN_ND_NA);
 }
 
 /* A message from partition rx->origin. Allowed ones are redirected by the sender's
@@ -81,6 +135,13 @@ static __always_inline enum xchan_reason rx_channel(struct rxpkt *rx)
 	return XR_PASS_RX_CHANNEL;
 }
 
+static __always_inline int rx_from_uplink(const struct rxpkt *rx)
+{
+	struct xchan_config *cfg = config();
+
+	return cfg && cfg->uplink_ifindex && cfg->uplink_ifindex == rx->skb->ingress_ifindex;
+}
+
 static __always_inline int rx_to_everyone(const struct rxpkt *rx)
 {
 	__be32 d = rx->ip.daddr;
@@ -102,6 +163,16 @@ static __always_inline enum xchan_reason rx_ipv4(struct rxpkt *rx, __u32 origin)
 	ip_origin = origin_by_ip(rx, rx->ip.saddr);
 	if (!origin)
 		origin = ip_origin;
+	/* A fragment's origin cannot be established: a non-first one has no ports for
+	 * conntrack, and the host may have made it (refragmenting what it reassembled
+	 * and NATed) with its own address as source. Only one that entered the host
+	 * on the uplink is known to come from outside (the host keeps ingress_ifindex
+	 * only on fragments it forwards as they came; those it makes have none); none
+	 * other gets in, as none gets out (parse_ipv4: drop_fragment), and a datagram
+	 * missing one fragment is never delivered. */
+	if (!origin && (rx->ip.frag_off & bpf_htons(XCHAN_IP_FRAG_MASK)) && !rx_isolated(rx) &&
+	    !rx_from_uplink(rx))
+		return XR_DROP_RX_FRAGMENT;
 	if (!origin && !rx_isolated(rx)) {
 		rx->origin = origin_conntrack(rx);
 		if (rx->origin)
@@ -171,7 +242,8 @@ static __always_inline int rx_pass(__u32 reason)
 }
 
 /* The receive side's one exit: count, audit refusals, sample other drops, act. An
- * event is charged to the partition the frame came from, else to the receiver. */
+ * event is charged to the partition whose veth the frame entered on, else to the
+ * interface a claimed origin came in by, else to the receiver. */
 static __always_inline int rx_verdict(struct rxpkt *rx, __u32 reason)
 {
 	struct xchan_counter *c = bpf_map_lookup_elem(&xchan_stats, &reason);
@@ -187,7 +259,11 @@ static __always_inline int rx_verdict(struct rxpkt *rx, __u32 reason)
 	if (refusal || !(n & ((1ULL << drop_sample_shift) - 1))) {
 		if (rx->eth.h_proto == bpf_htons(ETH_P_IP))
 			addrs = EV_ADDRS(rx->ip.saddr, rx->ip.daddr);
-		src = rx->origin ? EV_SRC(XCHAN_SRC_PART, rx->origin) :
+		/* a partition pays only for what entered on its own veth: anyone can
+		 * claim its MAC or address, and would spend its budget (and hide its
+		 * own refusals); a claim pays on the interface it came in by */
+		src = rx->origin && rx->origin_by_link ? EV_SRC(XCHAN_SRC_PART, rx->origin) :
+		      rx->origin ? EV_SRC(XCHAN_SRC_IFACE, rx->skb->ingress_ifindex) :
 		      rx->dst ? EV_SRC(XCHAN_SRC_TO_PART, rx->dst->part_id) :
 				EV_SRC(XCHAN_SRC_HOST, 0);
 		event_put(rx->skb->ifindex,

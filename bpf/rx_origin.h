@@ -65,8 +65,10 @@ static __always_inline __u32 origin_l2(struct rxpkt *rx)
 	struct xchan_mac_key k = { .pad = 0 };
 	__u32 *id;
 
-	if (p && p->part_id != rx->dst->part_id)
+	if (p && p->part_id != rx->dst->part_id) {
+		rx->origin_by_link = 1;
 		return p->part_id;
+	}
 	__builtin_memcpy(k.mac, rx->eth.h_source, ETH_ALEN);
 	id = bpf_map_lookup_elem(&xchan_macs, &k);
 	if (id && *id != rx->dst->part_id)

@@ -18,6 +18,7 @@ struct rxpkt {
 	struct iphdr ip;			/* valid once rx_ipv4 loaded it */
 	const struct xchan_address *oaddr;	/* the origin's row, when found by address */
 	__u32 origin;				/* partition it came from; 0: none known */
+	__u32 origin_by_link;			/* 1: origin is the veth it entered on */
 	struct xchan_chan_id id;		/* the receiver's IN entry, for events */
 };
 

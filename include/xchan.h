@@ -223,7 +223,9 @@ struct xchan_chan_counter {
 	X(DROP_RX_IPV6,		"drop_rx_ipv6")			\
 	X(DROP_RX_ARP,		"drop_rx_arp")			\
 	X(DROP_RX_OTHER_L3,	"drop_rx_other_l3")		\
-	X(EVENT_SUPPRESSED,	"event_suppressed")
+	X(EVENT_SUPPRESSED,	"event_suppressed")		\
+	X(DROP_RX_FRAGMENT,	"drop_rx_fragment")		\
+	X(DROP_CHANNEL_DMAC,	"drop_channel_dest_mac")
 
 #define XCHAN_R_ENUM(n, s) XR_##n,
 enum xchan_reason {
@@ -257,6 +259,8 @@ enum xchan_src_kind {
 	XCHAN_SRC_PART		= 2,	/* sent by (or originated in) partition id */
 	XCHAN_SRC_TO_PART	= 3,	/* from outside, refused on its way into partition id */
 	XCHAN_SRC_PEER		= 4,	/* on the uplink, from IPv4 address id */
+	XCHAN_SRC_IFACE		= 5,	/* receive side: claims a partition's MAC or address,
+					 * entered the host on interface id (0: the host's) */
 };
 
 #define XCHAN_EVENT_BURST	64		/* events a quiet source may emit at once */

@@ -106,7 +106,14 @@ static int model(const uint8_t *f, size_t len, int ifx, bool *ctrl)
 	if (et == ETH_P_ARP) {
 		const uint8_t *a = f + 14;
 
+		static const uint8_t zero[18];
+
 		if (len < 14 + 28 || be16(a) != 1 || be16(a + 2) != ETH_P_IP || a[4] != 6 || a[5] != 4)
+			return O_DROP;
+		/* a request (tha zero) or a reply; the body, then nothing or zero padding to 60 */
+		if (!(be16(a + 6) == 2 || (be16(a + 6) == 1 && !memcmp(a + 18, zero, 6))))
+			return O_DROP;
+		if (len != 14 + 28 && (len != 60 || memcmp(a + 28, zero, 18)))
 			return O_DROP;
 		if ((raw32(a + 14) != p->ip && raw32(a + 14) != 0) || memcmp(a + 8, p->mac, 6))
 			return O_DROP;

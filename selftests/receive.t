@@ -12,13 +12,17 @@ probe() { local n=$1; shift; ip netns exec "${PFX}$n" python3 "$PROBE" "$@"; }
 probe_user() { local n=$1; shift; ip netns exec "${PFX}$n" setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 "$PROBE" "$@"; }
 LISTENERS=()
 DSP=5100
-listen6() { : >"$TMPD/l6.$1.$2"; probe "$1" listen6 "$2" 3 "$TMPD/l6.$1.$2" & LISTENERS+=($!); }
+listen6() { : >"$TMPD/l6.$1.$2"; probe "$1" listen6 "$2" 6 "$TMPD/l6.$1.$2" & LISTENERS+=($!); }
 icmp6_listen() { : >"$TMPD/icmp6.$1"; probe "$1" listen_icmp6 3 "$TMPD/icmp6.$1" & LISTENERS+=($!); }
 wait_listeners() { for p in "${LISTENERS[@]}"; do wait "$p" 2>/dev/null; done; LISTENERS=(); }
 got() { cat "$TMPD/recv.$1.$2" 2>/dev/null | grep -c -- "$3"; }
 got6() { cat "$TMPD/l6.$1.$2" 2>/dev/null | grep -c -- "$3"; }
 reason() { x -j stats | jq "[.reasons[] | select(.reason==\"$1\") | .packets] | add // 0"; }
 ll() { ip -n "${PFX}$1" -6 addr show dev eth0 scope link | awk '/inet6/ {sub("/.*","",$2); print $2}'; }
+mac() { ip -n "${PFX}$1" -j link show eth0 | jq -r '.[0].address'; }
+sniff() { : >"$TMPD/sniff.$1"; probe "$1" sniff 3 "$TMPD/sniff.$1" & LISTENERS+=($!); }
+sniffed() { grep -c -- "$2" "$TMPD/sniff.$1" 2>/dev/null; }
+gwdev() { if [ "$1" = bridge ]; then echo "${PFX}br"; else echo "${PFX}$2"; fi; }
 
 setup() {	# setup MODE [--forward pass]
 	local mode=$1; shift
@@ -43,7 +47,9 @@ setup() {	# setup MODE [--forward pass]
 	x partition add 3 --name mallory --netns "${PFX}m" >/dev/null &&
 	x partition add 4 --name ivy --netns "${PFX}i" --isolated >/dev/null &&
 	x channel open bob:5000 alice:6000 >/dev/null &&
-	x channel open bob:5000 ivy:6000 >/dev/null
+	x channel open bob:5000 ivy:6000 >/dev/null &&
+	x channel open bob:5000 ivy:68 >/dev/null &&
+	x channel open bob:5000 ivy:9999 >/dev/null
 }
 
 teardown() {
@@ -83,8 +89,18 @@ bypasses() {	# LABEL
 	DSP=$((DSP + 1))
 	send_udp m $DSP 10.77.0.254 8080 5 dnat; send_udp m $DSP 10.77.0.254 8081 5 dnat
 	send_udp m 5000 10.77.5.5 6000 5 second
+	# positive controls, an allowed delivery to every listener of the round: a
+	# listener that never bound (or had stopped) cannot make a refusal look like a pass
+	send_udp e 5000 10.77.0.1 68 1 ctl; send_udp e 5000 10.77.0.1 9999 1 ctl
+	send_udp b 5000 10.77.0.1 6000 1 ctl
+	for p in 6000 68 9999; do send_udp b 5000 10.77.0.4 $p 1 ctl; done
+	python3 "$PROBE" udp6 "$lla" 6000 "$(gwdev "$MODE" a)" ctl6
+	probe i udp6 ::1 6000 lo ctl6	# nothing from outside may reach isolated ivy
 	sleep 0.5
 	for n in a i; do
+		c="$(got $n 68 ctl-) $(got $n 9999 ctl-) $(got $n 6000 ctl-) $(got6 $n 6000 ctl6)"
+		check "$l: control: $n's listeners (68, 9999, 6000, IPv6 6000) got their allowed datagrams ($c)" \
+			[ -z "$(tr ' ' '\n' <<<"$c" | grep -x 0)" ]
 		check "$l: nothing of mallory's plain UDP reached $n" [ "$(got $n 6000 plain)" -eq 0 ]
 		check "$l: IPv6 all-nodes from an unprivileged socket did not reach $n" [ "$(got6 $n 6000 mcast6)" -eq 0 ]
 		check "$l: IPv6 to $n's link-local by broadcast MAC did not arrive" [ "$(got6 $n 6000 llbcast)" -eq 0 ]
@@ -123,13 +139,50 @@ nd() {	# MODE
 	ip neigh flush dev "$dev" 2>/dev/null
 	# an echo request from the host: the kernel solicits ivy's address first
 	python3 "$PROBE" icmp6 "$lli" 128 "$dev"
+	python3 "$PROBE" icmp6 "$lla" 128 "$(gwdev "$1" a)"	# alice's listener: a control
+	python3 "$PROBE" icmp6 "$lli" 137 "$dev"		# a redirect, even the host's
+	[ "$1" = bridge ] && probe e icmp6 "$lli" 135 && probe e icmp6 "$lli" 134
 	wait_listeners
+	check "$1: control: the host's echo request reached alice" grep -q 'type 128' "$TMPD/icmp6.a"
+	check "$1: no redirect reached isolated ivy" [ "$(grep -c 'type 137' "$TMPD/icmp6.i")" -eq 0 ]
+	check "$1: no ND from a neighbour that is not the host reached isolated ivy" \
+		[ "$(grep -c "$(ll e)" "$TMPD/icmp6.i")" -eq 0 ]
 	check "$1: mallory's router advertisement reached no one" \
 		[ "$(grep -c 'type 134' "$TMPD/icmp6.a" "$TMPD/icmp6.i" | awk -F: '{s+=$2} END {print s}')" -eq 0 ]
 	check "$1: mallory's neighbour solicitations reached no one" \
 		[ "$(grep -h 'type 135' "$TMPD/icmp6.a" "$TMPD/icmp6.i" | grep -c "$(ll m)")" -eq 0 ]
 	check "$1: the gateway's solicitation reached isolated ivy" grep -q 'type 135' "$TMPD/icmp6.i"
 	check "$1: the gateway's echo request did not" [ "$(grep -c 'type 128' "$TMPD/icmp6.i")" -eq 0 ]
+}
+
+# ARP carries nothing between partitions: isolated ivy and mallory on the bridge try
+# a trailer and data in tha, mallory also with its send side detached; each side's
+# sniffer must see the other's plain request (the control) and nothing else.
+arp_carrier() {
+	local mi mm z=00:00:00:00:00:00 b=ff:ff:ff:ff:ff:ff
+	mi=$(mac i); mm=$(mac m)
+	sniff m; sniff i
+	sleep 0.3
+	probe i arp $b 1 10.77.0.3 $z ""
+	probe i arp $b 1 10.77.0.3 $z "ARPBULK-from-ivy"
+	probe i arp $b 1 10.77.0.3 53:45:43:52:45:54 ""
+	probe i arp "$mm" 2 10.77.0.3 53:45:43:52:45:54 ""
+	probe m arp $b 1 10.77.0.4 $z ""
+	probe m arp $b 1 10.77.0.4 $z "ARPBULK-from-mallory"
+	ip link set "${PFX}m" xdp off
+	probe m arp $b 1 10.77.0.4 $z "ARPBULK-detached"
+	probe m arp $b 1 10.77.0.4 53:45:43:52:45:54 ""
+	probe m arp "$mi" 2 10.77.0.4 53:45:43:52:45:54 ""
+	wait_listeners
+	check "bridge: control: mallory saw isolated ivy's plain ARP request" \
+		[ "$(sniffed m "sha ${mi//:/} tha 000000000000 tpa 10.77.0.3 trailer b''")" -ge 1 ]
+	check "bridge: control: isolated ivy saw mallory's plain ARP request" \
+		[ "$(sniffed i "sha ${mm//:/} tha 000000000000 tpa 10.77.0.4 trailer b''")" -ge 1 ]
+	check "bridge: no ARP trailer between ivy and mallory, send side attached or not" \
+		[ "$(cat "$TMPD/sniff.m" "$TMPD/sniff.i" | grep -c ARPBULK)" -eq 0 ]
+	check "bridge: no data in an ARP tha between ivy and mallory" \
+		[ "$(cat "$TMPD/sniff.m" "$TMPD/sniff.i" | grep -c 'tha 534543524554')" -eq 0 ]
+	quiet x partition del mallory; quiet x partition add 3 --name mallory --netns "${PFX}m"
 }
 
 port_maps() {	# MASQ: DNAT host:8080 -> alice:6000, 8081 -> ivy:6000, second address
@@ -144,6 +197,7 @@ NFT
 }
 
 for mode in routed bridge; do
+	MODE=$mode
 	check "$mode: setup" setup $mode
 	check "$mode: partition list shows the receive side attached" \
 		[ "$(x -j partition list | jq -r '[.[].rx] | unique | join(",")')" = tcx ]
@@ -165,6 +219,7 @@ for mode in routed bridge; do
 		check "bridge: masqueraded port mapping recognised by conntrack (drop_rx_nat $n)" [ "$n" -gt 0 ]
 	fi
 	nd $mode
+	[ $mode = bridge ] && arp_carrier
 	# mallory changes its own address, then its MAC, with and without its send side
 	for detached in no yes; do
 		[ $detached = yes ] && ip link set "${PFX}m" xdp off
@@ -205,6 +260,30 @@ for mode in routed bridge; do
 	sleep 0.3
 	check "$mode --forward pass: no channel, nothing delivered" [ "$(got a 6000 wrongport)$(got a 6000 plain)" = 00 ]
 	recv_stop a 6000
+	if [ $mode = bridge ]; then
+		# a stranger claims bob's address to isolated ivy; bob's cache entry for
+		# alice names the stranger (a poisoned cache, a compromised sender)
+		me=$(mac e); mb=$(mac b)
+		ip -n "${PFX}i" neigh replace 10.77.0.2 lladdr "$mb" dev eth0 nud stale
+		probe e arp_claim "$(mac i)" 10.77.0.2 10.77.0.4
+		check "bridge --forward pass: a stranger's ARP did not poison isolated ivy" \
+			grep -q "$mb" <<<"$(ip -n "${PFX}i" neigh show 10.77.0.2)"
+		ip -n "${PFX}b" neigh replace 10.77.0.1 lladdr "$me" dev eth0 nud permanent
+		sniff e; recv_start a 6000
+		sleep 0.3
+		send_udp b 5000 10.77.0.1 6000 5 tostranger
+		send_udp b 5000 10.77.0.9 7000 1 ctlsniff
+		wait_listeners
+		check "bridge --forward pass: control: the stranger's sniffer saw bob's own datagram to it" \
+			[ "$(sniffed e ctlsniff)" -ge 1 ]
+		check "bridge --forward pass: channel messages addressed to a stranger's MAC went nowhere" \
+			[ "$(sniffed e tostranger)$(got a 6000 tostranger)" = 00 ]
+		n=$(reason drop_channel_dest_mac)
+		check "bridge --forward pass: ... counted as drop_channel_dest_mac ($n)" [ "$n" -ge 5 ]
+		ip -n "${PFX}b" neigh del 10.77.0.1 dev eth0
+		recv_stop a 6000
+		channel_delivers "bridge --forward pass, after the stranger"
+	fi
 	teardown
 done
 

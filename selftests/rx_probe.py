@@ -98,6 +98,37 @@ def main(a):
         s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, bytes([7, 7, 4, 0, 0, 0, 0, 1]))
         for i in range(n):
             s.sendto(b"opts-%d" % i, (a[1], int(a[2])))
+    elif cmd == "arp":           # DSTMAC OPER TPA THA TRAILER: ARP from this partition's own
+        # addresses (what its send side lets through), with THA and bytes after the body
+        body = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, int(a[2]), mac_of(dev),
+                           ip4_of(dev), bytes.fromhex(a[4].replace(":", "")),
+                           socket.inet_aton(a[3])) + a[5].encode()
+        raw_send(dev, bytes.fromhex(a[1].replace(":", "")), 0x0806, body, n)
+    elif cmd == "arp_claim":     # DSTMAC SPA TPA: an ARP reply claiming SPA for this MAC
+        dmac = bytes.fromhex(a[1].replace(":", ""))
+        body = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 2, mac_of(dev),
+                           socket.inet_aton(a[2]), dmac, socket.inet_aton(a[3]))
+        raw_send(dev, dmac, 0x0806, body, n)
+    elif cmd == "udp6":          # DST PORT DEV TAG: one IPv6 datagram (a positive control)
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        for _ in range(3):       # the first may wait for neighbour discovery
+            s.sendto(a[4].encode(), (a[1], int(a[2]), 0, socket.if_nametoindex(a[3])))
+            time.sleep(0.2)
+    elif cmd == "sniff":         # SECS OUT: every ARP frame, and IPv4 UDP payloads, on eth0
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))  # ETH_P_ALL
+        s.bind((dev, 0))
+        def fmt(d, f):
+            et = struct.unpack("!H", d[12:14])[0]
+            if f[2] == socket.PACKET_OUTGOING:
+                return None
+            if et == 0x0806:
+                return "arp len %d sha %s tha %s tpa %s trailer %r" % (
+                    len(d), d[22:28].hex(), d[32:38].hex(), socket.inet_ntoa(d[38:42]),
+                    d[42:].rstrip(b"\0"))
+            if et == 0x0800 and len(d) >= 42 and d[23] == 17:
+                return "udp %s %r" % (socket.inet_ntoa(d[30:34]), d[42:])
+            return "other %04x" % et
+        listen(s, float(a[1]), a[2], fmt)
     else:
         raise SystemExit("unknown command " + cmd)
 
@@ -110,7 +141,9 @@ def listen(s, secs, out, fmt):
                 d, frm = s.recvfrom(65535)
             except socket.timeout:
                 continue
-            f.write(fmt(d, frm) + "\n")
-            f.flush()
+            line = fmt(d, frm)
+            if line is not None:
+                f.write(line + "\n")
+                f.flush()
 
 main(sys.argv[1:])

@@ -33,6 +33,28 @@ static void l2_arp(void)
 	len = pkt_build_arp(pkt, sizeof(pkt), MAC_B, MAC_A, IP_B, IP_C);
 	expect(pkt, len, if_b, XDP_DROP, XR_DROP_SPOOF_ARP);
 	tap_end("ARP with another partition's hardware address is dropped");
+
+	tap_begin();
+	len = pkt_build_arp(pkt, sizeof(pkt), MAC_B, MAC_B, IP_B, IP_A);
+	memset(pkt + len, 0, 18);
+	expect(pkt, len + 18, if_b, XDP_PASS, XR_PASS_ARP);
+	pkt[len + 17] = 'x';
+	expect(pkt, len + 18, if_b, XDP_DROP, XR_DROP_MALFORMED_ARP);
+	memcpy(pkt + len, "BULK", 4);
+	expect(pkt, len + 4, if_b, XDP_DROP, XR_DROP_MALFORMED_ARP);
+	memset(pkt + len, 0, 20);
+	expect(pkt, len + 20, if_b, XDP_DROP, XR_DROP_MALFORMED_ARP);
+	tap_end("ARP: zero padding to 60 bytes passes; a trailer, data in the padding, or more is dropped");
+
+	tap_begin();
+	len = pkt_build_arp(pkt, sizeof(pkt), MAC_B, MAC_B, IP_B, IP_A);
+	pkt[14 + 18] = 0x42;			/* request with data in tha */
+	expect(pkt, len, if_b, XDP_DROP, XR_DROP_MALFORMED_ARP);
+	pkt[14 + 7] = 2;			/* the same as a reply: tha is the asker's */
+	expect(pkt, len, if_b, XDP_PASS, XR_PASS_ARP);
+	pkt[14 + 7] = 9;			/* neither request nor reply */
+	expect(pkt, len, if_b, XDP_DROP, XR_DROP_MALFORMED_ARP);
+	tap_end("ARP: a request's tha must be zero; operations other than request and reply are dropped");
 }
 
 static void l2_not_ipv4_unicast(void)

@@ -116,7 +116,17 @@ static void rx_from_outside(void)
 	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
 	s.daddr = IP_A;
 	len = pkt_build(f, sizeof(f), &s);
-	expect_rx(f, len, if_a, 0, TC_ACT_OK, XR_PASS_RX_EXTERNAL);
+	expect_rx(f, len, if_a, 0, TC_ACT_SHOT, XR_DROP_RX_FRAGMENT);
+	expect_rx(f, len, if_a, if_unreg, TC_ACT_SHOT, XR_DROP_RX_FRAGMENT);
+	expect_rx(f, len, if_a, if_up, TC_ACT_OK, XR_PASS_RX_EXTERNAL);
+	s.daddr = IP_C;
+	len = pkt_build(f, sizeof(f), &s);
+	expect_rx(f, len, if_c, if_up, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
+	s.daddr = IP_A;
+	s.frag_off = 0x0010;			/* a non-first one, from the host's own address */
+	s.saddr = IP_EXT;
+	len = pkt_build(f, sizeof(f), &s);
+	expect_rx(f, len, if_a, 0, TC_ACT_SHOT, XR_DROP_RX_FRAGMENT);
 	s.frag_off = 0;
 	s.ip_opt_len = 4;
 	len = pkt_build(f, sizeof(f), &s);
@@ -124,7 +134,7 @@ static void rx_from_outside(void)
 	s.daddr = IP_C;
 	len = pkt_build(f, sizeof(f), &s);
 	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
-	tap_end("fragments and options: to an isolated partition refused, to others passed");
+	tap_end("fragments: from the uplink to the non-isolated only, else refused (origin unknowable); options: to the isolated refused");
 
 	tap_begin();
 	len = ipv6_frame(f, MAC_GW, MAC_C, 135, 255);
@@ -136,6 +146,23 @@ static void rx_from_outside(void)
 	len = ipv6_frame(f, MAC_GW, MAC_A, 0, 64);
 	expect_rx(f, len, if_a, 0, TC_ACT_OK, XR_PASS_RX_EXTERNAL);
 	tap_end("IPv6 from the gateway: ND only (hop limit 255) to the isolated, anything to others");
+
+	tap_begin();
+	len = ipv6_frame(f, MAC_GW, MAC_C, 136, 255);
+	expect_rx(f, len, if_c, 0, TC_ACT_OK, XR_PASS_RX_ND);
+	len = ipv6_frame(f, MAC_GW, MAC_C, 134, 255);
+	expect_rx(f, len, if_c, 0, TC_ACT_OK, XR_PASS_RX_ND);
+	expect_rx(f, len, if_c, if_unreg, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
+	len = ipv6_frame(f, MAC_GW, MAC_C, 135, 255);
+	expect_rx(f, len, if_c, if_unreg, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
+	len = ipv6_frame(f, MAC_GW, MAC_C, 137, 255);
+	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
+	len = ipv6_frame(f, MAC_GW, MAC_C, 133, 255);
+	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
+	len = ipv6_frame(f, MAC_GW, MAC_C, 134, 255);
+	memset(f + len, 0, 300);
+	expect_rx(f, len + 300, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ISOLATED);
+	tap_end("ND to the isolated: only from the host itself, 134-136 (never a redirect), short");
 
 	tap_begin();
 	len = pkt_build(f, sizeof(f), &s);
@@ -168,6 +195,33 @@ static void rx_arp(void)
 	expect_rx(f, len, if_a, 0, TC_ACT_OK, XR_PASS_RX_ARP);
 	expect_rx(f, len, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ARP);
 	tap_end("other ARP: from the host to the non-isolated only, never from a partition");
+
+	tap_begin();
+	len = pkt_build_arp(f, sizeof(f), MAC_B, MAC_B, IP_B, IP_C);
+	memset(f + len, 0, 18);
+	expect_rx(f, len + 18, if_c, if_b, TC_ACT_OK, XR_PASS_RX_ARP);
+	f[len + 5] = 'x';
+	expect_rx(f, len + 18, if_c, if_b, TC_ACT_SHOT, XR_DROP_RX_ARP);
+	memcpy(f + len, "BULK-DATA", 9);
+	expect_rx(f, len + 9, if_c, 0, TC_ACT_SHOT, XR_DROP_RX_ARP);
+	expect_rx(f, len + 9, if_a, if_b, TC_ACT_SHOT, XR_DROP_RX_ARP);
+	tap_end("ARP from a partition with data after the body (or in the padding): refused");
+
+	tap_begin();
+	len = pkt_build_arp(f, sizeof(f), MAC_B, MAC_B, IP_B, IP_C);
+	f[14 + 18] = 0x42;			/* request with data in tha */
+	expect_rx(f, len, if_c, if_b, TC_ACT_SHOT, XR_DROP_RX_ARP);
+	f[14 + 7] = 2;				/* reply: tha must be the receiver's MAC */
+	expect_rx(f, len, if_c, if_b, TC_ACT_SHOT, XR_DROP_RX_ARP);
+	memcpy(f + 14 + 18, MAC_C, 6);
+	expect_rx(f, len, if_c, if_b, TC_ACT_OK, XR_PASS_RX_ARP);
+	memcpy(f, MAC_A, 6);			/* to another's MAC */
+	expect_rx(f, len, if_c, if_b, TC_ACT_SHOT, XR_DROP_RX_ARP);
+	memcpy(f, MAC_C, 6);
+	expect_rx(f, len, if_c, if_b, TC_ACT_OK, XR_PASS_RX_ARP);
+	memcpy(f + 14 + 8, MAC_A, 6);		/* sha not its Ethernet source */
+	expect_rx(f, len, if_c, if_b, TC_ACT_SHOT, XR_DROP_RX_ARP);
+	tap_end("ARP from a partition: a request with tha zero, a reply to the receiver's MAC, sha its own");
 }
 
 void test_receive(void)
@@ -213,4 +267,52 @@ void test_receive_flood(void)
 	printf("#   B's next event says %u were suppressed before it\n",
 	       n_events ? events[0].suppressed : 0);
 	tap_end("B's next event, once its budget refills, says how many went unseen");
+
+	/* a non-partition interface claiming B's address and MAC pays on its own */
+	tap_begin();
+	usleep(30 * 1000);
+	n_events = 0;
+	for (int i = 0; i < 500; i++)
+		run_rx(f, len, if_a, if_unreg);
+	from_b = 0;
+	for (int i = 0; i < n_events; i++)
+		from_b += events[i].src.kind == XCHAN_SRC_PART && events[i].src.id == P_B;
+	ASSERT_TRUE(from_b == 0, "none charged to B");
+	ASSERT_TRUE(n_events > 0 && events[0].src.kind == XCHAN_SRC_IFACE &&
+		    events[0].src.id == (uint32_t)if_unreg, "charged to the interface");
+	n_events = 0;
+	run_rx(f, len, if_a, if_b);
+	ASSERT_TRUE(n_events == 1 && events[0].src.kind == XCHAN_SRC_PART &&
+		    events[0].src.id == P_B, "B's own refusal still seen");
+	tap_end("a claim of B's address and MAC from another interface is charged to that interface, not B");
+
+	/* outer source addresses rotated on the uplink: each new peer starts with a few
+	 * events, and all peers together share one budget */
+	tap_begin();
+	reset();
+	fixture_nic();
+	n_events = 0;
+	{
+		int from_peers = 0, max_one = 0;
+
+		for (uint32_t i = 1; i <= 400; i++) {
+			int mine = 0;
+
+			len = nic_frame(f, 6000, 5, htonl(0x0a630000 + i), false);
+			for (int k = 0; k < 3; k++)
+				run_prog(fx.cmm.prog_fd, f, len, if_up);
+			for (int j = 0; j < n_events; j++)
+				mine += events[j].src.kind == XCHAN_SRC_PEER &&
+					events[j].src.id == htonl(0x0a630000 + i);
+			max_one = mine > max_one ? mine : max_one;
+			for (int j = 0; j < n_events; j++)
+				from_peers += events[j].src.kind == XCHAN_SRC_PEER;
+			n_events = 0;
+		}
+		printf("#   400 rotated peers x 3 refusals: %d events, at most %d from one\n",
+		       from_peers, max_one);
+		ASSERT_TRUE(from_peers <= XCHAN_EVENT_BURST + 10, "all peers within one budget");
+		ASSERT_TRUE(from_peers >= XCHAN_EVENT_BURST / 2, "peer events still seen");
+	}
+	tap_end("rotating spoofed peer addresses: events bounded by one shared budget");
 }

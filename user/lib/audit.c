@@ -11,6 +11,7 @@
 static const char *const src_kinds[] = {
 	[XCHAN_SRC_HOST] = "host", [XCHAN_SRC_PART] = "partition",
 	[XCHAN_SRC_TO_PART] = "to_partition", [XCHAN_SRC_PEER] = "peer",
+	[XCHAN_SRC_IFACE] = "interface",
 };
 
 const char *xc_src_kind_name(uint32_t kind)

@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
 #include <bpf/bpf.h>
 #include "xc_int.h"
 
@@ -20,6 +24,93 @@
 static void link_pin(char *buf, size_t len, const char *root, uint32_t part)
 {
 	snprintf(buf, len, "%s/%s%u", root, XCHAN_RX_LINK_PIN, part);
+}
+
+/* bpf/maps.h's xchan_gwmac: not among the pinned maps, found through the CMM. */
+struct gwmac {
+	uint8_t veth[6];
+	uint8_t master[6];
+};
+
+/* A link's MAC and its master's ifindex (0: none), by RTM_GETLINK. */
+static int link_mac(int ifindex, uint8_t mac[6], int *master)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
+			.nlmsg_flags = NLM_F_REQUEST },
+		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex },
+	};
+	char buf[8192];
+	struct nlmsghdr *nh = (void *)buf;
+	struct rtattr *a;
+	int fd, n, len, err = -ENOENT;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, sizeof(req), 0) < 0 || (n = recv(fd, buf, sizeof(buf), 0)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (!NLMSG_OK(nh, (unsigned int)n) || nh->nlmsg_type != RTM_NEWLINK)
+		goto out;
+	*master = 0;
+	len = IFLA_PAYLOAD(nh);
+	for (a = IFLA_RTA(NLMSG_DATA(nh)); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(a) == 6) {
+			memcpy(mac, RTA_DATA(a), 6);
+			err = 0;
+		} else if (a->rta_type == IFLA_MASTER && RTA_PAYLOAD(a) == 4) {
+			memcpy(master, RTA_DATA(a), 4);
+		}
+	}
+out:
+	close(fd);
+	return err;
+}
+
+static int gwmac_fd(struct xc *x)
+{
+	uint32_t ids[64], n = 64;
+	struct bpf_prog_info pi = { .nr_map_ids = n, .map_ids = (uintptr_t)ids };
+	uint32_t pl = sizeof(pi);
+
+	if (bpf_obj_get_info_by_fd(x->cmm.prog_fd, &pi, &pl))
+		return -errno;
+	for (uint32_t i = 0; i < pi.nr_map_ids && i < n; i++) {
+		struct bpf_map_info mi = {};
+		uint32_t ml = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &ml) && !strcmp(mi.name, "xchan_gwmac"))
+			return fd;
+		close(fd);
+	}
+	return -ENOENT;
+}
+
+/* The host's MACs on the way out of partition veth ifindex: the veth's, its bridge's.
+ * An instance made before the map has none: --forward pass then takes only frames
+ * addressed to the receiver's own MAC. */
+static void gwmac_write(struct xc *x, uint32_t ifindex)
+{
+	struct gwmac g = {};
+	int master = 0, up, fd;
+
+	if (link_mac(ifindex, g.veth, &master))
+		return;
+	if (master && link_mac(master, g.master, &up))
+		memset(g.master, 0, sizeof(g.master));
+	fd = gwmac_fd(x);
+	if (fd < 0)
+		return;
+	bpf_map_update_elem(fd, &ifindex, &g, BPF_ANY);
+	close(fd);
 }
 
 int rx_attach(struct xc *x, uint32_t part, uint32_t ifindex)
@@ -38,6 +129,8 @@ int rx_attach(struct xc *x, uint32_t part, uint32_t ifindex)
 		bpf_link_detach(fd);
 	}
 	close(fd);
+	if (!err)
+		gwmac_write(x, ifindex);
 	return err;
 }
 
@@ -80,6 +173,10 @@ int rx_unpin_all(const char *root)
 	}
 	closedir(dir);
 	snprintf(p, sizeof(p), "%s/%s", root, XCHAN_RX_PROG_PIN);
+	if (unlink(p) && errno != ENOENT)
+		failed++;
+	/* pinned with the others at load, but no cmm_map_names entry removes it */
+	snprintf(p, sizeof(p), "%s/xchan_gwmac", root);
 	if (unlink(p) && errno != ENOENT)
 		failed++;
 	return failed;
