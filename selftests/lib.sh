@@ -138,4 +138,7 @@ for i in range(int(sys.argv[4])):
 PY
 }
 x() { "$XCHAN" --pin-root "$PIN" "$@"; }
+# eventually SECS CMD...: CMD succeeds within SECS seconds (polled every 0.1 s), for
+# what a daemon does on its own schedule; a loaded machine must not fail the test.
+eventually() { local n=$(($1 * 10)); shift; while ! "$@"; do n=$((n - 1)); [ $n -gt 0 ] || return 1; sleep 0.1; done; }
 quiet() { "$@" >/dev/null; }
