@@ -151,11 +151,6 @@ struct {
  * (the host routes it), by the partition's host-side veth: that veth's own and, on a
  * bridge, the bridge's (zero when none). Written where the receive side is attached
  * (user/lib/tc.c); no entry: only the receiver's own MAC will do. */
-struct xchan_gwmac {
-	__u8	veth[6];
-	__u8	master[6];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);

@@ -143,6 +143,13 @@ struct xchan_part_meta {
 	__u32	pad;
 };
 
+/* xchan_gwmac: a partition's host-side ifindex -> the host's MACs a channel message
+ * from that partition may be addressed to in --forward pass mode. */
+struct xchan_gwmac {
+	__u8	veth[6];	/* the host-side veth's own */
+	__u8	master[6];	/* its bridge's; zero when none */
+};
+
 /* xchan_macs key: a partition's MAC, padded; value: its partition id. */
 struct xchan_mac_key {
 	__u8	mac[6];

@@ -27,7 +27,7 @@ const char *const cmm_map_names[M__N] = {
 	[M_PARTMETA] = "xchan_partmeta", [M_CONFIG] = "xchan_config",
 	[M_NODES] = "xchan_nodes", [M_REPLAY] = "xchan_replay", [M_MACS] = "xchan_macs",
 	[M_NEXTHOP] = "xchan_nexthop", [M_NONCE] = "xchan_nonce",
-	[M_EVLIMIT] = "xchan_evlimit", [M_EVPEER] = "xchan_evpeer",
+	[M_EVLIMIT] = "xchan_evlimit", [M_EVPEER] = "xchan_evpeer", [M_GWMAC] = "xchan_gwmac",
 };
 
 const char *const xchan_reason_names[XR__MAX] = XCHAN_REASON_NAMES;

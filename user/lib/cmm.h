@@ -11,7 +11,7 @@
 enum cmm_map {
 	M_PARTITION, M_ADDRS, M_CHANNELS, M_KEYS, M_CHANSTATS, M_STATS, M_DEVMAP, M_EVENTS,
 	M_PARTMETA, M_CONFIG, M_NODES, M_REPLAY, M_MACS, M_NEXTHOP, M_NONCE, M_EVLIMIT,
-	M_EVPEER,
+	M_EVPEER, M_GWMAC,
 	M__N
 };
 extern const char *const cmm_map_names[M__N];

@@ -26,12 +26,6 @@ static void link_pin(char *buf, size_t len, const char *root, uint32_t part)
 	snprintf(buf, len, "%s/%s%u", root, XCHAN_RX_LINK_PIN, part);
 }
 
-/* bpf/maps.h's xchan_gwmac: not among the pinned maps, found through the CMM. */
-struct gwmac {
-	uint8_t veth[6];
-	uint8_t master[6];
-};
-
 /* A link's MAC and its master's ifindex (0: none), by RTM_GETLINK. */
 static int link_mac(int ifindex, uint8_t mac[6], int *master)
 {
@@ -72,45 +66,19 @@ out:
 	return err;
 }
 
-static int gwmac_fd(struct xc *x)
-{
-	uint32_t ids[64], n = 64;
-	struct bpf_prog_info pi = { .nr_map_ids = n, .map_ids = (uintptr_t)ids };
-	uint32_t pl = sizeof(pi);
-
-	if (bpf_obj_get_info_by_fd(x->cmm.prog_fd, &pi, &pl))
-		return -errno;
-	for (uint32_t i = 0; i < pi.nr_map_ids && i < n; i++) {
-		struct bpf_map_info mi = {};
-		uint32_t ml = sizeof(mi);
-		int fd = bpf_map_get_fd_by_id(ids[i]);
-
-		if (fd < 0)
-			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &mi, &ml) && !strcmp(mi.name, "xchan_gwmac"))
-			return fd;
-		close(fd);
-	}
-	return -ENOENT;
-}
-
 /* The host's MACs on the way out of partition veth ifindex: the veth's, its bridge's.
  * An instance made before the map has none: --forward pass then takes only frames
  * addressed to the receiver's own MAC. */
 static void gwmac_write(struct xc *x, uint32_t ifindex)
 {
-	struct gwmac g = {};
-	int master = 0, up, fd;
+	struct xchan_gwmac g = {};
+	int master = 0, up;
 
 	if (link_mac(ifindex, g.veth, &master))
 		return;
 	if (master && link_mac(master, g.master, &up))
 		memset(g.master, 0, sizeof(g.master));
-	fd = gwmac_fd(x);
-	if (fd < 0)
-		return;
-	bpf_map_update_elem(fd, &ifindex, &g, BPF_ANY);
-	close(fd);
+	bpf_map_update_elem(XC_FD(x, M_GWMAC), &ifindex, &g, BPF_ANY);
 }
 
 int rx_attach(struct xc *x, uint32_t part, uint32_t ifindex)
@@ -150,7 +118,11 @@ static int unpin_link(const char *path)
 
 int rx_detach(struct xc *x, uint32_t part)
 {
+	struct xchan_part_meta m;
 	char p[600];
+
+	if (!bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &part, &m))
+		bpf_map_delete_elem(XC_FD(x, M_GWMAC), &m.ifindex);
 
 	link_pin(p, sizeof(p), x->pin_root, part);
 	return unpin_link(p);
@@ -173,10 +145,6 @@ int rx_unpin_all(const char *root)
 	}
 	closedir(dir);
 	snprintf(p, sizeof(p), "%s/%s", root, XCHAN_RX_PROG_PIN);
-	if (unlink(p) && errno != ENOENT)
-		failed++;
-	/* pinned with the others at load, but no cmm_map_names entry removes it */
-	snprintf(p, sizeof(p), "%s/xchan_gwmac", root);
 	if (unlink(p) && errno != ENOENT)
 		failed++;
 	return failed;
