@@ -181,6 +181,13 @@ static int model_uplink(const uint8_t *f, size_t len)
 
 	if (be16(f + 12) != ETH_P_IP)
 		return O_PASS;
+	/* an isolated partition's address is refused before anything else is parsed */
+	if (len >= 34) {
+		const struct part_model *q = part_by_ip(raw32(ip + 16));
+
+		if (q && q->isolated)
+			return O_DROP;
+	}
 	if (len < 34 || (ip[0] >> 4) != 4 || (ip[0] & 15) != 5)
 		return O_PASS;
 	tot = be16(ip + 2);
