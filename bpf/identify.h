@@ -8,18 +8,6 @@
 
 #include "verdict.h"
 
-static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
-{
-	__u32 a4, b4;
-	__u16 a2, b2;
-
-	__builtin_memcpy(&a4, a, 4);
-	__builtin_memcpy(&b4, b, 4);
-	__builtin_memcpy(&a2, a + 4, 2);
-	__builtin_memcpy(&b2, b + 4, 2);
-	return a4 == b4 && a2 == b2;
-}
-
 static __always_inline const struct xchan_partition *partition_of(__u32 ifindex)
 {
 	return bpf_map_lookup_elem(&xchan_partition, &ifindex);

@@ -34,6 +34,19 @@ struct arp_eth_ipv4 {
 	__be32	tpa;
 } __attribute__((packed));
 
+/* Two MAC addresses, as one 4- and one 2-byte load each. */
+static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
+{
+	__u32 a4, b4;
+	__u16 a2, b2;
+
+	__builtin_memcpy(&a4, a, 4);
+	__builtin_memcpy(&b4, b, 4);
+	__builtin_memcpy(&a2, a + 4, 2);
+	__builtin_memcpy(&b2, b + 4, 2);
+	return a4 == b4 && a2 == b2;
+}
+
 static __always_inline int parse_eth(struct cursor *c, struct ethhdr **eth)
 {
 	struct ethhdr *h = c->pos;

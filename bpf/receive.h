@@ -23,18 +23,6 @@ static __always_inline int rx_isolated(const struct rxpkt *rx)
 	return rx->dst->flags & XCHAN_PART_ISOLATED;
 }
 
-static __always_inline int rx_mac_equal(const __u8 *a, const __u8 *b)
-{
-	__u32 a4, b4;
-	__u16 a2, b2;
-
-	__builtin_memcpy(&a4, a, 4);
-	__builtin_memcpy(&b4, b, 4);
-	__builtin_memcpy(&a2, a + 4, 2);
-	__builtin_memcpy(&b2, b + 4, 2);
-	return a4 == b4 && a2 == b2;
-}
-
 /* ARP from another partition: only a request for the receiver's address or a reply
  * to it, of exactly the shape the send side lets out (parse_arp): the 28-byte body,
  * then nothing or zero padding to 60 bytes; sha its Ethernet source; a request's tha
@@ -53,13 +41,13 @@ static __always_inline int rx_arp_from_partition_ok(struct rxpkt *rx,
 		    !arp_pad_zero(&pad))
 			return 0;
 	}
-	if (!arp_shape_ok(a) || a->tpa != rx->dst->ip || !rx_mac_equal(a->sha, rx->eth.h_source))
+	if (!arp_shape_ok(a) || a->tpa != rx->dst->ip || !mac_equal(a->sha, rx->eth.h_source))
 		return 0;
-	if (a->oper == bpf_htons(XCHAN_ARP_REPLY) && !rx_mac_equal(a->tha, rx->dst->mac))
+	if (a->oper == bpf_htons(XCHAN_ARP_REPLY) && !mac_equal(a->tha, rx->dst->mac))
 		return 0;
 	__builtin_memcpy(&d4, rx->eth.h_dest, 4);
 	__builtin_memcpy(&d2, rx->eth.h_dest + 4, 2);
-	return (d4 == 0xffffffff && d2 == 0xffff) || rx_mac_equal(rx->eth.h_dest, rx->dst->mac);
+	return (d4 == 0xffffffff && d2 == 0xffff) || mac_equal(rx->eth.h_dest, rx->dst->mac);
 }
 
 /* ARP for the receiver's own address passes (a bridged channel sender must resolve
