@@ -31,16 +31,15 @@ static int mkdev(const char *name)
 	return if_nametoindex(name);
 }
 
-/* Forwarding off in the private netns (it inherits the host's value): the node path
- * must not need it, whatever the machine running the tests has set. */
-static int forwarding_off(void)
+/* Writes a sysctl of the private netns (it inherits the host's values). */
+static int netns_sysctl(const char *path, const char *val)
 {
-	FILE *f = fopen("/proc/sys/net/ipv4/ip_forward", "w");
+	FILE *f = fopen(path, "w");
 	int err = 0;
 
 	if (!f)
 		return -errno;
-	if (fputs("0\n", f) == EOF)
+	if (fputs(val, f) == EOF)
 		err = -EIO;
 	if (fclose(f) && !err)
 		err = -errno;
@@ -53,7 +52,14 @@ int fixture_netns(void)
 
 	if (unshare(CLONE_NEWNET))
 		return -errno;
-	err = forwarding_off();
+	/* Forwarding off: the node path must not need it, whatever the machine has set.
+	 * IPv6 off before the veths exist: the CMM really runs on the uplink xn, and
+	 * autoconfiguration traffic there would land in a test's reason deltas. */
+	err = netns_sysctl("/proc/sys/net/ipv4/ip_forward", "0\n");
+	if (!err)
+		err = netns_sysctl("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1\n");
+	if (!err)
+		err = netns_sysctl("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1\n");
 	if (err)
 		return err;
 	if_a = mkdev("xa");
