@@ -135,6 +135,7 @@ chmod 644 "$TMPD/a2b"
 check "node key-install from a key file others can read: refused" bad 1 x1 node key-install 2 --addr 10.99.0.2 --id 2 --rx-file "$TMPD/a2b" --tx-file "$TMPD/b2a"
 check "node key-retire keeping a key id it does not hold: refused" bad 1 x1 node key-retire 2 --keep 0
 check "channel rekey where the receiver is not: refused" bad 1 x2 channel rekey bob:5000 alice:6000
+check "channel rekey --grace-ms 100000: usage error" bad 2 x1 channel rekey bob:5000 alice:6000 --grace-ms 100000
 check "... nothing changed: node 1 still holds key 1 alone for node 2" \
 	[ "$(x1 -j node list | jq -c '[.peers[0].keys[] | .id]')" = '[1]' ]
 check "node del 2 on node 1" quiet x1 node del 2
