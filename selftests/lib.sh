@@ -105,11 +105,12 @@ make_part() {
 # recv_start NAME PORT: a UDP receiver in the partition, writing what it gets.
 recv_start() {
 	local out="$TMPD/recv.$1.$2"
-	: > "$out"
+	: > "$out"; rm -f "$out.ready"
 	ip netns exec "${PFX}$1" python3 -u - "$2" "$out" <<'PY' &
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("0.0.0.0", int(sys.argv[1])))
+open(sys.argv[2] + ".ready", "w").close()
 with open(sys.argv[2], "a") as f:
     while True:
         d, a = s.recvfrom(65535)
@@ -117,7 +118,8 @@ with open(sys.argv[2], "a") as f:
         f.flush()
 PY
 	echo $! > "$TMPD/recv.$1.$2.pid"
-	sleep 0.3
+	# bound, not merely started: a loaded machine can take seconds to start python
+	eventually 20 test -e "$out.ready"
 }
 recv_stop() { kill "$(cat "$TMPD/recv.$1.$2.pid")" 2>/dev/null; wait "$(cat "$TMPD/recv.$1.$2.pid")" 2>/dev/null; }
 # received NAME PORT: the lines delivered to that socket

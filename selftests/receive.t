@@ -12,15 +12,31 @@ probe() { local n=$1; shift; ip netns exec "${PFX}$n" python3 "$PROBE" "$@"; }
 probe_user() { local n=$1; shift; ip netns exec "${PFX}$n" setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 "$PROBE" "$@"; }
 LISTENERS=()
 DSP=5100
-listen6() { : >"$TMPD/l6.$1.$2"; probe "$1" listen6 "$2" 6 "$TMPD/l6.$1.$2" & LISTENERS+=($!); }
-icmp6_listen() { : >"$TMPD/icmp6.$1"; probe "$1" listen_icmp6 3 "$TMPD/icmp6.$1" & LISTENERS+=($!); }
-wait_listeners() { for p in "${LISTENERS[@]}"; do wait "$p" 2>/dev/null; done; LISTENERS=(); }
+listen6() {
+	local out="$TMPD/l6.$1.$2"
+	: >"$out"; rm -f "$out.ready"
+	# listens until wait_listeners stops it: a loaded machine may take many seconds
+	# for the round's senders to start, and lines are flushed as they arrive
+	probe "$1" listen6 "$2" 120 "$out" & L6PIDS+=($!)
+	eventually 20 test -e "$out.ready"
+}
+L6PIDS=()
+# a timed listener (SECS), started and bound before the caller sends
+timed() { local out=$1; shift; : >"$out"; rm -f "$out.ready"; probe "$@" "$out" & LISTENERS+=($!); eventually 20 test -e "$out.ready"; }
+# no address of the netns is still tentative (IPv6 duplicate address detection)
+dad_done() { local n; for n in "$@"; do [ -z "$(ip -n "${PFX}$n" -6 addr show tentative)" ] || return 1; done; }
+icmp6_listen() { timed "$TMPD/icmp6.$1" "$1" listen_icmp6 4; }
+wait_listeners() {
+	for p in "${L6PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	for p in "${LISTENERS[@]}"; do wait "$p" 2>/dev/null; done
+	L6PIDS=(); LISTENERS=()
+}
 got() { cat "$TMPD/recv.$1.$2" 2>/dev/null | grep -c -- "$3"; }
 got6() { cat "$TMPD/l6.$1.$2" 2>/dev/null | grep -c -- "$3"; }
 reason() { x -j stats | jq "[.reasons[] | select(.reason==\"$1\") | .packets] | add // 0"; }
 ll() { ip -n "${PFX}$1" -6 addr show dev eth0 scope link | awk '/inet6/ {sub("/.*","",$2); print $2}'; }
 mac() { ip -n "${PFX}$1" -j link show eth0 | jq -r '.[0].address'; }
-sniff() { : >"$TMPD/sniff.$1"; probe "$1" sniff 3 "$TMPD/sniff.$1" & LISTENERS+=($!); }
+sniff() { timed "$TMPD/sniff.$1" "$1" sniff 4; }
 sniffed() { grep -c -- "$2" "$TMPD/sniff.$1" 2>/dev/null; }
 gwdev() { if [ "$1" = bridge ]; then echo "${PFX}br"; else echo "${PFX}$2"; fi; }
 
@@ -41,7 +57,7 @@ setup() {	# setup MODE [--forward pass]
 		ip addr add 10.77.0.254/32 dev lo
 		for n in a b m i e; do ip -n "${PFX}$n" route add default dev eth0; done
 	fi
-	sleep 1.5	# IPv6 DAD: link-local addresses usable
+	eventually 20 dad_done a b m i e	# link-local addresses usable
 	x "$@" partition add 1 --name alice --netns "${PFX}a" >/dev/null &&
 	x partition add 2 --name bob --netns "${PFX}b" >/dev/null &&
 	x partition add 3 --name mallory --netns "${PFX}m" >/dev/null &&
@@ -66,10 +82,18 @@ channel_delivers() {	# MODE: the allowed path still delivers everything
 	recv_start a 6000; recv_start i 6000
 	send_udp b 5000 10.77.0.1 6000 50 ok
 	send_udp b 5000 10.77.0.4 6000 50 ok
-	sleep 0.3
+	eventually 10 [ "$(got a 6000 ok-)" -ge 50 -a "$(got i 6000 ok-)" -ge 50 ]
 	check "$1: channel to alice delivered all 50 ($(got a 6000 ok-))" [ "$(got a 6000 ok-)" -eq 50 ]
 	check "$1: channel to isolated ivy delivered all 50 ($(got i 6000 ok-))" [ "$(got i 6000 ok-)" -eq 50 ]
 	recv_stop a 6000; recv_stop i 6000
+}
+
+controls_in() {
+	local n
+	for n in a i; do
+		[ "$(got $n 68 ctl-)" -gt 0 ] && [ "$(got $n 9999 ctl-)" -gt 0 ] &&
+			[ "$(got $n 6000 ctl-)" -gt 0 ] && [ "$(got6 $n 6000 ctl6)" -gt 0 ] || return 1
+	done
 }
 
 # Every bypass of the issue, from mallory: ground truth in alice's and ivy's sockets.
@@ -96,7 +120,9 @@ bypasses() {	# LABEL
 	for p in 6000 68 9999; do send_udp b 5000 10.77.0.4 $p 1 ctl; done
 	python3 "$PROBE" udp6 "$lla" 6000 "$(gwdev "$MODE" a)" ctl6
 	probe i udp6 ::1 6000 lo ctl6	# nothing from outside may reach isolated ivy
-	sleep 0.5
+	# the positive controls went last: once they are in, what was refused had its chance
+	eventually 10 controls_in
+	sleep 0.3
 	for n in a i; do
 		c="$(got $n 68 ctl-) $(got $n 9999 ctl-) $(got $n 6000 ctl-) $(got6 $n 6000 ctl6)"
 		check "$l: control: $n's listeners (68, 9999, 6000, IPv6 6000) got their allowed datagrams ($c)" \

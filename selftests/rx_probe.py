@@ -133,6 +133,7 @@ def main(a):
         raise SystemExit("unknown command " + cmd)
 
 def listen(s, secs, out, fmt):
+    open(out + ".ready", "w").close()   # bound: the test may send now
     s.settimeout(0.1)
     end = time.time() + secs
     with open(out, "a") as f:
