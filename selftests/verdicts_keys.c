@@ -123,7 +123,9 @@ static size_t rekey_frame(uint8_t *pkt, uint8_t kid, const uint8_t *key, uint16_
 	return len;
 }
 
-static void check_answer(const struct run *r, uint8_t type, uint8_t reason, uint8_t kid)
+/* An answer carries no key; a nack_bad_key_id names OUT's current id in auth[0]. */
+static void check_answer_cur(const struct run *r, uint8_t type, uint8_t reason, uint8_t kid,
+			     uint8_t cur)
 {
 	const struct xchan_hdr *xh = (const void *)(r->out + PKT_OFF_XCHAN);
 	static const uint8_t zero[16];
@@ -131,7 +133,13 @@ static void check_answer(const struct run *r, uint8_t type, uint8_t reason, uint
 	ASSERT_EQ(xh->type, type, "answer type");
 	ASSERT_EQ(xh->reason, reason, "answer reason");
 	ASSERT_EQ(xh->key_id, kid, "answer key id (echoed)");
-	ASSERT_TRUE(!memcmp(xh->auth, zero, 16), "answer carries no key");
+	ASSERT_EQ(xh->auth[0], cur, "auth[0]: OUT's current id on nack_bad_key_id, else 0");
+	ASSERT_TRUE(!memcmp(xh->auth + 1, zero, 15), "answer carries no key");
+}
+
+static void check_answer(const struct run *r, uint8_t type, uint8_t reason, uint8_t kid)
+{
+	check_answer_cur(r, type, reason, kid, 0);
 }
 
 static void rekey_trusted(void)
@@ -163,12 +171,13 @@ static void rekey_trusted(void)
 	tap_begin();
 	len = rekey_frame(pkt, 3, KEY3, 6000, 5000);
 	r = expect(pkt, len, 1, XDP_TX, XR_NACK_BAD_KEY_ID);
-	check_answer(&r, XCHAN_T_CONNECT_NACK, XR_NACK_BAD_KEY_ID, 3);
+	check_answer_cur(&r, XCHAN_T_CONNECT_NACK, XR_NACK_BAD_KEY_ID, 3, 1);
 	len = rekey_frame(pkt, 1, KEY3, 6000, 5000);
-	expect(pkt, len, 1, XDP_TX, XR_NACK_BAD_KEY_ID);
+	r = expect(pkt, len, 1, XDP_TX, XR_NACK_BAD_KEY_ID);
+	check_answer_cur(&r, XCHAN_T_CONNECT_NACK, XR_NACK_BAD_KEY_ID, 1, 1);
 	ASSERT_TRUE(only_key(&OUT_BA, 1, KEY2), "OUT unchanged");
 	ASSERT_TRUE(has_event(XCHAN_E_CONNECT_REFUSED, XR_NACK_BAD_KEY_ID), "refusal audited");
-	tap_end("REKEY skipping an id, or the current id with other bytes: nack_bad_key_id, OUT unchanged");
+	tap_end("REKEY skipping an id, or the current id with other bytes: nack_bad_key_id naming OUT's current id (auth[0]), OUT unchanged");
 
 	tap_begin();
 	del_out_key();

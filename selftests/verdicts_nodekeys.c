@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include "xchan_auth.h"
 #include "verdicts.h"
+#include "xc_int.h"
 
 /* node key 1: both halves (wrap, sign) differ between the directions */
 static const uint8_t R1[32] = { [0] = 0x11, [8] = 1, [16] = 0x12, [31] = 0x13 };
@@ -158,8 +159,82 @@ static void node_retire_del(void)
 	tap_end("node del: the node's control and DATA are drop_bad_origin_node; node 0 and self refused");
 }
 
+static uint64_t peer_nonce(void)
+{
+	struct xchan_peernonce pn = {};
+
+	bpf_map_lookup_elem(fx.cmm.map_fd[M_PEERNONCE], &(uint32_t){ 2 }, &pn);
+	return pn.last;
+}
+
+/* A CLOSE of node 2 accepted, recorded; the OUT key put back as a new CONNECT would. */
+static size_t recorded_close(uint8_t *f)
+{
+	struct xchan_chan_id out;
+	size_t len = node_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
+	uint8_t g[PKT_MAX];
+
+	memcpy(g, f, len);	/* the CMM answers in place: the run gets a copy */
+	expect(g, len, if_up, XDP_TX, XR_CTRL_CLOSE);
+	xchan_chan_id_make(&out, P_B, 5000, P_R, 6000, XCHAN_DIR_OUT);
+	put_key(&out, KEY, XCHAN_OWNER_REMOTE);
+	return len;
+}
+
+/* Issue F1: the last nonce lived in the node entry, so removing and adding the node
+ * again (or a fresh key install) started it at 0 and every recorded message replayed. */
+static void node_nonce_outlives(void)
+{
+	struct xc_node_key k0 = { .id = 0 };
+	uint8_t f[PKT_MAX];
+	uint64_t last;
+	struct xc_err e;
+	size_t len;
+
+	memcpy(k0.rx, PAIR, 32);
+	memcpy(k0.tx, PAIR, 32);
+	tap_begin();
+	reset();
+	fixture_nic();
+	clear_map(fx.cmm.map_fd[M_EVPEER]);	/* node 2's budget as new (two_node_keys) */
+	bpf_map_delete_elem(fx.cmm.map_fd[M_EVLIMIT], &(struct xchan_src_key){ 0, XCHAN_SRC_PEER });
+	len = recorded_close(f);
+	last = peer_nonce();
+	ASSERT_EQ(last, nonce, "the CMM raised node 2's nonce record");
+	ASSERT_EQ(xc_node_del(&fx, 2, &e), 0, e.msg);
+	ASSERT_EQ(peer_nonce(), last, "node del leaves the record");
+	ASSERT_EQ(xc_node_add(&fx, 2, NODE2, PAIR, &e), 0, e.msg);
+	ASSERT_EQ(peer_nonce(), last, "node add with the same key does not lower it");
+	expect(f, len, if_up, XDP_DROP, XR_DROP_REPLAY);
+	ASSERT_TRUE(has_event(XCHAN_E_BAD_AUTH, XR_DROP_REPLAY), "audited");
+	ASSERT_TRUE(out_key_is(0, KEY), "OUT key not closed by the replay");
+	ASSERT_EQ(xc_node_del(&fx, 2, &e), 0, e.msg);
+	ASSERT_EQ(xc_node_key_install(&fx, 2, NODE2, &k0, &e), 0, e.msg);
+	expect(f, len, if_up, XDP_DROP, XR_DROP_REPLAY);
+	len = node_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
+	expect(f, len, if_up, XDP_TX, XR_CTRL_CLOSE);
+	tap_end("node del, then node add or a fresh key-install with the same key: a recorded CLOSE is drop_replay (the nonce record outlives the entry), a new one accepted");
+
+	tap_begin();
+	bpf_map_delete_elem(fx.cmm.map_fd[M_PEERNONCE], &(uint32_t){ 2 });
+	len = node_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
+	expect(f, len, if_up, XDP_DROP, XR_DROP_REPLAY);
+	ASSERT_EQ(xc_node_key_install(&fx, 2, NODE2, &k0, &e), 0, e.msg);
+	last = peer_nonce();
+	ASSERT_TRUE(last + XCHAN_NONCE_SKEW_NS <= xc_real_ns() + 1000000000ULL &&
+		    last + XCHAN_NONCE_SKEW_NS + 1000000000ULL >= xc_real_ns(),
+		    "a new record starts a minute behind the wall clock");
+	len = node_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
+	expect(f, len, if_up, XDP_DROP, XR_DROP_REPLAY);
+	nonce = xc_real_ns();
+	len = node_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
+	expect(f, len, if_up, XDP_TX, XR_CTRL_CLOSE);
+	tap_end("no nonce record: drop_replay; the agent makes one a minute behind the wall clock, so what was recorded before it is stale and a clock-based nonce passes");
+}
+
 void test_node_keys(void)
 {
 	node_ctrl_slots();
 	node_retire_del();
+	node_nonce_outlives();
 }
