@@ -5,6 +5,8 @@
  * verdicts_nodekeys.c. */
 #include <endian.h>
 #include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -266,6 +268,93 @@ static void library_rekey(void)
 	tap_end("xc_chan_rekey refused by the sender: fails naming nack_no_key, IN keeps both keys");
 }
 
+/* Issue F3: two rekeys at once left IN pending on a key the sender refused (same id,
+ * other bytes) beside the retired one, and every later rekey resent it: NACKed for
+ * ever. The NACK names the sender's id; the next call moves on from it. */
+static void rekey_recovers(void)
+{
+	struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
+	struct xc_ep b = { P_B, 5000 }, a = { P_A, 6000 };
+	struct xchan_key in;
+	uint8_t f[PKT_MAX];
+	size_t len = pkt_build(f, sizeof(f), &s);
+	struct xc_err e;
+
+	tap_begin();
+	reset();
+	put_slots(&IN_AB, 3, 1, KEY, 0, KEY3, 1, XCHAN_OWNER_LOCAL);	/* pending 1: KEY3 */
+	put_slots(&OUT_BA, 2, 1, NULL, 0, KEY2, 1, XCHAN_OWNER_REMOTE);	/* took 1: KEY2 */
+	ASSERT_EQ(xc_chan_rekey(&fx, &b, &a, 0, &e), 0, e.msg);
+	bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &in);
+	ASSERT_TRUE(only_key(&IN_AB, 2, in.key[0]) && only_key(&OUT_BA, 2, in.key[0]),
+		    "both on a new key 2 alone");
+	ASSERT_TRUE(memcmp(in.key[0], KEY, 16) && memcmp(in.key[0], KEY3, 16), "a new key");
+	expect(f, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);
+	explicit_bzero(&in, sizeof(in));
+	tap_end("xc_chan_rekey whose pending key the sender refuses (it took another key 1): nack_bad_key_id names 1, the receiver moves to 2, both agree, traffic passes");
+
+	tap_begin();
+	put_slots(&IN_AB, 3, 1, KEY, 4, KEY3, 5, XCHAN_OWNER_LOCAL);	/* pending 5 */
+	put_slots(&OUT_BA, 1, 0, KEY2, 6, NULL, 0, XCHAN_OWNER_REMOTE);	/* sender on 6 */
+	ASSERT_EQ(xc_chan_rekey(&fx, &b, &a, 0, &e), 0, e.msg);
+	bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &in);
+	ASSERT_TRUE(only_key(&IN_AB, 7, in.key[1]) && only_key(&OUT_BA, 7, in.key[1]),
+		    "both on key 7");
+	expect(f, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);
+	explicit_bzero(&in, sizeof(in));
+	ASSERT_TRUE(xc_chan_rekey(&fx, &b, &a, XC_REKEY_GRACE_MAX_MS + 1, &e) == -EINVAL && e.usage,
+		    "a grace period above the bound refused by the library");
+	tap_end("xc_chan_rekey when the sender is ahead of both IN keys (on 6, IN on 4 and 5): moves to 7; a grace period over 60 s is refused");
+}
+
+struct meddler {
+	pthread_t t;
+	uint8_t want_kid;
+	bool done;
+};
+
+/* Once the sender has the new key, IN's newest slot gets other bytes under the same
+ * id, as another rekey's write would have put there. */
+static void *meddle(void *arg)
+{
+	struct meddler *m = arg;
+	struct xchan_key k;
+
+	for (int i = 0; i < 20000 && !m->done; i++) {
+		if (!bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &OUT_BA, &k) &&
+		    k.kid[k.cur & 1] == m->want_kid) {
+			bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k);
+			memcpy(k.key[k.cur & 1], KEY3, 16);
+			bpf_map_update_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k, BPF_EXIST);
+			m->done = true;
+		}
+		usleep(100);
+	}
+	return NULL;
+}
+
+static void rekey_retire_checks(void)
+{
+	struct xc_ep b = { P_B, 5000 }, a = { P_A, 6000 };
+	struct meddler m = { .want_kid = 1 };
+	struct xchan_key in;
+	struct xc_err e;
+	int r;
+
+	tap_begin();
+	reset();
+	pthread_create(&m.t, NULL, meddle, &m);
+	r = xc_chan_rekey(&fx, &b, &a, 500, &e);
+	m.done = true;
+	pthread_join(m.t, NULL);
+	ASSERT_EQ(r, XC_REKEY_KEPT_OLD, e.msg);
+	ASSERT_TRUE(strstr(e.msg, "not retired") != NULL, e.msg);
+	ASSERT_TRUE(!bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &in) && in.valid == 3,
+		    "IN keeps both keys");
+	explicit_bzero(&in, sizeof(in));
+	tap_end("xc_chan_rekey: IN's new key replaced under the same id during the grace period: not retired, XC_REKEY_KEPT_OLD says so");
+}
+
 void test_keys(void)
 {
 	data_under_slots();
@@ -273,4 +362,6 @@ void test_keys(void)
 	rekey_trusted();
 	same_node_across_rekey();
 	library_rekey();
+	rekey_recovers();
+	rekey_retire_checks();
 }
