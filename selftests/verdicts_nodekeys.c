@@ -7,6 +7,12 @@
 #include <errno.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <sys/socket.h>
 #include <bpf/bpf.h>
 #include "xchan_auth.h"
 #include "verdicts.h"
@@ -232,9 +238,122 @@ static void node_nonce_outlives(void)
 	tap_end("no nonce record: drop_replay; the agent makes one a minute behind the wall clock, so what was recorded before it is stale and a clock-based nonce passes");
 }
 
+/* ---- the agent's side: which node key each attempt of xc_node_ctrl goes under ---- */
+
+struct sender {
+	pthread_t t;
+	uint8_t type;
+	int ret;
+	struct xc_err e;
+};
+
+static void *send_ctrl(void *arg)
+{
+	struct sender *sd = arg;
+	struct xchan_hdr req = { .version = XCHAN_VERSION, .type = sd->type,
+				 .src_part = htonl(P_A), .dst_part = htonl(P_R),
+				 .src_ep = htons(6000), .dst_ep = htons(5000) }, reply;
+
+	sd->ret = xc_node_ctrl(&fx, 2, &req, &reply, &sd->e);
+	return NULL;
+}
+
+/* The node key id of the next request on its way to node 2 (xn.p, where no CMM
+ * answers); -1 after 3 s, or at once with MSG_DONTWAIT. */
+static int next_attempt(int ps, int flags)
+{
+	uint8_t f[256];
+
+	for (;;) {
+		ssize_t n = recv(ps, f, sizeof(f), flags);
+
+		if (n < 0)
+			return -1;
+		if (n >= PKT_OFF_XCHAN + 48 && f[12] == 8 && f[13] == 0 && f[23] == 17 &&
+		    f[36] == XCHAN_UDP_PORT >> 8 && f[37] == (XCHAN_UDP_PORT & 0xff))
+			return f[PKT_OFF_XCHAN + 2];
+	}
+}
+
+static int capture_open(void)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+				   .sll_ifindex = if_nametoindex("xn.p") };
+	struct timeval tv = { .tv_sec = 3 };
+	int ps = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+
+	if (ps < 0 || bind(ps, (void *)&sll, sizeof(sll)) ||
+	    setsockopt(ps, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		return -1;
+	return ps;
+}
+
+/* Node 2 with key-file key 0 and directional key 1, 1 the newest. */
+static void node2_two_keys(void)
+{
+	struct xc_node_key k1 = { .id = 1 };
+	struct xc_err e;
+
+	memcpy(k1.rx, R1, 32);
+	memcpy(k1.tx, T1, 32);
+	xc_node_del(&fx, 2, &e);
+	ASSERT_EQ(xc_node_add(&fx, 2, NODE2, PAIR, &e), 0, e.msg);
+	ASSERT_EQ(xc_node_key_install(&fx, 2, NODE2, &k1, &e), 0, e.msg);
+}
+
+/* Issues F2 and F5: a CONNECT's retries alternated to the older node key (the one a
+ * rotation retires: its holder could drop attempt 1 and unwrap attempt 2), and the
+ * entry read once was used for all 6.2 s of retries. */
+static void agent_key_choice(void)
+{
+	struct sender sd = { .type = XCHAN_T_CONNECT };
+	int ps, k[5], n = 0;
+	struct xc_err e;
+
+	tap_begin();
+	reset();
+	fixture_nic();
+	node2_two_keys();
+	ps = capture_open();
+	ASSERT_TRUE(ps >= 0, "a packet socket on xn.p");
+	pthread_create(&sd.t, NULL, send_ctrl, &sd);
+	while (n < 2 && (k[n] = next_attempt(ps, 0)) >= 0)
+		n++;
+	xc_node_del(&fx, 2, &e);
+	pthread_join(sd.t, NULL);
+	while (n < 5 && (k[n] = next_attempt(ps, MSG_DONTWAIT)) >= 0)
+		n++;
+	ASSERT_TRUE(n >= 2 && n < 5, "attempts until the node went");
+	for (int i = 0; i < n; i++)
+		ASSERT_EQ(k[i], 1, "CONNECT attempt under the newest node key");
+	ASSERT_TRUE(sd.ret == -ENOENT && strstr(sd.e.msg, "not known"), sd.e.msg);
+	tap_end("xc_node_ctrl: every attempt of a CONNECT goes under the newest node key; a node removed during the retries ends them (-ENOENT), not 6.2 s later");
+
+	tap_begin();
+	node2_two_keys();
+	sd = (struct sender){ .type = XCHAN_T_CLOSE };
+	n = 0;
+	pthread_create(&sd.t, NULL, send_ctrl, &sd);
+	while (n < 2 && (k[n] = next_attempt(ps, 0)) >= 0)
+		n++;
+	ASSERT_EQ(xc_node_key_retire(&fx, 2, 0, &e), 0, e.msg);
+	if ((k[n] = next_attempt(ps, 0)) >= 0)
+		n++;
+	xc_node_del(&fx, 2, &e);
+	pthread_join(sd.t, NULL);
+	while (n < 5 && (k[n] = next_attempt(ps, MSG_DONTWAIT)) >= 0)
+		n++;
+	ASSERT_TRUE(n == 3 && k[0] == 1 && k[1] == 0, "CLOSE alternates: 1, then 0");
+	ASSERT_EQ(k[2], 0, "after key 1's retirement, attempt 3 under key 0");
+	ASSERT_EQ(sd.ret, -ENOENT, sd.e.msg);
+	close(ps);
+	tap_end("xc_node_ctrl: a CLOSE alternates between the node keys, and a key retired during the retries is used no more");
+}
+
 void test_node_keys(void)
 {
 	node_ctrl_slots();
 	node_retire_del();
 	node_nonce_outlives();
+	agent_key_choice();
 }

@@ -47,8 +47,9 @@ static uint64_t *nonce_map(struct xc *x, struct xc_err *e)
  * and a repeated nonce would repeat the key wrap's keystream), and it stays close to
  * the clock: a peer's new instance starts a minute behind its own clock
  * (peer_nonce_make) and must still accept us, while what was recorded before then is
- * stale. */
-static uint64_t next_nonce(uint64_t *ctr)
+ * stale. Towards a peer with a higher id the nonce is even, else odd: under a key
+ * file's pair key both nodes wrap with one k_enc, and their nonces never meet. */
+static uint64_t next_nonce(uint64_t *ctr, unsigned int parity)
 {
 	uint64_t last = __atomic_load_n(ctr, __ATOMIC_SEQ_CST), next;
 
@@ -56,6 +57,7 @@ static uint64_t next_nonce(uint64_t *ctr)
 		next = xc_real_ns();
 		if (next <= last)
 			next = last + 1;
+		next += (next & 1) != parity;
 	} while (!__atomic_compare_exchange_n(ctr, &last, next, false, __ATOMIC_SEQ_CST,
 					      __ATOMIC_SEQ_CST));
 	return next;
@@ -202,11 +204,15 @@ int xc_node_ctrl(struct xc *x, uint32_t node_id, const struct xchan_hdr *req,
 	char ab[INET_ADDRSTRLEN];
 	long wait_ms = CTRL_WAIT_MS;
 	int fd, s, err = -ETIMEDOUT;
+	struct xchan_config cfg = {};
+	uint32_t self_node;
 	uint64_t *ctr;
 
 	s = ctrl_entry(x, node_id, req, 0, &n, e);
 	if (s < 0)
 		return s;
+	xc_config_read(x, &cfg);
+	self_node = cfg.self_node;
 	ctr = nonce_map(x, e);
 	fd = ctr ? ctrl_socket(x, e) : -ENOMEM;
 	if (fd < 0) {
@@ -220,7 +226,7 @@ int xc_node_ctrl(struct xc *x, uint32_t node_id, const struct xchan_hdr *req,
 			break;
 		}
 		to.sin_addr.s_addr = n.addr;
-		ctrl_seal(&m, req, &n, s, next_nonce(ctr));
+		ctrl_seal(&m, req, &n, s, next_nonce(ctr, self_node > node_id));
 		if (sendto(fd, &m, sizeof(m), 0, (void *)&to, sizeof(to)) != sizeof(m))
 			continue;
 		err = ctrl_await(fd, &m, &n, s, wait_ms, reply);
