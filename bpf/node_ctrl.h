@@ -94,8 +94,12 @@ static __always_inline enum xchan_reason node_ctrl(struct xpkt *pkt)
 	if (!node)
 		return audit(pkt, XCHAN_E_BAD_ORIGIN, XR_DROP_BAD_ORIGIN);
 	node_kid = pkt->xh->key_id;
-	if (!node_key(node, node_kid, &ks))
+	/* the address again after the copy: had the element been reused for another
+	 * node's value since node_of, the copy could hold that node's key */
+	if (!node_key(node, node_kid, &ks) || node->addr != pkt->saddr) {
+		__builtin_memset(&ks, 0, sizeof(ks));
 		return audit(pkt, XCHAN_E_BAD_AUTH, XR_DROP_CTRL_BAD_AUTH);
+	}
 	r = node_ctrl_auth(pkt, &ks, t);
 	if (r == XCHAN_CONT) {
 		r = node_ctrl_apply(pkt, &ks);

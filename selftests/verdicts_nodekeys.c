@@ -8,6 +8,8 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <sched.h>
+#include <time.h>
 #include <unistd.h>
 #include <net/if.h>
 #include <linux/if_ether.h>
@@ -350,10 +352,87 @@ static void agent_key_choice(void)
 	tap_end("xc_node_ctrl: a CLOSE alternates between the node keys, and a key retired during the retries is used no more");
 }
 
+/* ---- F4: the CMM reads the node key once, and only its copy ---- */
+
+struct churner {
+	pthread_t t;
+	volatile bool stop;
+	long updates;
+};
+
+/* Replaces node 3's entry, then node 2's with what it holds, on the other CPU: in a
+ * preallocated map the element an update replaces is that CPU's spare for its next
+ * update, so node 2's old element soon holds node 3's keys. */
+static void *churn(void *arg)
+{
+	struct churner *c = arg;
+	struct xchan_node n2, n3;
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(1, &one);
+	pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+	bpf_map_lookup_elem(fx.cmm.map_fd[M_NODES], &(uint32_t){ 2 }, &n2);
+	bpf_map_lookup_elem(fx.cmm.map_fd[M_NODES], &(uint32_t){ 3 }, &n3);
+	while (!c->stop) {
+		bpf_map_update_elem(fx.cmm.map_fd[M_NODES], &(uint32_t){ 3 }, &n3, BPF_EXIST);
+		bpf_map_update_elem(fx.cmm.map_fd[M_NODES], &(uint32_t){ 2 }, &n2, BPF_EXIST);
+		c->updates += 2;
+	}
+	explicit_bzero(&n2, sizeof(n2));
+	explicit_bzero(&n3, sizeof(n3));
+	return NULL;
+}
+
+static void node_entry_churn(void)
+{
+	static const uint8_t OTHER[32] = { 0xee, 0xee, [16] = 0xdd, [31] = 0xdd };
+	struct churner c = {};
+	uint8_t f[PKT_MAX];
+	int runs = 0, bad = 0, refused = 0;
+	struct timespec t0, t;
+	cpu_set_t one, all;
+	struct xc_err e;
+
+	tap_begin();
+	reset();
+	fixture_nic();
+	ASSERT_EQ(xc_node_add(&fx, 3, htonl(0x0a630003), OTHER, &e), 0, e.msg);
+	sched_getaffinity(0, sizeof(all), &all);
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	pthread_create(&c.t, NULL, churn, &c);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		size_t len = node_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
+		struct run r = run_raw(fx.cmm.prog_fd, f, len, if_up);
+		const struct xchan_hdr *xh = (const void *)(r.out + PKT_OFF_XCHAN);
+
+		if (r.ret != XDP_TX)
+			refused++;
+		else if (xh->type != XCHAN_T_CLOSE_ACK ||
+			 sip_le64(r.out + PKT_OFF_XCHAN + sizeof(*xh)) != xchan_hdr_mac(PAIR, xh))
+			bad++;
+		runs++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (runs < 200000 && t.tv_sec - t0.tv_sec < 2);
+	c.stop = true;
+	pthread_join(c.t, NULL);
+	sched_setaffinity(0, sizeof(all), &all);
+	xc_node_del(&fx, 3, &e);
+	printf("#   %d CLOSEs from node 2 while %ld entry replacements ran on the other CPU: %d refused\n",
+	       runs, c.updates, refused);
+	ASSERT_EQ(bad, 0, "CLOSEs answered under another node's key");
+	ASSERT_TRUE(refused * 1000 <= runs, "at most one in 1000 refused (the element reused under it)");
+	tap_end("node control while node entries are replaced on the other CPU: never answered under another node's key, refused rarely (a reused element is noticed)");
+}
+
 void test_node_keys(void)
 {
 	node_ctrl_slots();
 	node_retire_del();
 	node_nonce_outlives();
 	agent_key_choice();
+	node_entry_churn();
 }
