@@ -122,7 +122,8 @@ nack:
  * id (the receiver holds the old and the new key until it retires the old, so no
  * message in flight is lost), the same key again ACKed (a lost answer). The new value
  * holds the new key alone: BPF_EXIST replaces the element at once, and a concurrent
- * CLOSE wins (ENOENT: nack_no_key). */
+ * CLOSE wins (ENOENT: nack_no_key). A nack_bad_key_id names OUT's current id in
+ * auth[0], the one byte an answer carries there. */
 static __always_inline enum xchan_reason ctrl_rekey(struct xpkt *pkt)
 {
 	struct xchan_key nk = { .owner = XCHAN_OWNER_REMOTE }, *k;
@@ -146,7 +147,11 @@ static __always_inline enum xchan_reason ctrl_rekey(struct xpkt *pkt)
 		goto ack;
 	if (kid != (__u8)(cur_kid + 1)) {
 		reason = audit_chan(pkt, XCHAN_E_CONNECT_REFUSED, XR_NACK_BAD_KEY_ID);
-		goto nack;
+		ctrl_reply(pkt, XCHAN_T_CONNECT_NACK, reason);
+		/* the id OUT sends with (covered by the answer's signature between nodes):
+		 * a receiver whose pending key lost a race moves on from it (rekey.c) */
+		pkt->xh->auth[0] = cur_kid;
+		return reason;
 	}
 	key_only(&nk, kid, pkt->xh->auth);
 	err = bpf_map_update_elem(&xchan_keys, &pkt->id, &nk, BPF_EXIST);

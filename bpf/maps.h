@@ -159,4 +159,13 @@ struct {
 	__type(value, struct xchan_gwmac);
 } xchan_gwmac SEC(".maps");
 
+/* The last control nonce accepted per peer node (include/xchan.h): never lowered,
+ * never replaced, left in place by `node del`; the CMM raises it in place. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);	/* ids ever added: entries outlive nodes */
+	__type(key, __u32);			/* node id */
+	__type(value, struct xchan_peernonce);
+} xchan_peernonce SEC(".maps");
+
 #endif /* XCHAN_MAPS_H */

@@ -12,31 +12,52 @@
 #include "control.h"
 #include "xchan_auth.h"
 
-/* The node key with id kid, in either slot; NULL when none holds it (unknown, not
- * installed yet, or retired). */
-static __always_inline struct xchan_node_slot *node_key(struct xchan_node *node, __u8 kid)
+/* The node key with id kid, in either slot, copied out: the element may be replaced
+ * (key install, retire) and, in a preallocated map, reused for another node's value
+ * while this message is handled, so nothing reads it after this copy. 0 when no
+ * slot holds kid (unknown, not installed yet, or retired). */
+static __always_inline int node_key(const struct xchan_node *node, __u8 kid,
+				    struct xchan_node_slot *out)
 {
 	if ((node->valid & 1) && node->kid[0] == kid)
-		return &node->slot[0];
-	if ((node->valid & 2) && node->kid[1] == kid)
-		return &node->slot[1];
-	return 0;
+		__builtin_memcpy(out, &node->slot[0], sizeof(*out));
+	else if ((node->valid & 2) && node->kid[1] == kid)
+		__builtin_memcpy(out, &node->slot[1], sizeof(*out));
+	else
+		return 0;
+	return 1;
 }
 
-/* Signature, then nonce: a forged message must not move the nonce forward. */
-static __always_inline int node_ctrl_auth(struct xpkt *pkt, struct xchan_node *node,
-					  const struct xchan_node_slot *ks,
+/* The node's nonce record, kept apart from its entry (include/xchan.h). */
+static __always_inline struct xchan_peernonce *peer_nonce(__u32 part)
+{
+	struct xchan_part_meta *m = bpf_map_lookup_elem(&xchan_partmeta, &part);
+	__u32 node_id;
+
+	if (!m)
+		return 0;
+	node_id = m->node_id;
+	return bpf_map_lookup_elem(&xchan_peernonce, &node_id);
+}
+
+/* Signature, then nonce: a forged message must not move the nonce forward. No
+ * nonce record (made by the agent with the node) is no proof of freshness. */
+static __always_inline int node_ctrl_auth(struct xpkt *pkt, const struct xchan_node_slot *ks,
 					  const struct xchan_ctrl_trailer *t)
 {
+	struct xchan_peernonce *pn;
 	struct xchan_hdr h;
 	__u64 nonce, last;
 
 	__builtin_memcpy(&h, pkt->xh, sizeof(h));
 	if ((xchan_hdr_mac(ks->rx, &h) ^ sip_le64(t->tag)) != 0)
 		return audit(pkt, XCHAN_E_BAD_AUTH, XR_DROP_CTRL_BAD_AUTH);
+	pn = peer_nonce(bpf_ntohl(pkt->xh->src_part));
 	nonce = bpf_be64_to_cpu(pkt->xh->seq);
-	last = node->last_nonce;
-	if (nonce <= last || __sync_val_compare_and_swap(&node->last_nonce, last, nonce) != last)
+	if (!pn)
+		return audit(pkt, XCHAN_E_BAD_AUTH, XR_DROP_REPLAY);
+	last = pn->last;
+	if (nonce <= last || __sync_val_compare_and_swap(&pn->last, last, nonce) != last)
 		return audit(pkt, XCHAN_E_BAD_AUTH, XR_DROP_REPLAY);
 	return XCHAN_CONT;
 }
@@ -60,7 +81,7 @@ static __always_inline enum xchan_reason node_ctrl_apply(struct xpkt *pkt,
 static __always_inline enum xchan_reason node_ctrl(struct xpkt *pkt)
 {
 	struct xchan_ctrl_trailer *t = (void *)(pkt->xh + 1);
-	struct xchan_node_slot *ks;
+	struct xchan_node_slot ks;
 	struct xchan_node *node;
 	struct xchan_hdr h;
 	__u8 node_kid;
@@ -73,18 +94,24 @@ static __always_inline enum xchan_reason node_ctrl(struct xpkt *pkt)
 	if (!node)
 		return audit(pkt, XCHAN_E_BAD_ORIGIN, XR_DROP_BAD_ORIGIN);
 	node_kid = pkt->xh->key_id;
-	ks = node_key(node, node_kid);
-	if (!ks)
+	/* the address again after the copy: had the element been reused for another
+	 * node's value since node_of, the copy could hold that node's key */
+	if (!node_key(node, node_kid, &ks) || node->addr != pkt->saddr) {
+		__builtin_memset(&ks, 0, sizeof(ks));
 		return audit(pkt, XCHAN_E_BAD_AUTH, XR_DROP_CTRL_BAD_AUTH);
-	r = node_ctrl_auth(pkt, node, ks, t);
-	if (r != XCHAN_CONT)
-		return r;
-	r = node_ctrl_apply(pkt, ks);
-	/* the answer keeps the request's nonce (ctrl_reply leaves seq alone), names the
-	 * node key it is signed with, and is signed with our key towards that node */
-	pkt->xh->key_id = node_kid;
-	__builtin_memcpy(&h, pkt->xh, sizeof(h));
-	xchan_put_le64(t->tag, xchan_hdr_mac(ks->tx, &h));
+	}
+	r = node_ctrl_auth(pkt, &ks, t);
+	if (r == XCHAN_CONT) {
+		r = node_ctrl_apply(pkt, &ks);
+		/* the answer keeps the request's nonce (ctrl_reply leaves seq alone), names
+		 * the node key it is signed with, and is signed with our key towards that
+		 * node */
+		pkt->xh->key_id = node_kid;
+		__builtin_memcpy(&h, pkt->xh, sizeof(h));
+		xchan_put_le64(t->tag, xchan_hdr_mac(ks.tx, &h));
+	}
+	__builtin_memset(&ks, 0, sizeof(ks));
+	asm volatile("" : : "r"(&ks) : "memory");	/* the wipe is not a dead store */
 	return r;
 }
 

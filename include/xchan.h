@@ -337,7 +337,7 @@ struct xchan_node_slot {
 struct xchan_node {
 	__be32	addr;
 	__u32	flags;
-	__u64	last_nonce;	/* highest control nonce accepted from this node */
+	__u64	rsvd;		/* was last_nonce: now xchan_peernonce, which outlives the entry */
 	__u8	kid[2];		/* the id of the key in each slot */
 	__u8	valid;		/* bit s: slot s holds a key */
 	__u8	cur;		/* the newest slot: what our agent tries first */
@@ -363,6 +363,17 @@ struct xchan_nexthop {
 struct xchan_nonce {
 	__u64	last;
 };
+
+/* xchan_peernonce: node id -> the highest control nonce accepted from that node. Apart
+ * from xchan_nodes so that replacing or removing a node entry never lowers it: made
+ * by the agent (BPF_NOEXIST) when a node is added or a key installed, seeded from the
+ * wall clock minus XCHAN_NONCE_SKEW_NS, then only raised by the CMM (compare-and-swap). */
+struct xchan_peernonce {
+	__u64	last;
+};
+/* How far behind this node's wall clock a new peer's first nonce may be: its
+ * counter follows its own wall clock (nodectl.c), and clocks differ a little. */
+#define XCHAN_NONCE_SKEW_NS	(60ULL * 1000000000ULL)
 
 /* Inter-node control messages carry this after the xchan header. */
 struct xchan_ctrl_trailer {

@@ -210,8 +210,12 @@ void fixture_nic(void)
 	/* the uplink's route and neighbour towards node 2, before `node add` resolves them */
 	system("ip addr add 10.99.0.1/24 dev xn 2>/dev/null; ip link set xn up; ip link set xn.p up;"
 	       "ip neigh replace 10.99.0.2 lladdr 02:00:00:00:99:02 dev xn nud permanent");
+	clear_map(fx.cmm.map_fd[M_PEERNONCE]);
 	if (xc_node_self(&fx, 1, NODE1, &e) || xc_node_add(&fx, 2, NODE2, PAIR, &e))
 		fixture_fail("nodes", &e);
+	/* the tests' node 2 counts its nonces from 1000, not from the wall clock */
+	bpf_map_update_elem(fx.cmm.map_fd[M_PEERNONCE], &(uint32_t){ 2 },
+			    &(struct xchan_peernonce){ 0 }, BPF_EXIST);
 	if ((xc_config_read(&fx, &cfg) || cfg.uplink_ifindex != (uint32_t)if_up) &&
 	    xc_uplink_attach(&fx, "xn", XC_MODE_ANY, &mode, &e))
 		fixture_fail("the uplink", &e);

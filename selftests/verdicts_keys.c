@@ -5,6 +5,8 @@
  * verdicts_nodekeys.c. */
 #include <endian.h>
 #include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -123,7 +125,9 @@ static size_t rekey_frame(uint8_t *pkt, uint8_t kid, const uint8_t *key, uint16_
 	return len;
 }
 
-static void check_answer(const struct run *r, uint8_t type, uint8_t reason, uint8_t kid)
+/* An answer carries no key; a nack_bad_key_id names OUT's current id in auth[0]. */
+static void check_answer_cur(const struct run *r, uint8_t type, uint8_t reason, uint8_t kid,
+			     uint8_t cur)
 {
 	const struct xchan_hdr *xh = (const void *)(r->out + PKT_OFF_XCHAN);
 	static const uint8_t zero[16];
@@ -131,7 +135,13 @@ static void check_answer(const struct run *r, uint8_t type, uint8_t reason, uint
 	ASSERT_EQ(xh->type, type, "answer type");
 	ASSERT_EQ(xh->reason, reason, "answer reason");
 	ASSERT_EQ(xh->key_id, kid, "answer key id (echoed)");
-	ASSERT_TRUE(!memcmp(xh->auth, zero, 16), "answer carries no key");
+	ASSERT_EQ(xh->auth[0], cur, "auth[0]: OUT's current id on nack_bad_key_id, else 0");
+	ASSERT_TRUE(!memcmp(xh->auth + 1, zero, 15), "answer carries no key");
+}
+
+static void check_answer(const struct run *r, uint8_t type, uint8_t reason, uint8_t kid)
+{
+	check_answer_cur(r, type, reason, kid, 0);
 }
 
 static void rekey_trusted(void)
@@ -163,12 +173,13 @@ static void rekey_trusted(void)
 	tap_begin();
 	len = rekey_frame(pkt, 3, KEY3, 6000, 5000);
 	r = expect(pkt, len, 1, XDP_TX, XR_NACK_BAD_KEY_ID);
-	check_answer(&r, XCHAN_T_CONNECT_NACK, XR_NACK_BAD_KEY_ID, 3);
+	check_answer_cur(&r, XCHAN_T_CONNECT_NACK, XR_NACK_BAD_KEY_ID, 3, 1);
 	len = rekey_frame(pkt, 1, KEY3, 6000, 5000);
-	expect(pkt, len, 1, XDP_TX, XR_NACK_BAD_KEY_ID);
+	r = expect(pkt, len, 1, XDP_TX, XR_NACK_BAD_KEY_ID);
+	check_answer_cur(&r, XCHAN_T_CONNECT_NACK, XR_NACK_BAD_KEY_ID, 1, 1);
 	ASSERT_TRUE(only_key(&OUT_BA, 1, KEY2), "OUT unchanged");
 	ASSERT_TRUE(has_event(XCHAN_E_CONNECT_REFUSED, XR_NACK_BAD_KEY_ID), "refusal audited");
-	tap_end("REKEY skipping an id, or the current id with other bytes: nack_bad_key_id, OUT unchanged");
+	tap_end("REKEY skipping an id, or the current id with other bytes: nack_bad_key_id naming OUT's current id (auth[0]), OUT unchanged");
 
 	tap_begin();
 	del_out_key();
@@ -257,6 +268,93 @@ static void library_rekey(void)
 	tap_end("xc_chan_rekey refused by the sender: fails naming nack_no_key, IN keeps both keys");
 }
 
+/* Issue F3: two rekeys at once left IN pending on a key the sender refused (same id,
+ * other bytes) beside the retired one, and every later rekey resent it: NACKed for
+ * ever. The NACK names the sender's id; the next call moves on from it. */
+static void rekey_recovers(void)
+{
+	struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
+	struct xc_ep b = { P_B, 5000 }, a = { P_A, 6000 };
+	struct xchan_key in;
+	uint8_t f[PKT_MAX];
+	size_t len = pkt_build(f, sizeof(f), &s);
+	struct xc_err e;
+
+	tap_begin();
+	reset();
+	put_slots(&IN_AB, 3, 1, KEY, 0, KEY3, 1, XCHAN_OWNER_LOCAL);	/* pending 1: KEY3 */
+	put_slots(&OUT_BA, 2, 1, NULL, 0, KEY2, 1, XCHAN_OWNER_REMOTE);	/* took 1: KEY2 */
+	ASSERT_EQ(xc_chan_rekey(&fx, &b, &a, 0, &e), 0, e.msg);
+	bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &in);
+	ASSERT_TRUE(only_key(&IN_AB, 2, in.key[0]) && only_key(&OUT_BA, 2, in.key[0]),
+		    "both on a new key 2 alone");
+	ASSERT_TRUE(memcmp(in.key[0], KEY, 16) && memcmp(in.key[0], KEY3, 16), "a new key");
+	expect(f, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);
+	explicit_bzero(&in, sizeof(in));
+	tap_end("xc_chan_rekey whose pending key the sender refuses (it took another key 1): nack_bad_key_id names 1, the receiver moves to 2, both agree, traffic passes");
+
+	tap_begin();
+	put_slots(&IN_AB, 3, 1, KEY, 4, KEY3, 5, XCHAN_OWNER_LOCAL);	/* pending 5 */
+	put_slots(&OUT_BA, 1, 0, KEY2, 6, NULL, 0, XCHAN_OWNER_REMOTE);	/* sender on 6 */
+	ASSERT_EQ(xc_chan_rekey(&fx, &b, &a, 0, &e), 0, e.msg);
+	bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &in);
+	ASSERT_TRUE(only_key(&IN_AB, 7, in.key[1]) && only_key(&OUT_BA, 7, in.key[1]),
+		    "both on key 7");
+	expect(f, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);
+	explicit_bzero(&in, sizeof(in));
+	ASSERT_TRUE(xc_chan_rekey(&fx, &b, &a, XC_REKEY_GRACE_MAX_MS + 1, &e) == -EINVAL && e.usage,
+		    "a grace period above the bound refused by the library");
+	tap_end("xc_chan_rekey when the sender is ahead of both IN keys (on 6, IN on 4 and 5): moves to 7; a grace period over 60 s is refused");
+}
+
+struct meddler {
+	pthread_t t;
+	uint8_t want_kid;
+	bool done;
+};
+
+/* Once the sender has the new key, IN's newest slot gets other bytes under the same
+ * id, as another rekey's write would have put there. */
+static void *meddle(void *arg)
+{
+	struct meddler *m = arg;
+	struct xchan_key k;
+
+	for (int i = 0; i < 20000 && !m->done; i++) {
+		if (!bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &OUT_BA, &k) &&
+		    k.kid[k.cur & 1] == m->want_kid) {
+			bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k);
+			memcpy(k.key[k.cur & 1], KEY3, 16);
+			bpf_map_update_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k, BPF_EXIST);
+			m->done = true;
+		}
+		usleep(100);
+	}
+	return NULL;
+}
+
+static void rekey_retire_checks(void)
+{
+	struct xc_ep b = { P_B, 5000 }, a = { P_A, 6000 };
+	struct meddler m = { .want_kid = 1 };
+	struct xchan_key in;
+	struct xc_err e;
+	int r;
+
+	tap_begin();
+	reset();
+	pthread_create(&m.t, NULL, meddle, &m);
+	r = xc_chan_rekey(&fx, &b, &a, 500, &e);
+	m.done = true;
+	pthread_join(m.t, NULL);
+	ASSERT_EQ(r, XC_REKEY_KEPT_OLD, e.msg);
+	ASSERT_TRUE(strstr(e.msg, "not retired") != NULL, e.msg);
+	ASSERT_TRUE(!bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &in) && in.valid == 3,
+		    "IN keeps both keys");
+	explicit_bzero(&in, sizeof(in));
+	tap_end("xc_chan_rekey: IN's new key replaced under the same id during the grace period: not retired, XC_REKEY_KEPT_OLD says so");
+}
+
 void test_keys(void)
 {
 	data_under_slots();
@@ -264,4 +362,6 @@ void test_keys(void)
 	rekey_trusted();
 	same_node_across_rekey();
 	library_rekey();
+	rekey_recovers();
+	rekey_retire_checks();
 }

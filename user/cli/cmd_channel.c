@@ -14,7 +14,6 @@ struct chan_cfg {
 };
 
 #define REKEY_GRACE_MS	200	/* DATA in flight under the old key still arrives */
-#define REKEY_GRACE_MAX_MS 60000
 
 #define EP_OPT(field, name, help) \
 	{ NULL, 0, name, OPT_STR, offsetof(struct chan_cfg, field), OPT_REQUIRED, NULL, help }
@@ -42,8 +41,8 @@ static const struct opt open_opts[] = {
 static const struct opt rekey_opts[] = {
 	EP_OPT(a, "SRC", "PART:PORT, the sender"),
 	EP_OPT(b, "DST", "PART:PORT, the receiver, of this node"),
-	{ "--grace-ms", 0, "N", OPT_U32, offsetof(struct chan_cfg, grace_ms), 0, NULL,
-	  "how long the receiver keeps accepting the old key after the sender switched (default and 0: 200, at most 60000)" },
+	{ "--grace-ms", 0, "N", OPT_U32, offsetof(struct chan_cfg, grace_ms), OPT_NONZERO, NULL,
+	  "how long the receiver keeps accepting the old key after the sender switched (1-60000, default 200)" },
 	OPT_END,
 };
 
@@ -107,13 +106,18 @@ static int do_rekey(struct cli *c, void *cfg)
 	struct xc_ep x, y;
 	int err;
 
-	if (k->grace_ms > REKEY_GRACE_MAX_MS)
+	if (k->grace_ms > XC_REKEY_GRACE_MAX_MS)
 		return xc_bad(&c->err, "channel rekey: --grace-ms %u is more than %u", k->grace_ms,
-			      REKEY_GRACE_MAX_MS);
+			      XC_REKEY_GRACE_MAX_MS);
 	err = two_eps(c, k, &x, &y, false, true);
 	if (!err)
 		err = xc_chan_rekey(&c->xc, &x, &y, k->grace_ms ? k->grace_ms : REKEY_GRACE_MS,
 				    &c->err);
+	if (err == XC_REKEY_KEPT_OLD) {	/* the sender switched: done, but not all of it */
+		cli_warn("warning: %s", c->err.msg);
+		done(c, k, "->", "new key in use, the old one still accepted");
+		return 0;
+	}
 	if (!err)
 		done(c, k, "->", "new key in use, the old one retired");
 	return err;

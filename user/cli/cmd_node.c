@@ -127,6 +127,11 @@ static int do_key_install(struct cli *c, void *cfg)
 	if (!err)
 		err = xc_pair_key_read(k->tx_file, nk.tx, &c->err);
 	nk.id = k->key_id;
+	/* one key both ways is a key file's pair key: both nodes' nonces then wrap under
+	 * one k_enc; installed as a directional key it is a mistake */
+	if (!err && !memcmp(nk.rx, nk.tx, sizeof(nk.rx)))
+		err = xc_fail(&c->err, -EINVAL, "node key-install: %s and %s hold the same key; each direction needs its own (one key for both: node add --key-file)",
+			      k->rx_file, k->tx_file);
 	if (!err)
 		err = xc_node_key_install(&c->xc, k->id, ip, &nk, &c->err);
 	explicit_bzero(&nk, sizeof(nk));

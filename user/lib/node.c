@@ -75,6 +75,8 @@ int xc_node_add(struct xc *x, uint32_t id, uint32_t addr,
 	struct xchan_node n = { .addr = addr, .valid = 1, .cur = 0 };
 	int err = xc_open(x, true, e);
 
+	if (!err)	/* before the entry: the CMM refuses a node with no nonce record */
+		err = peer_nonce_make(x, id, e);
 	if (err)
 		return err;
 	/* a key file: one key, both directions, id 0; both nodes read the same file */

@@ -41,22 +41,26 @@ static uint64_t *nonce_map(struct xc *x, struct xc_err *e)
 	return p;
 }
 
-/* The next control nonce: a fetch-and-add, so it only grows, whatever the clock does
- * and however many agents run at once (the peer refuses anything not newer than what
- * it accepted, and a repeated nonce would repeat the key wrap's keystream). The first
- * use seeds it with the wall clock in ns: peers that accepted nonces of the older,
- * clock-based scheme then accept these too. */
-static uint64_t next_nonce(uint64_t *ctr)
+/* The next control nonce: the wall clock in ns, or one more than the last if that is
+ * not behind, by compare-and-swap. It only grows, whatever the clock does and however
+ * many agents run at once (the peer refuses anything not newer than what it accepted,
+ * and a repeated nonce would repeat the key wrap's keystream), and it stays close to
+ * the clock: a peer's new instance starts a minute behind its own clock
+ * (peer_nonce_make) and must still accept us, while what was recorded before then is
+ * stale. Towards a peer with a higher id the nonce is even, else odd: under a key
+ * file's pair key both nodes wrap with one k_enc, and their nonces never meet. */
+static uint64_t next_nonce(uint64_t *ctr, unsigned int parity)
 {
-	uint64_t zero = 0;
-	struct timespec ts;
+	uint64_t last = __atomic_load_n(ctr, __ATOMIC_SEQ_CST), next;
 
-	if (!__atomic_load_n(ctr, __ATOMIC_SEQ_CST)) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		__atomic_compare_exchange_n(ctr, &zero, ts.tv_sec * 1000000000ULL + ts.tv_nsec,
-					    false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-	}
-	return __atomic_add_fetch(ctr, 1, __ATOMIC_SEQ_CST);
+	do {
+		next = xc_real_ns();
+		if (next <= last)
+			next = last + 1;
+		next += (next & 1) != parity;
+	} while (!__atomic_compare_exchange_n(ctr, &last, next, false, __ATOMIC_SEQ_CST,
+					      __ATOMIC_SEQ_CST));
+	return next;
 }
 
 static long ms_since(const struct timespec *t0)
@@ -91,9 +95,7 @@ static int ctrl_socket(struct xc *x, struct xc_err *e)
 	return fd;
 }
 
-/* The slots holding a key towards the node, newest (cur) first: attempt i uses
- * order[i % n], so a retry tries the older key when the peer has not installed the
- * newest yet. Returns n. */
+/* The slots holding a key towards the node, newest (cur) first. Returns how many. */
 static int key_order(const struct xchan_node *n, uint8_t order[2])
 {
 	uint8_t c = n->cur & 1;
@@ -104,6 +106,23 @@ static int key_order(const struct xchan_node *n, uint8_t order[2])
 	if (n->valid & (1U << (c ^ 1)))
 		order[k++] = c ^ 1;
 	return k;
+}
+
+/* The slot attempt i goes under, from the entry as it is now; -1: none. A CONNECT or
+ * REKEY carries a channel key, so only the newest node key wraps it: the older one
+ * is what a rotation moves away from (it may have leaked), and an attacker holding
+ * it could drop the attempt under the newest and unwrap the next. A CLOSE carries
+ * nothing: it alternates, in case the peer has not installed the newest yet. */
+static int key_for(const struct xchan_node *n, const struct xchan_hdr *req, int i)
+{
+	uint8_t order[2];
+	int k = key_order(n, order);
+
+	if (!k)
+		return -1;
+	if (req->type == XCHAN_T_CONNECT || req->type == XCHAN_T_REKEY)
+		return order[0];
+	return order[i % k];
 }
 
 /* The request as it travels: key_id names our node key (slot s), the channel key id
@@ -159,6 +178,23 @@ static int ctrl_await(int fd, const struct ctrl_msg *m, const struct xchan_node 
 	return -ETIMEDOUT;
 }
 
+/* One attempt's entry: looked up again each time, so that a key retired or a node
+ * removed during the retries (6.2 s) is used no longer. */
+static int ctrl_entry(struct xc *x, uint32_t node_id, const struct xchan_hdr *req, int i,
+		      struct xchan_node *n, struct xc_err *e)
+{
+	int s;
+
+	if (bpf_map_lookup_elem(XC_FD(x, M_NODES), &node_id, n))
+		return xc_fail(e, -ENOENT, "node %u is not known here (xchan node add)", node_id);
+	s = key_for(n, req, i);
+	if (s < 0) {
+		explicit_bzero(n, sizeof(*n));
+		return xc_fail(e, -ENOKEY, "node %u has no node key installed", node_id);
+	}
+	return s;
+}
+
 int xc_node_ctrl(struct xc *x, uint32_t node_id, const struct xchan_hdr *req,
 		 struct xchan_hdr *reply, struct xc_err *e)
 {
@@ -167,36 +203,38 @@ int xc_node_ctrl(struct xc *x, uint32_t node_id, const struct xchan_hdr *req,
 	struct ctrl_msg m = {};
 	char ab[INET_ADDRSTRLEN];
 	long wait_ms = CTRL_WAIT_MS;
-	int fd, nkeys, err = -ETIMEDOUT;
-	uint8_t order[2];
+	int fd, s, err = -ETIMEDOUT;
+	struct xchan_config cfg = {};
+	uint32_t self_node;
 	uint64_t *ctr;
 
-	if (bpf_map_lookup_elem(XC_FD(x, M_NODES), &node_id, &n))
-		return xc_fail(e, -ENOENT, "node %u is not known here (xchan node add)", node_id);
-	nkeys = key_order(&n, order);
-	if (!nkeys) {
-		explicit_bzero(&n, sizeof(n));
-		return xc_fail(e, -ENOKEY, "node %u has no node key installed", node_id);
-	}
-	to.sin_addr.s_addr = n.addr;
+	s = ctrl_entry(x, node_id, req, 0, &n, e);
+	if (s < 0)
+		return s;
+	xc_config_read(x, &cfg);
+	self_node = cfg.self_node;
 	ctr = nonce_map(x, e);
 	fd = ctr ? ctrl_socket(x, e) : -ENOMEM;
 	if (fd < 0) {
 		err = fd;
 		goto out;
 	}
-	for (int i = 0; i < CTRL_TRIES && err; i++, wait_ms *= 2) {
-		int s = order[i % nkeys];
-
-		ctrl_seal(&m, req, &n, s, next_nonce(ctr));
+	for (int i = 0; i < CTRL_TRIES && err == -ETIMEDOUT; i++, wait_ms *= 2) {
+		s = i ? ctrl_entry(x, node_id, req, i, &n, e) : s;
+		if (s < 0) {
+			err = s;
+			break;
+		}
+		to.sin_addr.s_addr = n.addr;
+		ctrl_seal(&m, req, &n, s, next_nonce(ctr, self_node > node_id));
 		if (sendto(fd, &m, sizeof(m), 0, (void *)&to, sizeof(to)) != sizeof(m))
 			continue;
 		err = ctrl_await(fd, &m, &n, s, wait_ms, reply);
 	}
-	if (err)
+	if (err == -ETIMEDOUT)
 		xc_fail(e, err, "no answer from node %u at %s after %d tries", node_id,
 			xc_ip_str(n.addr, ab), CTRL_TRIES);
-	else	/* the exchange just resolved the neighbour: keep DATA's next hop current */
+	else if (!err)	/* the exchange just resolved the neighbour: keep DATA's next hop current */
 		xc_node_refresh_one(x, node_id, n.addr, &(struct xc_err){ 0 });
 	close(fd);
 out:

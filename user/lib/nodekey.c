@@ -20,6 +20,19 @@ static int peer_id_check(struct xc *x, uint32_t node, struct xc_err *e)
 	return 0;
 }
 
+int peer_nonce_make(struct xc *x, uint32_t node, struct xc_err *e)
+{
+	struct xchan_peernonce pn = { .last = xc_real_ns() - XCHAN_NONCE_SKEW_NS };
+
+	if (XC_FD(x, M_PEERNONCE) < 0)	/* an older instance: the nonce is in the entry */
+		return 0;
+	if (!bpf_map_update_elem(XC_FD(x, M_PEERNONCE), &node, &pn, BPF_NOEXIST) || errno == EEXIST)
+		return 0;
+	return xc_fail(e, -errno, "cannot record node %u's nonce: %s", node,
+		       errno == E2BIG ? "nonce table full (xchan down and a new instance)" :
+		       strerror(errno));
+}
+
 /* Slot s of n holds k and is the newest. The same key installed again (a daemon's
  * reconcile does that) keeps its age. */
 static void slot_put(struct xchan_node *n, int s, const struct xc_node_key *k)
@@ -47,9 +60,8 @@ static int slot_for(const struct xchan_node *n, uint8_t id)
 	return (n->valid & (1U << (n->cur & 1))) ? (n->cur & 1) ^ 1 : n->cur & 1;
 }
 
-/* The entry is replaced whole (the kernel swaps the element), so a concurrent CMM's
- * nonce advance on the old element between our read and our write is lost: the
- * window is this function's few microseconds (DESIGN 3.5). */
+/* The entry is replaced whole (the kernel swaps the element); the nonce is not in it
+ * (xchan_peernonce), so nothing the CMM writes is lost. */
 int xc_node_key_install(struct xc *x, uint32_t node, uint32_t addr,
 			const struct xc_node_key *k, struct xc_err *e)
 {
@@ -61,6 +73,8 @@ int xc_node_key_install(struct xc *x, uint32_t node, uint32_t addr,
 		err = peer_id_check(x, node, e);
 	if (!err && !addr)
 		err = xc_bad(e, "node %u: 0.0.0.0 is no node address", node);
+	if (!err)
+		err = peer_nonce_make(x, node, e);
 	if (err)
 		return err;
 	fresh = bpf_map_lookup_elem(XC_FD(x, M_NODES), &node, &n) != 0;

@@ -141,6 +141,13 @@ int xc_chan_close(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst
  * or no answer both keys stay and it fails with the reason; calling again resends. */
 int xc_chan_rekey(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst,
 		  unsigned int grace_ms, struct xc_err *e);
+/* Rekeys of one instance run one at a time (a lock on the pin root). A nack_bad_key_id
+ * for a pending key (the sender moved on under another rekey) moves IN to the sender's
+ * id + 1, which the NACK names, and sends that. grace_ms above the bound is refused.
+ * XC_REKEY_KEPT_OLD: the sender took the new key but IN changed meanwhile (closed,
+ * rekeyed), so the old key was not retired; e says why, and a next call retires it. */
+#define XC_REKEY_GRACE_MAX_MS	60000
+#define XC_REKEY_KEPT_OLD	1
 /* How many of the six parts of channel src -> dst exist (entries, states, keys). */
 int xc_chan_parts(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst);
 

@@ -56,6 +56,20 @@ int config_write(struct xc *x, const struct xchan_config *cfg);
 int chan_to_sender(struct xc *x, uint32_t sender, const struct xchan_hdr *req,
 		   struct xchan_hdr *reply, struct xc_err *e);
 
+/* The nonce record of peer node (xchan_peernonce), made if absent and never
+ * replaced: seeded a little behind the wall clock, so that what was recorded
+ * before this instance existed is stale. 0 or -errno with e filled. */
+int peer_nonce_make(struct xc *x, uint32_t node, struct xc_err *e);
+
+/* CLOCK_REALTIME in ns: what control nonces follow (nodectl.c, peer_nonce_make). */
+static inline uint64_t xc_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 /* CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns(), for the maps' timestamps. */
 static inline uint64_t xc_mono_ns(void)
 {
