@@ -90,7 +90,7 @@ $(OUT)/test_verdicts: $(OUT)/selftests/test_verdicts.o $(VERDICT_OBJS) $(FIXTURE
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
 
-$(OUT)/bench/%.o: bench/%.c $(USER_HDRS) $(wildcard selftests/*.h) include/xchan.h $(SKELS) | $(OUT)
+$(OUT)/bench/%.o: bench/%.c bench/testrun.h $(USER_HDRS) $(wildcard selftests/*.h) include/xchan.h $(SKELS) | $(OUT)
 	$(Q)mkdir -p $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests -c $< -o $@
@@ -100,7 +100,7 @@ $(OUT)/xchan-bench: $(OUT)/bench/bench.o $(PKT_OBJ)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
 
 # ns/packet through BPF_PROG_TEST_RUN, on the verdict tests' fixture.
-$(OUT)/xchan-bench-testrun: $(OUT)/bench/testrun.o $(FIXTURE_OBJS) $(AGENT_LIB)
+$(OUT)/xchan-bench-testrun: $(OUT)/bench/testrun.o $(OUT)/bench/stages.o $(FIXTURE_OBJS) $(AGENT_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -13,15 +13,13 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "fixture.h"
+#include "testrun.h"
 #include "floor.skel.h"
 
-#define MAX_ROUNDS 16
+bool json_out;
+bool failed;	/* a class missed its verdict: its figure means nothing */
 
-static bool json_out;
-static bool failed;	/* a class missed its verdict: its figure means nothing */
-
-static int cmp_d(const void *a, const void *b)
+int cmp_d(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
@@ -29,7 +27,7 @@ static int cmp_d(const void *a, const void *b)
 }
 
 /* Mean ns per run over `repeat` runs as the kernel times them, or -1. */
-static double ns_per_run(int prog_fd, const uint8_t *pkt, size_t len, int ifindex, int repeat,
+double ns_per_run(int prog_fd, const uint8_t *pkt, size_t len, int ifindex, int repeat,
 			 int want)
 {
 	struct xdp_md ctx = { .data = 0, .data_end = len, .ingress_ifindex = ifindex };
@@ -53,16 +51,7 @@ static double ns_per_run(int prog_fd, const uint8_t *pkt, size_t len, int ifinde
 	return o.duration;
 }
 
-struct cls {
-	const char *name;
-	uint8_t pkt[PKT_MAX];
-	size_t len;
-	int prog, ifindex, want;
-	bool per_call;	/* timed one run per call: the frame's start moves */
-	double v[MAX_ROUNDS];
-};
-
-static void print_class(const struct cls *c, int repeat, int rounds, double floor_median)
+void print_class(const struct cls *c, int repeat, int rounds, double floor_median)
 {
 	if (json_out)
 		printf("{\"bench\":\"test_run\",\"class\":\"%s\",\"frame\":%zu,\"repeat\":%d,"
@@ -78,7 +67,7 @@ static void print_class(const struct cls *c, int repeat, int rounds, double floo
 
 /* Interleaves the classes round by round so that machine noise hits all alike; a
  * per-call class takes the median of up to 257 single runs per round. */
-static void measure(struct cls *cls, int n, int repeat, int rounds)
+void measure(struct cls *cls, int n, int repeat, int rounds)
 {
 	for (int r = 0; r < rounds; r++)
 		for (int c = 0; c < n; c++) {
@@ -100,7 +89,7 @@ static void measure(struct cls *cls, int n, int repeat, int rounds)
 		qsort(cls[c].v, rounds, sizeof(double), cmp_d);
 }
 
-static void set_class(struct cls *c, const char *name, const struct pkt_spec *s, int prog,
+void set_class(struct cls *c, const char *name, const struct pkt_spec *s, int prog,
 		      int ifindex, int want)
 {
 	c->name = name;
@@ -327,8 +316,10 @@ int main(int argc, char **argv)
 	}
 	if (do_scale)
 		err = scale(strtoul(argv[2], NULL, 10), repeat, rounds);
-	else if (!(err = bench_same_node(repeat, rounds)))
+	else if (!(err = bench_same_node(repeat, rounds))) {
 		bench_nic(repeat, rounds);
+		err = bench_stages(repeat, rounds) || bench_macs(repeat, rounds);
+	}
 	xc_close(&fx);
 	return err || failed ? 1 : 0;
 }

@@ -12,6 +12,15 @@ const volatile __u32 trusted_ifindex = XCHAN_TRUSTED_IFINDEX;
 const volatile __u16 ctrl_port = XCHAN_UDP_PORT;
 const volatile __u8 fwd_redirect = 1;		/* 1: devmap redirect, 0: XDP_PASS */
 const volatile __u8 drop_sample_shift = XCHAN_DROP_SAMPLE_SHIFT;
+/* Benchmarks only: bench/testrun.c loads a copy of the CMM over the same maps with
+ * this set, and the allowed path stops after stage N and passes (per-stage costs).
+ * 0 in every real instance: a known rodata branch, which the verifier removes. */
+const volatile __u8 bench_stop = 0;
+/* Benchmarks only: n > 1 makes every frame channel i (1 <= i < n, at random) of the
+ * scale bench's table, so that lookups miss the cache as many channels would. */
+const volatile __u32 bench_spread = 0;
+#define XCHAN_STOP	(-2)	/* bench_stop reached: not a verdict, not counted */
+#define BENCH_STOP(n)	do { if (bench_stop == (n)) return XCHAN_STOP; } while (0)
 
 /* Default sizes (32768 channels: two entries and keys each); the agent overrides
  * them with bpf_map__set_max_entries(). */

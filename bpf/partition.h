@@ -32,14 +32,17 @@ static __always_inline enum xchan_reason partition_ipv4(struct xpkt *pkt)
 		return r;
 	if (pkt->udph->dest == bpf_htons(ctrl_port))
 		return ctrl_from_partition(pkt);
+	BENCH_STOP(3);
 	dst = bpf_map_lookup_elem(&xchan_addrs, &pkt->iph->daddr);
 	if (!dst)
 		return forward_external(pkt);
 	if (dst->node_id)
 		return node_encap(pkt, dst);
+	BENCH_STOP(4);
 	r = verify_channel(pkt, dst);
 	if (r != XCHAN_CONT)
 		return r;
+	BENCH_STOP(5);
 	return forward_local(pkt, dst);
 }
 
@@ -49,6 +52,7 @@ static __always_inline enum xchan_reason from_partition(struct xpkt *pkt)
 
 	if (r != XCHAN_CONT)
 		return r;
+	BENCH_STOP(2);
 	switch (pkt->eth->h_proto) {
 	case bpf_htons(ETH_P_IP):
 		return partition_ipv4(pkt);
