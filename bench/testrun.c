@@ -243,18 +243,33 @@ static int fill_channels(uint32_t n)
 	return err;
 }
 
-/* n established channels B:sport -> A:dport: cost of the allowed path and map
- * memory per channel (memlock of the channel, key and counter maps over n). */
+static double median_of(int prog, const uint8_t *pkt, size_t len, int repeat, int rounds,
+			double *lo, double *hi)
+{
+	double v[MAX_ROUNDS];
+
+	for (int r = 0; r < rounds; r++)
+		v[r] = ns_per_run(prog, pkt, len, if_b, repeat, XDP_REDIRECT);
+	qsort(v, rounds, sizeof(double), cmp_d);
+	*lo = v[0];
+	*hi = v[rounds - 1];
+	return v[rounds / 2];
+}
+
+/* n established channels B:sport -> A:dport: cost of the allowed path for one
+ * repeated frame and for a random channel per packet (a copy of the CMM that picks
+ * it, bench_spread), and the memory of every per-channel map over n. */
 static int scale(uint32_t n, int repeat, int rounds)
 {
-	struct cmm_sizes sz = { .partitions = 64, .channels = 2 * n + 64 };
+	static const int maps[] = { M_CHANNELS, M_KEYS, M_CHANSTATS, M_REPLAY };
+	struct cmm_sizes sz = { .partitions = 64, .channels = n + 64 };	/* --max-channels n */
 	uint32_t i = n / 2;	/* a channel from the middle of the table */
 	struct pkt_spec s = udp_from_b(IP_A, i ? 10000 + i % 50000 : 5000, i ? 7000 + i / 50000 : 6000);
 	uint8_t pkt[PKT_MAX];
 	size_t len = pkt_build(pkt, sizeof(pkt), &s);
-	uint64_t mem;
-	double v[MAX_ROUNDS];
-	int err;
+	uint64_t mem[4], total = 0;
+	double lo, med, hi, rlo = 0, rmed = 0, rhi = 0;
+	int err, rnd;
 
 	xc_close(&fx);
 	if (n < 1 || fixture_open(&sz)) {
@@ -270,14 +285,22 @@ static int scale(uint32_t n, int repeat, int rounds)
 			memlock_of(fx.cmm.map_fd[M_CHANSTATS]));
 		return 1;
 	}
-	for (int r = 0; r < rounds; r++)
-		v[r] = ns_per_run(fx.cmm.prog_fd, pkt, len, if_b, repeat, XDP_REDIRECT);
-	qsort(v, rounds, sizeof(double), cmp_d);
-	mem = memlock_of(fx.cmm.map_fd[M_CHANNELS]) + memlock_of(fx.cmm.map_fd[M_KEYS]) +
-	      memlock_of(fx.cmm.map_fd[M_CHANSTATS]);
+	med = median_of(fx.cmm.prog_fd, pkt, len, repeat, rounds, &lo, &hi);
+	if (n > 1) {
+		rnd = cmm_variant(0, n);
+		if (rnd < 0)
+			return 1;
+		rmed = median_of(rnd, pkt, len, repeat, rounds, &rlo, &rhi);
+		cmm_variants_free();
+	}
+	for (int m = 0; m < 4; m++)
+		total += mem[m] = memlock_of(fx.cmm.map_fd[maps[m]]);
 	printf("{\"bench\":\"scale\",\"channels\":%u,\"min\":%.1f,\"median\":%.1f,\"max\":%.1f,"
-	       "\"map_bytes\":%lu,\"bytes_per_channel\":%.1f,\"ncpu\":%d}\n", n, v[0], v[rounds / 2],
-	       v[rounds - 1], mem, (double)mem / n, libbpf_num_possible_cpus());
+	       "\"random_min\":%.1f,\"random_median\":%.1f,\"random_max\":%.1f,"
+	       "\"map_bytes\":%lu,\"bytes_per_channel\":%.1f,\"channels_bytes\":%lu,\"keys_bytes\":%lu,"
+	       "\"chanstats_bytes\":%lu,\"replay_bytes\":%lu,\"ncpu\":%d}\n", n, lo, med, hi,
+	       rlo, rmed, rhi, total, (double)total / n, mem[0], mem[1], mem[2], mem[3],
+	       libbpf_num_possible_cpus());
 	return 0;
 }
 
