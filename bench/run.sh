@@ -6,6 +6,8 @@
 # the same 64-byte frames; results are JSON lines, then report.py writes the table.
 #   DUR   seconds per measurement (default 2)    REPS  repetitions (default 3)
 #   OUTDIR where results go (default build/bench) SMOKE=1: tiny counts, no report
+# Two queues per veth: the two-thread rows run a NAPI per CPU (lib.sh, nodes.sh).
+export VETH_QUEUES=${VETH_QUEUES:-2}
 . "$(dirname "$0")/../selftests/lib.sh"
 BENCH="$(dirname "$XCHAN")/xchan-bench"
 TESTRUN="$(dirname "$XCHAN")/xchan-bench-testrun"
@@ -32,17 +34,21 @@ FRAME=(--src-mac "$BMAC" --dst-mac "$HBMAC" --src $B --dst $A --sport 5000 --dpo
 record() { echo "$1" >>"$RES"; }
 T_N=0; T_FAIL=0
 
-# live NAME [gen options...]: sink pps at a's eth0 while the generator runs in b
-live() {
-	local name=$1; shift
+# measure NAME SINK_NS GEN_NS [gen options...]: the sink's rate at SINK_NS's eth0
+# while the generator runs in GEN_NS; REPS times
+measure() {
+	local name=$1 sns=$2 gns=$3
+	shift 3
 	for r in $(seq "$REPS"); do
-		nsa "$BENCH" sink --dev eth0 --secs "$DUR" --warmup 0.3 >"$TMPD/sink" 2>/dev/null &
+		nsenter --net="/run/netns/$sns" "$BENCH" sink --dev eth0 --secs "$DUR" --warmup 0.3 >"$TMPD/sink" 2>/dev/null &
 		sleep 0.2
-		nsb "$BENCH" gen --dev eth0 "${FRAME[@]}" --secs "$(echo "$DUR + 0.6" | bc)" "$@" >"$TMPD/gen"
+		nsenter --net="/run/netns/$gns" "$BENCH" gen --dev eth0 --secs "$(echo "$DUR + 0.6" | bc)" "$@" >"$TMPD/gen"
 		wait
 		record "{\"bench\":\"live\",\"scenario\":\"$name\",\"rep\":$r,\"gen\":$(cat "$TMPD/gen"),\"sink\":$(cat "$TMPD/sink")}"
 	done
 }
+# live NAME [gen options...]: b -> a on this node
+live() { local name=$1; shift; measure "$name" "${PFX}a" "${PFX}b" "${FRAME[@]}" "$@"; }
 # trafgen_live NAME: the same frame from netsniff-ng's trafgen
 trafgen_live() {
 	local name=$1
@@ -79,6 +85,7 @@ sockets nocmm_kernel $A 6000
 # 1b. no CMM: a bare XDP redirect with no checks (the XDP ceiling)
 "$BENCH" fwd --dev "$HB" --to "$HA" --mac "$AMAC"
 live nocmm_xdp
+live nocmm_xdp_2c --threads 2
 "$BENCH" detach --dev "$HB"
 
 # 4. nftables allow-lists with the same rule the channel expresses
@@ -141,6 +148,7 @@ ip addr del $R/32 dev "$HB"
 quiet x partition add 1 --name a --netns "${PFX}a" && quiet x partition add 2 --name b --netns "${PFX}b" &&
 	quiet x channel open b:5000 a:6000 || { echo "Bail out! xchan setup"; exit 1; }
 live cmm_allowed
+live cmm_allowed_2c --threads 2
 # paced: what arrives when the offered load is below capacity (MEASURED.md: an
 # unthrottled generator can cut a receiver's throughput; report both)
 PACED_PPS=${PACED_PPS:-2000000}
@@ -204,20 +212,49 @@ t1=$(date +%s%N)
 record "{\"bench\":\"agent\",\"op\":\"apply\",\"channels\":$NAPPLY,\"rc\":$rc,\"secs\":$(awk "BEGIN { printf \"%.6f\", ($t1 - $t0) / 1e9 }"),\"per_sec\":$(awk "BEGIN { printf \"%.1f\", $NAPPLY / (($t1 - $t0) / 1e9) }")}"
 quiet x down
 
-# between two simulated nodes: b's twin on node 2 sends to a's twin on node 1
+# between two simulated nodes: b's twin on node 2 sends to a's twin on node 1, over
+# the fabric as a Linux bridge and as a two-port XDP redirect; then the same without
+# xchan, the nodes forwarding as routers (unprotected kernel forwarding)
 . "$(dirname "$0")/../selftests/nodes.sh"
-if nodes_setup && quiet x2 channel authorize bob:5000 alice:6000 --out &&
-   quiet x1 channel authorize alice:6000 bob:5000 --in && quiet x1 channel connect alice:6000 bob:5000; then
-	BOBMAC=$(mac eth0 "${PFX}bob"); HBOBMAC=$(mac hbob "$N2")
-	for r in $(seq "$REPS"); do
-		nsenter --net="/run/netns/${PFX}alice" "$BENCH" sink --dev eth0 --secs "$DUR" --warmup 0.3 >"$TMPD/sink" 2>/dev/null &
-		sleep 0.2
-		nsenter --net="/run/netns/${PFX}bob" "$BENCH" gen --dev eth0 --src-mac "$BOBMAC" --dst-mac "$HBOBMAC" \
-			--src 10.102.0.1 --dst 10.101.0.1 --sport 5000 --dport 6000 --size "${NODE_SIZE:-64}" \
-			--secs "$(echo "$DUR + 0.6" | bc)" >"$TMPD/gen"
-		wait
-		record "{\"bench\":\"live\",\"scenario\":\"cmm_between_nodes\",\"rep\":$r,\"gen\":$(cat "$TMPD/gen"),\"sink\":$(cat "$TMPD/sink")}"
+fabric() {	# fabric bridge|xdp
+	local a=f1 b=f2
+	for d in "$a $b" "$b $a"; do
+		set -- $d
+		if [ "$FABRIC" = xdp ]; then ip netns exec "$FAB" "$BENCH" fwd --dev "$1" --to "$2"
+		else ip netns exec "$FAB" "$BENCH" pass --dev "$1"; fi
 	done
+}
+node_rows() {	# node_rows NAME: 64 and 1400 bytes
+	for size in 64 1400; do
+		measure "${1}_$size" "${PFX}alice" "${PFX}bob" "${NFRAME[@]}" --size $size
+	done
+}
+if nodes_setup && quiet x2 channel authorize bob:5000 alice:6000 --out &&
+   quiet x1 channel authorize alice:6000 bob:5000 --in && quiet x1 channel connect alice:6000 bob:5000 &&
+   quiet x2 channel authorize bob:5001 alice:6000 --out &&
+   quiet x1 channel authorize alice:6000 bob:5001 --in && quiet x1 channel connect alice:6000 bob:5001; then
+	NFRAME=(--src-mac "$(mac eth0 "${PFX}bob")" --dst-mac "$(mac hbob "$N2")" --src 10.102.0.1
+		--dst 10.101.0.1 --sport 5000 --dport 6000)
+	FABRIC=bridge fabric
+	node_rows nodes_xchan_bridge
+	FABRIC=xdp fabric
+	node_rows nodes_xchan_xdp
+	# two CPUs: one channel on both (its replay window's lock shared), one each
+	measure nodes_xchan_xdp_64_2c "${PFX}alice" "${PFX}bob" "${NFRAME[@]}" --threads 2
+	measure nodes_xchan_xdp_64_2c2ch "${PFX}alice" "${PFX}bob" "${NFRAME[@]}" --threads 2 --sport-step 1
+	quiet x1 down; quiet x2 down
+	# unprotected: the nodes route the partitions' subnets (in their own netns), the
+	# receiver's MAC known (the sink drops ARP), NAPI on the uplinks for the fabric's
+	# redirects now that no XDP program runs there
+	for n in "$N1" "$N2"; do
+		ip netns exec "$n" sysctl -qw net.ipv4.conf.up0.forwarding=1
+		ip netns exec "$n" ethtool -K up0 gro on >/dev/null
+	done
+	ip netns exec "$N2" ethtool -K hbob gro on >/dev/null
+	ip -n "$N1" neigh replace 10.101.0.1 lladdr "$(mac eth0 "${PFX}alice")" dev halice nud permanent
+	node_rows nodes_kernel_xdp
+	FABRIC=bridge fabric
+	node_rows nodes_kernel_bridge
 else
 	echo "# between nodes: set-up failed"
 fi
@@ -241,10 +278,13 @@ check "bench produced $n results" [ "$n" -ge 10 ]
 check "every result is JSON (as strict as report.py reads it)" \
 	python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1]) if l.strip()]' "$RES"
 check "every test_run class reached its verdict (exit $tr_rc)" [ "$tr_rc" -eq 0 ]
-check "test_run: all 9 classes measured" [ "$(jq -s '[.[] | select(.bench=="test_run" and .min > 0)] | length' "$RES")" -eq 9 ]
+check "test_run: all 19 classes measured (9, 6 stages, 4 MACs)" [ "$(jq -s '[.[] | select(.bench=="test_run" and .min > 0)] | length' "$RES")" -eq 19 ]
 check "test_run: the 1000-channel scale measured" [ "$(jq -s '[.[] | select(.bench=="scale" and .channels==1000 and .min > 0)] | length' "$RES")" -eq 1 ]
 check "CMM allowed path delivered frames" [ "$(jq -s '[.[] | select(.scenario=="cmm_allowed" and .bench=="live") | .sink.packets] | min' "$RES")" -gt 0 ]
-check "between nodes: frames delivered" [ "$(jq -s '[.[] | select(.scenario=="cmm_between_nodes") | .sink.packets] | min // 0' "$RES")" -gt 0 ]
+for row in nodes_xchan_bridge_64 nodes_xchan_xdp_64 nodes_xchan_xdp_1400 nodes_xchan_xdp_64_2c2ch nodes_kernel_xdp_64 \
+	nodes_kernel_bridge_1400 cmm_allowed_2c; do
+	check "between nodes: $row delivered frames" [ "$(jq -s "[.[] | select(.scenario==\"$row\") | .sink.packets] | min // 0" "$RES")" -gt 0 ]
+done
 check "receive side: the routed flood delivered nothing, was counted" \
 	[ "$(jq -s '[.[] | select(.scenario=="rx_flood") | .sink.packets] | max' "$RES")$(jq -s '[.[] | select(.scenario=="rx_flood") | .dropped > 0] | all' "$RES")" = 0true ]
 check "CMM flood delivered nothing" [ "$(jq -s '[.[] | select(.scenario=="cmm_flood") | .sink.packets] | max' "$RES")" -eq 0 ]

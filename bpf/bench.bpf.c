@@ -13,12 +13,16 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u64 interval_ns = 0;	/* 0: as fast as possible */
 const volatile __u8 fwd_mac[ETH_ALEN];	/* bare redirect: the receiver's MAC */
+const volatile __u8 fwd_keep_mac = 0;	/* 1: a two-port XDP fabric, MACs as they came */
 /* eth + ipv4 + udp headers of the frame: the generator writes them into every
  * frame it sends, because live frames come back from the page pool with whatever
  * the path after XDP_TX wrote into them (kernel forwarding rewrites MACs and the
  * TTL in place, and the next round would go out with those). */
 #define GEN_HDR 42
-__u8 gen_hdr[GEN_HDR];		/* .bss: set by the loader; a const would be folded to zeros */
+#define GEN_CPUS 8
+/* .bss: set by the loader; a const would be folded to zeros. One per generator CPU,
+ * so that the threads of a run can send on different channels. */
+__u8 gen_hdr[GEN_CPUS][GEN_HDR];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -72,9 +76,11 @@ int bench_gen(struct xdp_md *ctx)
 	{
 		void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 
+		__u32 cpu = bpf_get_smp_processor_id() % GEN_CPUS;
+
 		if (data + GEN_HDR > end)
 			return XDP_DROP;
-		__builtin_memcpy(data, gen_hdr, GEN_HDR);
+		__builtin_memcpy(data, gen_hdr[cpu], GEN_HDR);
 	}
 	count(ctx);
 	return XDP_TX;
@@ -102,7 +108,8 @@ int bench_fwd(struct xdp_md *ctx)
 
 	if ((void *)(eth + 1) > end)
 		return XDP_DROP;
-	__builtin_memcpy(eth->h_dest, (const void *)fwd_mac, ETH_ALEN);
+	if (!fwd_keep_mac)
+		__builtin_memcpy(eth->h_dest, (const void *)fwd_mac, ETH_ALEN);
 	count(ctx);
 	return bpf_redirect_map(&bench_tx, 0, XDP_DROP);
 }
