@@ -11,6 +11,21 @@
 #include "cmm.h"
 #include "xchan.skel.h"
 #include "bench.skel.h"
+#include "xchan_proto.skel.h"
+
+/* As bpf/proto.h has them (prototypes: not shared definitions, bench only). */
+struct proto_flow_key {
+	uint32_t src_part;
+	uint32_t daddr;
+	uint16_t sport, dport;
+};
+struct proto_flow {
+	uint8_t out_key[16], in_key[16];
+	uint32_t part_id, ifindex;
+	uint8_t mac[6];
+	uint16_t pad;
+	uint32_t slot;
+};
 
 #define MAX_VARIANTS 16
 static struct xchan_bpf *variants[MAX_VARIANTS];
@@ -48,6 +63,75 @@ void cmm_variants_free(void)
 		xchan_bpf__destroy(variants[--nvariants]);
 }
 
+static struct xchan_proto_bpf *protos[4];
+static int nprotos;
+
+/* The prototypes' own tables, filled from the fixture as the agent and CONNECT would
+ * fill them: the sender array, the IN key of B:5000 -> A:6000 naming counter slot 1,
+ * and that channel's flow entry. */
+static int proto_fill(struct xchan_proto_bpf *p)
+{
+	uint32_t ifx, next, *cur = NULL, slot = 1;
+	struct xchan_partition part;
+	struct xchan_address a;
+	struct xchan_key k;
+	struct proto_flow f = { .slot = slot };
+	struct proto_flow_key fk = { P_B, IP_A, htons(5000), htons(6000) };
+	int fd = fx.cmm.map_fd[M_PARTITION];
+
+	while (!bpf_map_get_next_key(fd, cur, &next)) {
+		ifx = next;
+		cur = &ifx;
+		if (!bpf_map_lookup_elem(fd, &ifx, &part) && ifx < 4096 &&
+		    bpf_map_update_elem(bpf_map__fd(p->maps.proto_ifpart), &ifx, &part, BPF_ANY))
+			return -1;
+	}
+	if (bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k) ||
+	    bpf_map_lookup_elem(fx.cmm.map_fd[M_ADDRS], &(uint32_t){ IP_A }, &a))
+		return -1;
+	k.pad = slot;
+	bpf_map_update_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k, BPF_EXIST);	/* bench only */
+	memcpy(f.out_key, KEY, 16);
+	memcpy(f.in_key, k.key, 16);
+	f.part_id = a.part_id;
+	f.ifindex = a.ifindex;
+	memcpy(f.mac, a.mac, 6);
+	explicit_bzero(&k, sizeof(k));
+	return bpf_map_update_elem(bpf_map__fd(p->maps.proto_flows), &fk, &f, BPF_ANY);
+}
+
+static int proto_variant(int ifarray, int mode)
+{
+	struct xchan_proto_bpf *p;
+
+	if (nprotos == 4 || !(p = xchan_proto_bpf__open()))
+		return -1;
+	for (int i = 0; i < M__N; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(p->obj, cmm_map_names[i]);
+
+		if (!m || bpf_map__reuse_fd(m, fx.cmm.map_fd[i]))
+			goto fail;
+	}
+	p->rodata->proto_ifarray = ifarray;
+	p->rodata->proto_mode = mode;
+	bpf_program__set_autoload(p->progs.xchan_rx, false);
+	if (xchan_proto_bpf__load(p) || proto_fill(p))
+		goto fail;
+	protos[nprotos++] = p;
+	return bpf_program__fd(p->progs.xchan_cmm);
+fail:
+	fprintf(stderr, "xchan-bench-testrun: cannot load a prototype (array %d, mode %d)\n", ifarray, mode);
+	xchan_proto_bpf__destroy(p);
+	failed = true;
+	return -1;
+}
+
+static void protos_free(void)
+{
+	while (nprotos)
+		xchan_proto_bpf__destroy(protos[--nprotos]);
+}
+
 /* Cumulative: each class runs the path up to and including its stage. */
 static const char *const stage_names[] = {
 	"stage 1: parse eth, partition by ifindex",
@@ -58,23 +142,41 @@ static const char *const stage_names[] = {
 	"stage 6: + receiver's MAC, verdict counter, redirect (full)",
 };
 
+static const struct { const char *name; int ifarray, mode; } proto_names[] = {
+	{ "proto: sender by array (full path)", 1, 0 },
+	{ "proto: + counters in a slot the IN key names", 1, 1 },
+	{ "proto: + one flow entry (keys copied at CONNECT)", 1, 2 },
+};
+#define NSTAGES 6
+#define NPROTO 3
+
 int bench_stages(int repeat, int rounds)
 {
-	static struct cls cls[6];
+	static struct cls cls[NSTAGES + NPROTO];
 	struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
+	int n = NSTAGES + NPROTO;
 
 	fixture_reset();
-	for (int i = 0; i < 6; i++) {
-		int fd = i < 5 ? cmm_variant(i + 1, 0) : fx.cmm.prog_fd;
+	for (int i = 0; i < NSTAGES; i++) {
+		int fd = i < NSTAGES - 1 ? cmm_variant(i + 1, 0) : fx.cmm.prog_fd;
 
 		if (fd < 0)
 			return -1;
 		set_class(&cls[i], stage_names[i], &s, fd, if_b, i < 5 ? XDP_PASS : XDP_REDIRECT);
 	}
-	measure(cls, 6, repeat, rounds);
-	for (int c = 0; c < 6; c++)
+	for (int i = 0; i < NPROTO; i++) {
+		int fd = proto_variant(proto_names[i].ifarray, proto_names[i].mode);
+
+		if (fd < 0)
+			return -1;
+		set_class(&cls[NSTAGES + i], proto_names[i].name, &s, fd, if_b, XDP_REDIRECT);
+	}
+	measure(cls, n, repeat, rounds);
+	for (int c = 0; c < n; c++)
 		print_class(&cls[c], repeat, rounds, 0);
 	cmm_variants_free();
+	protos_free();
+	fixture_reset();	/* the IN key's slot was the prototypes' */
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "forward.h"
 #include "node_data.h"
 #include "control.h"
+#include "proto.h"
 
 static __always_inline enum xchan_reason partition_ipv4(struct xpkt *pkt)
 {
@@ -33,13 +34,14 @@ static __always_inline enum xchan_reason partition_ipv4(struct xpkt *pkt)
 	if (pkt->udph->dest == bpf_htons(ctrl_port))
 		return ctrl_from_partition(pkt);
 	BENCH_STOP(3);
+	PROTO_FLOW(pkt);
 	dst = bpf_map_lookup_elem(&xchan_addrs, &pkt->iph->daddr);
 	if (!dst)
 		return forward_external(pkt);
 	if (dst->node_id)
 		return node_encap(pkt, dst);
 	BENCH_STOP(4);
-	r = verify_channel(pkt, dst);
+	r = PROTO_VERIFY(pkt, dst);
 	if (r != XCHAN_CONT)
 		return r;
 	BENCH_STOP(5);
