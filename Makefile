@@ -43,6 +43,7 @@ SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(BPF_APPS))
 # For processes in partitions (static: copied into containers) and for podman's CNI.
 CLIENT_BINS := $(OUT)/libxchan.a $(OUT)/xchan-client $(OUT)/xchan-cni
 TEST_BINS := $(OUT)/test_request $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench $(OUT)/xchan-bench-testrun \
+	     $(OUT)/xchan-bench-req \
 	     $(OUT)/fuzz_cmm $(OUT)/siphash_vectors $(OUT)/node_churn
 
 .PHONY: all clean deps check demo bench install verify-clang19 bpffs fuzz asan
@@ -108,6 +109,11 @@ $(OUT)/xchan-bench: $(OUT)/bench/bench.o $(PKT_OBJ)
 $(OUT)/xchan-bench-testrun: $(OUT)/bench/testrun.o $(OUT)/bench/stages.o $(FIXTURE_OBJS) $(AGENT_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# channel open through the agent's request sockets, with no process start per open
+$(OUT)/xchan-bench-req: bench/reqlat.c client/libxchan.h include/xchan_req.h $(OUT)/libxchan.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CLIENT_CFLAGS) $< $(OUT)/libxchan.a -o $@
 
 $(OUT)/siphash_vectors: $(OUT)/selftests/siphash_vectors.o $(AGENT_LIB)
 	$(call msg,LINK,$@)

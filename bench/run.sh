@@ -19,7 +19,9 @@ mkdir -p "$OUTDIR"
 RES="$OUTDIR/results.jsonl"
 : >"$RES"
 NFT_TABLES=()
-trap 'for t in "${NFT_TABLES[@]}"; do nft delete table $t 2>/dev/null; done; declare -f nodes_down >/dev/null && nodes_down; cleanup' EXIT
+AGENT_PID=
+trap '[ -z "$AGENT_PID" ] || kill "$AGENT_PID" 2>/dev/null; for t in "${NFT_TABLES[@]}"; do nft delete table $t 2>/dev/null; done
+	declare -f nodes_down >/dev/null && nodes_down; cleanup' EXIT
 
 A=10.77.0.1 B=10.77.0.2 R=10.77.0.254
 make_part a $A && make_part b $B || { echo "Bail out! topology"; exit 1; }
@@ -197,6 +199,18 @@ done | sort -n >"$TMPD/open_us"
 for i in $(seq 1 "$NOPEN"); do t0=$(us); /bin/true; t1=$(us); echo $(( t1 - t0 )); done | sort -n >"$TMPD/true_us"
 med() { sed -n "$(( ($(wc -l <"$1") + 1) / 2 ))p" "$1"; }
 record "{\"bench\":\"agent\",\"op\":\"channel_open\",\"n\":$NOPEN,\"min_us\":$(head -1 "$TMPD/open_us"),\"median_us\":$(med "$TMPD/open_us"),\"max_us\":$(tail -1 "$TMPD/open_us"),\"process_floor_median_us\":$(med "$TMPD/true_us")}"
+# the same through the agent's request sockets (xchan-bench-req: a receiver's offer,
+# then the sender's ask, timed until established; no process start per open)
+printf 'allow a receive b:* local 6100\nallow b send a:6100\n' >"$TMPD/policy"
+"$XCHAN" --pin-root "$PIN" agent --policy "$TMPD/policy" --poll-ms 100 2>"$TMPD/agent.log" &
+AGENT_PID=$!
+served() { nsenter --net="/run/netns/${PFX}$1" "$(dirname "$XCHAN")/xchan-client" list >/dev/null 2>&1; }
+if eventually 10 served a && eventually 10 served b &&
+   "$(dirname "$XCHAN")/xchan-bench-req" "/run/netns/${PFX}a" a "/run/netns/${PFX}b" b 6100 30001 "$NOPEN" >"$TMPD/req"; then
+	record "$(cat "$TMPD/req")"
+fi
+kill "$AGENT_PID"; wait "$AGENT_PID"; AGENT_PID=
+check "channel open through the agent's request sockets measured" [ -s "$TMPD/req" ]
 quiet x down
 NAPPLY=$([ -n "$SMOKE" ] && echo 1000 || echo 100000)
 {
