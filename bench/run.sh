@@ -23,6 +23,15 @@ AGENT_PID=
 trap '[ -z "$AGENT_PID" ] || kill "$AGENT_PID" 2>/dev/null; for t in "${NFT_TABLES[@]}"; do nft delete table $t 2>/dev/null; done
 	declare -f nodes_down >/dev/null && nodes_down; cleanup' EXIT
 
+# The machine is shared: how busy it was with other work, at the start and the end
+# (CPUs busy over one idle second of ours, /proc/stat; load average).
+machine() {
+	local a b
+	a=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat); sleep 1
+	b=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat)
+	record "{\"bench\":\"machine\",\"when\":\"$1\",\"busy_cpus\":$(awk "BEGIN { printf \"%.2f\", ($b - $a) / $(getconf CLK_TCK) }"),\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"ncpu\":$(nproc)}"
+}
+
 A=10.77.0.1 B=10.77.0.2 R=10.77.0.254
 make_part a $A && make_part b $B || { echo "Bail out! topology"; exit 1; }
 HA="${PFX}a" HB="${PFX}b"
@@ -34,6 +43,7 @@ AMAC=$(mac eth0 "${PFX}a"); BMAC=$(mac eth0 "${PFX}b"); HBMAC=$(mac "$HB")
 ip neigh replace $A lladdr "$AMAC" dev "$HA" nud permanent
 FRAME=(--src-mac "$BMAC" --dst-mac "$HBMAC" --src $B --dst $A --sport 5000 --dport 6000 --size 64)
 record() { echo "$1" >>"$RES"; }
+machine start
 T_N=0; T_FAIL=0
 
 # measure NAME SINK_NS GEN_NS [gen options...]: the sink's rate at SINK_NS's eth0
@@ -284,6 +294,8 @@ else
 	"$TESTRUN" classes 2000000 7 --json >>"$RES" || tr_rc=$?
 	for n in 1 1000 100000 1000000; do "$TESTRUN" scale $n 1000000 5 >>"$RES" || tr_rc=$?; done
 fi
+
+machine end
 
 # The harness must not rot: every measurement produced a number, and the
 # CMM delivered on the allowed path and nothing on the flood.
