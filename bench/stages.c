@@ -67,25 +67,16 @@ static struct xchan_proto_bpf *protos[4];
 static int nprotos;
 
 /* The prototypes' own tables, filled from the fixture as the agent and CONNECT would
- * fill them: the sender array, the IN key of B:5000 -> A:6000 naming counter slot 1,
- * and that channel's flow entry. */
+ * fill them: the IN key of B:5000 -> A:6000 naming counter slot 1, and that
+ * channel's flow entry. */
 static int proto_fill(struct xchan_proto_bpf *p)
 {
-	uint32_t ifx, next, *cur = NULL, slot = 1;
-	struct xchan_partition part;
+	uint32_t slot = 1;
 	struct xchan_address a;
 	struct xchan_key k;
 	struct proto_flow f = { .slot = slot };
 	struct proto_flow_key fk = { P_B, IP_A, htons(5000), htons(6000) };
-	int fd = fx.cmm.map_fd[M_PARTITION];
 
-	while (!bpf_map_get_next_key(fd, cur, &next)) {
-		ifx = next;
-		cur = &ifx;
-		if (!bpf_map_lookup_elem(fd, &ifx, &part) && ifx < 4096 &&
-		    bpf_map_update_elem(bpf_map__fd(p->maps.proto_ifpart), &ifx, &part, BPF_ANY))
-			return -1;
-	}
 	if (bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k) ||
 	    bpf_map_lookup_elem(fx.cmm.map_fd[M_ADDRS], &(uint32_t){ IP_A }, &a))
 		return -1;
@@ -100,7 +91,7 @@ static int proto_fill(struct xchan_proto_bpf *p)
 	return bpf_map_update_elem(bpf_map__fd(p->maps.proto_flows), &fk, &f, BPF_ANY);
 }
 
-static int proto_variant(int ifarray, int mode)
+static int proto_variant(int mode)
 {
 	struct xchan_proto_bpf *p;
 
@@ -112,7 +103,6 @@ static int proto_variant(int ifarray, int mode)
 		if (!m || bpf_map__reuse_fd(m, fx.cmm.map_fd[i]))
 			goto fail;
 	}
-	p->rodata->proto_ifarray = ifarray;
 	p->rodata->proto_mode = mode;
 	bpf_program__set_autoload(p->progs.xchan_rx, false);
 	if (xchan_proto_bpf__load(p) || proto_fill(p))
@@ -120,7 +110,7 @@ static int proto_variant(int ifarray, int mode)
 	protos[nprotos++] = p;
 	return bpf_program__fd(p->progs.xchan_cmm);
 fail:
-	fprintf(stderr, "xchan-bench-testrun: cannot load a prototype (array %d, mode %d)\n", ifarray, mode);
+	fprintf(stderr, "xchan-bench-testrun: cannot load a prototype (mode %d)\n", mode);
 	xchan_proto_bpf__destroy(p);
 	failed = true;
 	return -1;
@@ -142,13 +132,12 @@ static const char *const stage_names[] = {
 	"stage 6: + receiver's MAC, verdict counter, redirect (full)",
 };
 
-static const struct { const char *name; int ifarray, mode; } proto_names[] = {
-	{ "proto: sender by array (full path)", 1, 0 },
-	{ "proto: + counters in a slot the IN key names", 1, 1 },
-	{ "proto: + one flow entry (keys copied at CONNECT)", 1, 2 },
+static const char *const proto_names[] = {
+	"proto: counters in a slot the IN key names",
+	"proto: one flow entry (keys copied at CONNECT)",
 };
 #define NSTAGES 6
-#define NPROTO 3
+#define NPROTO 2
 
 int bench_stages(int repeat, int rounds)
 {
@@ -165,11 +154,11 @@ int bench_stages(int repeat, int rounds)
 		set_class(&cls[i], stage_names[i], &s, fd, if_b, i < 5 ? XDP_PASS : XDP_REDIRECT);
 	}
 	for (int i = 0; i < NPROTO; i++) {
-		int fd = proto_variant(proto_names[i].ifarray, proto_names[i].mode);
+		int fd = proto_variant(i + 1);
 
 		if (fd < 0)
 			return -1;
-		set_class(&cls[NSTAGES + i], proto_names[i].name, &s, fd, if_b, XDP_REDIRECT);
+		set_class(&cls[NSTAGES + i], proto_names[i], &s, fd, if_b, XDP_REDIRECT);
 	}
 	measure(cls, n, repeat, rounds);
 	for (int c = 0; c < n; c++)

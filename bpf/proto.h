@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* proto.h: prototypes of a faster same-node allowed path, compiled only into
  * build/xchan_proto.bpf.o (-DXCHAN_PROTO), which bench/stages.c loads over the
- * fixture's maps and fills itself: no real instance runs them. proto_ifarray names
- * the sender by an array indexed by ifindex; proto_mode 1 keeps both key lookups and
+ * fixture's maps and fills itself: no real instance runs them. proto_mode 1 keeps both key lookups and
  * counts in a per-CPU array slot that the IN key names, instead of the per-CPU hash;
  * proto_mode 2 is one lookup per packet: a flow entry keyed by what the frame
  * carries, holding copies of both keys (compared per packet, in constant time), the
@@ -14,17 +13,7 @@
 #ifdef XCHAN_PROTO
 #include "verify.h"
 
-const volatile __u8 proto_ifarray = 0;
 const volatile __u8 proto_mode = 0;
-
-#define PROTO_IFARRAY_MAX 4096
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, PROTO_IFARRAY_MAX);
-	__type(key, __u32);			/* host-side ifindex */
-	__type(value, struct xchan_partition);	/* part_id 0: none */
-} proto_ifpart SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -56,16 +45,6 @@ struct {
 	__type(key, struct proto_flow_key);
 	__type(value, struct proto_flow);
 } proto_flows SEC(".maps");
-
-static __always_inline const struct xchan_partition *proto_partition_of(__u32 ifindex)
-{
-	const struct xchan_partition *p;
-
-	if (ifindex >= PROTO_IFARRAY_MAX)
-		return bpf_map_lookup_elem(&xchan_partition, &ifindex);
-	p = bpf_map_lookup_elem(&proto_ifpart, &ifindex);
-	return p && p->part_id ? p : 0;
-}
 
 static __always_inline void proto_count(__u32 slot, __u64 bytes, int dropped)
 {
@@ -127,14 +106,11 @@ static __always_inline int proto_flow(struct xpkt *pkt)
 	return XR_PASS_CHANNEL;
 }
 
-#define PROTO_PARTITION_OF(ifindex) \
-	(proto_ifarray ? proto_partition_of(ifindex) : partition_of(ifindex))
 #define PROTO_FLOW(pkt) \
 	do { if (proto_mode == 2) { int _r = proto_flow(pkt); if (_r != XCHAN_CONT) return _r; } } while (0)
 #define PROTO_VERIFY(pkt, dst) \
 	(proto_mode == 1 ? proto_verify_slot(pkt, dst) : verify_channel(pkt, dst))
 #else
-#define PROTO_PARTITION_OF(ifindex)	partition_of(ifindex)
 #define PROTO_FLOW(pkt)			do { } while (0)
 #define PROTO_VERIFY(pkt, dst)		verify_channel(pkt, dst)
 #endif

@@ -15,7 +15,7 @@ static __always_inline enum xchan_reason dispatch(struct xpkt *pkt, __u32 ifinde
 {
 	if (ifindex == trusted_ifindex)
 		return from_trusted(pkt);
-	pkt->src = PROTO_PARTITION_OF(ifindex);
+	pkt->src = partition_of(ifindex);
 	if (pkt->src) {
 		BENCH_STOP(1);
 		return from_partition(pkt);

@@ -28,6 +28,7 @@ const char *const cmm_map_names[M__N] = {
 	[M_NODES] = "xchan_nodes", [M_REPLAY] = "xchan_replay", [M_MACS] = "xchan_macs",
 	[M_NEXTHOP] = "xchan_nexthop", [M_NONCE] = "xchan_nonce",
 	[M_EVLIMIT] = "xchan_evlimit", [M_EVPEER] = "xchan_evpeer", [M_GWMAC] = "xchan_gwmac",
+	[M_IFPART] = "xchan_ifpart",
 };
 
 const char *const xchan_reason_names[XR__MAX] = XCHAN_REASON_NAMES;
@@ -99,6 +100,9 @@ static int open_pinned(struct cmm *c)
 	for (int i = 0; i < M__N; i++) {
 		pin_path(p, sizeof(p), c->root, cmm_map_names[i]);
 		c->map_fd[i] = bpf_obj_get(p);
+		/* an instance older than the array runs a program that reads the hash only */
+		if (c->map_fd[i] < 0 && i == M_IFPART && errno == ENOENT)
+			continue;
 		if (c->map_fd[i] < 0)
 			return -errno;
 	}
