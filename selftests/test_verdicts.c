@@ -20,6 +20,7 @@ static void (*const areas[])(void) = {
 	test_uplink,
 	test_receive,
 	test_receive_flood,
+	test_ifpart,
 };
 
 int main(int argc, char **argv)

@@ -61,5 +61,6 @@ void test_connect_race(void);		/* verdicts_race.c */
 void test_uplink(void);			/* verdicts_uplink.c */
 void test_receive(void);		/* verdicts_rx.c */
 void test_receive_flood(void);
+void test_ifpart(void);			/* verdicts_ifpart.c */
 
 #endif
