@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -243,6 +244,45 @@ static int fill_channels(uint32_t n)
 	return err;
 }
 
+/* The memory of a proposed layout for n channels: one entry per side holding the
+ * authorization and the key together (value_size bytes, preallocated like
+ * xchan_keys), plus per-CPU counters in an array slot when percpu_counters. Filled
+ * as n established channels would fill it; memlock per channel, or -1. */
+static double layout_bytes(uint32_t n, uint32_t value_size, bool percpu_counters)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o);
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "xb_merged", sizeof(struct xchan_chan_id),
+				value_size, 2 * n, &o), cfd = -1;
+	struct xchan_chan_id *ids = calloc(2 * (size_t)n, sizeof(*ids));
+	void *vals = calloc(2 * (size_t)n, value_size);
+	uint32_t cnt = 2 * n;
+	double r = -1;
+
+	if (fd < 0 || !ids || !vals)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		xchan_chan_id_make(&ids[2 * i], P_B, 10000 + i % 50000, P_A, 7000 + i / 50000, XCHAN_DIR_OUT);
+		xchan_chan_id_make(&ids[2 * i + 1], P_A, 7000 + i / 50000, P_B, 10000 + i % 50000, XCHAN_DIR_IN);
+	}
+	if (bpf_map_update_batch(fd, ids, vals, &cnt, NULL))
+		goto out;
+	if (percpu_counters) {
+		cfd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "xb_counters", 4,
+				     sizeof(struct xchan_chan_counter), n, &o);
+		if (cfd < 0)
+			goto out;
+	}
+	r = (double)(memlock_of(fd) + (cfd >= 0 ? memlock_of(cfd) : 0)) / n;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (cfd >= 0)
+		close(cfd);
+	free(ids);
+	free(vals);
+	return r;
+}
+
 static double median_of(int prog, const uint8_t *pkt, size_t len, int repeat, int rounds,
 			double *lo, double *hi)
 {
@@ -268,7 +308,7 @@ static int scale(uint32_t n, int repeat, int rounds)
 	uint8_t pkt[PKT_MAX];
 	size_t len = pkt_build(pkt, sizeof(pkt), &s);
 	uint64_t mem[4], total = 0;
-	double lo, med, hi, rlo = 0, rmed = 0, rhi = 0;
+	double lo, med, hi, rlo = 0, rmed = 0, rhi = 0, lay48, lay64;
 	int err, rnd;
 
 	xc_close(&fx);
@@ -295,11 +335,17 @@ static int scale(uint32_t n, int repeat, int rounds)
 	}
 	for (int m = 0; m < 4; m++)
 		total += mem[m] = memlock_of(fx.cmm.map_fd[maps[m]]);
+	/* the proposal (docs/BENCHMARKS.md): authorization and key in one entry per side
+	 * (48 bytes: key, state, owner, slot, established, seq), counters per CPU in an
+	 * array slot, or (64 bytes) inline; windows only for channels between nodes */
+	lay48 = layout_bytes(n, 48, true);
+	lay64 = layout_bytes(n, 64, false);
 	printf("{\"bench\":\"scale\",\"channels\":%u,\"min\":%.1f,\"median\":%.1f,\"max\":%.1f,"
 	       "\"random_min\":%.1f,\"random_median\":%.1f,\"random_max\":%.1f,"
 	       "\"map_bytes\":%lu,\"bytes_per_channel\":%.1f,\"channels_bytes\":%lu,\"keys_bytes\":%lu,"
-	       "\"chanstats_bytes\":%lu,\"replay_bytes\":%lu,\"ncpu\":%d}\n", n, lo, med, hi,
-	       rlo, rmed, rhi, total, (double)total / n, mem[0], mem[1], mem[2], mem[3],
+	       "\"chanstats_bytes\":%lu,\"replay_bytes\":%lu,\"proposed_percpu_slot_bpc\":%.1f,"
+	       "\"proposed_inline_counters_bpc\":%.1f,\"ncpu\":%d}\n", n, lo, med, hi,
+	       rlo, rmed, rhi, total, (double)total / n, mem[0], mem[1], mem[2], mem[3], lay48, lay64,
 	       libbpf_num_possible_cpus());
 	return 0;
 }
