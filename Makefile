@@ -43,7 +43,7 @@ SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(BPF_APPS))
 # For processes in partitions (static: copied into containers) and for podman's CNI.
 CLIENT_BINS := $(OUT)/libxchan.a $(OUT)/xchan-client $(OUT)/xchan-cni
 TEST_BINS := $(OUT)/test_request $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench $(OUT)/xchan-bench-testrun \
-	     $(OUT)/xchan-bench-req \
+	     $(OUT)/xchan-bench-req $(OUT)/xchan-bench-swap \
 	     $(OUT)/fuzz_cmm $(OUT)/siphash_vectors $(OUT)/node_churn
 
 .PHONY: all clean deps check demo bench install verify-clang19 bpffs fuzz asan
@@ -63,6 +63,12 @@ $(OUT)/%.tmp.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)
 $(OUT)/xchan_proto.tmp.bpf.o: bpf/xchan.bpf.c $(BPF_HDRS) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DXCHAN_PROTO $(CLANG_BPF_SYS_INCLUDES) -c $< -o $@
+
+# The CMM with SipHash-1-3 tags (include/siphash.h), which the bench swaps in on both
+# nodes once channels are established, to measure it on the live path.
+$(OUT)/xchan_sip13.tmp.bpf.o: bpf/xchan.bpf.c $(BPF_HDRS) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DXCHAN_SIP_C=1 -DXCHAN_SIP_D=3 $(CLANG_BPF_SYS_INCLUDES) -c $< -o $@
 
 $(OUT)/%.bpf.o: $(OUT)/%.tmp.bpf.o
 	$(call msg,GEN-OBJ,$@)
@@ -104,6 +110,11 @@ $(OUT)/bench/%.o: bench/%.c bench/testrun.h $(USER_HDRS) $(wildcard selftests/*.
 $(OUT)/xchan-bench: $(OUT)/bench/bench.o $(PKT_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
+
+# a variant of the CMM on a running instance's maps (here: SipHash-1-3 tags)
+$(OUT)/xchan-bench-swap: $(OUT)/bench/swap.o $(OUT)/xchan_sip13.bpf.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
 
 # ns/packet through BPF_PROG_TEST_RUN, on the verdict tests' fixture.
 $(OUT)/xchan-bench-testrun: $(OUT)/bench/testrun.o $(OUT)/bench/stages.o $(FIXTURE_OBJS) $(AGENT_LIB)

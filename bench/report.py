@@ -41,6 +41,8 @@ LIVE = [
     ("nodes_kernel_bridge_1400", "8k. between nodes, kernel forwarding, bridge fabric, 1400 B"),
     ("nodes_xchan_xdp_1400", "9. between nodes, xchan, XDP fabric, 1400 B"),
     ("nodes_kernel_xdp_1400", "9k. between nodes, kernel forwarding, XDP fabric, 1400 B"),
+    ("nodes_xchan_xdp_sip13_64", "7s. between nodes, XDP fabric, 64 B, SipHash-1-3 (prototype)"),
+    ("nodes_xchan_xdp_sip13_1400", "9s. between nodes, XDP fabric, 1400 B, SipHash-1-3 (prototype)"),
     ("nodes_xchan_xdp_64_2c", "7c. between nodes, XDP fabric, 2 CPUs, one channel"),
     ("nodes_xchan_xdp_64_2c2ch", "7d. between nodes, XDP fabric, 2 CPUs, two channels"),
 ]
@@ -209,6 +211,8 @@ L.append("| ratio in this run | value |")
 L.append("|---|---|")
 for name, a, b in [("xchan / kernel forwarding, XDP fabric, 64 B", "nodes_xchan_xdp_64", "nodes_kernel_xdp_64"),
                    ("xchan / kernel forwarding, XDP fabric, 1400 B", "nodes_xchan_xdp_1400", "nodes_kernel_xdp_1400"),
+                   ("xchan with SipHash-1-3 / kernel forwarding, XDP fabric, 64 B", "nodes_xchan_xdp_sip13_64", "nodes_kernel_xdp_64"),
+                   ("xchan with SipHash-1-3 / kernel forwarding, XDP fabric, 1400 B", "nodes_xchan_xdp_sip13_1400", "nodes_kernel_xdp_1400"),
                    ("xchan / kernel forwarding, bridge fabric, 64 B", "nodes_xchan_bridge_64", "nodes_kernel_bridge_64"),
                    ("xchan / kernel forwarding, bridge fabric, 1400 B", "nodes_xchan_bridge_1400", "nodes_kernel_bridge_1400"),
                    ("xchan, XDP fabric / bridge fabric, 64 B", "nodes_xchan_xdp_64", "nodes_xchan_bridge_64"),

@@ -266,6 +266,14 @@ if nodes_setup && quiet x2 channel authorize bob:5000 alice:6000 --out &&
 	# two CPUs: one channel on both (its replay window's lock shared), one each
 	measure nodes_xchan_xdp_64_2c "${PFX}alice" "${PFX}bob" "${NFRAME[@]}" --threads 2
 	measure nodes_xchan_xdp_64_2c2ch "${PFX}alice" "${PFX}bob" "${NFRAME[@]}" --threads 2 --sport-step 1
+	# SipHash-1-3 tags instead of 2-4: the same instances, another build of the CMM
+	# swapped in on both nodes (a prototype: the wire format says 2-4)
+	BUILD=$(dirname "$XCHAN")
+	nsenter --net="/run/netns/$N2" "$BUILD/xchan-bench-swap" "$PIN2" "$BUILD/xchan_sip13.bpf.o" hbob up0 &&
+	nsenter --net="/run/netns/$N1" "$BUILD/xchan-bench-swap" "$PIN1" "$BUILD/xchan_sip13.bpf.o" up0 halice &&
+		node_rows nodes_xchan_xdp_sip13
+	for d in hbob up0; do nsenter --net="/run/netns/$N2" "$BENCH" detach --dev $d; done
+	for d in up0 halice; do nsenter --net="/run/netns/$N1" "$BENCH" detach --dev $d; done
 	quiet x1 down; quiet x2 down
 	# unprotected: the nodes route the partitions' subnets (in their own netns), the
 	# receiver's MAC known (the sink drops ARP), NAPI on the uplinks for the fabric's
@@ -308,6 +316,7 @@ check "test_run: all 21 classes measured (9, 6 stages, 2 prototypes, 4 MACs)" [ 
 check "test_run: the 1000-channel scale measured" [ "$(jq -s '[.[] | select(.bench=="scale" and .channels==1000 and .min > 0)] | length' "$RES")" -eq 1 ]
 check "CMM allowed path delivered frames" [ "$(jq -s '[.[] | select(.scenario=="cmm_allowed" and .bench=="live") | .sink.packets] | min' "$RES")" -gt 0 ]
 for row in nodes_xchan_bridge_64 nodes_xchan_xdp_64 nodes_xchan_xdp_1400 nodes_xchan_xdp_64_2c2ch nodes_kernel_xdp_64 \
+	nodes_xchan_xdp_sip13_1400 \
 	nodes_kernel_bridge_1400 cmm_allowed_2c; do
 	check "between nodes: $row delivered frames" [ "$(jq -s "[.[] | select(.scenario==\"$row\") | .sink.packets] | min // 0" "$RES")" -gt 0 ]
 done
