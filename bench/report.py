@@ -30,6 +30,8 @@ LIVE = [
     ("cmm_allowed_paced", "2p. CMM, allowed, paced generator"),
     ("nocmm_xdp_2c", "1b2. bare XDP redirect, 2 generator threads on 2 CPUs"),
     ("cmm_allowed_2c", "2c. CMM, allowed, 2 generator threads on 2 CPUs"),
+    ("proto_flow", "2f. prototype: one flow entry per channel (bpf/proto.h), allowed"),
+    ("proto_flow_2c", "2f2. prototype: one flow entry, 2 CPUs"),
     ("nft_netdev", "4a. nftables netdev ingress allow-list"),
     ("nft_inet", "4b. nftables inet forward allow-list"),
     ("relay", "5. userspace relay checking a token"),
@@ -218,6 +220,8 @@ for name, a, b in [("xchan / kernel forwarding, XDP fabric, 64 B", "nodes_xchan_
                    ("xchan, XDP fabric / bridge fabric, 64 B", "nodes_xchan_xdp_64", "nodes_xchan_bridge_64"),
                    ("same node: 2 CPUs / 1, CMM allowed", "cmm_allowed_2c", "cmm_allowed"),
                    ("same node: 2 CPUs / 1, bare XDP redirect", "nocmm_xdp_2c", "nocmm_xdp"),
+                   ("same node: one-flow-entry prototype / bare XDP redirect", "proto_flow", "nocmm_xdp"),
+                   ("same node: one-flow-entry prototype / the CMM", "proto_flow", "cmm_allowed"),
                    ("between nodes: 2 CPUs / 1, one channel", "nodes_xchan_xdp_64_2c", "nodes_xchan_xdp_64"),
                    ("between nodes: 2 CPUs / 1, two channels", "nodes_xchan_xdp_64_2c2ch", "nodes_xchan_xdp_64"),
                    ("between nodes, 2 CPUs: one channel / two channels (the window's lock)", "nodes_xchan_xdp_64_2c", "nodes_xchan_xdp_64_2c2ch")]:

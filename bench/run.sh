@@ -161,6 +161,14 @@ quiet x partition add 1 --name a --netns "${PFX}a" && quiet x partition add 2 --
 	quiet x channel open b:5000 a:6000 || { echo "Bail out! xchan setup"; exit 1; }
 live cmm_allowed
 live cmm_allowed_2c --threads 2
+# the one-lookup prototype (bpf/proto.h: one flow entry per channel holding both
+# keys) on the live path over this instance's maps, then the real CMM again
+SWAP="$(dirname "$XCHAN")/xchan-bench-swap"
+if "$SWAP" "$PIN" --flows "$HB" 2>/dev/null; then
+	live proto_flow
+	live proto_flow_2c --threads 2
+fi
+"$SWAP" "$PIN" --pinned "$HB" || { echo "Bail out! the CMM could not be put back on $HB"; exit 1; }
 # paced: what arrives when the offered load is below capacity (MEASURED.md: an
 # unthrottled generator can cut a receiver's throughput; report both)
 PACED_PPS=${PACED_PPS:-2000000}
@@ -319,7 +327,7 @@ check "test_run: all 21 classes measured (9, 6 stages, 2 prototypes, 4 MACs)" [ 
 check "test_run: the 1000-channel scale measured" [ "$(jq -s '[.[] | select(.bench=="scale" and .channels==1000 and .min > 0)] | length' "$RES")" -eq 1 ]
 check "CMM allowed path delivered frames" [ "$(jq -s '[.[] | select(.scenario=="cmm_allowed" and .bench=="live") | .sink.packets] | min' "$RES")" -gt 0 ]
 for row in nodes_xchan_bridge_64 nodes_xchan_xdp_64 nodes_xchan_xdp_1400 nodes_xchan_xdp_64_2c2ch nodes_kernel_xdp_64 \
-	nodes_xchan_xdp_sip13_1400 \
+	nodes_xchan_xdp_sip13_1400 proto_flow \
 	nodes_kernel_bridge_1400 cmm_allowed_2c; do
 	check "between nodes: $row delivered frames" [ "$(jq -s "[.[] | select(.scenario==\"$row\") | .sink.packets] | min // 0" "$RES")" -gt 0 ]
 done

@@ -12,20 +12,7 @@
 #include "xchan.skel.h"
 #include "bench.skel.h"
 #include "xchan_proto.skel.h"
-
-/* As bpf/proto.h has them (prototypes: not shared definitions, bench only). */
-struct proto_flow_key {
-	uint32_t src_part;
-	uint32_t daddr;
-	uint16_t sport, dport;
-};
-struct proto_flow {
-	uint8_t out_key[16], in_key[16];
-	uint32_t part_id, ifindex;
-	uint8_t mac[6];
-	uint16_t pad;
-	uint32_t slot;
-};
+#include "xchan_proto.h"
 
 #define MAX_VARIANTS 16
 static struct xchan_bpf *variants[MAX_VARIANTS];

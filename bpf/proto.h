@@ -12,6 +12,7 @@
 
 #ifdef XCHAN_PROTO
 #include "verify.h"
+#include "xchan_proto.h"
 
 const volatile __u8 proto_mode = 0;
 
@@ -21,23 +22,6 @@ struct {
 	__type(key, __u32);			/* a channel's counter slot */
 	__type(value, struct xchan_chan_counter);
 } proto_cnt SEC(".maps");
-
-struct proto_flow_key {
-	__u32	src_part;
-	__be32	daddr;
-	__be16	sport;
-	__be16	dport;
-};
-
-struct proto_flow {
-	__u8	out_key[XCHAN_KEY_LEN];	/* the sender's OUT key, as CONNECT stored it */
-	__u8	in_key[XCHAN_KEY_LEN];	/* the receiver's IN key */
-	__u32	part_id;		/* the receiver */
-	__u32	ifindex;
-	__u8	mac[6];
-	__u16	pad;
-	__u32	slot;			/* in proto_cnt */
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
