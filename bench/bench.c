@@ -259,6 +259,7 @@ static int do_sink(int argc, char **argv)
 	const char *dev = opt(argc, argv, "--dev", NULL);
 	double secs = atof(opt(argc, argv, "--secs", "1"));
 	double warm = atof(opt(argc, argv, "--warmup", "0.2"));
+	int wait_first = atoi(opt(argc, argv, "--wait-first", "1"));	/* 0: a flood nothing passes */
 	struct bench_bpf *skel;
 	int ifindex, fd;
 	uint64_t p0, p1, b0, b1;
@@ -276,8 +277,12 @@ static int do_sink(int argc, char **argv)
 	signal(SIGINT, on_sig);
 	/* tell the caller we are in place */
 	fprintf(stderr, "sink ready\n");
-	usleep(warm * 1e6);
 	fd = bpf_map__fd(skel->maps.bench_count);
+	/* the window opens --warmup after the first frame, not after our own start: on a
+	 * loaded machine the generator may take a while to begin */
+	for (t0 = now_s(); wait_first && !stop && !percpu_total(fd, 0) && now_s() < t0 + 5;)
+		usleep(1000);
+	usleep(warm * 1e6);
 	p0 = percpu_total(fd, 0);
 	b0 = percpu_total(fd, 1);
 	cpu_time(&c0);

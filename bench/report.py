@@ -182,7 +182,9 @@ L.append("Measured by `sudo make bench` (`bench/run.sh`, then `bench/report.py`)
          "the project's live-frames generator (`xchan-bench gen`: BPF_PROG_RUN with "
          "BPF_F_TEST_XDP_LIVE_FRAMES, XDP_TX out of the sender's eth0), unpaced; the receiver counts "
          "IPv4 UDP at its eth0 with an XDP count-and-drop program. Every veth has two queues. %d "
-         "repetitions of %s s per row. Raw results: `build/bench/results.jsonl`; plots "
+         "repetitions of %s s per row; the rows that the targets compare (1b, 2, 2f and their two-CPU "
+         "rows; every between-nodes row) are interleaved repetition by repetition, the programs "
+         "swapped on the same interfaces, so that the machine's other load falls on them alike. Raw results: `build/bench/results.jsonl`; plots "
          "`docs/bench-rows.svg`, `docs/bench-scale.svg`.\n"
          % (u.release, os.cpu_count(), cpu, mach or "not recorded", live.get("cmm_allowed", {}).get("n", 0),
             os.environ.get("DUR", "2")))
@@ -206,7 +208,9 @@ L.append("\nFrames of the floods that reached the receiver: %d and %d.\n" % (flo
 L.append("**Between nodes.** Bob on node 2 sends to alice on node 1. The fabric is a namespace joining "
          "the nodes' uplinks, either as a Linux bridge or as a two-port XDP redirect (`xchan-bench fwd "
          "--mac keep` on each port): the bridge costs more than xchan itself. Kernel forwarding: the same "
-         "nodes with xchan taken down, routing the partitions' subnets (no protection at all). At 1400 B: "
+         "nodes with no XDP program on the path, routing the partitions' subnets (no protection at all; "
+         "alice's receive side detached for all these rows, as it refuses routed traffic from another "
+         "partition and never sees xchan's redirected frames). At 1400 B: "
          "xchan %.2f Gbit/s, kernel forwarding %.2f Gbit/s (XDP fabric, inner bytes at the receiver).\n"
          % (live.get("nodes_xchan_xdp_1400", {}).get("bps", 0) / 1e9, live.get("nodes_kernel_xdp_1400", {}).get("bps", 0) / 1e9))
 L.append("| ratio in this run | value |")

@@ -14,7 +14,8 @@ TESTRUN="$(dirname "$XCHAN")/xchan-bench-testrun"
 DUR=${DUR:-2}
 REPS=${REPS:-3}
 OUTDIR=${OUTDIR:-$(dirname "$XCHAN")/bench}
-if [ -n "$SMOKE" ]; then DUR=0.3; REPS=1; OUTDIR=${SMOKE_OUT:-$TMPD/bench}; fi
+GENX=1		# the generator runs this much longer than the sink's window
+if [ -n "$SMOKE" ]; then DUR=0.3; REPS=1; GENX=0.6; OUTDIR=${SMOKE_OUT:-$TMPD/bench}; fi
 mkdir -p "$OUTDIR"
 RES="$OUTDIR/results.jsonl"
 : >"$RES"
@@ -46,21 +47,22 @@ record() { echo "$1" >>"$RES"; }
 machine start
 T_N=0; T_FAIL=0
 
-# measure NAME SINK_NS GEN_NS [gen options...]: the sink's rate at SINK_NS's eth0
-# while the generator runs in GEN_NS; REPS times
-measure() {
-	local name=$1 sns=$2 gns=$3
-	shift 3
-	for r in $(seq "$REPS"); do
-		nsenter --net="/run/netns/$sns" "$BENCH" sink --dev eth0 --secs "$DUR" --warmup 0.3 >"$TMPD/sink" 2>/dev/null &
-		sleep 0.2
-		nsenter --net="/run/netns/$gns" "$BENCH" gen --dev eth0 --secs "$(echo "$DUR + 0.6" | bc)" "$@" >"$TMPD/gen"
-		wait
-		record "{\"bench\":\"live\",\"scenario\":\"$name\",\"rep\":$r,\"gen\":$(cat "$TMPD/gen"),\"sink\":$(cat "$TMPD/sink")}"
-	done
+# once NAME REP SINK_NS GEN_NS [gen options...]: the sink's rate at SINK_NS's eth0
+# while the generator runs in GEN_NS, one repetition
+once() {
+	local name=$1 r=$2 sns=$3 gns=$4
+	shift 4
+	nsenter --net="/run/netns/$sns" "$BENCH" sink --dev eth0 --secs "$DUR" --warmup 0.3 >"$TMPD/sink" 2>/dev/null &
+	sleep 0.2
+	nsenter --net="/run/netns/$gns" "$BENCH" gen --dev eth0 --secs "$(echo "$DUR + $GENX" | bc)" "$@" >"$TMPD/gen"
+	wait
+	record "{\"bench\":\"live\",\"scenario\":\"$name\",\"rep\":$r,\"gen\":$(cat "$TMPD/gen"),\"sink\":$(cat "$TMPD/sink")}"
 }
-# live NAME [gen options...]: b -> a on this node
+# measure NAME SINK_NS GEN_NS [gen options...]: REPS repetitions in a row
+measure() { local name=$1; shift; for r in $(seq "$REPS"); do once "$name" "$r" "$@"; done; }
+# live NAME [gen options...], live1 NAME REP [...]: b -> a on this node
 live() { local name=$1; shift; measure "$name" "${PFX}a" "${PFX}b" "${FRAME[@]}" "$@"; }
+live1() { local name=$1 r=$2; shift 2; once "$name" "$r" "${PFX}a" "${PFX}b" "${FRAME[@]}" "$@"; }
 # trafgen_live NAME: the same frame from netsniff-ng's trafgen
 trafgen_live() {
 	local name=$1
@@ -80,7 +82,7 @@ sockets() {
 	for r in $(seq "$REPS"); do
 		nsa "$BENCH" udp-recv --port 6000 --secs "$DUR" --warmup 0.3 >"$TMPD/recv" 2>/dev/null &
 		sleep 0.2
-		nsb "$BENCH" udp-send --dst "$dst" --dport "$dport" --sport 5000 --secs "$(echo "$DUR + 0.6" | bc)" \
+		nsb "$BENCH" udp-send --dst "$dst" --dport "$dport" --sport 5000 --secs "$(echo "$DUR + $GENX" | bc)" \
 			--token TOKEN-0123456789 >"$TMPD/send"
 		wait
 		record "{\"bench\":\"sockets\",\"scenario\":\"$name\",\"rep\":$r,\"send\":$(cat "$TMPD/send"),\"recv\":$(cat "$TMPD/recv")}"
@@ -94,11 +96,6 @@ ethtool -K "$HB" gro on >/dev/null	# no XDP on b's host side yet: NAPI for XDP_T
 live nocmm_kernel
 trafgen_live nocmm_kernel
 sockets nocmm_kernel $A 6000
-# 1b. no CMM: a bare XDP redirect with no checks (the XDP ceiling)
-"$BENCH" fwd --dev "$HB" --to "$HA" --mac "$AMAC"
-live nocmm_xdp
-live nocmm_xdp_2c --threads 2
-"$BENCH" detach --dev "$HB"
 
 # 4. nftables allow-lists with the same rule the channel expresses
 NFT_TABLES+=("netdev xbench$RUN_ID")
@@ -159,16 +156,25 @@ ip addr del $R/32 dev "$HB"
 # 2, 3. the CMM: allowed, and a flood nobody authorized
 quiet x partition add 1 --name a --netns "${PFX}a" && quiet x partition add 2 --name b --netns "${PFX}b" &&
 	quiet x channel open b:5000 a:6000 || { echo "Bail out! xchan setup"; exit 1; }
-live cmm_allowed
-live cmm_allowed_2c --threads 2
-# the one-lookup prototype (bpf/proto.h: one flow entry per channel holding both
-# keys) on the live path over this instance's maps, then the real CMM again
+# The rows compared with each other, interleaved repetition by repetition so that
+# the machine's other load falls on all of them alike: 1b. the bare XDP redirect (no
+# checks, the XDP ceiling), 2. the CMM, 2f. the one-flow-entry prototype (bpf/proto.h,
+# over this instance's maps, an entry per established channel); one and two
+# generator threads on two CPUs.
 SWAP="$(dirname "$XCHAN")/xchan-bench-swap"
-if "$SWAP" "$PIN" --flows "$HB" 2>/dev/null; then
-	live proto_flow
-	live proto_flow_2c --threads 2
-fi
-"$SWAP" "$PIN" --pinned "$HB" || { echo "Bail out! the CMM could not be put back on $HB"; exit 1; }
+for r in $(seq "$REPS"); do
+	"$BENCH" fwd --dev "$HB" --to "$HA" --mac "$AMAC"
+	live1 nocmm_xdp "$r"
+	live1 nocmm_xdp_2c "$r" --threads 2
+	"$SWAP" "$PIN" --pinned "$HB" || { echo "Bail out! the CMM could not be put back on $HB"; exit 1; }
+	live1 cmm_allowed "$r"
+	live1 cmm_allowed_2c "$r" --threads 2
+	if "$SWAP" "$PIN" --flows "$HB" 2>/dev/null; then
+		live1 proto_flow "$r"
+		live1 proto_flow_2c "$r" --threads 2
+	fi
+	"$SWAP" "$PIN" --pinned "$HB" || { echo "Bail out! the CMM could not be put back on $HB"; exit 1; }
+done
 # paced: what arrives when the offered load is below capacity (MEASURED.md: an
 # unthrottled generator can cut a receiver's throughput; report both)
 PACED_PPS=${PACED_PPS:-2000000}
@@ -177,9 +183,9 @@ trafgen_live cmm_allowed
 sockets cmm_allowed $A 6000
 for r in $(seq "$REPS"); do
 	d0=$(xstat drop_no_out_channel)
-	nsa "$BENCH" sink --dev eth0 --secs "$DUR" --warmup 0.3 >"$TMPD/sink" 2>/dev/null &
+	nsa "$BENCH" sink --dev eth0 --secs "$DUR" --warmup 0.3 --wait-first 0 >"$TMPD/sink" 2>/dev/null &
 	sleep 0.2
-	nsb "$BENCH" gen --dev eth0 "${FRAME[@]}" --sport 5001 --secs "$(echo "$DUR + 0.6" | bc)" >"$TMPD/gen"
+	nsb "$BENCH" gen --dev eth0 "${FRAME[@]}" --sport 5001 --secs "$(echo "$DUR + $GENX" | bc)" >"$TMPD/gen"
 	wait
 	d1=$(xstat drop_no_out_channel)
 	g=$(cat "$TMPD/gen")
@@ -191,9 +197,9 @@ done
 "$BENCH" detach --dev "$HB"
 for r in $(seq "$REPS"); do
 	d0=$(xstat drop_rx_not_channel)
-	nsa "$BENCH" sink --dev eth0 --secs "$DUR" --warmup 0.3 >"$TMPD/sink" 2>/dev/null &
+	nsa "$BENCH" sink --dev eth0 --secs "$DUR" --warmup 0.3 --wait-first 0 >"$TMPD/sink" 2>/dev/null &
 	sleep 0.2
-	nsb "$BENCH" gen --dev eth0 "${FRAME[@]}" --sport 5001 --dport 6001 --secs "$(echo "$DUR + 0.6" | bc)" >"$TMPD/gen"
+	nsb "$BENCH" gen --dev eth0 "${FRAME[@]}" --sport 5001 --dport 6001 --secs "$(echo "$DUR + $GENX" | bc)" >"$TMPD/gen"
 	wait
 	d1=$(xstat drop_rx_not_channel)
 	g=$(cat "$TMPD/gen")
@@ -256,9 +262,22 @@ fabric() {	# fabric bridge|xdp
 		else ip netns exec "$FAB" "$BENCH" pass --dev "$1"; fi
 	done
 }
-node_rows() {	# node_rows NAME: 64 and 1400 bytes
-	for size in 64 1400; do
-		measure "${1}_$size" "${PFX}alice" "${PFX}bob" "${NFRAME[@]}" --size $size
+size_rows() {	# size_rows NAME REP: 64 and 1400 bytes
+	for size in 64 1400; do once "${1}_$size" "$2" "${PFX}alice" "${PFX}bob" "${NFRAME[@]}" --size $size; done
+}
+# the program on the path's three interfaces: the agent's CMM, the SipHash-1-3 build
+# over the same maps (a prototype: the wire format says 2-4), or none at all
+BUILD=$(dirname "$XCHAN")
+on_nodes() {	# on_nodes WHAT: xchan-bench-swap WHAT on node 2's hbob up0 and node 1's up0 halice
+	nsenter --net="/run/netns/$N2" "$BUILD/xchan-bench-swap" "$PIN2" "$1" hbob up0 &&
+	nsenter --net="/run/netns/$N1" "$BUILD/xchan-bench-swap" "$PIN1" "$1" up0 halice
+}
+path_xchan() { on_nodes --pinned; }
+path_sip13() { on_nodes "$BUILD/xchan_sip13.bpf.o"; }
+path_none() {
+	local n d
+	for n in "$N2:hbob up0" "$N1:up0 halice"; do
+		for d in ${n#*:}; do nsenter --net="/run/netns/${n%%:*}" "$BENCH" detach --dev "$d"; done
 	done
 }
 if nodes_setup && quiet x2 channel authorize bob:5000 alice:6000 --out &&
@@ -267,37 +286,36 @@ if nodes_setup && quiet x2 channel authorize bob:5000 alice:6000 --out &&
    quiet x1 channel authorize alice:6000 bob:5001 --in && quiet x1 channel connect alice:6000 bob:5001; then
 	NFRAME=(--src-mac "$(mac eth0 "${PFX}bob")" --dst-mac "$(mac hbob "$N2")" --src 10.102.0.1
 		--dst 10.101.0.1 --sport 5000 --dport 6000)
-	FABRIC=bridge fabric
-	node_rows nodes_xchan_bridge
-	FABRIC=xdp fabric
-	node_rows nodes_xchan_xdp
-	# two CPUs: one channel on both (its replay window's lock shared), one each
-	measure nodes_xchan_xdp_64_2c "${PFX}alice" "${PFX}bob" "${NFRAME[@]}" --threads 2
-	measure nodes_xchan_xdp_64_2c2ch "${PFX}alice" "${PFX}bob" "${NFRAME[@]}" --threads 2 --sport-step 1
-	# SipHash-1-3 tags instead of 2-4: the same instances, another build of the CMM
-	# swapped in on both nodes (a prototype: the wire format says 2-4)
-	BUILD=$(dirname "$XCHAN")
-	nsenter --net="/run/netns/$N2" "$BUILD/xchan-bench-swap" "$PIN2" "$BUILD/xchan_sip13.bpf.o" hbob up0 &&
-	nsenter --net="/run/netns/$N1" "$BUILD/xchan-bench-swap" "$PIN1" "$BUILD/xchan_sip13.bpf.o" up0 halice &&
-		node_rows nodes_xchan_xdp_sip13
-	for d in hbob up0; do nsenter --net="/run/netns/$N2" "$BENCH" detach --dev $d; done
-	for d in up0 halice; do nsenter --net="/run/netns/$N1" "$BENCH" detach --dev $d; done
-	quiet x1 down; quiet x2 down
-	# unprotected: the nodes route the partitions' subnets (in their own netns), the
-	# receiver's MAC known (the sink drops ARP), NAPI on the uplinks for the fabric's
-	# redirects now that no XDP program runs there
+	# Unprotected kernel forwarding over the same fabric, in the same run: the nodes
+	# route the partitions' subnets (in their own netns), the receiver's MAC is known
+	# (the sink drops ARP), the uplinks and hbob run NAPI for redirected frames when
+	# no XDP program is there, and alice's receive side is detached (it refuses what
+	# the host routes from another partition; xchan's frames arrive by redirect and
+	# never pass it: rows 2 and 2r)
 	for n in "$N1" "$N2"; do
 		ip netns exec "$n" sysctl -qw net.ipv4.conf.up0.forwarding=1
 		ip netns exec "$n" ethtool -K up0 gro on >/dev/null
 	done
 	ip netns exec "$N2" ethtool -K hbob gro on >/dev/null
 	ip -n "$N1" neigh replace 10.101.0.1 lladdr "$(mac eth0 "${PFX}alice")" dev halice nud permanent
-	# every neighbour on the way resolved before the first row counts: real datagrams
-	# from bob's stack (which resolves its own next hop, and so does each node)
+	nsenter --net="/run/netns/$N1" bpftool link detach pinned "$PIN1/xchan_rx_1"
 	nsenter --net="/run/netns/${PFX}bob" "$BENCH" udp-send --dst 10.101.0.1 --dport 6000 --secs 0.5 >/dev/null
-	node_rows nodes_kernel_xdp
-	FABRIC=bridge fabric
-	node_rows nodes_kernel_bridge
+	# interleaved: every fabric and every path in each repetition
+	for r in $(seq "$REPS"); do
+		for FABRIC in xdp bridge; do
+			fabric
+			path_xchan && size_rows "nodes_xchan_$FABRIC" "$r"
+			if [ "$FABRIC" = xdp ]; then
+				# two CPUs: one channel on both (its replay window's lock shared), one each
+				once nodes_xchan_xdp_64_2c "$r" "${PFX}alice" "${PFX}bob" "${NFRAME[@]}" --threads 2
+				once nodes_xchan_xdp_64_2c2ch "$r" "${PFX}alice" "${PFX}bob" "${NFRAME[@]}" --threads 2 --sport-step 1
+				path_sip13 && size_rows nodes_xchan_xdp_sip13 "$r"
+			fi
+			path_none
+			size_rows "nodes_kernel_$FABRIC" "$r"
+		done
+	done
+	path_xchan
 else
 	echo "# between nodes: set-up failed"
 fi
