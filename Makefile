@@ -26,7 +26,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_APPS  := xchan floor bench
+BPF_APPS  := xchan floor bench xchan_proto
 BPF_HDRS  := $(wildcard bpf/*.h include/*.h)
 USER_HDRS := $(wildcard user/lib/*.h user/cli/*.h user/agent/*.h include/xchan_req.h)
 # The agent's library (never prints): what the CLI, the tests and a daemon link.
@@ -43,6 +43,7 @@ SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(BPF_APPS))
 # For processes in partitions (static: copied into containers) and for podman's CNI.
 CLIENT_BINS := $(OUT)/libxchan.a $(OUT)/xchan-client $(OUT)/xchan-cni
 TEST_BINS := $(OUT)/test_request $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench $(OUT)/xchan-bench-testrun \
+	     $(OUT)/xchan-bench-req $(OUT)/xchan-bench-swap \
 	     $(OUT)/fuzz_cmm $(OUT)/siphash_vectors $(OUT)/node_churn
 
 .PHONY: all clean deps check demo bench install verify-clang19 bpffs fuzz asan
@@ -57,6 +58,17 @@ $(OUT) $(OUT)/user $(OUT)/user/lib $(OUT)/user/cli $(OUT)/user/agent $(OUT)/self
 $(OUT)/%.tmp.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(CLANG_BPF_SYS_INCLUDES) -c $< -o $@
+
+# The CMM with the bench's prototypes of a faster path compiled in (bpf/proto.h).
+$(OUT)/xchan_proto.tmp.bpf.o: bpf/xchan.bpf.c $(BPF_HDRS) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DXCHAN_PROTO $(CLANG_BPF_SYS_INCLUDES) -c $< -o $@
+
+# The CMM with SipHash-1-3 tags (include/siphash.h), which the bench swaps in on both
+# nodes once channels are established, to measure it on the live path.
+$(OUT)/xchan_sip13.tmp.bpf.o: bpf/xchan.bpf.c $(BPF_HDRS) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DXCHAN_SIP_C=1 -DXCHAN_SIP_D=3 $(CLANG_BPF_SYS_INCLUDES) -c $< -o $@
 
 $(OUT)/%.bpf.o: $(OUT)/%.tmp.bpf.o
 	$(call msg,GEN-OBJ,$@)
@@ -90,7 +102,7 @@ $(OUT)/test_verdicts: $(OUT)/selftests/test_verdicts.o $(VERDICT_OBJS) $(FIXTURE
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
 
-$(OUT)/bench/%.o: bench/%.c $(USER_HDRS) $(wildcard selftests/*.h) include/xchan.h $(SKELS) | $(OUT)
+$(OUT)/bench/%.o: bench/%.c bench/testrun.h $(USER_HDRS) $(wildcard selftests/*.h) include/xchan.h $(SKELS) | $(OUT)
 	$(Q)mkdir -p $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests -c $< -o $@
@@ -99,10 +111,20 @@ $(OUT)/xchan-bench: $(OUT)/bench/bench.o $(PKT_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
 
+# a variant of the CMM on a running instance's maps (here: SipHash-1-3 tags)
+$(OUT)/xchan-bench-swap: $(OUT)/bench/swap.o $(OUT)/xchan_sip13.bpf.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+
 # ns/packet through BPF_PROG_TEST_RUN, on the verdict tests' fixture.
-$(OUT)/xchan-bench-testrun: $(OUT)/bench/testrun.o $(FIXTURE_OBJS) $(AGENT_LIB)
+$(OUT)/xchan-bench-testrun: $(OUT)/bench/testrun.o $(OUT)/bench/stages.o $(FIXTURE_OBJS) $(AGENT_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# channel open through the agent's request sockets, with no process start per open
+$(OUT)/xchan-bench-req: bench/reqlat.c client/libxchan.h include/xchan_req.h $(OUT)/libxchan.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CLIENT_CFLAGS) $< $(OUT)/libxchan.a -o $@
 
 $(OUT)/siphash_vectors: $(OUT)/selftests/siphash_vectors.o $(AGENT_LIB)
 	$(call msg,LINK,$@)

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
@@ -22,12 +23,43 @@
 #include "pkt.h"
 #include "bench.skel.h"
 
+#define GEN_HDR 42	/* as bench.bpf.c: eth + ipv4 + udp */
+#define GEN_CPUS 8
+
 static double now_s(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double tv_s(const struct timeval *tv)
+{
+	return tv->tv_sec + tv->tv_usec / 1e6;
+}
+
+/* The machine's CPU time so far, from /proc/stat's first line, in seconds: user
+ * (user + nice), system, softirq, and busy (all but idle and iowait). */
+struct cpu_time {
+	double user, sys, softirq, busy;
+};
+
+static void cpu_time(struct cpu_time *t)
+{
+	unsigned long long v[10] = {};
+	double hz = sysconf(_SC_CLK_TCK);
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+			 &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) < 8)
+		memset(v, 0, sizeof(v));
+	if (f)
+		fclose(f);
+	t->user = (v[0] + v[1]) / hz;
+	t->sys = v[2] / hz;
+	t->softirq = v[6] / hz;
+	t->busy = (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz;
 }
 
 /* The last occurrence wins, so that a caller can override a shared option list. */
@@ -136,6 +168,10 @@ static int do_gen(int argc, char **argv)
 	double secs = atof(opt(argc, argv, "--secs", "1"));
 	uint64_t pps = strtoull(opt(argc, argv, "--pps", "0"), NULL, 10);
 	int threads = atoi(opt(argc, argv, "--threads", "1"));
+	/* thread i sends from sport + i * step: one channel per thread, or one for all */
+	int step = atoi(opt(argc, argv, "--sport-step", "0"));
+	int ncpu = libbpf_num_possible_cpus();
+	struct rusage ru0, ru1;
 	struct gen_thread g[8];
 	struct bench_bpf *skel;
 	uint8_t frame[PKT_MAX];
@@ -152,20 +188,26 @@ static int do_gen(int argc, char **argv)
 		return 1;
 	if (pps)
 		skel->rodata->interval_ns = 1000000000ULL * threads / pps;
-	if (len < (int)sizeof(skel->bss->gen_hdr)) {
+	if (len < GEN_HDR) {
 		fprintf(stderr, "xchan-bench gen: frames are at least 42 bytes\n");
 		return 2;
 	}
-	memcpy(skel->bss->gen_hdr, frame, sizeof(skel->bss->gen_hdr));
+	for (int c = 0; c < GEN_CPUS; c++) {
+		uint16_t sp = htons(atoi(opt(argc, argv, "--sport", "5000")) + (c % threads) * step);
+
+		memcpy(skel->bss->gen_hdr[c], frame, GEN_HDR);
+		memcpy(skel->bss->gen_hdr[c] + 34, &sp, 2);	/* eth 14 + ipv4 20: UDP source */
+	}
 	if (bench_bpf__load(skel)) {
 		fprintf(stderr, "xchan-bench: cannot load the generator\n");
 		return 1;
 	}
 	fd = bpf_map__fd(skel->maps.bench_count);
 	p0 = percpu_total(fd, 0);
+	getrusage(RUSAGE_SELF, &ru0);
 	t0 = now_s();
 	for (int i = 0; i < threads; i++) {
-		g[i] = (struct gen_thread){ .cpu = i % libbpf_num_possible_cpus(),
+		g[i] = (struct gen_thread){ .cpu = i % ncpu,
 			.prog_fd = bpf_program__fd(skel->progs.bench_gen), .ifindex = ifindex,
 			.frame = frame, .len = len, .until = t0 + secs };
 		pthread_create(&g[i].t, NULL, gen_run, &g[i]);
@@ -173,6 +215,7 @@ static int do_gen(int argc, char **argv)
 	for (int i = 0; i < threads; i++)
 		pthread_join(g[i].t, NULL);
 	t1 = now_s();
+	getrusage(RUSAGE_SELF, &ru1);
 	p1 = percpu_total(fd, 0);
 	for (int i = 0; i < threads; i++)
 		if (g[i].err) {
@@ -180,8 +223,12 @@ static int do_gen(int argc, char **argv)
 			bench_bpf__destroy(skel);
 			return 1;
 		}
-	printf("{\"tool\":\"gen\",\"frame\":%d,\"threads\":%d,\"sent\":%llu,\"secs\":%.3f,\"pps\":%.0f}\n",
-	       len, threads, (unsigned long long)(p1 - p0), t1 - t0, (p1 - p0) / (t1 - t0));
+	/* the generator's own CPU: BPF_PROG_RUN is system time, and so is what the
+	 * frames it sends cost on the way while it waits in the kernel */
+	printf("{\"tool\":\"gen\",\"frame\":%d,\"threads\":%d,\"sent\":%llu,\"secs\":%.3f,\"pps\":%.0f,"
+	       "\"cpu_secs\":%.3f}\n", len, threads, (unsigned long long)(p1 - p0), t1 - t0,
+	       (p1 - p0) / (t1 - t0), tv_s(&ru1.ru_utime) + tv_s(&ru1.ru_stime) -
+	       tv_s(&ru0.ru_utime) - tv_s(&ru0.ru_stime));
 	bench_bpf__destroy(skel);
 	return 0;
 }
@@ -212,10 +259,12 @@ static int do_sink(int argc, char **argv)
 	const char *dev = opt(argc, argv, "--dev", NULL);
 	double secs = atof(opt(argc, argv, "--secs", "1"));
 	double warm = atof(opt(argc, argv, "--warmup", "0.2"));
+	int wait_first = atoi(opt(argc, argv, "--wait-first", "1"));	/* 0: a flood nothing passes */
 	struct bench_bpf *skel;
 	int ifindex, fd;
 	uint64_t p0, p1, b0, b1;
-	double t0, t1;
+	struct cpu_time c0, c1;
+	double t0, t1, w;
 
 	if (!dev || !(ifindex = ifindex_of(dev)))
 		return 2;
@@ -228,24 +277,36 @@ static int do_sink(int argc, char **argv)
 	signal(SIGINT, on_sig);
 	/* tell the caller we are in place */
 	fprintf(stderr, "sink ready\n");
-	usleep(warm * 1e6);
 	fd = bpf_map__fd(skel->maps.bench_count);
+	/* the window opens --warmup after the first frame, not after our own start: on a
+	 * loaded machine the generator may take a while to begin */
+	for (t0 = now_s(); wait_first && !stop && !percpu_total(fd, 0) && now_s() < t0 + 5;)
+		usleep(1000);
+	usleep(warm * 1e6);
 	p0 = percpu_total(fd, 0);
 	b0 = percpu_total(fd, 1);
+	cpu_time(&c0);
 	t0 = now_s();
 	while (!stop && now_s() < t0 + secs)
 		usleep(10000);
 	p1 = percpu_total(fd, 0);
 	b1 = percpu_total(fd, 1);
+	cpu_time(&c1);
 	t1 = now_s();
 	detach(ifindex);
-	printf("{\"tool\":\"sink\",\"packets\":%llu,\"bytes\":%llu,\"secs\":%.3f,\"pps\":%.0f}\n",
-	       (unsigned long long)(p1 - p0), (unsigned long long)(b1 - b0), t1 - t0, (p1 - p0) / (t1 - t0));
+	w = t1 - t0;
+	/* CPUs busy over the window (machine-wide: other work on the machine counts too) */
+	printf("{\"tool\":\"sink\",\"packets\":%llu,\"bytes\":%llu,\"secs\":%.3f,\"pps\":%.0f,"
+	       "\"cpu\":{\"busy\":%.3f,\"user\":%.3f,\"sys\":%.3f,\"softirq\":%.3f}}\n",
+	       (unsigned long long)(p1 - p0), (unsigned long long)(b1 - b0), w, (p1 - p0) / w,
+	       (c1.busy - c0.busy) / w, (c1.user - c0.user) / w, (c1.sys - c0.sys) / w,
+	       (c1.softirq - c0.softirq) / w);
 	bench_bpf__destroy(skel);
 	return 0;
 }
 
-/* Bare redirect from dev to --to with the receiver's MAC: XDP with no checks. */
+/* Bare redirect from dev to --to with the receiver's MAC: XDP with no checks. With
+ * --mac keep (or none), MACs stay as they came: a two-port XDP fabric. */
 static int do_fwd(int argc, char **argv)
 {
 	const char *dev = opt(argc, argv, "--dev", NULL), *to = opt(argc, argv, "--to", NULL);
@@ -254,13 +315,18 @@ static int do_fwd(int argc, char **argv)
 	uint32_t k = 0;
 	uint8_t mac[6];
 
+	bool keep = !strcmp(opt(argc, argv, "--mac", "keep"), "keep");
+
 	if (!dev || !to || !(ifindex = ifindex_of(dev)) || !(to_ifindex = ifindex_of(to)) ||
-	    parse_mac(opt(argc, argv, "--mac", ""), mac))
+	    (!keep && parse_mac(opt(argc, argv, "--mac", ""), mac)))
 		return 2;
 	skel = bench_bpf__open();
 	if (!skel)
 		return 1;
-	memcpy((void *)skel->rodata->fwd_mac, mac, 6);
+	if (keep)
+		skel->rodata->fwd_keep_mac = 1;
+	else
+		memcpy((void *)skel->rodata->fwd_mac, mac, 6);
 	if (bench_bpf__load(skel) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.bench_tx), &k, &to_ifindex, BPF_ANY) ||
 	    attach(ifindex, bpf_program__fd(skel->progs.bench_fwd))) {

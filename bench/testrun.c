@@ -10,18 +10,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "fixture.h"
+#include "testrun.h"
 #include "floor.skel.h"
 
-#define MAX_ROUNDS 16
+bool json_out;
+bool failed;	/* a class missed its verdict: its figure means nothing */
 
-static bool json_out;
-static bool failed;	/* a class missed its verdict: its figure means nothing */
-
-static int cmp_d(const void *a, const void *b)
+int cmp_d(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
@@ -29,7 +28,7 @@ static int cmp_d(const void *a, const void *b)
 }
 
 /* Mean ns per run over `repeat` runs as the kernel times them, or -1. */
-static double ns_per_run(int prog_fd, const uint8_t *pkt, size_t len, int ifindex, int repeat,
+double ns_per_run(int prog_fd, const uint8_t *pkt, size_t len, int ifindex, int repeat,
 			 int want)
 {
 	struct xdp_md ctx = { .data = 0, .data_end = len, .ingress_ifindex = ifindex };
@@ -53,16 +52,7 @@ static double ns_per_run(int prog_fd, const uint8_t *pkt, size_t len, int ifinde
 	return o.duration;
 }
 
-struct cls {
-	const char *name;
-	uint8_t pkt[PKT_MAX];
-	size_t len;
-	int prog, ifindex, want;
-	bool per_call;	/* timed one run per call: the frame's start moves */
-	double v[MAX_ROUNDS];
-};
-
-static void print_class(const struct cls *c, int repeat, int rounds, double floor_median)
+void print_class(const struct cls *c, int repeat, int rounds, double floor_median)
 {
 	if (json_out)
 		printf("{\"bench\":\"test_run\",\"class\":\"%s\",\"frame\":%zu,\"repeat\":%d,"
@@ -78,7 +68,7 @@ static void print_class(const struct cls *c, int repeat, int rounds, double floo
 
 /* Interleaves the classes round by round so that machine noise hits all alike; a
  * per-call class takes the median of up to 257 single runs per round. */
-static void measure(struct cls *cls, int n, int repeat, int rounds)
+void measure(struct cls *cls, int n, int repeat, int rounds)
 {
 	for (int r = 0; r < rounds; r++)
 		for (int c = 0; c < n; c++) {
@@ -100,7 +90,7 @@ static void measure(struct cls *cls, int n, int repeat, int rounds)
 		qsort(cls[c].v, rounds, sizeof(double), cmp_d);
 }
 
-static void set_class(struct cls *c, const char *name, const struct pkt_spec *s, int prog,
+void set_class(struct cls *c, const char *name, const struct pkt_spec *s, int prog,
 		      int ifindex, int want)
 {
 	c->name = name;
@@ -265,18 +255,72 @@ static int fill_channels(uint32_t n)
 	return err;
 }
 
-/* n established channels B:sport -> A:dport: cost of the allowed path and map
- * memory per channel (memlock of the channel, key and counter maps over n). */
+/* The memory of a proposed layout for n channels: one entry per side holding the
+ * authorization and the key together (value_size bytes, preallocated like
+ * xchan_keys), plus per-CPU counters in an array slot when percpu_counters. Filled
+ * as n established channels would fill it; memlock per channel, or -1. */
+static double layout_bytes(uint32_t n, uint32_t value_size, bool percpu_counters)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o);
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "xb_merged", sizeof(struct xchan_chan_id),
+				value_size, 2 * n, &o), cfd = -1;
+	struct xchan_chan_id *ids = calloc(2 * (size_t)n, sizeof(*ids));
+	void *vals = calloc(2 * (size_t)n, value_size);
+	uint32_t cnt = 2 * n;
+	double r = -1;
+
+	if (fd < 0 || !ids || !vals)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		xchan_chan_id_make(&ids[2 * i], P_B, 10000 + i % 50000, P_A, 7000 + i / 50000, XCHAN_DIR_OUT);
+		xchan_chan_id_make(&ids[2 * i + 1], P_A, 7000 + i / 50000, P_B, 10000 + i % 50000, XCHAN_DIR_IN);
+	}
+	if (bpf_map_update_batch(fd, ids, vals, &cnt, NULL))
+		goto out;
+	if (percpu_counters) {
+		cfd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "xb_counters", 4,
+				     sizeof(struct xchan_chan_counter), n, &o);
+		if (cfd < 0)
+			goto out;
+	}
+	r = (double)(memlock_of(fd) + (cfd >= 0 ? memlock_of(cfd) : 0)) / n;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (cfd >= 0)
+		close(cfd);
+	free(ids);
+	free(vals);
+	return r;
+}
+
+static double median_of(int prog, const uint8_t *pkt, size_t len, int repeat, int rounds,
+			double *lo, double *hi)
+{
+	double v[MAX_ROUNDS];
+
+	for (int r = 0; r < rounds; r++)
+		v[r] = ns_per_run(prog, pkt, len, if_b, repeat, XDP_REDIRECT);
+	qsort(v, rounds, sizeof(double), cmp_d);
+	*lo = v[0];
+	*hi = v[rounds - 1];
+	return v[rounds / 2];
+}
+
+/* n established channels B:sport -> A:dport: cost of the allowed path for one
+ * repeated frame and for a random channel per packet (a copy of the CMM that picks
+ * it, bench_spread), and the memory of every per-channel map over n. */
 static int scale(uint32_t n, int repeat, int rounds)
 {
-	struct cmm_sizes sz = { .partitions = 64, .channels = 2 * n + 64 };
+	static const int maps[] = { M_CHANNELS, M_KEYS, M_CHANSTATS, M_REPLAY };
+	struct cmm_sizes sz = { .partitions = 64, .channels = n + 64 };	/* --max-channels n */
 	uint32_t i = n / 2;	/* a channel from the middle of the table */
 	struct pkt_spec s = udp_from_b(IP_A, i ? 10000 + i % 50000 : 5000, i ? 7000 + i / 50000 : 6000);
 	uint8_t pkt[PKT_MAX];
 	size_t len = pkt_build(pkt, sizeof(pkt), &s);
-	uint64_t mem;
-	double v[MAX_ROUNDS];
-	int err;
+	uint64_t mem[4], total = 0;
+	double lo, med, hi, rlo = 0, rmed = 0, rhi = 0, lay48, lay64;
+	int err, rnd;
 
 	xc_close(&fx);
 	if (n < 1 || fixture_open(&sz)) {
@@ -292,14 +336,28 @@ static int scale(uint32_t n, int repeat, int rounds)
 			memlock_of(fx.cmm.map_fd[M_CHANSTATS]));
 		return 1;
 	}
-	for (int r = 0; r < rounds; r++)
-		v[r] = ns_per_run(fx.cmm.prog_fd, pkt, len, if_b, repeat, XDP_REDIRECT);
-	qsort(v, rounds, sizeof(double), cmp_d);
-	mem = memlock_of(fx.cmm.map_fd[M_CHANNELS]) + memlock_of(fx.cmm.map_fd[M_KEYS]) +
-	      memlock_of(fx.cmm.map_fd[M_CHANSTATS]);
+	med = median_of(fx.cmm.prog_fd, pkt, len, repeat, rounds, &lo, &hi);
+	if (n > 1) {
+		rnd = cmm_variant(0, n);
+		if (rnd < 0)
+			return 1;
+		rmed = median_of(rnd, pkt, len, repeat, rounds, &rlo, &rhi);
+		cmm_variants_free();
+	}
+	for (int m = 0; m < 4; m++)
+		total += mem[m] = memlock_of(fx.cmm.map_fd[maps[m]]);
+	/* the proposal (docs/BENCHMARKS.md): authorization and key in one entry per side
+	 * (48 bytes: key, state, owner, slot, established, seq), counters per CPU in an
+	 * array slot, or (64 bytes) inline; windows only for channels between nodes */
+	lay48 = layout_bytes(n, 48, true);
+	lay64 = layout_bytes(n, 64, false);
 	printf("{\"bench\":\"scale\",\"channels\":%u,\"min\":%.1f,\"median\":%.1f,\"max\":%.1f,"
-	       "\"map_bytes\":%lu,\"bytes_per_channel\":%.1f,\"ncpu\":%d}\n", n, v[0], v[rounds / 2],
-	       v[rounds - 1], mem, (double)mem / n, libbpf_num_possible_cpus());
+	       "\"random_min\":%.1f,\"random_median\":%.1f,\"random_max\":%.1f,"
+	       "\"map_bytes\":%lu,\"bytes_per_channel\":%.1f,\"channels_bytes\":%lu,\"keys_bytes\":%lu,"
+	       "\"chanstats_bytes\":%lu,\"replay_bytes\":%lu,\"proposed_percpu_slot_bpc\":%.1f,"
+	       "\"proposed_inline_counters_bpc\":%.1f,\"ncpu\":%d}\n", n, lo, med, hi,
+	       rlo, rmed, rhi, total, (double)total / n, mem[0], mem[1], mem[2], mem[3], lay48, lay64,
+	       libbpf_num_possible_cpus());
 	return 0;
 }
 
@@ -338,8 +396,10 @@ int main(int argc, char **argv)
 	}
 	if (do_scale)
 		err = scale(strtoul(argv[2], NULL, 10), repeat, rounds);
-	else if (!(err = bench_same_node(repeat, rounds)))
+	else if (!(err = bench_same_node(repeat, rounds))) {
 		bench_nic(repeat, rounds);
+		err = bench_stages(repeat, rounds) || bench_macs(repeat, rounds);
+	}
 	xc_close(&fx);
 	return err || failed ? 1 : 0;
 }

@@ -8,9 +8,15 @@
 
 #include "verdict.h"
 
+/* The array for the ifindexes it covers (the agent keeps both), the hash above. */
 static __always_inline const struct xchan_partition *partition_of(__u32 ifindex)
 {
-	return bpf_map_lookup_elem(&xchan_partition, &ifindex);
+	const struct xchan_partition *p;
+
+	if (ifindex >= XCHAN_IFPART_SLOTS)
+		return bpf_map_lookup_elem(&xchan_partition, &ifindex);
+	p = bpf_map_lookup_elem(&xchan_ifpart, &ifindex);
+	return p && p->part_id ? p : 0;
 }
 
 static __always_inline int is_uplink(__u32 ifindex)

@@ -12,6 +12,15 @@ const volatile __u32 trusted_ifindex = XCHAN_TRUSTED_IFINDEX;
 const volatile __u16 ctrl_port = XCHAN_UDP_PORT;
 const volatile __u8 fwd_redirect = 1;		/* 1: devmap redirect, 0: XDP_PASS */
 const volatile __u8 drop_sample_shift = XCHAN_DROP_SAMPLE_SHIFT;
+/* Benchmarks only: bench/testrun.c loads a copy of the CMM over the same maps with
+ * this set, and the allowed path stops after stage N and passes (per-stage costs).
+ * 0 in every real instance: a known rodata branch, which the verifier removes. */
+const volatile __u8 bench_stop = 0;
+/* Benchmarks only: n > 1 makes every frame channel i (1 <= i < n, at random) of the
+ * scale bench's table, so that lookups miss the cache as many channels would. */
+const volatile __u32 bench_spread = 0;
+#define XCHAN_STOP	(-2)	/* bench_stop reached: not a verdict, not counted */
+#define BENCH_STOP(n)	do { if (bench_stop == (n)) return XCHAN_STOP; } while (0)
 
 /* Default sizes (32768 channels: two entries and keys each); the agent overrides
  * them with bpf_map__set_max_entries(). */
@@ -21,6 +30,18 @@ struct {
 	__type(key, __u32);			/* host-side ifindex */
 	__type(value, struct xchan_partition);
 } xchan_partition SEC(".maps");
+
+/* The same rows as xchan_partition for host ifindexes below its size, which the
+ * agent writes beside the hash (user/lib/rows.c): an array lookup is inlined by the
+ * verifier where a hash lookup costs a function call and a hash (about 20 ns of the
+ * allowed path's 170 in test_run). part_id 0: no partition on that interface. */
+#define XCHAN_IFPART_SLOTS 65536
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XCHAN_IFPART_SLOTS);
+	__type(key, __u32);			/* host-side ifindex */
+	__type(value, struct xchan_partition);
+} xchan_ifpart SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -93,9 +114,13 @@ struct {
 	__type(value, struct xchan_node);
 } xchan_nodes SEC(".maps");
 
+/* Only channels from other nodes have a window, made by the agent (never by the
+ * datapath): not preallocated, so that channels within the node cost nothing here
+ * (preallocated, the windows took 353 of 940 bytes per channel at 1M). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 32768);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct xchan_chan_id);	/* IN entry */
 	__type(value, struct xchan_replay);
 } xchan_replay SEC(".maps");

@@ -11,6 +11,7 @@
 #include "forward.h"
 #include "node_data.h"
 #include "control.h"
+#include "proto.h"
 
 static __always_inline enum xchan_reason partition_ipv4(struct xpkt *pkt)
 {
@@ -32,14 +33,18 @@ static __always_inline enum xchan_reason partition_ipv4(struct xpkt *pkt)
 		return r;
 	if (pkt->udph->dest == bpf_htons(ctrl_port))
 		return ctrl_from_partition(pkt);
+	BENCH_STOP(3);
+	PROTO_FLOW(pkt);
 	dst = bpf_map_lookup_elem(&xchan_addrs, &pkt->iph->daddr);
 	if (!dst)
 		return forward_external(pkt);
 	if (dst->node_id)
 		return node_encap(pkt, dst);
-	r = verify_channel(pkt, dst);
+	BENCH_STOP(4);
+	r = PROTO_VERIFY(pkt, dst);
 	if (r != XCHAN_CONT)
 		return r;
+	BENCH_STOP(5);
 	return forward_local(pkt, dst);
 }
 
@@ -49,6 +54,7 @@ static __always_inline enum xchan_reason from_partition(struct xpkt *pkt)
 
 	if (r != XCHAN_CONT)
 		return r;
+	BENCH_STOP(2);
 	switch (pkt->eth->h_proto) {
 	case bpf_htons(ETH_P_IP):
 		return partition_ipv4(pkt);

@@ -78,12 +78,16 @@ mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 # ns_add NAME: a network namespace this run removes, whatever happens to it.
 ns_add() { ip netns add "$1" || return 1; NSES+=("$1"); reap_add netns "$1"; }
 
+# VETH_QUEUES=N (the bench): every veth made here and in nodes.sh gets N queues each
+# way, so that N CPUs each run their own NAPI on it (veth picks the queue by CPU).
+vq() { [ -z "$VETH_QUEUES" ] || echo "numtxqueues $VETH_QUEUES numrxqueues $VETH_QUEUES"; }
+
 # make_part NAME IP [bridge]: netns ${PFX}NAME with eth0 = IP; host side ${PFX}NAME.
 # Routed mode sets forwarding and proxy ARP: in this run's host netns only.
 make_part() {
 	local name=$1 ip=$2 mode=${3:-routed} ns="${PFX}$1" host="${PFX}$1"
 	ns_add "$ns" || return 1
-	ip link add "$host" type veth peer name eth0 netns "$ns" || return 1
+	ip link add "$host" $(vq) type veth peer name eth0 $(vq) netns "$ns" || return 1
 	HOSTDEVS+=("$host")
 	ip -n "$ns" link set lo up
 	ip -n "$ns" link set eth0 up

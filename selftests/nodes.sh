@@ -13,7 +13,7 @@ x2() { nsenter --net="/run/netns/$N2" "$XCHAN" --pin-root "$PIN2" "$@"; }
 node_up() {	# node_up N ADDR FABRIC_PORT
 	ns_add "$1"
 	ip -n "$1" link set lo up
-	ip -n "$FAB" link add "$3" type veth peer name up0 netns "$1"
+	ip -n "$FAB" link add "$3" $(vq) type veth peer name up0 $(vq) netns "$1"
 	ip -n "$FAB" link set "$3" master br0 up
 	# Frames XDP sends out of up0 (XDP_TX, redirect) reach the fabric only if the
 	# fabric's end runs NAPI; GRO alone was not enough for XDP_TX into a bridge port
@@ -29,7 +29,7 @@ node_up() {	# node_up N ADDR FABRIC_PORT
 part_in() {	# part_in NODE NAME IP: netns ${PFX}NAME with eth0, host side h-NAME in NODE
 	local ns="${PFX}$2" host="h$2"
 	ns_add "$ns"
-	ip -n "$1" link add "$host" type veth peer name eth0 netns "$ns"
+	ip -n "$1" link add "$host" $(vq) type veth peer name eth0 $(vq) netns "$ns"
 	ip -n "$ns" link set lo up; ip -n "$ns" link set eth0 up
 	ip -n "$ns" addr add "$3/24" dev eth0
 	ip -n "$ns" route add default dev eth0	# everything on-link: the node answers ARP

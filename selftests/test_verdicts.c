@@ -22,6 +22,7 @@ static void (*const areas[])(void) = {
 	test_receive_flood,
 	test_keys,
 	test_node_keys,
+	test_ifpart,
 };
 
 int main(int argc, char **argv)

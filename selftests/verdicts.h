@@ -63,5 +63,6 @@ void test_receive(void);		/* verdicts_rx.c */
 void test_receive_flood(void);
 void test_keys(void);			/* verdicts_keys.c */
 void test_node_keys(void);		/* verdicts_nodekeys.c */
+void test_ifpart(void);			/* verdicts_ifpart.c */
 
 #endif

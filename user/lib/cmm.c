@@ -29,6 +29,7 @@ const char *const cmm_map_names[M__N] = {
 	[M_NEXTHOP] = "xchan_nexthop", [M_NONCE] = "xchan_nonce",
 	[M_EVLIMIT] = "xchan_evlimit", [M_EVPEER] = "xchan_evpeer", [M_GWMAC] = "xchan_gwmac",
 	[M_PEERNONCE] = "xchan_peernonce",
+	[M_IFPART] = "xchan_ifpart",
 };
 
 const char *const xchan_reason_names[XR__MAX] = XCHAN_REASON_NAMES;
@@ -100,9 +101,9 @@ static int open_pinned(struct cmm *c)
 	for (int i = 0; i < M__N; i++) {
 		pin_path(p, sizeof(p), c->root, cmm_map_names[i]);
 		c->map_fd[i] = bpf_obj_get(p);
-		/* an instance older than the map keeps the nonce in xchan_nodes, as its
-		 * program does: the agent then has no entry to make */
-		if (c->map_fd[i] < 0 && i == M_PEERNONCE && errno == ENOENT)
+		/* an instance older than these maps runs a program that does without them:
+		 * the nonce in xchan_nodes, the sender by the hash only */
+		if (c->map_fd[i] < 0 && (i == M_PEERNONCE || i == M_IFPART) && errno == ENOENT)
 			continue;
 		if (c->map_fd[i] < 0)
 			return -errno;

@@ -50,6 +50,34 @@ static int nrows(const struct part_rows *r)
 	return r->meta.node_id ? 2 : 5;
 }
 
+/* The partition row: the hash by ifindex and, for the ifindexes it covers, the CMM's
+ * array of the same rows (xchan_ifpart; none in an instance older than it). The CMM
+ * trusts the array where it covers: written last, removed first. */
+static int part_row_op(struct xc *x, const struct part_rows *r, bool del)
+{
+	struct xchan_partition none = {};
+	struct bpf_map_info mi = {};
+	uint32_t ifx = r->meta.ifindex, ml = sizeof(mi);
+	int afd = XC_FD(x, M_IFPART), err;
+	bool arr = afd >= 0 && !bpf_obj_get_info_by_fd(afd, &mi, &ml) && ifx < mi.max_entries;
+
+	if (del) {
+		if (arr && bpf_map_update_elem(afd, &ifx, &none, BPF_ANY))
+			return -1;
+		return bpf_map_delete_elem(XC_FD(x, M_PARTITION), &ifx);
+	}
+	err = bpf_map_update_elem(XC_FD(x, M_PARTITION), &ifx, &r->part, BPF_NOEXIST);
+	if (err || !arr)
+		return err;
+	if (bpf_map_update_elem(afd, &ifx, &r->part, BPF_ANY)) {
+		err = errno;
+		bpf_map_delete_elem(XC_FD(x, M_PARTITION), &ifx);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
 /* Row i of r: written (BPF_NOEXIST where a clash is a conflict) or deleted. */
 static int row_op(struct xc *x, const struct part_rows *r, int i, bool del)
 {
@@ -71,8 +99,7 @@ static int row_op(struct xc *x, const struct part_rows *r, int i, bool del)
 		return del ? bpf_map_delete_elem(XC_FD(x, M_MACS), &mk) :
 		       bpf_map_update_elem(XC_FD(x, M_MACS), &mk, &r->id, BPF_NOEXIST);
 	default:
-		return del ? bpf_map_delete_elem(XC_FD(x, M_PARTITION), &ifx) :
-		       bpf_map_update_elem(XC_FD(x, M_PARTITION), &ifx, &r->part, BPF_NOEXIST);
+		return part_row_op(x, r, del);
 	}
 }
 
