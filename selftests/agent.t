@@ -79,9 +79,10 @@ wait $offer_pid; orc=$?
 check "bob's ask establishes the channel ($rc: $(cat "$TMPD/ask"))" [ $rc -eq 0 ]
 check "alice's waiting offer returns established ($orc: $(cat "$TMPD/offer"))" \
 	eval "[ $orc -eq 0 ] && grep -q established '$TMPD/offer'"
-ctr_exec alice /bin/ctr_tool recv 6000 3 >"$TMPD/rx" &
+rm -f "$TMPD/rx.ready"
+ctr_exec alice /bin/ctr_tool recv 6000 3 >"$TMPD/rx" 2>"$TMPD/rx.ready" &
 rx_pid=$!
-sleep 0.5
+eventually 30 grep -q ready "$TMPD/rx.ready"
 ctr_exec bob /bin/ctr_tool send 5000 "$AIP" 6000 10 hello
 wait $rx_pid
 n=$(grep -c " 5000 hello-" "$TMPD/rx")
@@ -123,9 +124,10 @@ check "no key material in the metrics" eval "! grep -qi key_hex '$TMPD/metrics'"
 
 # stopping the agent stops no traffic; a new agent finds everything again
 check "SIGTERM stops the agent cleanly" agent_stop
-ctr_exec alice /bin/ctr_tool recv 6000 2 >"$TMPD/rx" &
+rm -f "$TMPD/rx.ready"
+ctr_exec alice /bin/ctr_tool recv 6000 2 >"$TMPD/rx" 2>"$TMPD/rx.ready" &
 rx_pid=$!
-sleep 0.5
+eventually 30 grep -q ready "$TMPD/rx.ready"
 ctr_exec bob /bin/ctr_tool send 5000 "$AIP" 6000 5 noagent
 wait $rx_pid
 check "with no agent the channel still delivers ($(grep -c noagent "$TMPD/rx") of 5)" [ "$(grep -c noagent "$TMPD/rx")" -eq 5 ]

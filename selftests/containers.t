@@ -37,7 +37,11 @@ check "without --strict it is a warning ($rc)" [ $? -eq 0 ]
 check "channel open bob:5000 -> alice:6000" quiet x channel open bob:5000 alice:6000
 check "channel open mallory:7000 -> alice:6001" quiet x channel open mallory:7000 alice:6001
 
-rx() { ctr_exec alice /bin/ctr_tool recv "$1" "$2" >"$TMPD/rx.$1" & sleep 0.5; }
+rx() {	# bound before anyone sends: podman exec can take seconds on a loaded machine
+	rm -f "$TMPD/rx.$1.ready"
+	ctr_exec alice /bin/ctr_tool recv "$1" "$2" >"$TMPD/rx.$1" 2>"$TMPD/rx.$1.ready" &
+	eventually 30 grep -q ready "$TMPD/rx.$1.ready"
+}
 rx 6000 4
 ctr_exec bob /bin/ctr_tool send 5000 "$A" 6000 30 ok
 ctr_exec bob /bin/ctr_tool send 5001 "$A" 6000 5 wrongsport

@@ -56,6 +56,7 @@ static int do_recv(int port, int secs)
 	if (fd < 0)
 		return 1;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	fprintf(stderr, "ready\n");	/* bound: the test may send now */
 	for (;;) {
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);

@@ -14,7 +14,7 @@ LISTENERS=()
 DSP=5100
 listen6() {
 	local out="$TMPD/l6.$1.$2"
-	: >"$out"; rm -f "$out.ready"
+	: >"$out"; rm -f "$out.ready" "$out.stop"
 	# listens until wait_listeners stops it: a loaded machine may take many seconds
 	# for the round's senders to start, and lines are flushed as they arrive
 	probe "$1" listen6 "$2" 120 "$out" & L6PIDS+=($!)
@@ -27,7 +27,9 @@ timed() { local out=$1; shift; : >"$out"; rm -f "$out.ready"; probe "$@" "$out" 
 dad_done() { local n; for n in "$@"; do [ -z "$(ip -n "${PFX}$n" -6 addr show tentative)" ] || return 1; done; }
 icmp6_listen() { timed "$TMPD/icmp6.$1" "$1" listen_icmp6 4; }
 wait_listeners() {
-	for p in "${L6PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	# a stop file, not kill: $! is the shell around `ip netns exec python3`
+	for f in "$TMPD"/l6.*; do case $f in *.ready|*.stop) ;; *) : >"$f.stop" ;; esac; done
+	for p in "${L6PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	for p in "${LISTENERS[@]}"; do wait "$p" 2>/dev/null; done
 	L6PIDS=(); LISTENERS=()
 }

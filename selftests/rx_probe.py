@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # rx_probe.py: what receive.t sends from inside a partition (as its root, or as an
 # unprivileged user) and what it listens with: sockets are the ground truth.
-import socket, struct, sys, time, fcntl
+import os, socket, struct, sys, time, fcntl
 
 def mac_of(ifname):
     with open("/sys/class/net/%s/address" % ifname) as f:
@@ -137,7 +137,7 @@ def listen(s, secs, out, fmt):
     s.settimeout(0.1)
     end = time.time() + secs
     with open(out, "a") as f:
-        while time.time() < end:
+        while time.time() < end and not os.path.exists(out + ".stop"):
             try:
                 d, frm = s.recvfrom(65535)
             except socket.timeout:
