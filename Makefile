@@ -16,7 +16,8 @@ CLANG_BPF_SYS_INCLUDES = $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf
 CFLAGS	?= -g -O2
 CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -Werror -Iinclude -Iuser/lib -I$(OUT) -D_GNU_SOURCE $(EXTRA_CFLAGS)
-LDLIBS	:= -lxdp -lbpf -lelf -lz
+# libcurl, json-c and libsodium: the cluster store's client and the node keys.
+LDLIBS	:= -lxdp -lbpf -lelf -lz -lcurl -ljson-c -lsodium
 
 ifeq ($(V),1)
 Q =
@@ -166,15 +167,21 @@ DEB_PKGS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
 	    pkg-config iproute2 ethtool jq perl gcc make python3 libc6-dev \
 	    podman runc busybox-static nftables netsniff-ng gnuplot-nox bc tcpdump openssl \
 	    libclang-rt-14-dev valgrind faketime libmicrohttpd-dev libjson-c-dev curl \
-	    containernetworking-plugins
+	    containernetworking-plugins etcd-server etcd-client libsodium-dev libcurl4-openssl-dev
+# etcd-server's package starts a system etcd on a host with systemd; the tests start
+# their own, so its start is suppressed by a policy-rc.d of ours (only when there is
+# none already, and removed after).
 deps:
 	$(Q)if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
 		missing=$$(for p in $(DEB_PKGS) $(EXTRA_PKGS); do \
 			dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 		if [ -n "$$missing" ]; then \
 			echo "  DEPS     installing:" $$missing; \
+			prc=; if [ ! -e /usr/sbin/policy-rc.d ]; then prc=/usr/sbin/policy-rc.d; \
+				printf '#!/bin/sh\nexit 101\n' > $$prc && chmod 0755 $$prc; fi; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-				apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+				apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+			rc=$$?; [ -z "$$prc" ] || rm -f $$prc; [ $$rc = 0 ] || exit 1; \
 		fi; \
 	fi
 
