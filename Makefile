@@ -44,7 +44,7 @@ SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(BPF_APPS))
 # For processes in partitions (static: copied into containers) and for podman's CNI.
 CLIENT_BINS := $(OUT)/libxchan.a $(OUT)/xchan-client $(OUT)/xchan-cni
 TEST_BINS := $(OUT)/test_request $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench $(OUT)/xchan-bench-testrun \
-	     $(OUT)/fuzz_cmm $(OUT)/siphash_vectors $(OUT)/node_churn
+	     $(OUT)/fuzz_cmm $(OUT)/siphash_vectors $(OUT)/node_churn $(OUT)/test_etcd $(OUT)/test_nodekey
 
 .PHONY: all clean deps check demo bench install verify-clang19 bpffs fuzz asan
 .DELETE_ON_ERROR:
@@ -143,6 +143,15 @@ $(OUT)/cni/%.o: cni/%.c cni/cni.h $(USER_HDRS) include/xchan.h $(SKELS) | $(OUT)
 $(OUT)/xchan-cni: $(CNI_OBJS) $(AGENT_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -ljson-c -o $@
+
+# The etcd client against a real etcd (etcd.t); node keys and store records.
+$(OUT)/test_etcd: $(OUT)/selftests/test_etcd.o $(AGENT_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/test_nodekey: $(OUT)/selftests/test_nodekey.o $(AGENT_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 # The request parser against malformed input, and the policy parser.
 $(OUT)/test_request: $(OUT)/selftests/test_request.o $(AGENT_LIB)

@@ -108,9 +108,11 @@ enum etcd_watch_state {
 
 struct etcd_watch;
 /* Watches every key under sub (relative; "" for all) from revision from_rev (0: from
- * now). Returns once etcd confirmed the watch (within the request timeout), or fails:
- * -ESTALE when from_rev is compacted already (list again), else -errno. Uses its own
- * connection and d's url, prefix and timeouts; d itself stays free for other calls. */
+ * now). Returns once etcd confirmed the watch (within the request timeout), or -errno.
+ * etcd confirms a watch from a compacted revision too, and cancels it right after: the
+ * first etcd_watch_poll then says ETCD_WATCH_COMPACTED. No event reaches fn before this
+ * returns. Uses its own connection and d's url, prefix and timeouts; d itself stays
+ * free for other calls (fn may use it). */
 int etcd_watch_start(struct etcd *d, const char *sub, int64_t from_rev, etcd_watch_fn fn,
 		     void *ctx, struct etcd_watch **out, struct xc_err *e);
 /* The stream's socket, for epoll (EPOLLIN); -1 if there is none. */
