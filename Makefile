@@ -46,7 +46,7 @@ CLIENT_BINS := $(OUT)/libxchan.a $(OUT)/xchan-client $(OUT)/xchan-cni
 TEST_BINS := $(OUT)/test_request $(OUT)/test_verdicts $(OUT)/ctr_tool $(OUT)/xchan-bench $(OUT)/xchan-bench-testrun \
 	     $(OUT)/fuzz_cmm $(OUT)/siphash_vectors $(OUT)/node_churn $(OUT)/test_etcd $(OUT)/test_nodekey
 
-.PHONY: all clean deps check demo bench install verify-clang19 bpffs fuzz asan
+.PHONY: all clean deps check demo bench scale install verify-clang19 bpffs fuzz asan
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -222,8 +222,15 @@ demo: deps bpffs all
 bench: deps bpffs all
 	$(Q)bash bench/run.sh
 
-# Where podman's CNI backend looks for plugins on Debian.
+# Join and reconcile time of 3, 10 and 50 simulated nodes through a real etcd; writes
+# docs/CLUSTER-SCALE.md. Not part of check: it takes minutes.
+SCALE_NODES ?= 3 10 50
+scale: deps bpffs all
+	$(Q)bash selftests/cluster_scale.sh $(SCALE_NODES)
+
+# Where podman's CNI backend looks for plugins on Debian; where a local admin's units go.
 CNI_BIN_DIR ?= /usr/lib/cni
+SYSTEMD_UNIT_DIR ?= /etc/systemd/system
 install: $(OUT)/xchan $(OUT)/ctr_tool $(CLIENT_BINS)
 	install -D -m 0755 $(OUT)/xchan $(DESTDIR)$(PREFIX)/sbin/xchan
 	install -D -m 0755 scripts/demo.sh $(DESTDIR)$(PREFIX)/share/xchan/scripts/demo.sh
@@ -238,6 +245,11 @@ install: $(OUT)/xchan $(OUT)/ctr_tool $(CLIENT_BINS)
 	install -D -m 0755 $(OUT)/xchan-cni $(DESTDIR)$(CNI_BIN_DIR)/xchan-cni
 	install -D -m 0644 cni/xchan.conflist.example $(DESTDIR)$(PREFIX)/share/xchan/cni/xchan.conflist.example
 	install -D -m 0644 cni/policy.example $(DESTDIR)$(PREFIX)/share/xchan/policy.example
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/xchan/README.md
+	install -d -m 0755 $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	sed -e 's|@SBIN@|$(PREFIX)/sbin|g' -e 's|@DOC@|$(PREFIX)/share/doc/xchan|g' \
+		scripts/xchan-agent.service > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/xchan-agent.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/xchan-agent.service
 
 clean:
 	rm -rf $(OUT)

@@ -29,7 +29,8 @@ cnode_up() {
 	reap_add pin "$PIN-c$i"
 	mkdir -p "$TMPD/st$i" && chmod 700 "$TMPD/st$i"
 	node_up "$(cn "$i")" "$(cip "$i")" "f$i" || return 1
-	xn "$i" cluster join --etcd "$ETCD_URL" --node "$i" --addr "$(cip "$i")" \
+	# shellcheck disable=SC2086
+	xn "$i" ${XCHAN_GLOBALS:-} cluster join --etcd "$ETCD_URL" --node "$i" --addr "$(cip "$i")" \
 		--state-dir "$TMPD/st$i" >/dev/null || return 1
 	xn "$i" attach up0 --uplink >/dev/null
 }
