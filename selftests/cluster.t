@@ -116,4 +116,7 @@ check "... and node 2's record is untouched" \
 check "no agent logged a key" [ -z "$(cat "$TMPD"/agent*.log | grep -iE '[0-9a-f]{64}')" ]
 diag "cluster.t took $(echo "$(date +%s.%N) - $T0" | bc)s"
 recv_stop alice 6000
+if [ $T_FAIL -ne 0 ]; then
+	for i in 1 2 3; do diag "agent $i's log (end):"; tail -25 "$TMPD/agent$i.log" | sed 's/^/#   /'; done
+fi
 finish

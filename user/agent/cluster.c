@@ -59,10 +59,7 @@ static int whoami(struct cluster *c, struct xc_err *e)
 
 static int keys_load(struct cluster *c, struct xc_err *e)
 {
-	int err = nk_init(e);
-
-	if (!err)
-		err = nk_state_dir(c->state_dir, false, e);
+	int err = nk_state_dir(c->state_dir, false, e);
 	if (!err)
 		err = nk_identity_load(c->state_dir, false, &c->ident, NULL, e);
 	if (!err)
@@ -140,10 +137,13 @@ static void cluster_free(struct cluster *c)
 int cluster_start(struct agent *a, const struct cluster_cfg *cfg, struct cluster **out,
 		  struct xc_err *e)
 {
-	/* sodium_malloc: the keys inside sit on a guarded page, locked, wiped on free */
-	struct cluster *c = sodium_malloc(sizeof(*c));
-	int err;
+	struct cluster *c;
+	int err = nk_init(e);
 
+	if (err)
+		return err;
+	/* sodium_malloc: the keys inside sit on a guarded page, locked, wiped on free */
+	c = sodium_malloc(sizeof(*c));
 	if (!c)
 		return xc_fail(e, -ENOMEM, "out of memory");
 	memset(c, 0, sizeof(*c));

@@ -270,6 +270,10 @@ static void want_apply(struct cluster *c, struct snap *s, const struct want *w)
 {
 	const struct xc_chan_info *in;
 
+	/* an entry naming a partition not registered here yet would keep it from being
+	 * registered (partition add refuses ids that channel entries still name) */
+	if (!snap_part(s, w->src.part) || !snap_part(s, w->dst.part))
+		return;
 	if (w->out && is_local(s, w->src.part) && !snap_chan(s, &w->src, &w->dst, XCHAN_DIR_OUT))
 		authorize(c, w, false);
 	if (!w->in || !is_local(s, w->dst.part))

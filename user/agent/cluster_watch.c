@@ -113,9 +113,10 @@ static void *watcher(void *arg)
 		if (rev >= 0 && etcd_watch_start(d, "", rev + 1, on_event, c, &w, &e))
 			rev = -1;
 		if (rev < 0) {
-			if (strcmp(last, e.msg))
+			/* once per outage: the reason changes as etcd goes away */
+			if (!last[0])
 				agent_log(LOG_WARN, "cluster: cannot watch the store, retrying: %s", e.msg);
-			snprintf(last, sizeof(last), "%s", e.msg);
+			snprintf(last, sizeof(last), "%s", e.msg[0] ? e.msg : "?");
 			backoff = backoff ? (backoff * 2 > 5000 ? 5000 : backoff * 2) : 250;
 			nap(c, backoff);
 			continue;
