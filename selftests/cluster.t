@@ -82,6 +82,25 @@ check "... and come back" [ $? -eq 0 ]
 eventually 10 has_peers 1 2
 check "after the outage node 1 still has both peers" [ $? -eq 0 ]
 
+# the store compacted under the watches, then a channel's receiving side deleted from it
+rev=$(etcd_ctl get /xchan/v1/ids/1 -w json | jq .header.revision)
+etcd_ctl compact "$rev" >/dev/null
+etcd_ctl del /xchan/v1/chans/2:5000/1:6000/in >/dev/null
+bob_in() { [ "$(xn 1 -j channel list | jq -r '.[] | select(.dir=="in" and .remote_part==2) | .state')" = "$1" ]; }
+eventually 10 bob_in ""
+check "compacted store, chans/2:5000/1:6000/in deleted: node 1 closed the channel" [ $? -eq 0 ]
+check "... and node 2's OUT side lost its key" [ "$(chan_state 2 2 5000)" != established ]
+: > "$TMPD/recv.alice.6000"
+send_udp bob 5000 10.101.0.1 6000 10 closed
+sleep 0.5
+check "... so nothing from bob reaches alice" [ "$(received alice 6000 | grep -c closed)" -eq 0 ]
+etcd_ctl put /xchan/v1/chans/2:5000/1:6000/in '{}' >/dev/null
+eventually 10 bob_in established
+check "put back: node 1 connects again" [ $? -eq 0 ]
+send_udp bob 5000 10.101.0.1 6000 10 again
+eventually 3 got 5000 again 10
+check "... and bob's datagrams arrive again: 10 of 10" [ $? -eq 0 ]
+
 . "$(dirname "$0")/cluster_rotate.sh"
 
 # a node killed: its agent gone for good, so its lease expires

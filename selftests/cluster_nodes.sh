@@ -73,7 +73,7 @@ cluster_down() {
 	local f
 	for f in "$TMPD"/agent*.pid; do
 		[ -e "$f" ] || continue
-		kill -KILL "$(cat "$f")" 2>/dev/null
+		{ kill -KILL "$(cat "$f")"; wait "$(cat "$f")"; } 2>/dev/null
 	done
 	etcd_stop
 	for f in "$PIN"-c*; do [ -e "$f" ] && "$XCHAN" --pin-root "$f" down >/dev/null 2>&1; done
