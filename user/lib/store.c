@@ -82,7 +82,7 @@ static int finish(struct json_object *o, const struct nk_identity *id, const cha
 
 	nk_sign(id, canon, clen, sig);
 	json_object_object_add(o, "sig", json_object_new_string(sig));
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (!s || strlen(s) >= len)
 		err = xc_fail(e, -ENOSPC, "store record too long");
 	else
@@ -332,7 +332,7 @@ int st_conf_save(const char *dir, const struct st_conf *c, struct xc_err *e)
 	json_object_object_add(o, "node", json_object_new_int64(c->node));
 	json_object_object_add(o, "addr", json_object_new_string(xc_ip_str(c->addr, ip)));
 	json_object_object_add(o, "lease", json_object_new_string(lease));
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	snprintf(path, sizeof(path), "%s/" ST_CONF_FILE, dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	unlink(tmp);
