@@ -211,10 +211,20 @@ static int fill_channels(uint32_t n)
 	int ncpu = libbpf_num_possible_cpus();
 	size_t m = 2 * (size_t)(n - 1);
 	struct xchan_chan_id *ids = calloc(m + 1, sizeof(*ids));
-	void *vals = calloc(m + 1, sizeof(struct xchan_chan_counter) * (ncpu > 0 ? ncpu : 1));
-	struct xchan_channel *ch = vals;
-	struct xchan_key *k = vals;
+	size_t vsz = sizeof(struct xchan_chan_counter) * (ncpu > 0 ? ncpu : 1);
+	struct xchan_channel *ch;
+	struct xchan_key *k;
 	uint32_t cnt;
+	void *vals;
+
+	/* one buffer for the three batches: as large as the largest value */
+	if (vsz < sizeof(struct xchan_key))
+		vsz = sizeof(struct xchan_key);
+	if (vsz < sizeof(struct xchan_channel))
+		vsz = sizeof(struct xchan_channel);
+	vals = calloc(m + 1, vsz);
+	ch = vals;
+	k = vals;
 	int err = 0;
 
 	if (!ids || !vals) {
@@ -235,8 +245,9 @@ static int fill_channels(uint32_t n)
 		err = -errno;
 	for (size_t i = 0; i < m; i++) {
 		memset(&k[i], 0, sizeof(k[i]));
-		memcpy(k[i].key, KEY, 16);
-		k[i].key[0] = i / 2;
+		memcpy(k[i].key[0], KEY, 16);
+		k[i].key[0][0] = i / 2;
+		k[i].valid = 1;
 		k[i].owner = i % 2 ? XCHAN_OWNER_LOCAL : XCHAN_OWNER_REMOTE;
 	}
 	cnt = m;

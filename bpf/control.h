@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* control.h: CONNECT and CLOSE on the trusted path (scheme steps 3-4). The CMM of
- * the sending side checks its own OUT authorization, stores the key insert-if-absent,
+/* control.h: CONNECT, REKEY and CLOSE on the trusted path (scheme steps 3-4). The CMM
+ * of the sending side checks its own OUT authorization, stores the key
+ * insert-if-absent (CONNECT) or replaces the key it holds by the next one (REKEY),
  * and answers in place (XDP_TX) with ACK or NACK; the answer never carries the key.
  * From a partition, a control message is refused and audited, whatever it holds.
  */
@@ -11,7 +12,7 @@
 #include "verify.h"
 
 /* Turn the request into its answer, addressed back to where it came from. */
-static __always_inline void ctrl_reply(struct xpkt *pkt, __u8 type, __u16 reason)
+static __always_inline void ctrl_reply(struct xpkt *pkt, __u8 type, __u8 reason)
 {
 	struct ethhdr *eth = pkt->eth;
 	struct iphdr *iph = pkt->iph;
@@ -30,7 +31,7 @@ static __always_inline void ctrl_reply(struct xpkt *pkt, __u8 type, __u16 reason
 	a = xh->src_part; xh->src_part = xh->dst_part; xh->dst_part = a;
 	p = xh->src_ep; xh->src_ep = xh->dst_ep; xh->dst_ep = p;
 	xh->type = type;
-	xh->reason = bpf_htons(reason);
+	xh->reason = reason;	/* key_id is echoed */
 	__builtin_memset(xh->auth, 0, sizeof(xh->auth));
 	pkt->answered = 1;
 }
@@ -44,19 +45,40 @@ static __always_inline void ctrl_out_id(struct xpkt *pkt)
 			   bpf_ntohl(xh->src_part), bpf_ntohs(xh->src_ep), XCHAN_DIR_OUT);
 }
 
-/* The key already stored for the OUT entry equals the offered one: the CONNECT is a
- * retry whose answer was lost. Compared in constant time (verify.h). */
-static __always_inline int ctrl_same_key(const struct xchan_chan_id *id, const __u8 *offered)
+/* An OUT value holding only key (id kid), in its slot, as the one in use. Branches
+ * rather than an index: the verifier tracks constant stack offsets best. */
+static __always_inline void key_only(struct xchan_key *k, __u8 kid, const __u8 *key)
 {
-	struct xchan_key *k = bpf_map_lookup_elem(&xchan_keys, id);
-
-	return k && key_equal(k->key, offered);
+	if (XCHAN_KEY_SLOT(kid)) {
+		__builtin_memcpy(k->key[1], key, XCHAN_KEY_LEN);
+		k->kid[1] = kid;
+		k->valid = 2;
+		k->cur = 1;
+	} else {
+		__builtin_memcpy(k->key[0], key, XCHAN_KEY_LEN);
+		k->kid[0] = kid;
+		k->valid = 1;
+		k->cur = 0;
+	}
 }
 
-/* The key (in auth, unwrapped) goes into the OUT entry, if that exists and has
- * none yet; ACK or NACK with the reason. The same key again is ACKed as the first
- * time: the receiver retries when an ACK is lost, and only the receiver's agent (or
- * the node hosting the receiver) can know the key. */
+/* The OUT entry already sends with the offered key under the offered id: the CONNECT
+ * or REKEY is a retry whose answer was lost. Compared in constant time (verify.h). */
+static __always_inline int ctrl_same_key(const struct xchan_key *k, __u8 kid, const __u8 *offered)
+{
+	const __u8 *cur;
+	__u8 cur_kid = 0;
+
+	if (!k)
+		return 0;
+	cur = key_cur(k, &cur_kid);
+	return cur && cur_kid == kid && key_equal(cur, offered);
+}
+
+/* The key (in auth, unwrapped; its id in key_id) goes into the OUT entry, if that
+ * exists and has none yet; ACK or NACK with the reason. The same key again is ACKed
+ * as the first time: the receiver retries when an ACK is lost, and only the
+ * receiver's agent (or the node hosting the receiver) can know the key. */
 static __always_inline enum xchan_reason ctrl_connect(struct xpkt *pkt)
 {
 	struct xchan_key k = { .owner = XCHAN_OWNER_REMOTE };
@@ -70,11 +92,12 @@ static __always_inline enum xchan_reason ctrl_connect(struct xpkt *pkt)
 		reason = audit_chan(pkt, XCHAN_E_CONNECT_REFUSED, XR_NACK_NO_OUT);
 		goto nack;
 	}
-	__builtin_memcpy(k.key, pkt->xh->auth, XCHAN_KEY_LEN);
+	key_only(&k, pkt->xh->key_id, pkt->xh->auth);
 	err = bpf_map_update_elem(&xchan_keys, &pkt->id, &k, BPF_NOEXIST);
-	__builtin_memset(k.key, 0, XCHAN_KEY_LEN);
+	__builtin_memset(k.key, 0, sizeof(k.key));
 	if (err == -EEXIST) {
-		if (ctrl_same_key(&pkt->id, pkt->xh->auth))
+		if (ctrl_same_key(bpf_map_lookup_elem(&xchan_keys, &pkt->id), pkt->xh->key_id,
+				  pkt->xh->auth))
 			goto ack;
 		reason = audit_chan(pkt, XCHAN_E_EXCLUSION, XR_NACK_EXISTS);
 		goto nack;
@@ -84,8 +107,56 @@ static __always_inline enum xchan_reason ctrl_connect(struct xpkt *pkt)
 		goto nack;
 	}
 	ch->state = XCHAN_S_ESTABLISHED;
-	ch->established_ns = bpf_ktime_get_ns();
+	ch->established_ns = ch->key_ns = bpf_ktime_get_ns();
 	audit_chan(pkt, XCHAN_E_ESTABLISHED, XR_CTRL_ACK);
+ack:
+	ctrl_reply(pkt, XCHAN_T_CONNECT_ACK, 0);
+	return XR_CTRL_ACK;
+nack:
+	ctrl_reply(pkt, XCHAN_T_CONNECT_NACK, reason);
+	return reason;
+}
+
+/* The receiver's next key (auth, id key_id) replaces the one the OUT entry sends
+ * with. Only where a key is (REKEY never creates one: exclusion holds), only the next
+ * id (the receiver holds the old and the new key until it retires the old, so no
+ * message in flight is lost), the same key again ACKed (a lost answer). The new value
+ * holds the new key alone: BPF_EXIST replaces the element at once, and a concurrent
+ * CLOSE wins (ENOENT: nack_no_key). */
+static __always_inline enum xchan_reason ctrl_rekey(struct xpkt *pkt)
+{
+	struct xchan_key nk = { .owner = XCHAN_OWNER_REMOTE }, *k;
+	struct xchan_channel *ch;
+	__u8 kid = pkt->xh->key_id, cur_kid = 0;
+	__u32 reason;
+	long err;
+
+	ctrl_out_id(pkt);
+	ch = bpf_map_lookup_elem(&xchan_channels, &pkt->id);
+	if (!ch) {
+		reason = audit_chan(pkt, XCHAN_E_CONNECT_REFUSED, XR_NACK_NO_OUT);
+		goto nack;
+	}
+	k = bpf_map_lookup_elem(&xchan_keys, &pkt->id);
+	if (!k || !key_cur(k, &cur_kid)) {
+		reason = audit_chan(pkt, XCHAN_E_CONNECT_REFUSED, XR_NACK_NO_KEY);
+		goto nack;
+	}
+	if (ctrl_same_key(k, kid, pkt->xh->auth))
+		goto ack;
+	if (kid != (__u8)(cur_kid + 1)) {
+		reason = audit_chan(pkt, XCHAN_E_CONNECT_REFUSED, XR_NACK_BAD_KEY_ID);
+		goto nack;
+	}
+	key_only(&nk, kid, pkt->xh->auth);
+	err = bpf_map_update_elem(&xchan_keys, &pkt->id, &nk, BPF_EXIST);
+	__builtin_memset(nk.key, 0, sizeof(nk.key));
+	if (err) {
+		reason = err == -ENOENT ? XR_NACK_NO_KEY : XR_NACK_INTERNAL;
+		goto nack;
+	}
+	ch->key_ns = bpf_ktime_get_ns();
+	audit_chan(pkt, XCHAN_E_REKEYED, XR_CTRL_ACK);
 ack:
 	ctrl_reply(pkt, XCHAN_T_CONNECT_ACK, 0);
 	return XR_CTRL_ACK;
@@ -103,7 +174,7 @@ static __always_inline enum xchan_reason ctrl_close(struct xpkt *pkt)
 	ch = bpf_map_lookup_elem(&xchan_channels, &pkt->id);
 	if (ch) {
 		ch->state = XCHAN_S_AUTHORIZED;
-		ch->established_ns = 0;
+		ch->established_ns = ch->key_ns = 0;
 	}
 	audit_chan(pkt, XCHAN_E_CLOSED, XR_CTRL_CLOSE);
 	ctrl_reply(pkt, XCHAN_T_CLOSE_ACK, 0);
@@ -143,6 +214,8 @@ static __always_inline enum xchan_reason from_trusted(struct xpkt *pkt)
 	pkt->msg_type = pkt->xh->type;
 	if (pkt->xh->type == XCHAN_T_CONNECT)
 		return ctrl_connect(pkt);
+	if (pkt->xh->type == XCHAN_T_REKEY)
+		return ctrl_rekey(pkt);
 	if (pkt->xh->type == XCHAN_T_CLOSE)
 		return ctrl_close(pkt);
 	return XR_DROP_CTRL_MALFORMED;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* node_data.h: messages between nodes. The sending CMM tags a message with
- * SipHash-2-4 keyed by the channel key, numbers it and encapsulates it towards the
- * peer node; the CMM on the receiving node's uplink checks origin, tag and sequence
- * window, then decapsulates and delivers.
+ * SipHash-2-4 keyed by the channel's current key (its id in the header), numbers it
+ * and encapsulates it towards the peer node; the CMM on the receiving node's uplink
+ * checks origin, key id, tag and sequence window, then decapsulates and delivers.
  */
 #ifndef XCHAN_NODE_DATA_H
 #define XCHAN_NODE_DATA_H
@@ -133,7 +133,9 @@ static __always_inline enum xchan_reason node_encap(struct xpkt *pkt,
 	struct xchan_nexthop *nh;
 	struct xchan_channel *ch;
 	struct xchan_key *k;
+	const __u8 *key;
 	__u32 node_id = dst->node_id, inner_len = bpf_ntohs(pkt->iph->tot_len);
+	__u8 kid = 0;
 	__u64 tag;
 
 	if (!cfg || !cfg->uplink_ifindex)
@@ -147,18 +149,22 @@ static __always_inline enum xchan_reason node_encap(struct xpkt *pkt,
 	ch = bpf_map_lookup_elem(&xchan_channels, &pkt->id);
 	if (!k || !ch)
 		return XR_DROP_NO_OUT;
+	key = key_cur(k, &kid);
+	if (!key)
+		return XR_DROP_NO_OUT;
 	if (inner_len > XCHAN_MAX_INNER)
 		return XR_DROP_TOO_BIG;
 
 	h.version = XCHAN_VERSION;
 	h.type = XCHAN_T_DATA;
+	h.key_id = kid;		/* tagged with it, so covered by the tag */
 	h.src_part = bpf_htonl(pkt->src->part_id);
 	h.dst_part = bpf_htonl(dst->part_id);
 	h.src_ep = pkt->udph->source;
 	h.dst_ep = pkt->udph->dest;
 	h.seq = bpf_cpu_to_be64(__sync_fetch_and_add(&ch->seq, 1) + 1);
 	/* the tag covers the header with auth still zero */
-	tag = tag_compute(k->key, &h, (void *)pkt->iph, inner_len, pkt->c.end);
+	tag = tag_compute(key, &h, (void *)pkt->iph, inner_len, pkt->c.end);
 	xchan_put_le64(h.auth, tag);
 	return encap_write(pkt, nh, &h, inner_len, cfg->self_addr);
 }
@@ -219,17 +225,25 @@ static __always_inline int inner_check(const struct xpkt *pkt, __u32 inner_len)
 	return XCHAN_CONT;
 }
 
-/* Tag (constant time) and window of a DATA message for the IN entry pkt->id. */
+/* Tag (constant time) and window of a DATA message for the IN entry pkt->id, under
+ * the key the header names: one of IN's slots holding exactly that id, else the key
+ * was retired (or never installed). The window is the channel's, not the key's: the
+ * sender's sequence continues across a rekey. */
 static __always_inline int tag_verify(struct xpkt *pkt, const struct xchan_key *k,
 				      __u32 inner_len)
 {
+	const __u8 *key = key_of_id(k, pkt->xh->key_id);
 	struct xchan_hdr h;
 	__u64 tag;
 	int r;
 
+	if (!key) {
+		chan_count(&pkt->id, 0, 1);
+		return XR_DROP_KEY_RETIRED;
+	}
 	__builtin_memcpy(&h, pkt->xh, sizeof(h));
 	__builtin_memset(h.auth, 0, sizeof(h.auth));
-	tag = tag_compute(k->key, &h, (void *)(pkt->xh + 1), inner_len, pkt->c.end);
+	tag = tag_compute(key, &h, (void *)(pkt->xh + 1), inner_len, pkt->c.end);
 	if ((tag ^ sip_le64(pkt->xh->auth)) != 0) {	/* the whole word at once: no early exit */
 		chan_count(&pkt->id, 0, 1);
 		return XR_DROP_BAD_TAG;
@@ -268,7 +282,7 @@ static __always_inline enum xchan_reason node_decap(struct xpkt *pkt,
 
 /* DATA from another node, for a local partition: the inner source is the claimed
  * partition and lives on the node the packet comes from; the receiver holds the
- * channel's IN entry; tag and window hold. */
+ * channel's IN entry and the key the header names; tag and window hold. */
 static __always_inline enum xchan_reason node_recv(struct xpkt *pkt)
 {
 	struct xchan_hdr *xh = pkt->xh;

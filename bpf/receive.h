@@ -118,7 +118,7 @@ static __always_inline enum xchan_reason rx_channel(struct rxpkt *rx)
 	kin = bpf_map_lookup_elem(&xchan_keys, &rx->id);
 	if (!kout || !kin)
 		return XR_DROP_RX_NO_CHANNEL;
-	if (!key_equal(kout->key, kin->key))
+	if (!keys_agree(kout, kin))
 		return XR_DROP_RX_KEY_MISMATCH;
 	return XR_PASS_RX_CHANNEL;
 }

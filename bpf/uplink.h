@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* uplink.h: what arrives on the uplink from other nodes. Only xchan's own port is
- * ours to judge (DATA, CONNECT/CLOSE, answers for the agent); everything else passes,
+ * ours to judge (DATA, CONNECT/REKEY/CLOSE, answers for the agent); everything else passes,
  * unless its destination is an isolated partition (checked before parsing).
  */
 #ifndef XCHAN_UPLINK_H
@@ -34,6 +34,7 @@ static __always_inline enum xchan_reason from_uplink(struct xpkt *pkt)
 	case XCHAN_T_DATA:
 		return node_recv(pkt);
 	case XCHAN_T_CONNECT:
+	case XCHAN_T_REKEY:
 	case XCHAN_T_CLOSE:
 		return node_ctrl(pkt);
 	case XCHAN_T_CONNECT_ACK:

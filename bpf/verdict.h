@@ -77,6 +77,8 @@ static __always_inline int reason_action(const struct xpkt *pkt, __u32 reason)
 	case XR_NACK_NO_OUT:
 	case XR_NACK_EXISTS:
 	case XR_NACK_INTERNAL:
+	case XR_NACK_NO_KEY:
+	case XR_NACK_BAD_KEY_ID:
 		/* the request, turned into its answer in place */
 		return pkt->answered ? XDP_TX : XDP_DROP;
 	default:

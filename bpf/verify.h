@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* verify.h: the channel check. The sender's OUT entry and the receiver's IN entry
- * must both hold a key, the same key, compared in constant time; the receiver's IN
- * entry counts what passed and what was refused.
+ * must both hold a key, the same key under the same id (OUT's current one, one of
+ * IN's two slots), compared in constant time; the receiver's IN entry counts what
+ * passed and what was refused.
  */
 #ifndef XCHAN_VERIFY_H
 #define XCHAN_VERIFY_H
@@ -24,6 +25,42 @@ static __always_inline int key_equal(const __u8 *a, const __u8 *b)
 	return diff == 0;
 }
 
+/* The key with id kid in k, if its slot (kid & 1) holds exactly that one; NULL for a
+ * key retired or not installed yet. Which slots are valid is no secret. */
+static __always_inline const __u8 *key_of_id(const struct xchan_key *k, __u8 kid)
+{
+	__u32 s = XCHAN_KEY_SLOT(kid);
+
+	if (!(k->valid & (1U << s)) || k->kid[s] != kid)
+		return 0;
+	return k->key[s];
+}
+
+/* The key an OUT entry sends with (slot cur) and its id; NULL if that slot is empty. */
+static __always_inline const __u8 *key_cur(const struct xchan_key *k, __u8 *kid)
+{
+	__u32 s = k->cur & 1;
+
+	if (!(k->valid & (1U << s)))
+		return 0;
+	*kid = k->kid[s];
+	return k->key[s];
+}
+
+/* Same node: the sender's current key is one the receiver holds under the same id.
+ * During a rekey IN holds the old and the new key, so whichever OUT has passes. */
+static __always_inline int keys_agree(const struct xchan_key *kout, const struct xchan_key *kin)
+{
+	const __u8 *o, *i;
+	__u8 kid = 0;
+
+	o = key_cur(kout, &kid);
+	if (!o)
+		return 0;
+	i = key_of_id(kin, kid);
+	return i && key_equal(o, i);
+}
+
 /* Per-channel counters exist only where the agent created them (IN entries). */
 static __always_inline void chan_count(const struct xchan_chan_id *in_id, __u64 bytes,
 				       int dropped)
@@ -41,7 +78,7 @@ static __always_inline void chan_count(const struct xchan_chan_id *in_id, __u64 
 }
 
 /* A UDP message from the local partition pkt->src to the local partition dst:
- * XCHAN_CONT when both ends hold the channel's key, else the drop reason.
+ * XCHAN_CONT when both ends hold the channel's key (keys_agree), else the drop reason.
  * pkt->id becomes the receiver's IN entry. */
 static __always_inline int verify_channel(struct xpkt *pkt, const struct xchan_address *dst)
 {
@@ -59,7 +96,7 @@ static __always_inline int verify_channel(struct xpkt *pkt, const struct xchan_a
 	kin = bpf_map_lookup_elem(&xchan_keys, &pkt->id);
 	if (!kin)
 		return XR_DROP_NO_IN;
-	if (!key_equal(kout->key, kin->key)) {
+	if (!keys_agree(kout, kin)) {
 		chan_count(&pkt->id, 0, 1);
 		return XR_DROP_KEY_MISMATCH;
 	}

@@ -36,14 +36,19 @@ enum xchan_msg_type {
 	XCHAN_T_CONNECT_NACK	= 4,
 	XCHAN_T_CLOSE		= 5,
 	XCHAN_T_CLOSE_ACK	= 6,
+	XCHAN_T_REKEY		= 7,	/* receiver's agent -> sender's CMM: replace the OUT key */
 };
 
-/* The xchan header, network byte order. CONNECT carries the key in auth;
+/* The xchan header, network byte order. CONNECT and REKEY carry the key in auth;
  * DATA carries a SipHash-2-4 tag in auth[0..7] (inter-node path). */
 struct xchan_hdr {
 	__u8	version;
 	__u8	type;
-	__be16	reason;		/* NACK reason (enum xchan_reason), flags otherwise */
+	__u8	key_id;		/* DATA: the channel key that made the tag; CONNECT/REKEY on the
+				 * trusted path: the key carried; between nodes, requests and
+				 * answers: the node key that wraps and signs */
+	__u8	reason;		/* NACK: enum xchan_reason; a request between nodes: the
+				 * channel key id of CONNECT/REKEY (key_id names the node key) */
 	__be32	src_part;
 	__be32	dst_part;
 	__be16	src_ep;
@@ -52,6 +57,9 @@ struct xchan_hdr {
 	__u8	auth[16];
 };
 _Static_assert(sizeof(struct xchan_hdr) == 40, "xchan_hdr is 40 bytes on the wire");
+_Static_assert(__builtin_offsetof(struct xchan_hdr, key_id) == 2, "key_id at offset 2");
+_Static_assert(__builtin_offsetof(struct xchan_hdr, reason) == 3, "reason at offset 3");
+_Static_assert(__builtin_offsetof(struct xchan_hdr, src_part) == 4, "src_part at offset 4");
 
 enum xchan_dir {
 	XCHAN_DIR_IN	= 1,	/* local receives from remote */
@@ -100,14 +108,23 @@ struct xchan_channel {
 	__u64	created_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u64	established_ns;
 	__u64	seq;		/* last sequence number sent (OUT) / seen (IN) */
+	__u64	key_ns;		/* when the current key was set: CONNECT or the last REKEY */
 };
 
-/* xchan_keys value. Insert-if-absent only: presence is the valid flag. */
+/* xchan_keys value: a channel's keys, two slots so that a rekey overlaps. The key
+ * with id k lives in slot k & 1. OUT sends with slot cur; IN accepts each valid slot
+ * whose id matches the message's, and cur is its newest. Inserted with BPF_NOEXIST
+ * (CONNECT, the receiver's agent); replaced whole only by the receiver's REKEY
+ * (the sender's CMM) and the receiver's agent (its own IN entry). */
 struct xchan_key {
-	__u8	key[XCHAN_KEY_LEN];
+	__u8	key[2][XCHAN_KEY_LEN];
+	__u8	kid[2];		/* the id of the key in each slot */
+	__u8	valid;		/* bit s: slot s holds a key */
+	__u8	cur;		/* the slot in use (OUT) or newest (IN) */
 	__u32	owner;		/* enum xchan_owner */
-	__u32	pad;
 };
+_Static_assert(sizeof(struct xchan_key) == 40, "two keys, their ids, valid, cur, owner");
+#define XCHAN_KEY_SLOT(kid)	((kid) & 1)
 
 #define XCHAN_PART_ISOLATED	(1U << 0)	/* drop traffic to non-partition addresses */
 
@@ -232,7 +249,10 @@ struct xchan_chan_counter {
 	X(DROP_RX_OTHER_L3,	"drop_rx_other_l3")		\
 	X(EVENT_SUPPRESSED,	"event_suppressed")		\
 	X(DROP_RX_FRAGMENT,	"drop_rx_fragment")		\
-	X(DROP_CHANNEL_DMAC,	"drop_channel_dest_mac")
+	X(DROP_CHANNEL_DMAC,	"drop_channel_dest_mac")		\
+	X(DROP_KEY_RETIRED,	"drop_key_retired")		\
+	X(NACK_NO_KEY,		"nack_no_key")			\
+	X(NACK_BAD_KEY_ID,	"nack_bad_key_id")
 
 #define XCHAN_R_ENUM(n, s) XR_##n,
 enum xchan_reason {
@@ -240,6 +260,8 @@ enum xchan_reason {
 	XR__MAX
 };
 #undef XCHAN_R_ENUM
+/* NACKs carry the reason in one byte on the wire. */
+_Static_assert(XR__MAX <= 256, "reasons fit xchan_hdr.reason");
 
 #define XCHAN_R_NAME(n, s) s,
 #define XCHAN_REASON_NAMES { XCHAN_REASONS(XCHAN_R_NAME) }
@@ -257,6 +279,7 @@ enum xchan_event_kind {
 	XCHAN_E_BAD_AUTH	= 9,	/* inter-node control that fails authentication */
 	XCHAN_E_REPLAY		= 10,	/* sampled: replayed or stale DATA */
 	XCHAN_E_RX_REFUSED	= 11,	/* the receive side refused what a partition sent */
+	XCHAN_E_REKEYED		= 12,	/* CMM replaced an OUT key on the receiver's REKEY */
 };
 
 /* Who an event is charged to: each source has its own budget of events, so that
@@ -297,18 +320,32 @@ struct xchan_config {
 	__u32	flags;
 };
 
-#define XCHAN_PAIR_KEY_LEN	32
+#define XCHAN_PAIR_KEY_LEN	32	/* a directional node key (and a key file's pair key) */
 #define XCHAN_PAIR_ENC_OFF	0	/* first half: wraps channel keys */
 #define XCHAN_PAIR_AUTH_OFF	16	/* second half: signs control headers */
 
-/* xchan_nodes: node id -> its address and the node-pair key (first half encrypts,
- * second half authenticates inter-node control messages). */
+/* One node key, both directions: rx is what that node sends us (its requests' wrap
+ * and signature, its answers to our agent), tx what we send it (our agent's requests,
+ * our CMM's answers). Our tx for node B is B's rx for us. A key file gives rx = tx. */
+struct xchan_node_slot {
+	__u8	rx[XCHAN_PAIR_KEY_LEN];
+	__u8	tx[XCHAN_PAIR_KEY_LEN];
+};
+
+/* xchan_nodes: node id -> its address and up to two node keys (slots, so that a
+ * rotation overlaps: a message names its key by id, xchan_hdr.key_id). */
 struct xchan_node {
 	__be32	addr;
 	__u32	flags;
 	__u64	last_nonce;	/* highest control nonce accepted from this node */
-	__u8	pair_key[XCHAN_PAIR_KEY_LEN];
+	__u8	kid[2];		/* the id of the key in each slot */
+	__u8	valid;		/* bit s: slot s holds a key */
+	__u8	cur;		/* the newest slot: what our agent tries first */
+	__u32	pad;
+	__u64	installed_ns[2];	/* CLOCK_MONOTONIC when each slot was written */
+	struct xchan_node_slot slot[2];
 };
+_Static_assert(sizeof(struct xchan_node) == 168, "xchan_nodes value");
 
 /* xchan_nexthop: node id -> how to reach it, resolved by the agent (route and
  * neighbour over netlink) so that the CMM needs no FIB lookup per packet: that lookup
@@ -329,7 +366,7 @@ struct xchan_nonce {
 
 /* Inter-node control messages carry this after the xchan header. */
 struct xchan_ctrl_trailer {
-	__u8	tag[8];		/* SipHash-2-4 (second half of the pair key) over the header */
+	__u8	tag[8];		/* SipHash-2-4 (second half of a node key) over the header */
 };
 
 /* Outer headers the NIC path adds: IPv4 20 + UDP 8 + xchan 40. */

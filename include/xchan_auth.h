@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* xchan_auth.h: how CONNECT and CLOSE between nodes are protected, one definition
- * for the CMM (which unwraps, verifies and signs its answer) and the agent (which
- * wraps, signs and verifies the answer). The node-pair key has two halves:
- * XCHAN_PAIR_ENC_OFF wraps the channel key, XCHAN_PAIR_AUTH_OFF signs the header.
+/* xchan_auth.h: how CONNECT, REKEY and CLOSE between nodes are protected, one
+ * definition for the CMM (which unwraps, verifies and signs its answer) and the agent
+ * (which wraps, signs and verifies the answer). Each takes one 32-byte directional
+ * node key (struct xchan_node_slot: rx or tx) of two halves: XCHAN_PAIR_ENC_OFF
+ * wraps the channel key, XCHAN_PAIR_AUTH_OFF signs the header.
  */
 #ifndef XCHAN_AUTH_H
 #define XCHAN_AUTH_H
@@ -26,20 +27,22 @@ static __always_inline __u64 xchan_keystream(const __u8 *k_enc, __u64 nonce, __u
 	return sip_final(&s, i, 9);
 }
 
-/* XORs the 16-byte key in auth with the keystream of nonce: wraps and unwraps. */
-static __always_inline void xchan_key_wrap(__u8 *auth, const __u8 *pair_key, __u64 nonce)
+/* XORs the 16-byte key in auth with the keystream of nonce under the directional
+ * node key k (32 bytes): wraps and unwraps. */
+static __always_inline void xchan_key_wrap(__u8 *auth, const __u8 *k, __u64 nonce)
 {
-	const __u8 *k_enc = pair_key + XCHAN_PAIR_ENC_OFF;
+	const __u8 *k_enc = k + XCHAN_PAIR_ENC_OFF;
 
 	xchan_put_le64(auth, sip_le64(auth) ^ xchan_keystream(k_enc, nonce, 1));
 	xchan_put_le64(auth + 8, sip_le64(auth + 8) ^ xchan_keystream(k_enc, nonce, 2));
 }
 
-/* SipHash-2-4 of the 40-byte header, keyed by the pair key's second half: the
- * signature that follows a control header between nodes (xchan_ctrl_trailer). */
-static __always_inline __u64 xchan_hdr_mac(const __u8 *pair_key, const struct xchan_hdr *h)
+/* SipHash-2-4 of the 40-byte header, keyed by the second half of the directional
+ * node key nk: the signature that follows a control header between nodes
+ * (xchan_ctrl_trailer). */
+static __always_inline __u64 xchan_hdr_mac(const __u8 *nk, const struct xchan_hdr *h)
 {
-	const __u8 *k = pair_key + XCHAN_PAIR_AUTH_OFF, *hb = (const __u8 *)h;
+	const __u8 *k = nk + XCHAN_PAIR_AUTH_OFF, *hb = (const __u8 *)h;
 	struct sip s;
 
 	sip_init(&s, sip_le64(k), sip_le64(k + 8));

@@ -116,9 +116,9 @@ int fixture_open(const struct cmm_sizes *sizes)
 /* Where a test plays the other node (or a corrupted table): a key written directly. */
 void put_key(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner)
 {
-	struct xchan_key k = { .owner = owner };
+	struct xchan_key k = { .owner = owner, .valid = 1 };	/* id 0, slot 0 */
 
-	memcpy(k.key, key, 16);
+	memcpy(k.key[0], key, 16);
 	bpf_map_update_elem(fx.cmm.map_fd[M_KEYS], id, &k, BPF_NOEXIST);
 	explicit_bzero(&k, sizeof(k));
 }
@@ -169,7 +169,7 @@ void fixture_reset(void)
 		e = (struct xc_err){ .msg = "no key after channel open" };
 		fixture_fail("opening B:5000 -> A:6000", &e);
 	}
-	memcpy(KEY, k.key, sizeof(KEY));
+	memcpy(KEY, k.key[0], sizeof(KEY));
 	explicit_bzero(&k, sizeof(k));
 }
 

@@ -16,7 +16,10 @@ check "node 1 resolved node 2's next hop without forwarding" [ "$(x1 -j node lis
 check "status shows node 1's uplink with the CMM attached" [ "$(x1 -j status | jq -r '"\(.node) \(.uplink) \(.uplink_xdp)"')" = "1 up0 native" ]
 check "the remote partition is listed with its address and node" \
 	[ "$(x1 -j partition list | jq -r '.[] | select(.name=="bob") | "\(.ip) \(.node) \(.xdp)"')" = "10.102.0.1 2 remote" ]
-check "node list never shows a key" [ -z "$(x1 -j node list | grep -i key)" ]
+J=$(x1 -j node list)
+[ "$(jq -c '[.peers[0].keys[] | keys]' <<<"$J")" = '[["age_ms","id","newest","slot"]]' ] &&
+	[ "$(jq -r '.peers[0].keys[0].id' <<<"$J")" = 0 ] && ! grep -qi "$(cut -c1-16 "$TMPD/pair.key")" <<<"$J"
+check "node list shows the key file's key as id 0, never its bytes" [ $? -eq 0 ]
 
 # capture the fabric from the first CONNECT on: no key may ever cross it in the clear
 ip netns exec "$FAB" tcpdump --immediate-mode -i f1 -U -w "$TMPD/fabric.pcap" udp port 7420 >/dev/null 2>&1 & tcpd=$!

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "etcd.h"
+#include "nodekey.h"
+#include "store.h"
 
 static int failed;
 
@@ -406,6 +408,41 @@ static int mode_again(const char *url)
 	return failed != 0;
 }
 
+/* Announces the node of state dir dir as its agent would: nodes/<id>, signed, on a lease
+ * of ttl seconds that nobody keeps alive (so that status sees it live, then down). */
+static int mode_publish(const char *url, const char *dir, unsigned int ttl)
+{
+	struct xc_err e = { 0 };
+	struct st_conf sc;
+	struct nk_identity id = { 0 };
+	struct nk_kx kx = { 0 };
+	struct st_node n = { 0 };
+	struct etcd *d = NULL;
+	char key[32], rec[ST_RECORD_MAX];
+	int err = st_conf_load(dir, &sc, &e);
+
+	err = err ?: nk_identity_load(dir, false, &id, NULL, &e);
+	err = err ?: nk_kx_load(dir, false, &kx, NULL, &e);
+	if (!err && !(d = etcd_open(url, sc.prefix, &e)))
+		err = -EINVAL;
+	err = err ?: etcd_lease_grant(d, ttl, &n.lease, &e);
+	if (!err) {
+		n.id = sc.node;
+		n.addr = sc.addr;
+		n.epoch = kx.epoch;
+		n.key_time = kx.key_time;
+		memcpy(n.kx_pub, kx.pk, NK_PUB_LEN);
+		err = st_node_encode(&n, &id, rec, sizeof(rec), &e);
+	}
+	err = err ?: etcd_put(d, st_key_node(key, sizeof(key), n.id), rec, strlen(rec), n.lease, &e);
+	nk_identity_wipe(&id);
+	nk_kx_wipe(&kx);
+	etcd_close(d);
+	if (err)
+		fprintf(stderr, "publish: %s\n", e.msg);
+	return err != 0;
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -421,7 +458,9 @@ int main(int argc, char **argv)
 		return mode_watch_lost(argv[1], argv[3]);
 	if (argc == 3 && !strcmp(argv[2], "again"))
 		return mode_again(argv[1]);
+	if (argc == 5 && !strcmp(argv[2], "publish"))
+		return mode_publish(argv[1], argv[3], atoi(argv[4]));
 	fprintf(stderr, "usage: test_etcd URL ops|compact-prep|compacted OLD REV|down SECS|"
-		"watch-lost FLAG|again\n");
+		"watch-lost FLAG|again|publish STATE_DIR TTL\n");
 	return 2;
 }

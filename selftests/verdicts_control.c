@@ -19,7 +19,7 @@ static void check_reply(const struct run *r, uint8_t type, uint16_t reason,
 	if (!ASSERT_TRUE(r->out_len >= PKT_OFF_XCHAN + sizeof(*xh), "reply length"))
 		return;
 	ASSERT_EQ(xh->type, type, "reply type");
-	ASSERT_EQ(ntohs(xh->reason), reason, "reply reason");
+	ASSERT_EQ(xh->reason, reason, "reply reason");
 	ASSERT_EQ(ntohl(xh->src_part), from_part, "reply src_part");
 	ASSERT_EQ(ntohs(xh->src_ep), from_ep, "reply src_ep");
 	ASSERT_TRUE(!memcmp(xh->auth, zero, 16), "reply carries no key");
@@ -90,7 +90,8 @@ static void connect_refused(void)
 		struct xchan_key mine = { .owner = XCHAN_OWNER_LOCAL };
 		int err;
 
-		memcpy(mine.key, key2, 16);
+		memcpy(mine.key[0], key2, 16);
+		mine.valid = 1;
 		err = bpf_map_update_elem(fx.cmm.map_fd[M_KEYS], &OUT_BA, &mine, BPF_NOEXIST);
 		ASSERT_EQ(err ? errno : 0, EEXIST, "agent insert errno");
 		ASSERT_TRUE(key_is(&OUT_BA, KEY, XCHAN_OWNER_REMOTE), "stored key unchanged");

@@ -33,7 +33,7 @@ static void *race_connect(void *arg)
 
 		if (x.ret == XDP_TX && xh->type == XCHAN_T_CONNECT_ACK)
 			r->acks++;
-		else if (x.ret == XDP_TX && ntohs(xh->reason) == XR_NACK_EXISTS)
+		else if (x.ret == XDP_TX && xh->reason == XR_NACK_EXISTS)
 			r->nacks_exists++;
 		else
 			r->other++;
@@ -73,7 +73,7 @@ void test_connect_race(void)
 		/* the stored key is the one whose CONNECT was acknowledged: some racer's */
 		if (acks != 1 || nacks != RACERS - 1 || other ||
 		    bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &OUT_BA, &k) ||
-		    k.key[0] < 1 || k.key[0] > RACERS || k.owner != XCHAN_OWNER_REMOTE)
+		    k.valid != 1 || k.key[0][0] < 1 || k.key[0][0] > RACERS || k.owner != XCHAN_OWNER_REMOTE)
 			bad_rounds++;
 		if (excl != RACERS - 1) {
 			if (events_ok)

@@ -157,7 +157,9 @@ bool key_is(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner)
 
 	if (bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], id, &k))
 		return false;
-	return !memcmp(k.key, key, 16) && k.owner == owner;
+	/* the one key, id 0 in slot 0, as CONNECT stores a channel's first key */
+	return k.valid == 1 && k.cur == 0 && k.kid[0] == 0 && !memcmp(k.key[0], key, 16) &&
+	       k.owner == owner;
 }
 
 void del_in_key(void) { bpf_map_delete_elem(fx.cmm.map_fd[M_KEYS], &IN_AB); }

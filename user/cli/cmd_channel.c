@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* cmd_channel.c: `xchan channel authorize|connect|open|close|list`. */
+/* cmd_channel.c: `xchan channel authorize|connect|open|rekey|close|list`. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include "cli.h"
 
 struct chan_cfg {
 	const char *a, *b;
 	bool in, out;
+	uint32_t grace_ms;
 };
+
+#define REKEY_GRACE_MS	200	/* DATA in flight under the old key still arrives */
 
 #define EP_OPT(field, name, help) \
 	{ NULL, 0, name, OPT_STR, offsetof(struct chan_cfg, field), OPT_REQUIRED, NULL, help }
@@ -31,6 +35,14 @@ static const struct opt connect_opts[] = {
 static const struct opt open_opts[] = {
 	EP_OPT(a, "SRC", "PART:PORT, the sender"),
 	EP_OPT(b, "DST", "PART:PORT, the receiver"),
+	OPT_END,
+};
+
+static const struct opt rekey_opts[] = {
+	EP_OPT(a, "SRC", "PART:PORT, the sender"),
+	EP_OPT(b, "DST", "PART:PORT, the receiver, of this node"),
+	{ "--grace-ms", 0, "N", OPT_U32, offsetof(struct chan_cfg, grace_ms), 0, NULL,
+	  "how long the receiver keeps accepting the old key after the sender switched (default 200)" },
 	OPT_END,
 };
 
@@ -88,6 +100,20 @@ static int do_open(struct cli *c, void *cfg)
 	return err;
 }
 
+static int do_rekey(struct cli *c, void *cfg)
+{
+	struct chan_cfg *k = cfg;
+	struct xc_ep x, y;
+	int err = two_eps(c, k, &x, &y, false, true);
+
+	if (!err)
+		err = xc_chan_rekey(&c->xc, &x, &y, k->grace_ms ? k->grace_ms : REKEY_GRACE_MS,
+				    &c->err);
+	if (!err)
+		done(c, k, "->", "new key in use, the old one retired");
+	return err;
+}
+
 static int do_close(struct cli *c, void *cfg)
 {
 	struct xc_ep x, y;
@@ -103,6 +129,16 @@ static int do_close(struct cli *c, void *cfg)
 	return err;
 }
 
+static uint64_t key_age_ms(const struct xc_chan_info *ci)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* the maps' clock */
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return ci->ch.key_ns && now > ci->ch.key_ns ? (now - ci->ch.key_ns) / 1000000 : 0;
+}
+
 static void list_json(struct cli *c, const struct xc_chan_info *ci, const char *owner)
 {
 	jw_obj(&c->jw, NULL);
@@ -113,6 +149,11 @@ static void list_json(struct cli *c, const struct xc_chan_info *ci, const char *
 	jw_u64(&c->jw, "remote_ep", ci->id.remote_ep);
 	jw_str(&c->jw, "state", xc_state_name(ci->ch.state));
 	jw_str(&c->jw, "key", owner);
+	if (ci->key_owner) {	/* which key and how old, never its bytes */
+		jw_u64(&c->jw, "key_id", ci->key_id);
+		jw_u64(&c->jw, "key_slots", ci->key_slots);
+		jw_u64(&c->jw, "key_age_ms", key_age_ms(ci));
+	}
 	jw_u64(&c->jw, "created_ns", ci->ch.created_ns);
 	jw_u64(&c->jw, "established_ns", ci->ch.established_ns);
 	if (ci->id.dir == XCHAN_DIR_IN) {
@@ -127,11 +168,15 @@ static void list_text(struct cli *c, const struct xc_chan_info *ci)
 {
 	struct xc_ep l = { ci->id.local_part, ci->id.local_ep };
 	struct xc_ep r = { ci->id.remote_part, ci->id.remote_ep };
-	char lb[64], rb[64];
+	char lb[64], rb[64], kb[16] = "-", ab[24] = "-";
 
-	printf("%-5s %-22s %-22s %-12s %-4s", ci->id.dir == XCHAN_DIR_IN ? "in" : "out",
+	if (ci->key_owner) {	/* the id in use, "+" while a rekey overlaps; its age */
+		snprintf(kb, sizeof(kb), "%u%s", ci->key_id, ci->key_slots > 1 ? "+" : "");
+		snprintf(ab, sizeof(ab), "%.1fs", key_age_ms(ci) / 1000.0);
+	}
+	printf("%-5s %-22s %-22s %-12s %-4s %-7s", ci->id.dir == XCHAN_DIR_IN ? "in" : "out",
 	       xc_ep_str(&c->xc, &l, lb, sizeof(lb)), xc_ep_str(&c->xc, &r, rb, sizeof(rb)),
-	       xc_state_name(ci->ch.state), ci->key_owner ? "yes" : "no");
+	       xc_state_name(ci->ch.state), kb, ab);
 	if (ci->id.dir == XCHAN_DIR_IN)
 		printf(" %10llu %12llu %8llu\n", (unsigned long long)ci->c.packets,
 		       (unsigned long long)ci->c.bytes, (unsigned long long)ci->c.drops);
@@ -150,8 +195,8 @@ static int do_list(struct cli *c, void *cfg)
 	if (c->json)
 		jw_arr(&c->jw, NULL);
 	else
-		printf("%-5s %-22s %-22s %-12s %-4s %10s %12s %8s\n", "DIR", "LOCAL", "REMOTE",
-		       "STATE", "KEY", "PACKETS", "BYTES", "DROPS");
+		printf("%-5s %-22s %-22s %-12s %-4s %-7s %10s %12s %8s\n", "DIR", "LOCAL", "REMOTE",
+		       "STATE", "KEY", "KEY AGE", "PACKETS", "BYTES", "DROPS");
 	for (size_t i = 0; i < n; i++) {
 		const char *owner = !v[i].key_owner ? "none" :
 				    v[i].key_owner == XCHAN_OWNER_LOCAL ? "local" : "remote";
@@ -176,9 +221,11 @@ const struct cmd cmds_channel[] = {
 	  "On the receiving side: creates the key and sends CONNECT to the sender's CMM."),
 	CMD("open", open_opts, sizeof(struct chan_cfg), do_open, true,
 	  "On one node: authorizes both ends and connects; on failure nothing stays."),
+	CMD("rekey", rekey_opts, sizeof(struct chan_cfg), do_rekey, true,
+	  "On the receiving side: a new key to the sender's CMM, the old one retired after --grace-ms."),
 	CMD("close", open_opts, sizeof(struct chan_cfg), do_close, true,
 	  "Removes the receiver's key, the sender's copy, then both authorizations."),
 	CMD("list", opts_none, 0, do_list, true,
-	  "Every entry: direction, state, key presence and owner, the receiver's counters."),
+	  "Every entry: direction, state, key owner, id and age, the receiver's counters."),
 	{ NULL },
 };

@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* cmd_node.c: `xchan node self|add|list` and `xchan attach IFACE --uplink`. */
+/* cmd_node.c: `xchan node self|add|del|key-install|key-retire|list|refresh` and
+ * `xchan attach IFACE --uplink`. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include "cli.h"
 
 struct node_cfg {
-	uint32_t id;
-	const char *addr, *key_file;
+	uint32_t id, key_id;
+	const char *addr, *key_file, *rx_file, *tx_file;
 };
 
 static const struct opt self_opts[] = {
@@ -27,6 +29,32 @@ static const struct opt add_opts[] = {
 	  "its address" },
 	{ "--key-file", 0, "FILE", OPT_STR, offsetof(struct node_cfg, key_file), OPT_REQUIRED,
 	  NULL, "the node-pair key: 32 bytes raw or 64 hex digits, mode 0600" },
+	OPT_END,
+};
+
+static const struct opt del_opts[] = {
+	{ NULL, 0, "ID", OPT_U32, offsetof(struct node_cfg, id), OPT_REQUIRED | OPT_NONZERO, NULL,
+	  "the peer's id" },
+	OPT_END,
+};
+static const struct opt install_opts[] = {
+	{ NULL, 0, "ID", OPT_U32, offsetof(struct node_cfg, id), OPT_REQUIRED | OPT_NONZERO, NULL,
+	  "the peer's id" },
+	{ "--addr", 0, "IPV4", OPT_STR, offsetof(struct node_cfg, addr), OPT_REQUIRED, NULL,
+	  "its address" },
+	{ "--id", 0, "K", OPT_U32, offsetof(struct node_cfg, key_id), OPT_REQUIRED, NULL,
+	  "the key's id, 0-255, as both nodes name it" },
+	{ "--rx-file", 0, "FILE", OPT_STR, offsetof(struct node_cfg, rx_file), OPT_REQUIRED, NULL,
+	  "what the peer sends this node: 32 bytes raw or 64 hex digits, mode 0600" },
+	{ "--tx-file", 0, "FILE", OPT_STR, offsetof(struct node_cfg, tx_file), OPT_REQUIRED, NULL,
+	  "what this node sends the peer (the peer's rx), the same format" },
+	OPT_END,
+};
+static const struct opt retire_opts[] = {
+	{ NULL, 0, "ID", OPT_U32, offsetof(struct node_cfg, id), OPT_REQUIRED | OPT_NONZERO, NULL,
+	  "the peer's id" },
+	{ "--keep", 0, "K", OPT_U32, offsetof(struct node_cfg, key_id), OPT_REQUIRED, NULL,
+	  "the id of the one key that stays" },
 	OPT_END,
 };
 
@@ -68,6 +96,89 @@ static int do_add(struct cli *c, void *cfg)
 	return err;
 }
 
+static int do_del(struct cli *c, void *cfg)
+{
+	struct node_cfg *k = cfg;
+	int err = xc_node_del(&c->xc, k->id, &c->err);
+
+	if (!err)
+		cli_info(c, "node %u removed", k->id);
+	return err;
+}
+
+static int key_id_of(struct cli *c, const struct node_cfg *k)
+{
+	if (k->key_id > 255)
+		return xc_bad(&c->err, "node: key id %u is not in 0-255", k->key_id);
+	return 0;
+}
+
+static int do_key_install(struct cli *c, void *cfg)
+{
+	struct node_cfg *k = cfg;
+	struct xc_node_key nk = {};
+	uint32_t ip;
+	int err = addr_of(c, k, &ip);
+
+	if (!err)
+		err = key_id_of(c, k);
+	if (!err)
+		err = xc_pair_key_read(k->rx_file, nk.rx, &c->err);
+	if (!err)
+		err = xc_pair_key_read(k->tx_file, nk.tx, &c->err);
+	nk.id = k->key_id;
+	if (!err)
+		err = xc_node_key_install(&c->xc, k->id, ip, &nk, &c->err);
+	explicit_bzero(&nk, sizeof(nk));
+	if (!err)
+		cli_info(c, "node %u at %s: key %u installed and in use", k->id, k->addr, k->key_id);
+	return err;
+}
+
+static int do_key_retire(struct cli *c, void *cfg)
+{
+	struct node_cfg *k = cfg;
+	int err = key_id_of(c, k);
+
+	if (!err)
+		err = xc_node_key_retire(&c->xc, k->id, k->key_id, &c->err);
+	if (!err)
+		cli_info(c, "node %u: every key but %u retired", k->id, k->key_id);
+	return err;
+}
+
+/* Each slot's key id and age, never a key. */
+static void list_keys(struct cli *c, const struct xc_node_info *v)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* the clock of installed_ns */
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	if (c->json)
+		jw_arr(&c->jw, "keys");
+	for (int s = 0; s < 2; s++) {
+		const struct xc_node_key_info *k = &v->key[s];
+		uint64_t age = now > k->installed_ns ? (now - k->installed_ns) / 1000000 : 0;
+
+		if (!k->valid)
+			continue;
+		if (!c->json) {
+			printf("%s key %u%s (%.1fs old)", s && v->key[0].valid ? "," : "", k->id,
+			       k->cur ? " newest" : "", age / 1000.0);
+			continue;
+		}
+		jw_obj(&c->jw, NULL);
+		jw_u64(&c->jw, "slot", s);
+		jw_u64(&c->jw, "id", k->id);
+		jw_bool(&c->jw, "newest", k->cur);
+		jw_u64(&c->jw, "age_ms", age);
+		jw_end_obj(&c->jw);
+	}
+	if (c->json)
+		jw_end_arr(&c->jw);
+}
+
 static int do_list(struct cli *c, void *cfg)
 {
 	struct xchan_config cfgrow;
@@ -103,14 +214,16 @@ static int do_list(struct cli *c, void *cfg)
 				 m[0], m[1], m[2], m[3], m[4], m[5]);
 		}
 		if (!c->json) {
-			printf("peer %u at %s (pair key set), next hop %s\n", v[i].id,
-			       xc_ip_str(v[i].addr, b), via);
+			printf("peer %u at %s, next hop %s,", v[i].id, xc_ip_str(v[i].addr, b), via);
+			list_keys(c, &v[i]);
+			printf("\n");
 			continue;
 		}
 		jw_obj(&c->jw, NULL);
 		jw_u64(&c->jw, "id", v[i].id);
 		jw_str(&c->jw, "addr", xc_ip_str(v[i].addr, b));
 		jw_str(&c->jw, "next_hop", via);
+		list_keys(c, &v[i]);
 		jw_end_obj(&c->jw);
 	}
 	if (c->json) {
@@ -136,8 +249,14 @@ const struct cmd cmds_node[] = {
 	  "This node's id and address."),
 	CMD("add", add_opts, sizeof(struct node_cfg), do_add, false,
 	  "A peer node and the key this node shares with it."),
+	CMD("del", del_opts, sizeof(struct node_cfg), do_del, false,
+	  "Removes a peer and its next hop: its control and DATA are refused from then on."),
+	CMD("key-install", install_opts, sizeof(struct node_cfg), do_key_install, false,
+	  "A node key by id, one file per direction: the newest, the previous one stays valid."),
+	CMD("key-retire", retire_opts, sizeof(struct node_cfg), do_key_retire, false,
+	  "Removes every key of the peer but --keep K."),
 	CMD("list", opts_none, 0, do_list, false,
-	  "This node, its uplink and its peers with their next hops (never a key)."),
+	  "This node, its uplink and its peers with next hops, key ids and ages (never a key)."),
 	CMD("refresh", opts_none, 0, do_refresh, false,
 	  "Resolves again how each peer is reached (route, neighbour MAC) for the CMM."),
 	{ NULL },

@@ -12,14 +12,6 @@
 #include <bpf/libbpf.h>
 #include "xc_int.h"
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* the clock of bpf_ktime_get_ns() */
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void id_of(struct xchan_chan_id *id, const struct xc_ep *local,
 		  const struct xc_ep *remote, uint8_t dir)
 {
@@ -45,7 +37,7 @@ static int counters_create(struct xc *x, const struct xchan_chan_id *id)
 int xc_chan_authorize(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,
 		      uint8_t dir, struct xc_err *e)
 {
-	struct xchan_channel ch = { .state = XCHAN_S_AUTHORIZED, .created_ns = now_ns() };
+	struct xchan_channel ch = { .state = XCHAN_S_AUTHORIZED, .created_ns = xc_mono_ns() };
 	struct xchan_chan_id id;
 	char b1[64], b2[64];
 	int err;
@@ -107,8 +99,8 @@ static uint32_t node_of_part(struct xc *x, uint32_t part)
 
 /* A control message for the CMM of the sending partition: this node's (the trusted
  * path) or the node that hosts it (over the fabric, wrapped and signed). */
-static int to_sender_cmm(struct xc *x, uint32_t sender, const struct xchan_hdr *req,
-			 struct xchan_hdr *reply, struct xc_err *e)
+int chan_to_sender(struct xc *x, uint32_t sender, const struct xchan_hdr *req,
+		   struct xchan_hdr *reply, struct xc_err *e)
 {
 	uint32_t node = node_of_part(x, sender);
 	int err;
@@ -116,16 +108,18 @@ static int to_sender_cmm(struct xc *x, uint32_t sender, const struct xchan_hdr *
 	if (node)
 		return xc_node_ctrl(x, node, req, reply, e);
 	err = cmm_ctrl(&x->cmm, req, reply);
-	return err ? xc_fail(e, err, "CONNECT failed: %s", strerror(-err)) : 0;
+	return err ? xc_fail(e, err, "the trusted path to this node's CMM failed: %s",
+			     strerror(-err)) : 0;
 }
 
 static int key_store(struct xc *x, const struct xchan_chan_id *id, struct xchan_hdr *req,
 		     const char *what, struct xc_err *e)
 {
-	struct xchan_key k = { .owner = XCHAN_OWNER_LOCAL };
+	/* a channel's first key: id 0, slot 0 (CONNECT's key_id is 0) */
+	struct xchan_key k = { .owner = XCHAN_OWNER_LOCAL, .valid = 1, .cur = 0 };
 	int err = 0;
 
-	if (getrandom(k.key, sizeof(k.key), 0) != sizeof(k.key)) {
+	if (getrandom(k.key[0], sizeof(k.key[0]), 0) != sizeof(k.key[0])) {
 		err = xc_fail(e, -errno, "getrandom failed: %s", strerror(errno));
 		goto out;
 	}
@@ -138,7 +132,7 @@ static int key_store(struct xc *x, const struct xchan_chan_id *id, struct xchan_
 				err == -E2BIG ? "key table full" : strerror(-err));
 		goto out;
 	}
-	memcpy(req->auth, k.key, sizeof(req->auth));
+	memcpy(req->auth, k.key[0], sizeof(req->auth));
 out:
 	explicit_bzero(&k, sizeof(k));
 	return err;
@@ -159,7 +153,7 @@ static void close_unanswered(struct xc *x, const struct xc_ep *local, const stru
 	}, reply;
 	struct xc_err ignored;
 
-	to_sender_cmm(x, remote->part, &req, &reply, &ignored);
+	chan_to_sender(x, remote->part, &req, &reply, &ignored);
 }
 
 int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,
@@ -189,11 +183,11 @@ int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep 
 		explicit_bzero(&req, sizeof(req));
 		return err;
 	}
-	err = to_sender_cmm(x, remote->part, &req, &reply, e);
+	err = chan_to_sender(x, remote->part, &req, &reply, e);
 	explicit_bzero(&req, sizeof(req));
 	if (!err && reply.type != XCHAN_T_CONNECT_ACK)
 		err = xc_fail(e, -EACCES, "the sender's CMM refused CONNECT for %s -> %s: %s", b2, b1,
-			      xc_reason_name(ntohs(reply.reason)));
+			      xc_reason_name(reply.reason));
 	if (err) {
 		bpf_map_delete_elem(XC_FD(x, M_KEYS), &id);	/* no half-open channel */
 		bpf_map_delete_elem(XC_FD(x, M_REPLAY), &id);
@@ -202,7 +196,7 @@ int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep 
 		return err;
 	}
 	ch.state = XCHAN_S_ESTABLISHED;
-	ch.established_ns = now_ns();
+	ch.established_ns = ch.key_ns = xc_mono_ns();
 	bpf_map_update_elem(XC_FD(x, M_CHANNELS), &id, &ch, BPF_EXIST);
 	return 0;
 }
@@ -250,7 +244,7 @@ int xc_chan_close(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst
 			       xc_ep_str(x, dst, b2, sizeof(b2)));
 	bpf_map_delete_elem(XC_FD(x, M_KEYS), &in_id);
 	bpf_map_delete_elem(XC_FD(x, M_REPLAY), &in_id);
-	*unacked = to_sender_cmm(x, src->part, &req, &reply, &ignored) ||
+	*unacked = chan_to_sender(x, src->part, &req, &reply, &ignored) ||
 		   reply.type != XCHAN_T_CLOSE_ACK;
 	bpf_map_delete_elem(XC_FD(x, M_KEYS), &out_id);
 	unauthorize(x, dst, src, XCHAN_DIR_IN);
@@ -303,8 +297,11 @@ static int chan_one(const void *key, void *ctx)
 		l->n--;		/* gone meanwhile */
 		return 0;
 	}
-	if (!bpf_map_lookup_elem(XC_FD(l->x, M_KEYS), key, &k))
+	if (!bpf_map_lookup_elem(XC_FD(l->x, M_KEYS), key, &k)) {
 		ci->key_owner = k.owner;
+		ci->key_id = k.kid[k.cur & 1];
+		ci->key_slots = (k.valid & 1) + !!(k.valid & 2);
+	}
 	explicit_bzero(&k, sizeof(k));	/* the listing needs only its presence */
 	if (ci->id.dir == XCHAN_DIR_IN)
 		cmm_percpu_sum(XC_FD(l->x, M_CHANSTATS), key, &ci->c, sizeof(ci->c));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* node.c: this node's identity, its peers with their node-pair keys, and the CMM on
- * the uplink (the agent's half of CONNECT/CLOSE between nodes is in nodectl.c). */
+/* node.c: this node's identity, its peers with their key-file pair keys, and the CMM
+ * on the uplink (node keys by id: nodekey.c; the agent's half of CONNECT/REKEY/CLOSE
+ * between nodes: nodectl.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -71,12 +72,15 @@ int xc_node_self(struct xc *x, uint32_t id, uint32_t addr, struct xc_err *e)
 int xc_node_add(struct xc *x, uint32_t id, uint32_t addr,
 		const uint8_t key[XCHAN_PAIR_KEY_LEN], struct xc_err *e)
 {
-	struct xchan_node n = { .addr = addr };
+	struct xchan_node n = { .addr = addr, .valid = 1, .cur = 0 };
 	int err = xc_open(x, true, e);
 
 	if (err)
 		return err;
-	memcpy(n.pair_key, key, XCHAN_PAIR_KEY_LEN);
+	/* a key file: one key, both directions, id 0; both nodes read the same file */
+	memcpy(n.slot[0].rx, key, XCHAN_PAIR_KEY_LEN);
+	memcpy(n.slot[0].tx, key, XCHAN_PAIR_KEY_LEN);
+	n.installed_ns[0] = xc_mono_ns();
 	if (bpf_map_update_elem(XC_FD(x, M_NODES), &id, &n, BPF_NOEXIST)) {
 		err = -errno;
 		if (err == -EEXIST)
@@ -109,12 +113,19 @@ static int node_one(const void *key, void *ctx)
 
 	if (bpf_map_lookup_elem(XC_FD(l->x, M_NODES), key, &n))
 		return 0;
-	explicit_bzero(n.pair_key, sizeof(n.pair_key));	/* a listing never holds it */
+	explicit_bzero(n.slot, sizeof(n.slot));	/* a listing never holds a key */
 	slot = xc_grow((void **)&l->v, &l->n, &l->cap, sizeof(*slot));
 	if (!slot)
 		return -ENOMEM;
+	memset(slot, 0, sizeof(*slot));
 	slot->id = *(const uint32_t *)key;
 	slot->addr = n.addr;
+	for (int s = 0; s < 2; s++) {
+		slot->key[s].valid = n.valid & (1U << s);
+		slot->key[s].cur = slot->key[s].valid && (n.cur & 1) == s;
+		slot->key[s].id = n.kid[s];
+		slot->key[s].installed_ns = n.installed_ns[s];
+	}
 	bpf_map_lookup_elem(XC_FD(l->x, M_NEXTHOP), key, &nh);
 	slot->nh_ifindex = nh.ifindex;
 	memcpy(slot->nh_mac, nh.dmac, sizeof(nh.dmac));

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* nodectl.c: CONNECT and CLOSE to another node's CMM: the channel key wrapped and the
- * header signed with the node-pair key (include/xchan_auth.h, as the CMM does it),
- * sent over UDP with retries, and only a signed answer to our own nonce accepted. */
+/* nodectl.c: CONNECT, REKEY and CLOSE to another node's CMM: the channel key wrapped
+ * and the header signed with our node key towards it (tx of a slot;
+ * include/xchan_auth.h, as the CMM does it), sent over UDP with retries, and only an
+ * answer to our own nonce signed with the same slot's rx accepted. */
 #include <errno.h>
 #include <stdbool.h>
 #include <poll.h>
@@ -90,31 +91,49 @@ static int ctrl_socket(struct xc *x, struct xc_err *e)
 	return fd;
 }
 
-/* The request as it travels: a CONNECT's key wrapped, the header signed. */
+/* The slots holding a key towards the node, newest (cur) first: attempt i uses
+ * order[i % n], so a retry tries the older key when the peer has not installed the
+ * newest yet. Returns n. */
+static int key_order(const struct xchan_node *n, uint8_t order[2])
+{
+	uint8_t c = n->cur & 1;
+	int k = 0;
+
+	if (n->valid & (1U << c))
+		order[k++] = c;
+	if (n->valid & (1U << (c ^ 1)))
+		order[k++] = c ^ 1;
+	return k;
+}
+
+/* The request as it travels: key_id names our node key (slot s), the channel key id
+ * moves to the reason byte, a CONNECT's or REKEY's key is wrapped, the header signed. */
 static void ctrl_seal(struct ctrl_msg *m, const struct xchan_hdr *req,
-		      const struct xchan_node *n, uint64_t nonce)
+		      const struct xchan_node *n, int s, uint64_t nonce)
 {
 	m->h = *req;
 	m->h.seq = htobe64(nonce);
-	if (req->type == XCHAN_T_CONNECT)
-		xchan_key_wrap(m->h.auth, n->pair_key, nonce);
-	xchan_put_le64(m->t.tag, xchan_hdr_mac(n->pair_key, &m->h));
+	m->h.reason = req->key_id;
+	m->h.key_id = n->kid[s];
+	if (req->type == XCHAN_T_CONNECT || req->type == XCHAN_T_REKEY)
+		xchan_key_wrap(m->h.auth, n->slot[s].tx, nonce);
+	xchan_put_le64(m->t.tag, xchan_hdr_mac(n->slot[s].tx, &m->h));
 }
 
 /* Whether h answers q: an answer type for q's type, the partitions and ports swapped.
  * A reflected request (same seq, a valid tag, but q itself) is no answer. */
 static bool answers(const struct xchan_hdr *h, const struct xchan_hdr *q)
 {
-	bool type = q->type == XCHAN_T_CONNECT ?
+	bool type = q->type == XCHAN_T_CONNECT || q->type == XCHAN_T_REKEY ?
 		    h->type == XCHAN_T_CONNECT_ACK || h->type == XCHAN_T_CONNECT_NACK :
 		    q->type == XCHAN_T_CLOSE && h->type == XCHAN_T_CLOSE_ACK;
 
 	return type && h->src_part == q->dst_part && h->dst_part == q->src_part &&
-	       h->src_ep == q->dst_ep && h->dst_ep == q->src_ep;
+	       h->src_ep == q->dst_ep && h->dst_ep == q->src_ep && h->key_id == q->key_id;
 }
 
-/* Waits up to wait_ms for the node's signed answer to m. */
-static int ctrl_await(int fd, const struct ctrl_msg *m, const struct xchan_node *n,
+/* Waits up to wait_ms for the node's answer to m, signed with the rx half of slot s. */
+static int ctrl_await(int fd, const struct ctrl_msg *m, const struct xchan_node *n, int s,
 		      long wait_ms, struct xchan_hdr *reply)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -129,11 +148,12 @@ static int ctrl_await(int fd, const struct ctrl_msg *m, const struct xchan_node 
 		ssize_t got = recvfrom(fd, &r, sizeof(r), 0, (void *)&from, &fl);
 
 		if (got < (ssize_t)sizeof(r) || from.sin_addr.s_addr != n->addr ||
-		    from.sin_port != htons(XCHAN_UDP_PORT) ||
-		    r.h.seq != m->h.seq || sip_le64(r.t.tag) != xchan_hdr_mac(n->pair_key, &r.h) ||
+		    from.sin_port != htons(XCHAN_UDP_PORT) || r.h.seq != m->h.seq ||
+		    sip_le64(r.t.tag) != xchan_hdr_mac(n->slot[s].rx, &r.h) ||
 		    !answers(&r.h, &m->h))
 			continue;
 		*reply = r.h;
+		explicit_bzero(&r, sizeof(r));
 		return 0;
 	}
 	return -ETIMEDOUT;
@@ -144,14 +164,20 @@ int xc_node_ctrl(struct xc *x, uint32_t node_id, const struct xchan_hdr *req,
 {
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(XCHAN_UDP_PORT) };
 	struct xchan_node n;
-	struct ctrl_msg m;
+	struct ctrl_msg m = {};
 	char ab[INET_ADDRSTRLEN];
 	long wait_ms = CTRL_WAIT_MS;
-	int fd, err = -ETIMEDOUT;
+	int fd, nkeys, err = -ETIMEDOUT;
+	uint8_t order[2];
 	uint64_t *ctr;
 
 	if (bpf_map_lookup_elem(XC_FD(x, M_NODES), &node_id, &n))
 		return xc_fail(e, -ENOENT, "node %u is not known here (xchan node add)", node_id);
+	nkeys = key_order(&n, order);
+	if (!nkeys) {
+		explicit_bzero(&n, sizeof(n));
+		return xc_fail(e, -ENOKEY, "node %u has no node key installed", node_id);
+	}
 	to.sin_addr.s_addr = n.addr;
 	ctr = nonce_map(x, e);
 	fd = ctr ? ctrl_socket(x, e) : -ENOMEM;
@@ -160,10 +186,12 @@ int xc_node_ctrl(struct xc *x, uint32_t node_id, const struct xchan_hdr *req,
 		goto out;
 	}
 	for (int i = 0; i < CTRL_TRIES && err; i++, wait_ms *= 2) {
-		ctrl_seal(&m, req, &n, next_nonce(ctr));
+		int s = order[i % nkeys];
+
+		ctrl_seal(&m, req, &n, s, next_nonce(ctr));
 		if (sendto(fd, &m, sizeof(m), 0, (void *)&to, sizeof(to)) != sizeof(m))
 			continue;
-		err = ctrl_await(fd, &m, &n, wait_ms, reply);
+		err = ctrl_await(fd, &m, &n, s, wait_ms, reply);
 	}
 	if (err)
 		xc_fail(e, err, "no answer from node %u at %s after %d tries", node_id,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* nodekey.h: a node's own keys (libsodium): its Ed25519 identity and its X25519 key
+/* nodekey.h: a node's own keys (libsodium; in nodecrypto.c): its Ed25519 identity and its X25519 key
  * exchange key with an epoch, both kept in the state directory (0700, files 0600), the
  * signatures over store records and the pair keys derived for each peer. Never prints;
  * secrets are locked in memory where that is cheap and wiped after use. */
@@ -67,22 +67,14 @@ void nk_sign(const struct nk_identity *id, const char *msg, size_t len,
 int nk_verify(const uint8_t pk[NK_PUB_LEN], const char *msg, size_t len, const char *sig_hex);
 
 /* ---- pair keys ---- */
-#ifndef XC_HAVE_NODE_KEY
-/* Temporary, until branch keys (which owns it, in xc.h) is merged: the same layout. */
-struct xc_node_key {
-	uint8_t id;
-	uint8_t rx[32];		/* what the peer sends us is checked with this */
-	uint8_t tx[32];		/* what we send the peer is made with this */
-};
-#endif
-
 /* The key id both nodes give the pair's keys: ((epoch of the lower id & 0x0f) << 4) |
  * (epoch of the higher id & 0x0f). */
 uint8_t nk_pair_key_id(uint32_t self, uint32_t self_epoch, uint32_t peer, uint32_t peer_epoch);
-/* The keys this node (self, its kx) shares with peer (its public key and epoch): libsodium
- * crypto_kx, the lower node id as client, the higher as server, so that self's tx is
- * peer's rx and the other way round. -EINVAL for peer == self or 0, or a public key
- * crypto_kx refuses. The caller wipes out. */
+/* The keys this node (self, its kx) shares with peer (its public key and epoch), as
+ * xc_node_key_install takes them (struct xc_node_key, xc.h): libsodium crypto_kx, the
+ * lower node id as client, the higher as server, so that self's tx is peer's rx and the
+ * other way round. -EINVAL for peer == self or 0, or a public key crypto_kx refuses.
+ * The caller wipes out. */
 int nk_pair_key(uint32_t self, const struct nk_kx *kx, uint32_t peer,
 		const uint8_t peer_pk[NK_PUB_LEN], uint32_t peer_epoch,
 		struct xc_node_key *out, struct xc_err *e);

@@ -15,7 +15,7 @@ static const char *const event_kinds[] = {
 	[XCHAN_E_CTRL_UNTRUSTED] = "control_from_partition", [XCHAN_E_ESTABLISHED] = "established",
 	[XCHAN_E_CLOSED] = "closed", [XCHAN_E_BAD_ORIGIN] = "bad_origin",
 	[XCHAN_E_BAD_AUTH] = "bad_auth", [XCHAN_E_REPLAY] = "replay",
-	[XCHAN_E_RX_REFUSED] = "receive_refused",
+	[XCHAN_E_RX_REFUSED] = "receive_refused", [XCHAN_E_REKEYED] = "rekeyed",
 };
 
 const char *xc_event_kind_name(uint32_t kind)

@@ -133,13 +133,23 @@ int xc_chan_open(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst,
 /* *unacked: the sender's CMM did not confirm CLOSE (its key was dropped here anyway). */
 int xc_chan_close(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst,
 		  bool *unacked, struct xc_err *e);
+/* Run on the receiver's node (dst local): a new key for channel src -> dst. Driven by
+ * the IN entry, so stateless and restartable: with both slots valid a rekey is
+ * pending and its REKEY is sent again; else a new key (id + 1) goes into the other
+ * slot and becomes the newest (IN accepts both), REKEY goes to the sender's CMM, and
+ * on its ACK the old key is retired grace_ms later (messages in flight). On a NACK
+ * or no answer both keys stay and it fails with the reason; calling again resends. */
+int xc_chan_rekey(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst,
+		  unsigned int grace_ms, struct xc_err *e);
 /* How many of the six parts of channel src -> dst exist (entries, states, keys). */
 int xc_chan_parts(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst);
 
 struct xc_chan_info {
 	struct xchan_chan_id id;
-	struct xchan_channel ch;
+	struct xchan_channel ch;	/* ch.key_ns: when the current key was set */
 	uint32_t key_owner;		/* 0: no key */
+	uint8_t key_id;			/* the current key's id (OUT: sends with; IN: newest) */
+	uint8_t key_slots;		/* how many keys the entry holds (2: a rekey overlaps) */
 	struct xchan_chan_counter c;	/* IN entries only */
 };
 int xc_chan_list(struct xc *x, struct xc_chan_info **out, size_t *n, struct xc_err *e);
@@ -148,12 +158,36 @@ const char *xc_state_name(uint32_t state);
 /* ---- nodes ---- */
 int xc_pair_key_read(const char *path, uint8_t key[XCHAN_PAIR_KEY_LEN], struct xc_err *e);
 int xc_node_self(struct xc *x, uint32_t id, uint32_t addr, struct xc_err *e);
+/* A peer with a key file's pair key: node key id 0 in slot 0, rx = tx = key. */
 int xc_node_add(struct xc *x, uint32_t id, uint32_t addr,
 		const uint8_t key[XCHAN_PAIR_KEY_LEN], struct xc_err *e);
+/* A directional node key: rx verifies and unwraps what that node sends us, tx signs
+ * and wraps what we send it (our tx is its rx). */
+struct xc_node_key {
+	uint8_t id;
+	uint8_t rx[XCHAN_PAIR_KEY_LEN];
+	uint8_t tx[XCHAN_PAIR_KEY_LEN];
+};
+/* Makes the node entry if absent (and resolves its next hop, best effort), else
+ * updates its address; puts k in the slot already holding k->id, else the slot not in
+ * use, makes it the newest and keeps the previous one valid (the overlap). */
+int xc_node_key_install(struct xc *x, uint32_t node, uint32_t addr,
+			const struct xc_node_key *k, struct xc_err *e);
+/* Clears every slot but the one holding key id keep_id (-ENOENT if none does). */
+int xc_node_key_retire(struct xc *x, uint32_t node, uint8_t keep_id, struct xc_err *e);
+/* Removes the peer and its next hop: its control and DATA are then refused
+ * (drop_bad_origin_node). Not node 0 nor this node. */
+int xc_node_del(struct xc *x, uint32_t node, struct xc_err *e);
+struct xc_node_key_info {
+	bool valid, cur;	/* cur: the newest, what this node tries first */
+	uint8_t id;
+	uint64_t installed_ns;	/* CLOCK_MONOTONIC */
+};
 struct xc_node_info {
 	uint32_t id, addr;
 	uint32_t nh_ifindex;	/* 0: next hop unresolved (its DATA: drop_no_neighbour) */
 	uint8_t nh_mac[6];
+	struct xc_node_key_info key[2];	/* by slot; never the key bytes */
 };
 int xc_node_list(struct xc *x, struct xc_node_info **out, size_t *n, struct xc_err *e);
 int xc_config_read(struct xc *x, struct xchan_config *cfg);
@@ -165,8 +199,9 @@ void xc_uplink_detach(struct xc *x);
  * the CMM counts drop_no_neighbour. xc_node_refresh does it for every peer. */
 int xc_node_refresh_one(struct xc *x, uint32_t id, uint32_t addr, struct xc_err *e);
 int xc_node_refresh(struct xc *x, struct xc_err *e);
-/* CONNECT/CLOSE to the CMM of node node_id: wrapped, signed, retried; *reply is its
- * signed answer. */
+/* CONNECT/REKEY/CLOSE to the CMM of node node_id: wrapped, signed with our newest
+ * node key towards it (retries alternate with the older one), retried; *reply is its
+ * signed answer (reply->key_id: the node key used). req->key_id is the channel key id. */
 int xc_node_ctrl(struct xc *x, uint32_t node_id, const struct xchan_hdr *req,
 		 struct xchan_hdr *reply, struct xc_err *e);
 

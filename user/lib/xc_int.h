@@ -4,6 +4,7 @@
 #ifndef XCHAN_XC_INT_H
 #define XCHAN_XC_INT_H
 
+#include <time.h>
 #include "xc.h"
 #include "nl.h"
 
@@ -49,5 +50,19 @@ void evlimit_forget(struct xc *x, uint32_t part);
 void *xc_grow(void **v, size_t *n, size_t *cap, size_t elem);
 
 int config_write(struct xc *x, const struct xchan_config *cfg);
+
+/* CONNECT/REKEY/CLOSE for the CMM of partition sender: this node's by the trusted
+ * path, or its node's by node control (channel.c). */
+int chan_to_sender(struct xc *x, uint32_t sender, const struct xchan_hdr *req,
+		   struct xchan_hdr *reply, struct xc_err *e);
+
+/* CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns(), for the maps' timestamps. */
+static inline uint64_t xc_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 #endif
