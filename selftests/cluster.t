@@ -109,7 +109,7 @@ eventually 15 has_peers 1 1
 check "node 3's lease expired: node 1 removed its pair key" [ $? -eq 0 ]
 check "... and carol's partition row" \
 	[ -z "$(xn 1 -j partition list | jq -r '.[] | select(.id==3) | .id')" ]
-st=$(xn 1 -j cluster status 2>/dev/null)
+st=$(xn 1 -j cluster status --state-dir "$TMPD/st1" 2>/dev/null)
 check "cluster status on node 1 shows node 3 down, 1 and 2 live" \
 	[ "$(echo "$st" | jq -r '[.nodes[] | "\(.id):\(.live)"] | join(" ")')" = "1:true 2:true 3:false" ]
 before=$(reason 1 drop_bad_origin_node)

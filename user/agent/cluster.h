@@ -11,16 +11,6 @@
 #include "xc.h"
 #include "nodekey.h"
 
-#ifndef XC_HAVE_NODE_KEY
-/* TEMPORARY (cluster_stub.c): the keys branch's API, until it is merged. */
-int xc_node_key_install(struct xc *x, uint32_t node, uint32_t addr, const struct xc_node_key *k,
-			struct xc_err *e);
-int xc_node_key_retire(struct xc *x, uint32_t node, uint8_t keep_id, struct xc_err *e);
-int xc_node_del(struct xc *x, uint32_t node, struct xc_err *e);
-int xc_chan_rekey(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst,
-		  unsigned int grace_ms, struct xc_err *e);
-#endif
-
 struct agent;
 struct etcd;
 
