@@ -105,7 +105,8 @@ check "... and bob's datagrams arrive again: 10 of 10" [ $? -eq 0 ]
 
 # a node killed: its agent gone for good, so its lease expires
 cagent_stop 3 KILL
-eventually 15 has_peers 1 1
+gone3() { [ -z "$(etcd_ctl get /xchan/v1/nodes/3 --print-value-only)" ] && has_peers 1 1; }
+eventually 15 gone3
 check "node 3's lease expired: node 1 removed its pair key" [ $? -eq 0 ]
 check "... and carol's partition row" \
 	[ -z "$(xn 1 -j partition list | jq -r '.[] | select(.id==3) | .id')" ]

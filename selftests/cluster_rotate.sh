@@ -59,4 +59,10 @@ check "DATA under the first channel keys, sent again: $nd refused as drop_key_re
 check "... and none of them reaches alice" [ "$(received alice 6000 | grep -c rot)" -eq 0 ]
 check "$nr REKEY under retired node keys (node 2 keeps ids $valid), sent again: drop_ctrl_bad_auth +$(( $(reason 2 drop_ctrl_bad_auth) - ba ))" \
 	[ "$nr" -ge 1 ] && [ $(( $(reason 2 drop_ctrl_bad_auth) - ba )) -eq "$nr" ]
+# restarted after their leases expired: the peers dropped each node meanwhile
 for i in 1 2 3; do cagent_start $i; done
+eventually 20 all_peers && eventually 20 both_in
+check "agents restarted after their leases expired: keys and channels made again" [ $? -eq 0 ]
+send_udp bob 5000 10.101.0.1 6000 10 back
+eventually 3 got 5000 back 10
+check "... and bob's datagrams arrive: 10 of 10" [ $? -eq 0 ]

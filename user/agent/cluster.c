@@ -87,6 +87,20 @@ static void wait_work(struct cluster *c, uint64_t until)
 	pthread_mutex_unlock(&c->mu);
 }
 
+static void reset_if_regranted(struct cluster *c)
+{
+	uint64_t r;
+
+	pthread_mutex_lock(&c->mu);
+	r = c->regrants;
+	pthread_mutex_unlock(&c->mu);
+	if (r == c->reset_seen || !c->view.rev)	/* the view says who the members are */
+		return;
+	c->reset_seen = r;
+	sync_reset_remote(c);
+	c->dirty = true;
+}
+
 static void *reconciler(void *arg)
 {
 	struct cluster *c = arg;
@@ -97,6 +111,7 @@ static void *reconciler(void *arg)
 
 		if (watch_drain(c))
 			c->dirty = true;
+		reset_if_regranted(c);
 		pub_tick(c);
 		keys_tick(c);
 		now = cl_now_ms();
@@ -161,12 +176,18 @@ int cluster_start(struct agent *a, const struct cluster_cfg *cfg, struct cluster
 		err = -EINVAL;
 	if (!err) {
 		c->kx_rotated_ms = cl_now_ms();
-		err = watch_start(c, e);
+		err = lease_start(c, e);
 	}
+	if (!err)
+		err = watch_start(c, e);
+	if (!err)
+		err = rekey_start(c, e);
 	if (!err && (err = -pthread_create(&c->thread, NULL, reconciler, c)))
 		xc_fail(e, err, "cannot start the reconcile thread: %s", strerror(-err));
 	if (err) {
+		rekey_stop(c);
 		watch_stop(c);
+		lease_stop(c);
 		cluster_free(c);
 		return err;
 	}
@@ -187,6 +208,8 @@ void cluster_stop(struct cluster *c)
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
 	pthread_join(c->thread, NULL);
+	rekey_stop(c);
 	watch_stop(c);
+	lease_stop(c);
 	cluster_free(c);
 }

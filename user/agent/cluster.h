@@ -74,14 +74,19 @@ struct cluster {
 	struct nk_identity ident;
 	struct nk_kx kx;
 	uint64_t kx_rotated_ms;
-	/* the lease */
-	int64_t lease;
-	uint64_t keepalive_ms;		/* next keepalive */
-	bool store_down;		/* logged once */
-	uint64_t retry_ms;		/* next try while the store is down */
-	uint32_t store_backoff;
+	/* the lease (cluster_lease.c, its own thread) */
+	pthread_t leaser;
+	bool leasing;
+	volatile bool lease_stop;
+	int64_t lease;			/* under mu; 0 until it is known to live */
+	uint64_t regrants;		/* under mu: times it expired and was granted again */
+	uint64_t regrant_seen, reset_seen;
+	volatile bool store_down;	/* logged once */
 	bool republish;			/* own keys must be put again */
-	char *pub_node;			/* nodes/<self> as last put */
+	bool pub_failing;
+	/* channel keys (cluster_keys.c, its own thread: a rekey may wait for a peer) */
+	pthread_t rekeyer;
+	bool rekeying;
 	pthread_t thread;		/* reconcile */
 	/* the watch thread and what it hands over */
 	pthread_t watcher;
@@ -93,7 +98,6 @@ struct cluster {
 	struct view view;
 	bool dirty;			/* the view changed since the last reconcile */
 	uint64_t next_reconcile_ms;	/* a failed item's retry, or the periodic one */
-	uint64_t next_rekey_ms;
 	struct peer *peers;
 	size_t npeers, cappeers;
 	struct failure *fails;
@@ -130,13 +134,20 @@ void watch_stop(struct cluster *c);
 /* Moves what the watcher queued into the view; true if anything changed. */
 bool watch_drain(struct cluster *c);
 
-/* cluster_pub.c: the lease and this node's own keys */
+/* cluster_lease.c */
+int lease_start(struct cluster *c, struct xc_err *e);
+void lease_stop(struct cluster *c);
+
+/* cluster_pub.c: this node's own records */
 void pub_tick(struct cluster *c);
-/* Signed JSON of nodes/<self> into a malloc'ed string. */
-char *pub_node_json(struct cluster *c);
+/* Signed JSON of nodes/<self> on lease into a malloc'ed string. */
+char *pub_node_json(struct cluster *c, int64_t lease);
 
 /* cluster_sync.c: reconcile the maps with the view */
 void sync_all(struct cluster *c);
+/* After this node's lease expired: every remote partition and its channels go, to be
+ * made anew from the store (the peers dropped their half meanwhile). */
+void sync_reset_remote(struct cluster *c);
 /* A peer's announcement, checked: 0 and its fields, or -errno. */
 struct node_rec {
 	uint32_t id, addr, epoch;
@@ -161,6 +172,8 @@ void bad_sig_forget(struct cluster *c, const char *key);
 void keys_peer(struct cluster *c, const struct node_rec *r);
 void keys_peer_forget(struct cluster *c, uint32_t id);
 void keys_tick(struct cluster *c);
+int rekey_start(struct cluster *c, struct xc_err *e);
+void rekey_stop(struct cluster *c);
 struct peer *peer_find(struct cluster *c, uint32_t id);
 
 #endif

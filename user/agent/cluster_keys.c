@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sodium.h>
 #include "agent.h"
 #include "xc_int.h"
@@ -138,7 +139,8 @@ static void node_key_rotate(struct cluster *c, uint64_t now)
 	c->dirty = true;
 }
 
-/* Every established IN channel of this node gets a new key from its receiver: us. */
+/* Every established IN channel of this node gets a new key from its receiver: us. A
+ * failure is counted and logged; the next round resends (xc_chan_rekey is restartable). */
 static void chan_rekey_all(struct cluster *c)
 {
 	struct xc_chan_info *ci;
@@ -149,26 +151,57 @@ static void chan_rekey_all(struct cluster *c)
 		agent_log(LOG_WARN, "cluster: channel keys not renewed: %s", e.msg);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !c->stop; i++) {
 		struct xc_ep dst = { ci[i].id.local_part, ci[i].id.local_ep };
 		struct xc_ep src = { ci[i].id.remote_part, ci[i].id.remote_ep };
-		char what[96];
 
 		if (ci[i].id.dir != XCHAN_DIR_IN || ci[i].ch.state != XCHAN_S_ESTABLISHED)
 			continue;
-		snprintf(what, sizeof(what), "channel %u:%u -> %u:%u rekey", src.part, src.port,
-			 dst.part, dst.port);
 		if (xc_chan_rekey(c->xc, &src, &dst, c->cfg.chan_key_grace_ms, &e)) {
-			fail_set(c, what, e.msg);
+			count_add(&c->a->n.reconcile_errors, 1);
+			agent_log(LOG_WARN, "cluster: channel %u:%u -> %u:%u rekey failed, the next round retries: %s",
+				  src.part, src.port, dst.part, dst.port, e.msg);
 			failed++;
 			continue;
 		}
-		fail_clear(c, what);
 		done++;
 	}
 	free(ci);
-	if (done || failed)
+	if (failed)
 		agent_log(LOG_INFO, "cluster: channel keys renewed: %zu, failed: %zu", done, failed);
+}
+
+static void *rekeyer(void *arg)
+{
+	struct cluster *c = arg;
+
+	while (!c->stop) {
+		uint64_t until = cl_now_ms() + c->cfg.chan_key_interval * 1000ULL;
+
+		while (!c->stop && cl_now_ms() < until)
+			nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000000 }, NULL);
+		if (!c->stop)
+			chan_rekey_all(c);
+	}
+	return NULL;
+}
+
+int rekey_start(struct cluster *c, struct xc_err *e)
+{
+	int err = pthread_create(&c->rekeyer, NULL, rekeyer, c);
+
+	if (err)
+		return xc_fail(e, -err, "cannot start the rekey thread: %s", strerror(err));
+	c->rekeying = true;
+	return 0;
+}
+
+void rekey_stop(struct cluster *c)
+{
+	c->stop = true;
+	if (c->rekeying)
+		pthread_join(c->rekeyer, NULL);
+	c->rekeying = false;
 }
 
 void keys_tick(struct cluster *c)
@@ -177,9 +210,4 @@ void keys_tick(struct cluster *c)
 
 	retire_due(c, now);
 	node_key_rotate(c, now);
-	if (c->cfg.chan_key_interval && now >= c->next_rekey_ms) {
-		if (c->next_rekey_ms)
-			chan_rekey_all(c);
-		c->next_rekey_ms = now + c->cfg.chan_key_interval * 1000ULL;
-	}
 }

@@ -214,3 +214,21 @@ void sync_all(struct cluster *c)
 	}
 	fails_end(c);
 }
+
+void sync_reset_remote(struct cluster *c)
+{
+	struct snap s = {};
+	struct xc_err e = {};
+	int n = 0;
+
+	if (snap_take(c, &s, &e))
+		return;
+	for (size_t i = 0; i < s.nparts; i++)
+		if (s.parts[i].meta.node_id && node_member(c, s.parts[i].meta.node_id)) {
+			xc_part_remove(c->xc, s.parts[i].id, NULL);
+			n++;
+		}
+	snap_free(&s);
+	agent_log(LOG_NOTE, "cluster: this node's lease was granted anew: %d remote partition(s) and their channels are made again from the store",
+		  n);
+}
