@@ -16,7 +16,7 @@ OUTF=${SCALE_OUT:-$(dirname "$0")/../docs/CLUSTER-SCALE.md}
 ROWS=()
 
 now() { date +%s.%N; }
-dt() { echo "scale=2; ($2 - $1) / 1" | bc; }
+dt() { printf '%.2f' "$(echo "$2 - $1" | bc)"; }
 
 # every agent logged a pair key for each of the other N-1 nodes
 all_keyed() {
@@ -68,10 +68,14 @@ round() {
 	done
 	chan=$(dt "$t2" "$(now)")
 	delivered || chan="never"
+	if [ -n "$SCALE_LOGS" ]; then	# what the agents said, for a round that went wrong
+		mkdir -p "$SCALE_LOGS/$n" && cp "$TMPD"/agent*.log "$SCALE_LOGS/$n/"
+		{ xn 1 -j channel list; xn "$n" -j channel list; xn 1 -j node list; xn "$n" -j stats; } >"$SCALE_LOGS/$n/maps.json" 2>&1
+	fi
 	dbsize=$(etcd_ctl endpoint status -w json | jq '.[0].Status.dbSize')
 	nkeys=$(etcd_ctl get --prefix /xchan/v1/ --keys-only | grep -c .)
 	bytes=$(etcd_ctl get --prefix /xchan/v1/ --print-value-only | wc -c)
-	ROWS+=("| $n | $(dt "$t0" "$t1") | $(echo "scale=3; ($t1 - $t0) / $n" | bc) | $keys | $chan | $((n * (n - 1))) | $nkeys | $bytes | $((dbsize / 1024)) | $(( $(rss_kb "$n") / 1024 )) |")
+	ROWS+=("| $n | $(dt "$t0" "$t1") | $(printf '%.3f' "$(echo "($t1 - $t0) / $n" | bc -l)") | $keys | $chan | $((n * (n - 1))) | $nkeys | $bytes | $((dbsize / 1024)) | $(( $(rss_kb "$n") / 1024 )) |")
 	diag "N=$n: ${ROWS[-1]}"
 	recv_stop alice 6000
 	teardown
