@@ -134,6 +134,9 @@ check "... and node 2's record is untouched" \
 	[ "$(xn 1 -j node list | jq -r '.peers[] | select(.id==2) | .addr')" = 10.99.0.2 ]
 
 check "no agent logged a key" [ -z "$(cat "$TMPD"/agent*.log | grep -iE '[0-9a-f]{64}')" ]
+# with XCHAN=build/asan/xchan (make asan) the agents' sanitizer reports land in their logs
+check "no agent log holds a sanitizer report" \
+	[ -z "$(grep -lE 'AddressSanitizer|LeakSanitizer|runtime error' "$TMPD"/agent*.log)" ]
 diag "cluster.t took $(echo "$(date +%s.%N) - $T0" | bc)s"
 recv_stop alice 6000
 if [ $T_FAIL -ne 0 ]; then
