@@ -122,6 +122,24 @@ check "node 3's DATA is refused on node 1 (drop_bad_origin_node +$((after - befo
 	[ $((after - before)) -ge 10 ]
 check "... and nothing of it reaches alice" [ "$(received alice 6000 | grep -c dead)" -eq 0 ]
 
+# SIGTERM leaves the lease: the record stays, a restart within the TTL reuses it
+grants=$(grep -c "lease .* granted" "$TMPD/agent1.log")
+cagent_stop 1
+check "a stopped agent's record stays in the store (its lease is not revoked)" \
+	[ -n "$(etcd_ctl get /xchan/v1/nodes/1 --print-value-only)" ]
+cagent_start 1 --metrics 127.0.0.1:9742
+sleep 1
+check "restarted within the TTL, the agent reuses its lease" \
+	[ "$(grep -c "lease .* granted" "$TMPD/agent1.log")" = "$grants" ]
+# an item that cannot be made: retried with backoff, counted, logged once
+etcd_ctl put /xchan/v1/spec/parts/9 "{\"id\":9,\"node\":1,\"netns\":\"${PFX}nosuch\"}" >/dev/null
+sleep 4
+metric() { nsenter --net="/run/netns/$(cn 1)" curl -s 127.0.0.1:9742/metrics | awk -v m="$1" '$1 == m { print $2 }'; }
+n=$(grep -c "spec/parts/9 failed" "$TMPD/agent1.log") errs=$(metric xchan_agent_reconcile_errors_total)
+check "a spec that cannot be made is retried ($errs reconcile errors counted) and logged once ($n)" \
+	[ "$n" = 1 ] && [ "${errs:-0}" -ge 2 ]
+etcd_ctl del /xchan/v1/spec/parts/9 >/dev/null
+
 # a node that joins with a taken id and another identity
 mkdir -p "$TMPD/thief" && chmod 700 "$TMPD/thief"
 out=$(nsenter --net="/run/netns/$(cn 1)" "$XCHAN" --pin-root "$PIN-thief" cluster join \

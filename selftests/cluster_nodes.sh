@@ -25,25 +25,34 @@ cluster_fabric() {
 
 # cnode_up I: node I on the fabric, joined through the store, its uplink attached
 cnode_up() {
-	local i=$1
+	local i=$1 t
 	reap_add pin "$PIN-c$i"
 	mkdir -p "$TMPD/st$i" && chmod 700 "$TMPD/st$i"
 	node_up "$(cn "$i")" "$(cip "$i")" "f$i" || return 1
+	t=$(date +%s.%N)
 	# shellcheck disable=SC2086
 	xn "$i" ${XCHAN_GLOBALS:-} cluster join --etcd "$ETCD_URL" --node "$i" --addr "$(cip "$i")" \
 		--state-dir "$TMPD/st$i" >/dev/null || return 1
+	[ -z "$JOIN_TIMES" ] || echo "$(date +%s.%N) - $t" | bc >>"$JOIN_TIMES"
 	xn "$i" attach up0 --uplink >/dev/null
 }
 
 # cnode_route I J: node I reaches node J's partitions (10.100+J.0.0/24) through J
 cnode_route() { ip -n "$(cn "$1")" route add "10.$((100 + $2)).0.0/24" via "$(cip "$2")"; }
 
-# cagent_start I [ARGS]: node I's agent, logging to $TMPD/agentI.log
+# cagent_start I [ARGS]: node I's agent, logging to $TMPD/agentI.log (with CAGENT_TS
+# set, each line prefixed with the time, as the journal would)
 cagent_start() {
 	local i=$1; shift
-	nsenter --net="/run/netns/$(cn "$i")" "$XCHAN" --pin-root "$PIN-c$i" agent \
-		--state-dir "$TMPD/st$i" --lease-ttl "${LEASE_TTL:-3}" "$@" \
-		>>"$TMPD/agent$i.log" 2>&1 </dev/null &
+	if [ -n "$CAGENT_TS" ]; then
+		nsenter --net="/run/netns/$(cn "$i")" "$XCHAN" --pin-root "$PIN-c$i" agent \
+			--state-dir "$TMPD/st$i" --lease-ttl "${LEASE_TTL:-3}" "$@" </dev/null \
+			> >(perl -MTime::HiRes=time -ne '$|=1; printf "%.3f %s", time, $_' >>"$TMPD/agent$i.log") 2>&1 &
+	else
+		nsenter --net="/run/netns/$(cn "$i")" "$XCHAN" --pin-root "$PIN-c$i" agent \
+			--state-dir "$TMPD/st$i" --lease-ttl "${LEASE_TTL:-3}" "$@" \
+			>>"$TMPD/agent$i.log" 2>&1 </dev/null &
+	fi
 	echo $! >"$TMPD/agent$i.pid"
 }
 # cagent_stop I [SIGNAL]: stops node I's agent and waits for it

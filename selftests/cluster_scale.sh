@@ -18,6 +18,13 @@ ROWS=()
 now() { date +%s.%N; }
 dt() { printf '%.2f' "$(echo "$2 - $1" | bc)"; }
 
+# Agents' log lines carry their time (CAGENT_TS): the times below are read from them.
+export CAGENT_TS=1
+# the earliest time of a line matching RE in the agents' logs ("first"), or the latest
+log_time() {
+	grep -h -- "$2" "$TMPD"/agent*.log | cut -d' ' -f1 | sort -n | if [ "$1" = first ]; then head -1; else tail -1; fi
+}
+
 # every agent logged a pair key for each of the other N-1 nodes
 all_keyed() {
 	local n=$1 i
@@ -44,30 +51,32 @@ teardown() {
 }
 
 round() {
-	local n=$1 i t0 t1 t2 t3 keys dbsize nkeys bytes
+	local n=$1 i t0 t1 ta tk tc chan dbsize nkeys bytes join
 	cluster_fabric || { diag "etcd did not start"; return 1; }
+	export JOIN_TIMES="$TMPD/join.times"
+	: >"$JOIN_TIMES"
 	t0=$(now)
 	for ((i = 1; i <= n; i++)); do
 		XCHAN_GLOBALS="--max-channels 1024 --max-partitions 256" cnode_up "$i" || { diag "node $i did not join"; return 1; }
 	done
 	t1=$(now)
+	join=$(awk '{ s += $1; if ($1 > m) m = $1 } END { printf "%.3f / %.3f", s / NR, m }' "$JOIN_TIMES")
 	cnode_route 1 "$n"; cnode_route "$n" 1
 	part_in "$(cn 1)" alice 10.101.0.1 && part_in "$(cn "$n")" bob "10.$((100 + n)).0.1" || return 1
 	printf 'partition 1 --node 1 --name alice --netns %s\npartition 2 --node %s --name bob --netns %s\nchannel bob:5000 alice:6000\n' \
 		"${PFX}alice" "$n" "${PFX}bob" >"$TMPD/scale.conf"
 	xn 1 apply --etcd "$ETCD_URL" "$TMPD/scale.conf" >/dev/null || return 1
 	recv_start alice 6000
-	t2=$(now)
 	for ((i = 1; i <= n; i++)); do LEASE_TTL=15 cagent_start "$i"; done
 	eventually $((30 + n)) all_keyed "$n" || diag "not every node keyed every peer"
-	t3=$(now)
-	keys=$(dt "$t2" "$t3")
+	eventually 60 grep -q "established" "$TMPD/agent1.log" || diag "the channel was not established"
 	while ! delivered; do
 		send_udp bob 5000 10.101.0.1 6000 1 scale
-		[ "$(dt "$t2" "$(now)" | cut -d. -f1)" -lt $((60 + n)) ] || break
+		[ "$(dt "$t1" "$(now)" | cut -d. -f1)" -lt $((120 + n)) ] || break
 	done
-	chan=$(dt "$t2" "$(now)")
+	chan=$(dt "$(log_time first 'agent started')" "$(now)")
 	delivered || chan="never"
+	ta=$(log_time first 'agent started') tk=$(log_time last 'pair key id') tc=$(log_time first 'established')
 	if [ -n "$SCALE_LOGS" ]; then	# what the agents said, for a round that went wrong
 		mkdir -p "$SCALE_LOGS/$n" && cp "$TMPD"/agent*.log "$SCALE_LOGS/$n/"
 		{ xn 1 -j channel list; xn "$n" -j channel list; xn 1 -j node list; xn "$n" -j stats; } >"$SCALE_LOGS/$n/maps.json" 2>&1
@@ -75,18 +84,18 @@ round() {
 	dbsize=$(etcd_ctl endpoint status -w json | jq '.[0].Status.dbSize')
 	nkeys=$(etcd_ctl get --prefix /xchan/v1/ --keys-only | grep -c .)
 	bytes=$(etcd_ctl get --prefix /xchan/v1/ --print-value-only | wc -c)
-	ROWS+=("| $n | $(dt "$t0" "$t1") | $(printf '%.3f' "$(echo "($t1 - $t0) / $n" | bc -l)") | $keys | $chan | $((n * (n - 1))) | $nkeys | $bytes | $((dbsize / 1024)) | $(( $(rss_kb "$n") / 1024 )) |")
+	ROWS+=("| $n | $join | $(dt "$t0" "$t1") | $(dt "$ta" "$tk") | $(dt "$ta" "$tc") | $chan | $((n * (n - 1))) | $nkeys | $bytes | $((dbsize / 1024)) | $(( $(rss_kb "$n") / 1024 )) |")
 	diag "N=$n: ${ROWS[-1]}"
 	recv_stop alice 6000
 	teardown
 }
 
 for n in "${@:-3 10 50}"; do
-	round "$n" || { teardown; ROWS+=("| $n | failed | | | | | | | | |"); }
+	round "$n" || { teardown; ROWS+=("| $n | failed | | | | | | | | | |"); }
 done
 table() {
-	echo "| nodes | join all (s) | join per node (s) | all pair keys installed (s) | channel delivers (s) | pair keys (N·(N−1)) | store keys | store value bytes | etcd DB (KiB) | agent RSS (MiB) |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "| nodes | cluster join, mean / max (s) | N nodes made and joined (s) | agents started → every pair key installed (s) | → channel established (s) | → a datagram delivered, polled (s) | pair keys N·(N−1) | store keys | store value bytes | etcd DB (KiB) | agent RSS (MiB) |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	printf '%s\n' "${ROWS[@]}"
 }
 table
