@@ -201,8 +201,11 @@ void sync_all(struct cluster *c)
 		fails_end(c);
 		return;
 	}
-	peers_sync(c, &s);
+	/* this node's own partitions first, announced at once: installing N-1 pair keys
+	 * waits for N-1 next hops (ARP), and the peers need not wait for that */
 	specs_sync(c, &s);
+	pub_tick(c);
+	peers_sync(c, &s);
 	snap_free(&s);
 	if (!snap_take(c, &s, &e)) {
 		parts_sync(c, &s);
