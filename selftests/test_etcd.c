@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <poll.h>
 #include "etcd.h"
 #include "nodekey.h"
 #include "store.h"
@@ -206,6 +207,7 @@ static void watch_events(struct etcd *d)
 	struct etcd_kv kv;
 	struct seen s = { 0 };
 	struct xc_err e = { 0 };
+	struct pollfd pfd = { .events = POLLIN };
 	enum etcd_watch_state st;
 	int err;
 
@@ -219,7 +221,12 @@ static void watch_events(struct etcd *d)
 	if (!check(!err && etcd_watch_fd(w) >= 0, "watch started, with a socket", "%s", e.msg))
 		return;
 	check(s.n == 0, "no event before start returned", "%d", s.n);
+	wait_events(w, &s, 1, 3, &e);	/* the replayed put */
+	pfd.fd = etcd_watch_fd(w);
+	check(poll(&pfd, 1, 300) == 0, "its socket is quiet while nothing changes", "%d", pfd.revents);
 	etcd_put(d, "w/a", "1", 1, 0, &e);
+	check(poll(&pfd, 1, 3000) == 1 && (pfd.revents & POLLIN),
+	      "a put makes the socket readable (for the daemon's epoll)", "revents %d", pfd.revents);
 	etcd_put(d, "x/outside", "1", 1, 0, &e);
 	etcd_put(d, "w/b", "2", 1, 0, &e);
 	etcd_delete(d, "w/a", NULL, &e);
