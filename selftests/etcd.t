@@ -102,6 +102,9 @@ rec=$(etcd_ctl get /xchan/v1/nodes/1 --print-value-only)
 etcd_ctl put /xchan/v1/nodes/1 "${rec/10.99.0.1/10.99.0.66}" >/dev/null
 check "a record changed in the store does not verify" \
 	[ "$(xe -j cluster status --state-dir "$SD" | jq -c '.nodes[0] | [.live, .verified]')" = '[true,false]' ]
+etcd_ctl put /xchan/v1/nodes/1 "$rec" >/dev/null
+check "nor the signed record put back on no lease (replayed)" \
+	[ "$(xe -j cluster status --state-dir "$SD" | jq -c '.nodes[0] | [.live, .verified]')" = '[true,false]' ]
 te publish "$SD" 2
 node_down() { [ "$(xe -j cluster status --state-dir "$SD" | jq -r '.nodes[0].live')" = false ]; }
 eventually 8 node_down
