@@ -48,7 +48,8 @@ static double now_s(void)
 }
 
 struct seen {
-	int n;
+	int n, disorder;	/* events; those whose revision was not above the last one's */
+	int64_t last;
 	enum etcd_ev_type type[16];
 	char key[16][64], val[16][64];
 	int64_t rev[16];
@@ -58,6 +59,9 @@ static int on_event(void *ctx, const struct etcd_event *ev)
 {
 	struct seen *s = ctx;
 
+	if (ev->mod_rev <= s->last)
+		s->disorder++;
+	s->last = ev->mod_rev;
 	if (s->n < 16) {
 		s->type[s->n] = ev->type;
 		snprintf(s->key[s->n], 64, "%s", ev->key);
@@ -111,16 +115,27 @@ static void basic_kv(struct etcd *d)
 static void range_paged(struct etcd *d, struct etcd *other)
 {
 	struct etcd_range r;
+	struct etcd_watch *w = NULL;
+	struct seen s = { 0 };
 	struct xc_err e = { 0 };
 	char k[32], v[32];
 	int i, n = ETCD_RANGE_PAGE + 150, bad = 0, err = 0;
 
+	/* a watch on r/ meanwhile: many events, many messages, lines split across reads */
+	if (etcd_watch_start(d, "r/", 0, on_event, &s, &w, &e))
+		w = NULL;
 	for (i = 0; i < n && !err; i++) {
 		snprintf(k, sizeof(k), "r/%05d", i);
 		snprintf(v, sizeof(v), "v%d", i);
 		err = etcd_put(d, k, v, strlen(v), 0, &e);
 	}
 	check(!err, "put keys for a range of more than one page", "%s", e.msg);
+	if (w)
+		wait_events(w, &s, n, 10, &e);
+	check(w && s.n == n && !s.disorder && !strcmp(s.key[0], "r/00000") &&
+	      !strcmp(s.key[15], "r/00015"), "a watch saw each of those puts once, in order",
+	      "%d of %d events, %d out of order", s.n, n, s.disorder);
+	etcd_watch_stop(w);
 	/* the same name under a prefix that only shares a beginning with ours */
 	etcd_put(other, "r/00001", "x", 1, 0, &e);
 	etcd_put(d, "rr", "x", 1, 0, &e);
