@@ -232,12 +232,19 @@ void fixture_nic(void)
 /* An encapsulated DATA frame from R (on node 2) to A, tagged in userspace. */
 size_t nic_frame(uint8_t *f, uint64_t seq, size_t payload, uint32_t outer_src, bool bad_tag)
 {
+	return nic_frame_key(f, seq, payload, outer_src, bad_tag, KEY, 0);
+}
+
+size_t nic_frame_key(uint8_t *f, uint64_t seq, size_t payload, uint32_t outer_src, bool bad_tag,
+		     const uint8_t *key, uint8_t kid)
+{
 	static uint8_t inner[PKT_MAX], body[PKT_MAX], pl[PKT_MAX];
 	struct pkt_spec in = { .saddr = IP_R, .daddr = IP_A, .sport = 5000, .dport = 6000,
 			       .payload = pl, .payload_len = payload };
 	struct xchan_hdr h = { .version = XCHAN_VERSION, .type = XCHAN_T_DATA,
 			       .src_part = htonl(P_R), .dst_part = htonl(P_A),
-			       .src_ep = htons(5000), .dst_ep = htons(6000), .seq = htobe64(seq) };
+			       .src_ep = htons(5000), .dst_ep = htons(6000), .seq = htobe64(seq),
+			       .key_id = kid };
 	struct pkt_spec out = { .saddr = outer_src, .daddr = NODE1, .sport = XCHAN_UDP_PORT,
 				.dport = XCHAN_UDP_PORT, .xh = &h };
 	size_t ilen;
@@ -247,7 +254,7 @@ size_t nic_frame(uint8_t *f, uint64_t seq, size_t payload, uint32_t outer_src, b
 	ilen = pkt_build(inner, sizeof(inner), &in) - 14;
 	memcpy(body, &h, sizeof(h));
 	memcpy(body + sizeof(h), inner + 14, ilen);
-	tag = siphash24(KEY, body, sizeof(h) + ilen) ^ bad_tag;
+	tag = siphash24(key, body, sizeof(h) + ilen) ^ bad_tag;
 	for (int i = 0; i < 8; i++)
 		h.auth[i] = tag >> (8 * i);
 	out.payload = inner + 14;

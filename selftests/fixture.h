@@ -42,6 +42,9 @@ void fixture_nic(void);
 /* An encapsulated DATA frame R:5000 -> A:6000 with the given sequence number, tagged
  * in userspace (or wrongly, with bad_tag). */
 size_t nic_frame(uint8_t *f, uint64_t seq, size_t payload, uint32_t outer_src, bool bad_tag);
+/* The same under channel key `key` with id kid (nic_frame: KEY, id 0). */
+size_t nic_frame_key(uint8_t *f, uint64_t seq, size_t payload, uint32_t outer_src, bool bad_tag,
+		     const uint8_t *key, uint8_t kid);
 
 /* A UDP frame from B to daddr:dport. */
 struct pkt_spec udp_from_b(uint32_t daddr, uint16_t sport, uint16_t dport);

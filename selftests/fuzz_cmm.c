@@ -4,7 +4,8 @@
  * fixture. The oracle is a model of the contract, written apart from the BPF code:
  * a frame may leave (PASS, REDIRECT, TX) only when the model says so, REDIRECT only
  * for an exact established channel, TX only on the trusted path; and no table but
- * the counters changes unless the input was a CONNECT or CLOSE on the trusted path.
+ * the counters changes unless the input was a CONNECT, REKEY or CLOSE on the trusted
+ * path or node 2's genuine one. The fixture's keys have id 0 (channel and node).
  * The CMM's (verdict, reason) pairs are fed back to libFuzzer as extra coverage. */
 #include <errno.h>
 #include <stdio.h>
@@ -84,7 +85,7 @@ static int model(const uint8_t *f, size_t len, int ifx, bool *ctrl)
 
 	*ctrl = false;
 	if (ifx == 1) {
-		/* trusted path: a well-formed CONNECT or CLOSE is answered in place */
+		/* trusted path: a well-formed CONNECT, REKEY or CLOSE is answered in place */
 		if (et != ETH_P_IP || len < 34 || (ip[0] >> 4) != 4 || (ip[0] & 15) != 5)
 			return O_DROP;
 		tot = be16(ip + 2);
@@ -94,7 +95,7 @@ static int model(const uint8_t *f, size_t len, int ifx, bool *ctrl)
 			return O_DROP;
 		if (be16(udp + 4) < 8 + sizeof(struct xchan_hdr) || udp[8] != XCHAN_VERSION)
 			return O_DROP;
-		if (udp[9] != XCHAN_T_CONNECT && udp[9] != XCHAN_T_CLOSE)
+		if (udp[9] != XCHAN_T_CONNECT && udp[9] != XCHAN_T_REKEY && udp[9] != XCHAN_T_CLOSE)
 			return O_DROP;
 		*ctrl = true;
 		return O_TX;
@@ -219,6 +220,9 @@ static int model_uplink(const uint8_t *f, size_t len)
 		if (raw32(in + 16) != IP_A || be32toh(raw32(x + 8)) != P_A ||
 		    be16(x + 12) != 5000 || be16(x + 14) != 6000)
 			return O_DROP;
+		/* the receiver holds channel key 0 only: any other id is retired */
+		if (x[2] != 0)
+			return O_DROP;
 		memcpy(body, x, 40);
 		memset(body + 24, 0, 16);
 		memcpy(body + 40, in, il);
@@ -229,12 +233,13 @@ static int model_uplink(const uint8_t *f, size_t len)
 				return O_DROP;
 		return U_DATA_OK;
 	}
-	if (x[1] == XCHAN_T_CONNECT || x[1] == XCHAN_T_CLOSE) {
+	if (x[1] == XCHAN_T_CONNECT || x[1] == XCHAN_T_REKEY || x[1] == XCHAN_T_CLOSE) {
 		if (ulen < 8 + 40 + 8 || len < 42 + 48)
 			return O_DROP;
 		if (be32toh(raw32(x + 4)) != P_R || raw32(ip + 12) != NODE2)
 			return O_DROP;
-		if (siphash24(PAIR + 16, x, 40) != le64(x + 40) || be64(x + 16) <= last_nonce)
+		/* node 2 has one node key, id 0 (the key file's: rx = tx = PAIR) */
+		if (x[2] != 0 || siphash24(PAIR + 16, x, 40) != le64(x + 40) || be64(x + 16) <= last_nonce)
 			return O_DROP;
 		return U_CTRL_OK;
 	}
@@ -320,6 +325,10 @@ static void write_seeds(const char *dir)
 	write_seed(dir, "connect-trusted", 4, f, pkt_build(f, sizeof(f), &s));
 	xh.type = XCHAN_T_CLOSE;
 	write_seed(dir, "close-trusted", 4, f, pkt_build(f, sizeof(f), &s));
+	xh.type = XCHAN_T_REKEY;
+	xh.key_id = 1;
+	write_seed(dir, "rekey-trusted", 4, f, pkt_build(f, sizeof(f), &s));
+	xh.key_id = 0;
 	xh.type = XCHAN_T_CONNECT;
 	xh.src_ep = htons(6001);
 	write_seed(dir, "connect-unauthorized", 4, f, pkt_build(f, sizeof(f), &s));
@@ -343,6 +352,14 @@ static void write_seeds(const char *dir)
 		memcpy(c.src_mac, MAC_N2, 6);
 		memcpy(c.dst_mac, MAC_GW, 6);
 		write_seed(dir, "uplink-connect", 5, f, pkt_build(f, sizeof(f), &c));
+		/* and REKEY to channel key 1 (its id in the reason byte), nonce 1001 */
+		h.type = XCHAN_T_REKEY;
+		h.reason = 1;
+		h.seq = htobe64(1001);
+		t = siphash24(PAIR + 16, &h, sizeof(h));
+		for (int i = 0; i < 8; i++)
+			msg[40 + i] = t >> (8 * i);
+		write_seed(dir, "uplink-rekey", 5, f, pkt_build(f, sizeof(f), &c));
 	}
 }
 

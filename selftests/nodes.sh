@@ -66,3 +66,41 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMPD/pair.key"; chmod 600
 	x2 partition add 1 --name alice --remote 1 --ip 10.101.0.1
 } >/dev/null
 }
+
+# fab_capture DEV PCAP: capture xchan's port on the fabric's DEV (f1: towards node 1,
+# f2: towards node 2) in the background; fab_capture_stop ends it.
+fab_capture() {
+	ip netns exec "$FAB" tcpdump --immediate-mode -i "$1" -U -w "$2" udp port 7420 >/dev/null 2>&1 &
+	fab_tcpd=$!
+	sleep 0.5
+}
+fab_capture_stop() { sleep 0.3; kill "$fab_tcpd"; wait "$fab_tcpd" 2>/dev/null; }
+# fab_frames PCAP [TYPE]: each captured xchan message as "type key_id reason", or of
+# one type only (1 DATA, 2 CONNECT, 7 REKEY ...)
+fab_frames() {
+	python3 - "$1" "${2:-0}" <<'PY'
+import struct, sys
+data, want = open(sys.argv[1], "rb").read(), int(sys.argv[2])
+off = 24
+while off + 16 <= len(data):
+    incl = struct.unpack_from("<I", data, off + 8)[0]
+    f = data[off + 16:off + 16 + incl]; off += 16 + incl
+    if len(f) >= 82 and (not want or f[43] == want):
+        print(f[43], f[44], f[45])
+PY
+}
+# fab_inject DEV PCAP [TYPE]: send the captured frames (of one type) out of DEV again
+fab_inject() {
+	ip netns exec "$FAB" python3 - "$1" "$2" "${3:-0}" <<'PY'
+import socket, struct, sys
+data, want = open(sys.argv[2], "rb").read(), int(sys.argv[3])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind((sys.argv[1], 0))
+off, n = 24, 0
+while off + 16 <= len(data):
+    incl = struct.unpack_from("<I", data, off + 8)[0]
+    f = data[off + 16:off + 16 + incl]; off += 16 + incl
+    if len(f) >= 82 and (not want or f[43] == want):
+        s.send(f); n += 1
+print(n)
+PY
+}

@@ -20,6 +20,8 @@ static void (*const areas[])(void) = {
 	test_uplink,
 	test_receive,
 	test_receive_flood,
+	test_keys,
+	test_node_keys,
 };
 
 int main(int argc, char **argv)

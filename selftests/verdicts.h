@@ -61,5 +61,7 @@ void test_connect_race(void);		/* verdicts_race.c */
 void test_uplink(void);			/* verdicts_uplink.c */
 void test_receive(void);		/* verdicts_rx.c */
 void test_receive_flood(void);
+void test_keys(void);			/* verdicts_keys.c */
+void test_node_keys(void);		/* verdicts_nodekeys.c */
 
 #endif
