@@ -202,7 +202,7 @@ check: deps bpffs
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory verify-clang19
 	$(Q)$(MAKE) --no-print-directory asan
-	$(Q)prove -v -e '' $(OUT)/test_verdicts $(OUT)/test_request selftests/*.t
+	$(Q)prove -v -e '' $(OUT)/test_verdicts $(OUT)/test_request $(OUT)/test_nodekey selftests/*.t
 
 # The agent under ASan and UBSan (leaks included), driven by the CLI tests.
 asan:

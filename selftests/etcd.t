@@ -7,7 +7,9 @@
 # (twice: idempotent), a stolen id refused, `cluster status` live and down.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster.sh"
-trap 'etcd_stop; cleanup' EXIT
+PIN2="$PIN-n2"
+reap_add pin "$PIN2"
+trap 'etcd_stop; "$XCHAN" --pin-root "$PIN2" down >/dev/null 2>&1; cleanup' EXIT
 TE="$(dirname "$XCHAN")/test_etcd"
 ENS="${PFX}etcd"
 
@@ -100,17 +102,37 @@ rec=$(etcd_ctl get /xchan/v1/nodes/1 --print-value-only)
 etcd_ctl put /xchan/v1/nodes/1 "${rec/10.99.0.1/10.99.0.66}" >/dev/null
 check "a record changed in the store does not verify" \
 	[ "$(xe -j cluster status --state-dir "$SD" | jq -c '.nodes[0] | [.live, .verified]')" = '[true,false]' ]
+etcd_ctl put /xchan/v1/nodes/1 "$rec" >/dev/null
+check "nor the signed record put back on no lease (replayed)" \
+	[ "$(xe -j cluster status --state-dir "$SD" | jq -c '.nodes[0] | [.live, .verified]')" = '[true,false]' ]
 te publish "$SD" 2
 node_down() { [ "$(xe -j cluster status --state-dir "$SD" | jq -r '.nodes[0].live')" = false ]; }
 eventually 8 node_down
 check "its lease expired: down" [ $? -eq 0 ]
 
-sk=$(od -An -tx1 "$SD/identity.key" | tr -d ' \n')
-kx=$(awk '{print $4}' "$SD/kx.key")
+# a second node: pair keys derived from the store on both, what status says of them
+SD2="$TMPD/state2"
+in_ns "$XCHAN" --pin-root "$PIN2" cluster join --etcd "$ETCD_URL" --node 2 --addr 10.99.0.2 \
+	--state-dir "$SD2" >/dev/null
+te publish "$SD" 60 && te publish "$SD2" 60
+run pair "$SD" "$PIN" "$SD2" "$PIN2"
+peer2() { xe -j cluster status --state-dir "$SD" | jq -c ".nodes[] | select(.id==2) | $1"; }
+check "status on node 1: node 2 live, epoch 1, a pair key installed, id 0x11, the current one" \
+	[ "$(peer2 '[.live, .epoch, .pair_key.installed, .pair_key.id, .pair_key.current]')" = '[true,1,true,17,true]' ]
+te rotate "$SD2" && te publish "$SD2" 60
+check "node 2 rotated its key (epoch 2): node 1's pair key id 0x11 is no longer current" \
+	[ "$(peer2 '[.epoch, .pair_key.id, .pair_key.current]')" = '[2,17,false]' ]
+xe cluster status --state-dir "$SD" | sed 's/^/# /'
+
 dump=$(etcd_ctl get --prefix / --print-value-only)
 # identity.key is libsodium's seed || public key: the seed is the secret
-no_secret() { [ ${#sk} -eq 128 ] && [ ${#kx} -eq 64 ] && ! echo "$dump" | grep -qiE "${sk:0:64}|$kx"; }
-check "the store holds neither secret key" no_secret
+no_secret() {
+	local sk kx
+	sk=$(od -An -tx1 "$1/identity.key" | tr -d ' \n')
+	kx=$(awk '{print $4}' "$1/kx.key")
+	[ ${#sk} -eq 128 ] && [ ${#kx} -eq 64 ] && ! echo "$dump" | grep -qiE "${sk:0:64}|$kx"
+}
+check "the store holds no secret key of either node" eval 'no_secret "$SD" && no_secret "$SD2"'
 
 err=$(xe cluster status --state-dir "$TMPD/none" 2>&1 >/dev/null); rc=$?
 check "status with no cluster.json and no --etcd: exit 1, one line" \

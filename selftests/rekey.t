@@ -39,16 +39,16 @@ fails=0
 for r in 1 2 3; do
 	x1 channel rekey carol:7000 alice:6000 >/dev/null || fails=$((fails + 1))
 	x1 channel rekey bob:5000 alice:6000 >/dev/null || fails=$((fails + 1))
+	[ $r -eq 1 ] && { kill -0 $sc 2>/dev/null && kill -0 $sb 2>/dev/null; running=$?; }
 	sleep 0.3
 done
-kill -0 $sc 2>/dev/null && kill -0 $sb 2>/dev/null
-check "the rekeys ran while both streams were still sending" [ $? -eq 0 ]
+check "the first rekeys ran while both streams were still sending" [ $running -eq 0 ]
 wait $sc $sb
 sleep 0.5
 check "six rekeys under traffic, none failed ($fails)" [ $fails -eq 0 ]
-once() {	# once SPORT TAG: every TAG-i, i < N, received exactly once from SPORT
+once() {	# once SPORT TAG [COUNT]: every TAG-i, i < COUNT (N), received exactly once from SPORT
 	received alice 6000 | awk -v p="$1" -v t="$2-" '$2 == p && index($3, t) == 1 { print $3 }' |
-		sort | uniq -c | awk -v n=$N '$1 == 1 { k++ } END { exit !(k == n && NR == n) }'
+		sort | uniq -c | awk -v n="${3:-$N}" '$1 == 1 { k++ } END { exit !(k == n && NR == n) }'
 }
 got() { received alice 6000 | awk -v p="$1" -v t="$2-" '$2 == p && index($3, t) == 1' | wc -l; }
 check "same node: $N of $N numbered datagrams, each once, across 3 rekeys ($(got 7000 c))" once 7000 c
@@ -96,6 +96,32 @@ fab_inject f2 "$TMPD/ctl0.pcap" 2 >/dev/null; sleep 0.3
 check "... the same CONNECT under the retired key 0: drop_ctrl_bad_auth" [ $(( $(st 2 drop_ctrl_bad_auth) - ba )) -eq 1 ]
 check "REKEY between nodes under node key 1 after the retirement" quiet x1 channel rekey bob:5000 alice:6000
 check "... node 2's OUT on key 4" [ "$(kid 2 out 5000)" = "4 1" ]
+# every answer lost while bob keeps sending: the REKEY reached node 2, which switched;
+# the receiver keeps both keys, fails, and the next rekey sends the same key again
+inkey() { x1 -j channel list | jq -r '.[] | select(.dir=="in" and .remote_ep==5000) | "\(.key_id) \(.key_slots)"'; }
+ip netns exec "$FAB" nft -f - <<'NFT'
+table bridge deaf {
+	chain answers {
+		type filter hook forward priority 0; policy accept;
+		udp sport 7420 @th,72,8 3 counter drop
+		udp sport 7420 @th,72,8 4 counter drop
+	}
+}
+NFT
+L=4000	# longer than the failed rekey (6.2 s of retries) and its retry
+send_udp bob 5000 10.101.0.1 6000 $L lost & sl=$!
+sleep 0.3
+x1 channel rekey bob:5000 alice:6000 >/dev/null 2>"$TMPD/deaf.err"; rc=$?
+kill -0 $sl 2>/dev/null; still=$?
+check "every answer lost: rekey fails, one line (exit $rc: $(cat "$TMPD/deaf.err"))" [ "$rc $(wc -l <"$TMPD/deaf.err")" = "1 1" ]
+check "... node 2 switched to key 5, node 1 holds keys 4 and 5" [ "$(kid 2 out 5000) / $(inkey)" = "5 1 / 5 2" ]
+ip netns exec "$FAB" nft delete table bridge deaf
+check "... the answers back: rekey again succeeds" quiet x1 channel rekey bob:5000 alice:6000
+check "... with the same key 5 (a retry), key 4 retired" [ "$(kid 2 out 5000) / $(inkey)" = "5 1 / 5 1" ]
+wait $sl; sleep 0.5
+check "... the stream was still running when the rekey gave up" [ $still -eq 0 ]
+check "$L of $L datagrams ($(got 5000 lost)), each once, across the failed rekey and its retry" once 5000 lost $L
+
 # bad input: one line on stderr, exit 2 (usage) or 1 (refused), nothing changed
 bad() {	# bad RC CMD...: CMD exits RC with exactly one line on stderr
 	local want=$1 rc; shift

@@ -10,7 +10,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <poll.h>
+#include <bpf/bpf.h>
 #include "etcd.h"
+#include "xc.h"
 #include "nodekey.h"
 #include "store.h"
 
@@ -45,7 +48,8 @@ static double now_s(void)
 }
 
 struct seen {
-	int n;
+	int n, disorder;	/* events; those whose revision was not above the last one's */
+	int64_t last;
 	enum etcd_ev_type type[16];
 	char key[16][64], val[16][64];
 	int64_t rev[16];
@@ -55,6 +59,9 @@ static int on_event(void *ctx, const struct etcd_event *ev)
 {
 	struct seen *s = ctx;
 
+	if (ev->mod_rev <= s->last)
+		s->disorder++;
+	s->last = ev->mod_rev;
 	if (s->n < 16) {
 		s->type[s->n] = ev->type;
 		snprintf(s->key[s->n], 64, "%s", ev->key);
@@ -108,16 +115,27 @@ static void basic_kv(struct etcd *d)
 static void range_paged(struct etcd *d, struct etcd *other)
 {
 	struct etcd_range r;
+	struct etcd_watch *w = NULL;
+	struct seen s = { 0 };
 	struct xc_err e = { 0 };
 	char k[32], v[32];
 	int i, n = ETCD_RANGE_PAGE + 150, bad = 0, err = 0;
 
+	/* a watch on r/ meanwhile: many events, many messages, lines split across reads */
+	if (etcd_watch_start(d, "r/", 0, on_event, &s, &w, &e))
+		w = NULL;
 	for (i = 0; i < n && !err; i++) {
 		snprintf(k, sizeof(k), "r/%05d", i);
 		snprintf(v, sizeof(v), "v%d", i);
 		err = etcd_put(d, k, v, strlen(v), 0, &e);
 	}
 	check(!err, "put keys for a range of more than one page", "%s", e.msg);
+	if (w)
+		wait_events(w, &s, n, 10, &e);
+	check(w && s.n == n && !s.disorder && !strcmp(s.key[0], "r/00000") &&
+	      !strcmp(s.key[15], "r/00015"), "a watch saw each of those puts once, in order",
+	      "%d of %d events, %d out of order", s.n, n, s.disorder);
+	etcd_watch_stop(w);
 	/* the same name under a prefix that only shares a beginning with ours */
 	etcd_put(other, "r/00001", "x", 1, 0, &e);
 	etcd_put(d, "rr", "x", 1, 0, &e);
@@ -206,6 +224,7 @@ static void watch_events(struct etcd *d)
 	struct etcd_kv kv;
 	struct seen s = { 0 };
 	struct xc_err e = { 0 };
+	struct pollfd pfd = { .events = POLLIN };
 	enum etcd_watch_state st;
 	int err;
 
@@ -219,7 +238,12 @@ static void watch_events(struct etcd *d)
 	if (!check(!err && etcd_watch_fd(w) >= 0, "watch started, with a socket", "%s", e.msg))
 		return;
 	check(s.n == 0, "no event before start returned", "%d", s.n);
+	wait_events(w, &s, 1, 3, &e);	/* the replayed put */
+	pfd.fd = etcd_watch_fd(w);
+	check(poll(&pfd, 1, 300) == 0, "its socket is quiet while nothing changes", "%d", pfd.revents);
 	etcd_put(d, "w/a", "1", 1, 0, &e);
+	check(poll(&pfd, 1, 3000) == 1 && (pfd.revents & POLLIN),
+	      "a put makes the socket readable (for the daemon's epoll)", "revents %d", pfd.revents);
 	etcd_put(d, "x/outside", "1", 1, 0, &e);
 	etcd_put(d, "w/b", "2", 1, 0, &e);
 	etcd_delete(d, "w/a", NULL, &e);
@@ -443,6 +467,84 @@ static int mode_publish(const char *url, const char *dir, unsigned int ttl)
 	return err != 0;
 }
 
+/* The node of state dir dir: its conf, identity and kx key. */
+static int node_load(const char *dir, struct st_conf *sc, struct nk_kx *kx, struct xc_err *e)
+{
+	int err = st_conf_load(dir, sc, e);
+
+	return err ?: nk_kx_load(dir, false, kx, NULL, e);
+}
+
+/* Derives the pair keys of the nodes of state dirs a and b, each from its own kx key and
+ * the other's record in the store (verified under its identity), installs each in its
+ * own instance, then checks in the maps that a's tx is b's rx and the other way round. */
+static int mode_pair(const char *url, const char *da, const char *pa, const char *db,
+		     const char *pb)
+{
+	const char *dirs[2] = { da, db }, *pins[2] = { pa, pb };
+	struct st_conf sc[2];
+	struct nk_kx kx[2] = { 0 };
+	struct xc x[2];
+	struct xc_node_key k = { 0 };
+	struct xchan_node n[2];
+	struct xc_err e = { 0 };
+	struct etcd *d = etcd_open(url, NULL, &e);
+	int err = d ? 0 : -EINVAL;
+
+	for (int i = 0; i < 2; i++)
+		xc_init(&x[i], pins[i], NULL);
+	for (int i = 0; i < 2 && !err; i++)
+		err = node_load(dirs[i], &sc[i], &kx[i], &e);
+	for (int i = 0; i < 2 && !err; i++) {
+		uint8_t pk[NK_PUB_LEN];
+		struct st_node peer;
+		struct etcd_kv kv;
+		char key[32];
+		uint32_t other = sc[!i].node;
+
+		err = st_id_get(d, other, pk, &e);
+		err = err ?: etcd_get(d, st_key_node(key, sizeof(key), other), &kv, &e);
+		if (err)
+			break;
+		err = st_node_decode(kv.value, kv.vlen, pk, &peer, &e);
+		etcd_kv_free(&kv);
+		err = err ?: nk_pair_key(sc[i].node, &kx[i], other, peer.kx_pub, peer.epoch, &k, &e);
+		err = err ?: xc_node_key_install(&x[i], other, peer.addr, &k, &e);
+		err = err ?: (bpf_map_lookup_elem(x[i].cmm.map_fd[M_NODES], &other, &n[i]) ? -errno : 0);
+		memset(&k, 0, sizeof(k));
+	}
+	check(!err, "pair keys derived from the store and installed on both nodes", "%s", e.msg);
+	if (!err) {
+		const struct xchan_node_slot *a = &n[0].slot[n[0].cur], *b = &n[1].slot[n[1].cur];
+
+		check(!memcmp(a->tx, b->rx, 32) && !memcmp(a->rx, b->tx, 32) && memcmp(a->tx, a->rx, 32),
+		      "in the maps: a's tx is b's rx and a's rx is b's tx", "they differ");
+		check(n[0].kid[n[0].cur] == n[1].kid[n[1].cur], "both installed the same key id",
+		      "%u %u", n[0].kid[n[0].cur], n[1].kid[n[1].cur]);
+	}
+	for (int i = 0; i < 2; i++) {
+		nk_kx_wipe(&kx[i]);
+		xc_close(&x[i]);
+	}
+	memset(n, 0, sizeof(n));
+	etcd_close(d);
+	return failed != 0;
+}
+
+/* A new kx key for the node of state dir dir (what its agent does every interval). */
+static int mode_rotate(const char *dir)
+{
+	struct xc_err e = { 0 };
+	struct nk_kx kx = { 0 };
+	int err = nk_kx_load(dir, false, &kx, NULL, &e);
+
+	err = err ?: nk_kx_rotate(dir, &kx, &e);
+	nk_kx_wipe(&kx);
+	if (err)
+		fprintf(stderr, "rotate: %s\n", e.msg);
+	return err != 0;
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -458,9 +560,14 @@ int main(int argc, char **argv)
 		return mode_watch_lost(argv[1], argv[3]);
 	if (argc == 3 && !strcmp(argv[2], "again"))
 		return mode_again(argv[1]);
+	if (argc == 7 && !strcmp(argv[2], "pair"))
+		return mode_pair(argv[1], argv[3], argv[4], argv[5], argv[6]);
+	if (argc == 4 && !strcmp(argv[2], "rotate"))
+		return mode_rotate(argv[3]);
 	if (argc == 5 && !strcmp(argv[2], "publish"))
 		return mode_publish(argv[1], argv[3], atoi(argv[4]));
 	fprintf(stderr, "usage: test_etcd URL ops|compact-prep|compacted OLD REV|down SECS|"
-		"watch-lost FLAG|again|publish STATE_DIR TTL\n");
+		"watch-lost FLAG|again|publish STATE_DIR TTL|pair DIR_A PIN_A DIR_B PIN_B|\n"
+		"rotate DIR\n");
 	return 2;
 }

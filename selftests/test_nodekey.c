@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/stat.h>
+#include <sodium.h>
 #include "tap.h"
 #include "nodekey.h"
 #include "store.h"
@@ -121,6 +122,15 @@ static void t_pair(void)
 	ASSERT_TRUE(!memcmp(ab.rx, ba.tx, 32), "a's rx from b is b's tx for a");
 	ASSERT_TRUE(memcmp(ab.rx, ab.tx, 32), "the two directions differ");
 	ASSERT_EQ(ab.id, ba.id, "both nodes give the pair key the same id");
+	{	/* the convention, not only the symmetry: the lower id (3) is crypto_kx's client */
+		uint8_t rx[32], tx[32];
+
+		ASSERT_EQ(crypto_kx_client_session_keys(rx, tx, a.pk, a.sk, b.pk), 0, "crypto_kx");
+		ASSERT_TRUE(!memcmp(ab.rx, rx, 32) && !memcmp(ab.tx, tx, 32),
+			    "node 3 (lower) took crypto_kx's client side for node 10");
+		sodium_memzero(rx, 32);
+		sodium_memzero(tx, 32);
+	}
 	ASSERT_EQ(ab.id, 0x21, "id: lower node's epoch (2) high nibble, higher's (1) low");
 	ASSERT_EQ(nk_pair_key_id(10, 1, 3, 2), 0x21, "the id from the other side");
 	ASSERT_EQ(nk_pair_key_id(3, 17, 10, 33), 0x11, "epochs count mod 16 in the id");

@@ -253,8 +253,11 @@ static int status_read(struct cli *c, struct etcd *d, struct status *st)
 		if (!r)
 			continue;
 		r->live = true;
+		/* the record names the lease it was written on: one replayed by a writer of
+		 * the store onto another lease (or none) does not count */
 		r->verified = !st_id_get(d, id, pk, &e) &&
-			      !st_node_decode(kv->value, kv->vlen, pk, &r->rec, &e) && r->rec.id == id;
+			      !st_node_decode(kv->value, kv->vlen, pk, &r->rec, &e) && r->rec.id == id &&
+			      r->rec.lease == kv->lease;
 		if (!r->verified)
 			st_node_decode(kv->value, kv->vlen, NULL, &r->rec, &e);
 		if (!kv->lease || etcd_lease_ttl(d, kv->lease, &r->ttl, NULL, &e))

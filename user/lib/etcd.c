@@ -72,6 +72,16 @@ struct json_object *j_key(const struct etcd *d, const char *key)
 	return j_b64(k, n);
 }
 
+struct json_object *j_key_after(const struct etcd *d, const char *key)
+{
+	char k[ETCD_MAX_KEY + 1];
+	int n = snprintf(k, ETCD_MAX_KEY, "%s/%s", d->prefix, key);
+
+	if (n < 0 || n >= ETCD_MAX_KEY)
+		return NULL;
+	return j_b64(k, n + 1);	/* the NUL too */
+}
+
 struct json_object *j_key_end(const struct etcd *d, const char *sub)
 {
 	char k[ETCD_MAX_KEY];

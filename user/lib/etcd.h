@@ -111,7 +111,8 @@ struct etcd_watch;
  * now). Returns once etcd confirmed the watch (within the request timeout), or -errno.
  * etcd confirms a watch from a compacted revision too, and cancels it right after: the
  * first etcd_watch_poll then says ETCD_WATCH_COMPACTED. No event reaches fn before this
- * returns. Uses its own connection and d's url, prefix and timeouts; d itself stays
+ * returns; events that came with the confirmation wait in w's buffer, not in the socket,
+ * so call etcd_watch_poll(w, 0, e) once right after, before waiting on the fd. Uses its own connection and d's url, prefix and timeouts; d itself stays
  * free for other calls (fn may use it). */
 int etcd_watch_start(struct etcd *d, const char *sub, int64_t from_rev, etcd_watch_fn fn,
 		     void *ctx, struct etcd_watch **out, struct xc_err *e);

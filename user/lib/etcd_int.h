@@ -29,6 +29,8 @@ void ebuf_free(struct ebuf *b);
 struct json_object *j_b64(const void *p, size_t len);
 /* The prefix + key, base64: NULL when too long or out of memory. */
 struct json_object *j_key(const struct etcd *d, const char *key);
+/* The first key after prefix + key: the same bytes and a NUL (where a page ends). */
+struct json_object *j_key_after(const struct etcd *d, const char *key);
 /* The first byte string after every key starting with prefix + sub (range_end). */
 struct json_object *j_key_end(const struct etcd *d, const char *sub);
 /* Decodes base64 member name of o into a malloc'ed NUL-terminated string (*len bytes);

@@ -70,12 +70,13 @@ int etcd_get(struct etcd *d, const char *key, struct etcd_kv *out, struct xc_err
 	return err;
 }
 
-static struct json_object *range_req(struct etcd *d, const char *from, const char *sub,
+/* One page: from the key after `after` (NULL: from sub), up to the end of sub. */
+static struct json_object *range_req(struct etcd *d, const char *after, const char *sub,
 				     int64_t rev)
 {
 	struct json_object *r = json_object_new_object();
 
-	r = obj_kv(r, "key", j_key(d, from));
+	r = obj_kv(r, "key", after ? j_key_after(d, after) : j_key(d, sub));
 	r = obj_kv(r, "range_end", j_key_end(d, sub));
 	r = obj_kv(r, "limit", json_object_new_int64(ETCD_RANGE_PAGE));
 	if (rev)
@@ -86,15 +87,13 @@ static struct json_object *range_req(struct etcd *d, const char *from, const cha
 int etcd_range(struct etcd *d, const char *sub, struct etcd_range *out, struct xc_err *e)
 {
 	struct json_object *resp = NULL, *more;
-	char next[ETCD_MAX_KEY];
-	size_t cap = 0;
+	size_t cap = 0, before;
 	int err = 0;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(next, sizeof(next), "%s", sub);
 	for (;;) {
-		struct json_object *req = range_req(d, next, sub, out->rev);
-		struct json_object *h;
+		struct json_object *h, *req = range_req(d, out->n ? out->kvs[out->n - 1].key : NULL,
+							 sub, out->rev);
 
 		if (!req) {
 			err = xc_bad(e, "etcd range: key too long");
@@ -105,22 +104,14 @@ int etcd_range(struct etcd *d, const char *sub, struct etcd_range *out, struct x
 			break;
 		if (!out->rev && json_object_object_get_ex(resp, "header", &h))
 			out->rev = j_i64(h, "revision");
+		before = out->n;
 		err = take_kvs(d, resp, out, &cap, e);
+		/* every page at the first one's revision: "more" ends when the range does */
 		if (err || !json_object_object_get_ex(resp, "more", &more) ||
-		    !json_object_get_boolean(more) || !out->n)
+		    !json_object_get_boolean(more) || out->n == before)
 			break;
-		/* the next page starts right after the last key: that key and a NUL */
-		if (strlen(out->kvs[out->n - 1].key) + 2 > sizeof(next)) {
-			err = xc_fail(e, -EPROTO, "etcd range: key too long to page after");
-			break;
-		}
-		snprintf(next, sizeof(next), "%s", out->kvs[out->n - 1].key);
 		json_object_put(resp);
 		resp = NULL;
-		/* a key with one more NUL byte cannot be written as a C string: ask from the
-		 * last key again and drop it from the page */
-		out->n--;
-		etcd_kv_free(&out->kvs[out->n]);
 	}
 	json_object_put(resp);
 	if (err)

@@ -98,7 +98,13 @@ int xc_chan_rekey(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst
 	explicit_bzero(&k, sizeof(k));
 	err = chan_to_sender(x, src->part, &req, &reply, e);
 	explicit_bzero(&req, sizeof(req));
-	if (!err && reply.type != XCHAN_T_CONNECT_ACK)
+	if (err) {	/* no answer: the sender may have switched; say what stays */
+		char why[sizeof(e->msg)];
+
+		snprintf(why, sizeof(why), "%s", e->msg);
+		xc_fail(e, err, "REKEY for %s (key %u): %s; both keys stay, run it again", what,
+			kid, why);
+	} else if (reply.type != XCHAN_T_CONNECT_ACK)
 		err = xc_fail(e, -EACCES, "the sender's CMM refused REKEY for %s (key %u): %s; both keys stay, run it again",
 			      what, kid, xc_reason_name(reply.reason));
 	if (!err)

@@ -162,7 +162,9 @@ int xc_node_self(struct xc *x, uint32_t id, uint32_t addr, struct xc_err *e);
 int xc_node_add(struct xc *x, uint32_t id, uint32_t addr,
 		const uint8_t key[XCHAN_PAIR_KEY_LEN], struct xc_err *e);
 /* A directional node key: rx verifies and unwraps what that node sends us, tx signs
- * and wraps what we send it (our tx is its rx). */
+ * and wraps what we send it (our tx is its rx). XC_HAVE_NODE_KEY: code written before
+ * this API existed can tell. */
+#define XC_HAVE_NODE_KEY 1
 struct xc_node_key {
 	uint8_t id;
 	uint8_t rx[XCHAN_PAIR_KEY_LEN];
