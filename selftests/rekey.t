@@ -56,6 +56,9 @@ check "between nodes: $N of $N numbered datagrams, each once, across 3 rekeys ($
 [ "$(kid 1 in 6000 | sort -u | tr '\n' ,)" = "3 1," ] && [ "$(kid 1 out 7000)" = "3 1" ]
 check "same node: IN and OUT on key 3, the old key retired" [ $? -eq 0 ]
 check "between nodes: node 2's OUT on key 3 too" [ "$(kid 2 out 5000)" = "3 1" ]
+x2 -j monitor --timeout 1 >"$TMPD/ev2"; x1 -j monitor --timeout 1 >"$TMPD/ev1"
+check "each REKEY audited as rekeyed by the sender's CMM (node 2: $(grep -c '"rekeyed"' "$TMPD/ev2"), node 1: $(grep -c '"rekeyed"' "$TMPD/ev1"))" \
+	[ "$(jq -r 'select(.kind=="rekeyed") | .kind' "$TMPD/ev2" | wc -l) $(jq -r 'select(.kind=="rekeyed") | .kind' "$TMPD/ev1" | wc -l)" = "3 3" ]
 age=$(x1 -j channel list | jq '.[] | select(.dir=="in" and .remote_ep==5000) | .key_age_ms')
 check "channel list shows the key's age ($age ms)" [ "${age:-99999}" -lt 10000 ]
 check "... and in the table: key 3 and its age" \
@@ -135,6 +138,7 @@ chmod 644 "$TMPD/a2b"
 check "node key-install from a key file others can read: refused" bad 1 x1 node key-install 2 --addr 10.99.0.2 --id 2 --rx-file "$TMPD/a2b" --tx-file "$TMPD/b2a"
 check "node key-retire keeping a key id it does not hold: refused" bad 1 x1 node key-retire 2 --keep 0
 check "channel rekey where the receiver is not: refused" bad 1 x2 channel rekey bob:5000 alice:6000
+check "channel rekey --grace-ms 100000: usage error" bad 2 x1 channel rekey bob:5000 alice:6000 --grace-ms 100000
 check "... nothing changed: node 1 still holds key 1 alone for node 2" \
 	[ "$(x1 -j node list | jq -c '[.peers[0].keys[] | .id]')" = '[1]' ]
 check "node del 2 on node 1" quiet x1 node del 2

@@ -236,11 +236,20 @@ static void library_rekey(void)
 	tap_end("xc_chan_rekey with a rekey pending (both IN slots valid) sends that key again, then retires");
 
 	tap_begin();
+	put_slots(&IN_AB, 2, 1, NULL, 0, KEY2, 255, XCHAN_OWNER_LOCAL);
+	put_slots(&OUT_BA, 2, 1, NULL, 0, KEY2, 255, XCHAN_OWNER_REMOTE);
+	ASSERT_EQ(xc_chan_rekey(&fx, &b, &a, 0, &e), 0, e.msg);
+	bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &in);
+	ASSERT_TRUE(only_key(&IN_AB, 0, in.key[0]) && only_key(&OUT_BA, 0, in.key[0]), "both on key 0, slot 0");
+	expect(f, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);
+	tap_end("xc_chan_rekey after key 255: the next id is 0, in slot 0, and traffic passes");
+
+	tap_begin();
 	del_out_key();
 	ASSERT_TRUE(xc_chan_rekey(&fx, &b, &a, 0, &e) == -EACCES && strstr(e.msg, "nack_no_key"),
 		    "refused, naming the reason");
 	ASSERT_TRUE(!bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &in) && in.valid == 3 &&
-		    in.kid[in.cur & 1] == 4, "IN keeps both keys, 4 the newest");
+		    in.kid[in.cur & 1] == 1, "IN keeps both keys, 1 the newest");
 	ASSERT_TRUE(key_absent(&OUT_BA), "no key made at the sender");
 	ASSERT_TRUE(!memmem(e.msg, strlen(e.msg), in.key[0], 4) && !memmem(e.msg, strlen(e.msg), in.key[1], 4),
 		    "no key in the message");

@@ -70,6 +70,7 @@ static void two_node_keys(void)
 	struct xc_node_key k1 = { .id = 1 }, k0 = { .id = 0 };
 	struct xchan_chan_id out;
 	struct xchan_node n;
+	uint64_t t0, t1;
 	struct xc_err e;
 
 	memcpy(k1.rx, R1, 32);
@@ -81,10 +82,18 @@ static void two_node_keys(void)
 	/* node 2's event budget as new: the flood rows before drained the peers' bucket */
 	clear_map(fx.cmm.map_fd[M_EVPEER]);
 	bpf_map_delete_elem(fx.cmm.map_fd[M_EVLIMIT], &(struct xchan_src_key){ 0, XCHAN_SRC_PEER });
+	bpf_map_lookup_elem(fx.cmm.map_fd[M_NODES], &(uint32_t){ 2 }, &n);
+	t0 = n.installed_ns[0];
+	ASSERT_EQ(xc_node_key_install(&fx, 2, NODE2, &k1, &e), 0, e.msg);
+	bpf_map_lookup_elem(fx.cmm.map_fd[M_NODES], &(uint32_t){ 2 }, &n);
+	t1 = n.installed_ns[1];
 	ASSERT_EQ(xc_node_key_install(&fx, 2, NODE2, &k1, &e), 0, e.msg);
 	ASSERT_EQ(xc_node_key_install(&fx, 2, NODE2, &k0, &e), 0, e.msg);
 	ASSERT_TRUE(!bpf_map_lookup_elem(fx.cmm.map_fd[M_NODES], &(uint32_t){ 2 }, &n) &&
 		    n.valid == 3 && n.cur == 0 && n.kid[0] == 0 && n.kid[1] == 1, "slots 0 (newest) and 1");
+	ASSERT_TRUE(n.installed_ns[0] == t0 && n.installed_ns[1] == t1 && t1 > t0,
+		    "installing a key again keeps its age");
+	ASSERT_TRUE(xc_node_key_install(&fx, 2, 0, &k1, &e) == -EINVAL, "address 0 refused");
 	xchan_chan_id_make(&out, P_B, 5000, P_R, 6000, XCHAN_DIR_OUT);
 	bpf_map_delete_elem(fx.cmm.map_fd[M_KEYS], &out);
 }

@@ -14,6 +14,7 @@ struct chan_cfg {
 };
 
 #define REKEY_GRACE_MS	200	/* DATA in flight under the old key still arrives */
+#define REKEY_GRACE_MAX_MS 60000
 
 #define EP_OPT(field, name, help) \
 	{ NULL, 0, name, OPT_STR, offsetof(struct chan_cfg, field), OPT_REQUIRED, NULL, help }
@@ -42,7 +43,7 @@ static const struct opt rekey_opts[] = {
 	EP_OPT(a, "SRC", "PART:PORT, the sender"),
 	EP_OPT(b, "DST", "PART:PORT, the receiver, of this node"),
 	{ "--grace-ms", 0, "N", OPT_U32, offsetof(struct chan_cfg, grace_ms), 0, NULL,
-	  "how long the receiver keeps accepting the old key after the sender switched (default 200)" },
+	  "how long the receiver keeps accepting the old key after the sender switched (default and 0: 200, at most 60000)" },
 	OPT_END,
 };
 
@@ -104,8 +105,12 @@ static int do_rekey(struct cli *c, void *cfg)
 {
 	struct chan_cfg *k = cfg;
 	struct xc_ep x, y;
-	int err = two_eps(c, k, &x, &y, false, true);
+	int err;
 
+	if (k->grace_ms > REKEY_GRACE_MAX_MS)
+		return xc_bad(&c->err, "channel rekey: --grace-ms %u is more than %u", k->grace_ms,
+			      REKEY_GRACE_MAX_MS);
+	err = two_eps(c, k, &x, &y, false, true);
 	if (!err)
 		err = xc_chan_rekey(&c->xc, &x, &y, k->grace_ms ? k->grace_ms : REKEY_GRACE_MS,
 				    &c->err);

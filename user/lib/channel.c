@@ -302,7 +302,7 @@ static int chan_one(const void *key, void *ctx)
 		ci->key_id = k.kid[k.cur & 1];
 		ci->key_slots = (k.valid & 1) + !!(k.valid & 2);
 	}
-	explicit_bzero(&k, sizeof(k));	/* the listing needs only its presence */
+	explicit_bzero(&k, sizeof(k));	/* the listing shows owner, id and slots, never bytes */
 	if (ci->id.dir == XCHAN_DIR_IN)
 		cmm_percpu_sum(XC_FD(l->x, M_CHANSTATS), key, &ci->c, sizeof(ci->c));
 	return 0;

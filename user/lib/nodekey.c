@@ -20,15 +20,21 @@ static int peer_id_check(struct xc *x, uint32_t node, struct xc_err *e)
 	return 0;
 }
 
-/* Slot s of n holds k and is the newest. */
+/* Slot s of n holds k and is the newest. The same key installed again (a daemon's
+ * reconcile does that) keeps its age. */
 static void slot_put(struct xchan_node *n, int s, const struct xc_node_key *k)
 {
+	bool same = (n->valid & (1U << s)) && n->kid[s] == k->id &&
+		    !memcmp(n->slot[s].rx, k->rx, sizeof(k->rx)) &&
+		    !memcmp(n->slot[s].tx, k->tx, sizeof(k->tx));
+
 	memcpy(n->slot[s].rx, k->rx, sizeof(n->slot[s].rx));
 	memcpy(n->slot[s].tx, k->tx, sizeof(n->slot[s].tx));
 	n->kid[s] = k->id;
 	n->valid |= 1U << s;
 	n->cur = s;
-	n->installed_ns[s] = xc_mono_ns();
+	if (!same)
+		n->installed_ns[s] = xc_mono_ns();
 }
 
 /* Where k goes in an existing entry: the slot already holding its id (installing it
@@ -53,6 +59,8 @@ int xc_node_key_install(struct xc *x, uint32_t node, uint32_t addr,
 
 	if (!err)
 		err = peer_id_check(x, node, e);
+	if (!err && !addr)
+		err = xc_bad(e, "node %u: 0.0.0.0 is no node address", node);
 	if (err)
 		return err;
 	fresh = bpf_map_lookup_elem(XC_FD(x, M_NODES), &node, &n) != 0;
