@@ -27,6 +27,7 @@ struct cluster_cfg {
 struct view_kv {
 	char *key, *val;
 	int64_t mod_rev;
+	int64_t lease;		/* the lease etcd holds the key on, 0: none */
 };
 
 /* The store under the prefix as the watch delivered it: sorted by key. */
@@ -40,7 +41,7 @@ struct view {
 struct wev {
 	bool reset, del;
 	char *key, *val;
-	int64_t rev;
+	int64_t rev, lease;
 	struct wev *next;
 };
 
@@ -121,7 +122,7 @@ bool cluster_configured(const struct cluster_cfg *cfg);
 uint64_t cl_now_ms(void);
 
 /* cluster_view.c */
-void view_set(struct view *v, const char *key, const char *val, int64_t rev);
+void view_set(struct view *v, const char *key, const char *val, int64_t rev, int64_t lease);
 void view_del(struct view *v, const char *key);
 void view_clear(struct view *v);
 const struct view_kv *view_get(const struct view *v, const char *key);
@@ -154,7 +155,7 @@ struct node_rec {
 	uint8_t pub[32];
 	int64_t key_time;
 };
-int node_rec_parse(struct cluster *c, const char *key, const char *val, struct node_rec *r);
+int node_rec_parse(struct cluster *c, const struct view_kv *kv, struct node_rec *r);
 bool node_live(struct cluster *c, uint32_t id);
 bool node_member(struct cluster *c, uint32_t id);
 

@@ -30,7 +30,8 @@ static int put_own(struct cluster *c, const char *key, const char *val, int64_t 
 {
 	const struct view_kv *kv = view_get(&c->view, key);
 
-	if (!c->republish && kv && !strcmp(kv->val, val))
+	/* the same record on another lease (or none) is not ours: peers ignore it */
+	if (!c->republish && kv && kv->lease == lease && !strcmp(kv->val, val))
 		return 0;
 	return etcd_put(c->st, key, val, strlen(val), lease, e);
 }

@@ -30,8 +30,11 @@ bool node_member(struct cluster *c, uint32_t id)
 	return id == c->self || view_get(&c->view, st_key_id(key, sizeof(key), id));
 }
 
-int node_rec_parse(struct cluster *c, const char *key, const char *val, struct node_rec *r)
+/* nodes/<id> of a live node: signed by its identity, and on the lease it names (a
+ * signed record replayed onto no lease, or another one, would outlive the node). */
+int node_rec_parse(struct cluster *c, const struct view_kv *kv, struct node_rec *r)
 {
+	const char *key = kv->key, *val = kv->val;
 	uint8_t pk[NK_PUB_LEN];
 	struct st_node n;
 	struct xc_err e = {};
@@ -47,6 +50,9 @@ int node_rec_parse(struct cluster *c, const char *key, const char *val, struct n
 	err = st_node_decode(val, strlen(val), pk, &n, &e);
 	if (!err && n.id != id)
 		err = xc_fail(&e, -EINVAL, "it names node %u", n.id);
+	if (!err && (!kv->lease || n.lease != kv->lease))
+		err = xc_fail(&e, -EINVAL, "it names lease %llx but is on %llx",
+			      (unsigned long long)n.lease, (unsigned long long)kv->lease);
 	if (err) {
 		bad_sig_once(c, key, e.msg);
 		return err;
@@ -67,7 +73,7 @@ bool node_live(struct cluster *c, uint32_t id)
 	if (id == c->self)
 		return true;
 	kv = view_get(&c->view, st_key_node(key, sizeof(key), id));
-	return kv && !node_rec_parse(c, kv->key, kv->val, &r);
+	return kv && !node_rec_parse(c, kv, &r);
 }
 
 /* parts/<id> of a live peer, its signature checked under that peer's identity. */
@@ -95,6 +101,20 @@ static int part_rec(struct cluster *c, const struct view_kv *kv, struct st_part 
 	return 0;
 }
 
+static void nexthop_retry(struct cluster *c, const struct xc_node_info *n)
+{
+	struct xc_err e = {};
+	char what[48];
+
+	snprintf(what, sizeof(what), "next hop of node %u", n->id);
+	if (!fail_due(c, what))
+		return;
+	if (xc_node_refresh_one(c->xc, n->id, n->addr, &e))
+		fail_set(c, what, e.msg);
+	else
+		fail_clear(c, what);
+}
+
 static void peers_sync(struct cluster *c, struct snap *s)
 {
 	size_t first, n = view_under(&c->view, ST_NODES, &first);
@@ -104,10 +124,16 @@ static void peers_sync(struct cluster *c, struct snap *s)
 	for (size_t i = first; i < first + n; i++) {
 		struct node_rec r;
 
-		if (node_rec_parse(c, c->view.kv[i].key, c->view.kv[i].val, &r) || r.id == c->self)
+		if (node_rec_parse(c, &c->view.kv[i], &r) || r.id == c->self)
 			continue;
 		keys_peer(c, &r);
 	}
+	/* a live peer without a next hop (its ARP timed out at install): its DATA would be
+	 * drop_no_neighbour until something resolves it again, and as the sender's node
+	 * nothing else here would (the receiver's exchanges refresh only there) */
+	for (size_t i = 0; i < s->nnodes; i++)
+		if (!s->nodes[i].nh_ifindex && node_live(c, s->nodes[i].id))
+			nexthop_retry(c, &s->nodes[i]);
 	/* gone: a member that is not live, whether this run installed it or a past one */
 	for (size_t i = 0; i < s->nnodes; i++) {
 		uint32_t id = s->nodes[i].id;

@@ -27,7 +27,7 @@ static size_t find(const struct view *v, const char *key, bool *found)
 	return lo;
 }
 
-void view_set(struct view *v, const char *key, const char *val, int64_t rev)
+void view_set(struct view *v, const char *key, const char *val, int64_t rev, int64_t lease)
 {
 	bool found;
 	size_t i = find(v, key, &found);
@@ -41,6 +41,7 @@ void view_set(struct view *v, const char *key, const char *val, int64_t rev)
 		free(v->kv[i].val);
 		v->kv[i].val = nv;
 		v->kv[i].mod_rev = rev;
+		v->kv[i].lease = lease;
 		return;
 	}
 	if (v->n == v->cap) {
@@ -53,7 +54,7 @@ void view_set(struct view *v, const char *key, const char *val, int64_t rev)
 		v->cap = cap;
 	}
 	memmove(&v->kv[i + 1], &v->kv[i], (v->n - i) * sizeof(*v->kv));
-	v->kv[i] = (struct view_kv){ .key = nk, .val = nv, .mod_rev = rev };
+	v->kv[i] = (struct view_kv){ .key = nk, .val = nv, .mod_rev = rev, .lease = lease };
 	v->n++;
 	return;
 oom:

@@ -21,7 +21,8 @@ static void push(struct cluster *c, struct wev *w)
 	pthread_mutex_unlock(&c->mu);
 }
 
-static struct wev *wev_new(bool reset, bool del, const char *key, const char *val, int64_t rev)
+static struct wev *wev_new(bool reset, bool del, const char *key, const char *val, int64_t rev,
+			   int64_t lease)
 {
 	struct wev *w = calloc(1, sizeof(*w));
 
@@ -30,6 +31,7 @@ static struct wev *wev_new(bool reset, bool del, const char *key, const char *va
 	w->reset = reset;
 	w->del = del;
 	w->rev = rev;
+	w->lease = lease;
 	w->key = key ? strdup(key) : NULL;
 	w->val = val ? strdup(val) : NULL;
 	if ((key && !w->key) || (val && !w->val)) {
@@ -44,7 +46,8 @@ static struct wev *wev_new(bool reset, bool del, const char *key, const char *va
 static int on_event(void *ctx, const struct etcd_event *ev)
 {
 	struct cluster *c = ctx;
-	struct wev *w = wev_new(false, ev->type == ETCD_EV_DELETE, ev->key, ev->value, ev->mod_rev);
+	struct wev *w = wev_new(false, ev->type == ETCD_EV_DELETE, ev->key, ev->value, ev->mod_rev,
+				 ev->lease);
 
 	if (!w)
 		return -ENOMEM;	/* stop: the next list catches up */
@@ -73,9 +76,10 @@ static int64_t list(struct cluster *c, struct etcd *d, struct xc_err *e)
 	if (err)
 		return err;
 	rev = r.rev;
-	head = last = wev_new(true, false, NULL, NULL, rev);
+	head = last = wev_new(true, false, NULL, NULL, rev, 0);
 	for (size_t i = 0; last && i < r.n; i++) {
-		last->next = wev_new(false, false, r.kvs[i].key, r.kvs[i].value, r.kvs[i].mod_rev);
+		last->next = wev_new(false, false, r.kvs[i].key, r.kvs[i].value, r.kvs[i].mod_rev,
+					    r.kvs[i].lease);
 		last = last->next;
 	}
 	etcd_range_free(&r);
@@ -177,7 +181,7 @@ bool watch_drain(struct cluster *c)
 			if (w->rev > c->view.rev)
 				c->view.rev = w->rev;
 		} else {
-			view_set(&c->view, w->key, w->val, w->rev);
+			view_set(&c->view, w->key, w->val, w->rev, w->lease);
 		}
 		changed = true;
 		free(w->key);
