@@ -107,12 +107,34 @@ static void nexthop_retry(struct cluster *c, const struct xc_node_info *n)
 	char what[48];
 
 	snprintf(what, sizeof(what), "next hop of node %u", n->id);
-	if (!fail_due(c, what))
-		return;
 	if (xc_node_refresh_one(c->xc, n->id, n->addr, &e))
 		fail_set(c, what, e.msg);
 	else
 		fail_clear(c, what);
+}
+
+/* A live peer without a next hop (its ARP timed out when its key was installed): its
+ * DATA would be drop_no_neighbour until something resolves it again, and on the
+ * sender's node nothing else would (only the receiver's exchanges refresh it). Last in
+ * the round and a few per round: each try may wait 1.5 s for ARP. */
+#define NEXTHOP_TRIES_PER_ROUND	4
+
+static void nexthops_sync(struct cluster *c, struct snap *s)
+{
+	int tries = 0;
+
+	for (size_t i = 0; i < s->nnodes; i++) {
+		char what[48];
+
+		if (s->nodes[i].nh_ifindex || !node_live(c, s->nodes[i].id))
+			continue;
+		snprintf(what, sizeof(what), "next hop of node %u", s->nodes[i].id);
+		/* every pending item is looked at (fail_due keeps it), a few are tried */
+		if (!fail_due(c, what) || tries >= NEXTHOP_TRIES_PER_ROUND)
+			continue;
+		nexthop_retry(c, &s->nodes[i]);
+		tries++;
+	}
 }
 
 static void peers_sync(struct cluster *c, struct snap *s)
@@ -128,12 +150,6 @@ static void peers_sync(struct cluster *c, struct snap *s)
 			continue;
 		keys_peer(c, &r);
 	}
-	/* a live peer without a next hop (its ARP timed out at install): its DATA would be
-	 * drop_no_neighbour until something resolves it again, and as the sender's node
-	 * nothing else here would (the receiver's exchanges refresh only there) */
-	for (size_t i = 0; i < s->nnodes; i++)
-		if (!s->nodes[i].nh_ifindex && node_live(c, s->nodes[i].id))
-			nexthop_retry(c, &s->nodes[i]);
 	/* gone: a member that is not live, whether this run installed it or a past one */
 	for (size_t i = 0; i < s->nnodes; i++) {
 		uint32_t id = s->nodes[i].id;
@@ -239,6 +255,7 @@ void sync_all(struct cluster *c)
 	}
 	if (!snap_take(c, &s, &e)) {
 		chans_sync(c, &s);
+		nexthops_sync(c, &s);
 		snap_free(&s);
 	}
 	fails_end(c);
