@@ -121,7 +121,7 @@ static void *reconciler(void *arg)
 			sync_all(c);
 			last_sync = now;
 		}
-		until = cl_now_ms() + TICK_MS;
+		until = cl_now_ms() + (c->dirty ? 0 : TICK_MS);
 		if (c->next_reconcile_ms && c->next_reconcile_ms < until)
 			until = c->next_reconcile_ms;
 		wait_work(c, until);

@@ -170,7 +170,9 @@ void bad_sig_once(struct cluster *c, const char *key, const char *why);
 void bad_sig_forget(struct cluster *c, const char *key);
 
 /* cluster_keys.c: pair keys, node-key and channel-key rotation */
-void keys_peer(struct cluster *c, const struct node_rec *r);
+/* Installs the pair key for a live peer unless it is in place; with !may_install
+ * only notes the peer as live. true: an install was tried. */
+bool keys_peer(struct cluster *c, const struct node_rec *r, bool may_install);
 void keys_peer_forget(struct cluster *c, uint32_t id);
 void keys_tick(struct cluster *c);
 int rekey_start(struct cluster *c, struct xc_err *e);

@@ -64,7 +64,7 @@ static void peer_installed(struct cluster *c, struct peer *p, const struct node_
 	p->installed_ms = now;
 }
 
-void keys_peer(struct cluster *c, const struct node_rec *r)
+bool keys_peer(struct cluster *c, const struct node_rec *r, bool may_install)
 {
 	struct peer *p = peer_get(c, r->id);
 	struct xc_node_key k;
@@ -73,13 +73,13 @@ void keys_peer(struct cluster *c, const struct node_rec *r)
 	int err;
 
 	if (!p)
-		return;
+		return false;
 	p->seen = p->live = true;
 	if (peer_current(p, r, c->kx.epoch))
-		return;
+		return false;
 	snprintf(what, sizeof(what), "pair key of node %u", r->id);
-	if (!fail_due(c, what))
-		return;
+	if (!fail_due(c, what) || !may_install)
+		return false;
 	err = nk_pair_key(c->self, &c->kx, r->id, r->pub, r->epoch, &k, &e);
 	if (!err)
 		err = xc_node_key_install(c->xc, r->id, r->addr, &k, &e);
@@ -87,10 +87,11 @@ void keys_peer(struct cluster *c, const struct node_rec *r)
 	sodium_memzero(&k.tx, sizeof(k.tx));
 	if (err) {
 		fail_set(c, what, e.msg);
-		return;
+		return true;
 	}
 	fail_clear(c, what);
 	peer_installed(c, p, r, k.id);
+	return true;
 }
 
 void keys_peer_forget(struct cluster *c, uint32_t id)

@@ -137,9 +137,14 @@ static void nexthops_sync(struct cluster *c, struct snap *s)
 	}
 }
 
+/* An install may wait up to 1.5 s for the peer's ARP: a round installs a few, and the
+ * next round (at once) goes on, so that partitions and channels are not held up. */
+#define INSTALLS_PER_ROUND	8
+
 static void peers_sync(struct cluster *c, struct snap *s)
 {
 	size_t first, n = view_under(&c->view, ST_NODES, &first);
+	int installs = 0;
 
 	for (size_t i = 0; i < c->npeers; i++)
 		c->peers[i].seen = false;
@@ -148,8 +153,10 @@ static void peers_sync(struct cluster *c, struct snap *s)
 
 		if (node_rec_parse(c, &c->view.kv[i], &r) || r.id == c->self)
 			continue;
-		keys_peer(c, &r);
+		installs += keys_peer(c, &r, installs < INSTALLS_PER_ROUND);
 	}
+	if (installs >= INSTALLS_PER_ROUND)
+		c->dirty = true;	/* more may be waiting: another round right away */
 	/* gone: a member that is not live, whether this run installed it or a past one */
 	for (size_t i = 0; i < s->nnodes; i++) {
 		uint32_t id = s->nodes[i].id;
