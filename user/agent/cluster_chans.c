@@ -45,6 +45,14 @@ const struct xc_part_info *snap_part(const struct snap *s, uint32_t id)
 	return NULL;
 }
 
+const struct xc_node_info *snap_node(const struct snap *s, uint32_t id)
+{
+	for (size_t i = 0; i < s->nnodes; i++)
+		if (s->nodes[i].id == id)
+			return &s->nodes[i];
+	return NULL;
+}
+
 const struct xc_chan_info *snap_chan(const struct snap *s, const struct xc_ep *local,
 				     const struct xc_ep *remote, uint8_t dir)
 {

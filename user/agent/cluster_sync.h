@@ -17,6 +17,7 @@ struct snap {
 int snap_take(struct cluster *c, struct snap *s, struct xc_err *e);
 void snap_free(struct snap *s);
 const struct xc_part_info *snap_part(const struct snap *s, uint32_t id);
+const struct xc_node_info *snap_node(const struct snap *s, uint32_t id);
 /* The entry of channel local <-dir-> remote, or NULL. */
 const struct xc_chan_info *snap_chan(const struct snap *s, const struct xc_ep *local,
 				     const struct xc_ep *remote, uint8_t dir);
