@@ -218,7 +218,7 @@ static void parts_sync(struct cluster *c, struct snap *s)
 		if (part_rec(c, &c->view.kv[i], &p) || p.node == c->self || !node_live(c, p.node))
 			continue;
 		/* its node's key not installed yet (a later round's): not an error */
-		if (!peer_find(c, p.node) && !snap_node(s, p.node))
+		if (!snap_node(s, p.node))
 			continue;
 		remote_part_ensure(c, s, &p);
 	}
