@@ -66,6 +66,10 @@ static void policy_reload(struct agent *a)
 	struct xc_policy *p;
 	struct xc_err e = {};
 
+	if (!a->cfg->policy) {
+		agent_log(LOG_INFO, "no policy to reload (no --policy: no request sockets)");
+		return;
+	}
 	if (xc_policy_load(a->cfg->policy, &p, &e)) {
 		agent_log(LOG_ERR, "policy not reloaded, the old one stays: %s", e.msg);
 		return;
@@ -99,7 +103,7 @@ static void loop(struct agent *a)
 		uint64_t t = now_ms();
 		int n;
 
-		if (t >= next || a->recheck) {
+		if (a->pol && (t >= next || a->recheck)) {
 			serve_reconcile(a);
 			next = t + a->cfg->poll_ms;
 		}
@@ -118,13 +122,30 @@ static void loop(struct agent *a)
 	}
 }
 
+static void started(struct agent *a)
+{
+	const struct agent_cfg *cfg = a->cfg;
+
+	if (a->pol)
+		agent_log(LOG_INFO, "agent started: instance %s, policy %s (%zu rules), socket @%s in each partition%s%s",
+			  a->xc->pin_root, cfg->policy, xc_policy_rules(a->pol), cfg->socket,
+			  cfg->metrics ? ", metrics on " : "", cfg->metrics ? cfg->metrics : "");
+	else
+		agent_log(LOG_INFO, "agent started: instance %s, no policy: no request sockets%s%s",
+			  a->xc->pin_root, cfg->metrics ? ", metrics on " : "",
+			  cfg->metrics ? cfg->metrics : "");
+}
+
 int agent_run(struct xc *x, const struct agent_cfg *cfg, struct xc_err *e)
 {
 	struct agent a = { .xc = x, .cfg = cfg, .sigfd = -1 };
-	int err;
 
-	err = xc_policy_load(cfg->policy, &a.pol, e);
-	if (err)
+	bool cl = cluster_configured(&cfg->cl);
+	int err = 0;
+
+	if (!cfg->policy && !cl)
+		return xc_bad(e, "--policy is required unless this node is in a cluster (cluster join, --etcd)");
+	if (cfg->policy && (err = xc_policy_load(cfg->policy, &a.pol, e)))
 		return err;
 	a.epfd = epoll_create1(EPOLL_CLOEXEC);
 	a.selfns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -134,13 +155,15 @@ int agent_run(struct xc *x, const struct agent_cfg *cfg, struct xc_err *e)
 		err = signals_open(&a, e);
 	if (!err && cfg->metrics)
 		err = metrics_start(&a, cfg->metrics, e);
+	if (!err && cl)
+		err = cluster_start(&a, &cfg->cl, &a.cluster, e);
 	if (!err) {
-		agent_log(LOG_INFO, "agent started: instance %s, policy %s (%zu rules), socket @%s in each partition%s%s",
-			  x->pin_root, cfg->policy, xc_policy_rules(a.pol), cfg->socket,
-			  cfg->metrics ? ", metrics on " : "", cfg->metrics ? cfg->metrics : "");
+		started(&a);
 		loop(&a);
-		agent_log(LOG_INFO, "agent stopping: channels and partitions stay as they are");
+		agent_log(LOG_INFO, "agent stopping: channels and partitions stay as they are%s",
+			  a.cluster ? "; the lease is left to expire" : "");
 	}
+	cluster_stop(a.cluster);
 	serve_stop_all(&a);
 	metrics_stop(&a);
 	free(a.sv);

@@ -8,14 +8,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "xc.h"
+#include "cluster.h"
 
 struct agent_cfg {
-	const char *policy;	/* the policy file; required */
+	const char *policy;	/* the policy file; NULL in cluster mode: no request sockets */
 	const char *metrics;	/* ADDR:PORT or NULL */
 	const char *socket;	/* abstract name in each netns; default XCHAN_REQ_SOCKET */
 	uint32_t poll_ms;	/* how often the partition table is read */
 	uint32_t max_conns;	/* connections per partition */
 	uint32_t max_pending;	/* waiting (authorized, not established) sides per partition */
+	struct cluster_cfg cl;	/* cluster mode: with --etcd, or cluster.json in the state dir */
 };
 
 enum ep_kind { EP_SIGNAL, EP_LISTEN, EP_CONN };
@@ -68,6 +70,7 @@ struct agent {
 	bool recheck;		/* a served partition went: reconcile after this batch */
 	struct agent_counts n;
 	void *metrics;		/* struct MHD_Daemon */
+	struct cluster *cluster;	/* NULL: a node on its own */
 };
 
 enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_NOTE = 5, LOG_INFO = 6 };

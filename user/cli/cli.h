@@ -22,7 +22,7 @@ void cli_info(struct cli *c, const char *fmt, ...) __attribute__((format(printf,
 /* A warning on stderr: the command goes on. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-extern const struct cmd cmds_partition[], cmds_channel[], cmds_node[];
+extern const struct cmd cmds_partition[], cmds_channel[], cmds_node[], cmds_cluster[];
 extern const struct cmd cmd_stats, cmd_monitor, cmd_status, cmd_apply, cmd_down,
 	cmd_doctor, cmd_demo, cmd_attach, cmd_agent;
 

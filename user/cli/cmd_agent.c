@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* cmd_agent.c: `xchan agent`, the foreground daemon: its options, then user/agent/. */
+#include <errno.h>
 #include <stddef.h>
 #include <string.h>
 #include "cli.h"
 #include "xchan_req.h"
+#include "etcd.h"
 #include "../agent/agent.h"
 
 static const struct opt agent_opts[] = {
-	{ "--policy", 0, "FILE", OPT_STR, offsetof(struct agent_cfg, policy), OPT_REQUIRED, NULL,
-	  "which partitions may ask for which channels (format in the README)" },
+	{ "--policy", 0, "FILE", OPT_STR, offsetof(struct agent_cfg, policy), 0, NULL,
+	  "which partitions may ask for which channels (format in the README); required\n"
+	  "unless in a cluster, where without it there are no request sockets" },
 	{ "--metrics", 0, "ADDR:PORT", OPT_STR, offsetof(struct agent_cfg, metrics), 0, NULL,
 	  "serve Prometheus metrics on http://ADDR:PORT/metrics" },
 	{ "--socket", 0, "NAME", OPT_STR, offsetof(struct agent_cfg, socket), 0, NULL,
@@ -19,8 +22,35 @@ static const struct opt agent_opts[] = {
 	  "connections per partition (default 8)" },
 	{ "--max-pending", 0, "N", OPT_U32, offsetof(struct agent_cfg, max_pending), OPT_NONZERO, NULL,
 	  "waiting (authorized, not established) sides per partition (default 64)" },
+	{ "--etcd", 0, "URL", OPT_STR, offsetof(struct agent_cfg, cl.etcd), 0, NULL,
+	  "cluster mode with this store (default: the URL in STATE_DIR/cluster.json)" },
+	{ "--prefix", 0, "PREFIX", OPT_STR, offsetof(struct agent_cfg, cl.prefix), 0, NULL,
+	  "the store's key prefix (default: cluster.json's, else " ETCD_DEFAULT_PREFIX ")" },
+	{ "--state-dir", 0, "DIR", OPT_STR, offsetof(struct agent_cfg, cl.state_dir), 0, NULL,
+	  "this node's keys and cluster.json (default " NK_DEFAULT_STATE_DIR ")" },
+	{ "--lease-ttl", 0, "S", OPT_U32, offsetof(struct agent_cfg, cl.lease_ttl), OPT_NONZERO, NULL,
+	  "this node is down for its peers this long after its agent stops (default 15)" },
+	{ "--node-key-interval", 0, "S", OPT_U32, offsetof(struct agent_cfg, cl.node_key_interval),
+	  OPT_NONZERO, NULL, "a new X25519 node key this often (default 600)" },
+	{ "--key-overlap", 0, "S", OPT_U32, offsetof(struct agent_cfg, cl.key_overlap), OPT_NONZERO,
+	  NULL, "the previous pair key is accepted this long after a new one (default 30)" },
+	{ "--chan-key-interval", 0, "S", OPT_U32, offsetof(struct agent_cfg, cl.chan_key_interval),
+	  OPT_NONZERO, NULL, "the channels this node receives on get new keys this often (default 600)" },
 	OPT_END,
 };
+
+static void cluster_defaults(struct cluster_cfg *k)
+{
+	if (!k->lease_ttl)
+		k->lease_ttl = 15;
+	if (!k->node_key_interval)
+		k->node_key_interval = 600;
+	if (!k->key_overlap)
+		k->key_overlap = 30;
+	if (!k->chan_key_interval)
+		k->chan_key_interval = 600;
+	k->chan_key_grace_ms = 200;
+}
 
 static int do_agent(struct cli *c, void *cfg)
 {
@@ -37,9 +67,12 @@ static int do_agent(struct cli *c, void *cfg)
 		k->max_conns = 8;
 	if (!k->max_pending)
 		k->max_pending = 64;
+	cluster_defaults(&k->cl);
+	if (k->cl.etcd && etcd_url_check(k->cl.etcd, &c->err))
+		return -EINVAL;
 	err = xc_open(&c->xc, true, &c->err);
 	return err ? err : agent_run(&c->xc, k, &c->err);
 }
 
 const struct cmd cmd_agent = CMD("agent", agent_opts, sizeof(struct agent_cfg), do_agent, false,
-				 "the daemon: request sockets in partitions, policy, metrics");
+				 "the daemon: request sockets in partitions, policy, metrics; the cluster store");

@@ -7,15 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "etcd.h"
 
 /* File format, one statement per line, '#' starts a comment:
- *   partition ID [options of partition add]
+ *   partition ID [--node N] [options of partition add]   (--node: only with --etcd)
  *   channel SRC DST          (SRC, DST as PART:PORT) */
 #define MAX_TOK 16
 
 struct apply_cfg {
 	const char *file;
 	bool prune;
+	const char *etcd, *prefix;
 };
 
 struct line {
@@ -27,6 +29,7 @@ struct line {
 
 struct parsed {
 	const char *path;
+	bool store;			/* apply --etcd: partitions name their node */
 	struct line *l;
 	struct xc_stmt *st;
 	size_t n, cap;
@@ -55,13 +58,32 @@ static int where(struct cli *c, const char *path, int lineno)
 	return -EINVAL;
 }
 
+/* --node N out of a partition statement's words (apply --etcd only). */
+static int take_node(struct cli *c, struct line *l, int *ntok, bool store, uint32_t *node)
+{
+	for (int i = 1; i < *ntok; i++) {
+		if (strcmp(l->tok[i], "--node"))
+			continue;
+		if (!store)
+			return xc_bad(&c->err, "--node: only with apply --etcd (the store says where a partition lives)");
+		if (i + 1 >= *ntok || xc_parse_u32(l->tok[i + 1], node) || !*node)
+			return xc_bad(&c->err, "--node: expected a node id, 1-4294967295");
+		memmove(&l->tok[i], &l->tok[i + 2], (*ntok - i - 1) * sizeof(l->tok[0]));
+		*ntok -= 2;
+		return 0;
+	}
+	return 0;
+}
+
 /* One statement into l and st; 0, or -EINVAL with the error in c->err. */
-static int parse_stmt(struct cli *c, struct line *l, int ntok, struct xc_stmt *st)
+static int parse_stmt(struct cli *c, struct line *l, int ntok, bool store, struct xc_stmt *st)
 {
 	bool help;
 	int used;
 
 	memset(st, 0, sizeof(*st));
+	if (ntok > 0 && !strcmp(l->tok[0], "partition") && take_node(c, l, &ntok, store, &st->node))
+		return -EINVAL;
 	if (ntok < 0)
 		return xc_bad(&c->err, "more than %d words", MAX_TOK);
 	if ((strcmp(l->tok[0], "partition") && strcmp(l->tok[0], "channel")) ||
@@ -139,7 +161,7 @@ static int parse_all(struct cli *c, struct parsed *p)
 	if (!p->st)
 		return xc_fail(&c->err, -ENOMEM, "cannot read %s: out of memory", p->path);
 	for (size_t i = 0; i < p->n; i++) {
-		if (parse_stmt(c, &p->l[i], p->l[i].ntok, &p->st[i]))
+		if (parse_stmt(c, &p->l[i], p->l[i].ntok, p->store, &p->st[i]))
 			return where(c, p->path, p->l[i].lineno);
 	}
 	return 0;
@@ -190,10 +212,50 @@ static void report(struct cli *c, const struct parsed *p, const struct xc_apply_
 	}
 }
 
+/* apply --etcd: the keys written, then the count. */
+static int to_store(struct cli *c, const struct apply_cfg *k, struct parsed *p)
+{
+	struct xc_apply_result r;
+	char **written = NULL;
+	int err;
+
+	if (k->prune)
+		return xc_bad(&c->err, "--prune: not with --etcd (delete keys from the store instead)");
+	if (etcd_url_check(k->etcd, &c->err))
+		return -EINVAL;
+	err = xc_apply_store(k->etcd, k->prefix, p->st, p->n, &r, &written, &c->err);
+	if (err && r.failed_at_stmt)
+		where(c, p->path, p->l[r.failed_stmt].lineno);
+	if (!err) {
+		if (c->json) {
+			jw_obj(&c->jw, NULL);
+			jw_arr(&c->jw, "written");
+		}
+		for (size_t i = 0; written && written[i]; i++) {
+			if (c->json)
+				jw_str(&c->jw, NULL, written[i]);
+			else
+				printf("%s written\n", written[i]);
+		}
+		if (c->json) {
+			jw_end_arr(&c->jw);
+			jw_u64(&c->jw, "unchanged", r.unchanged);
+			jw_end_obj(&c->jw);
+			jw_done(&c->jw);
+		} else {
+			printf("%zu key(s) written, %zu unchanged\n", r.nchanges, r.unchanged);
+		}
+	}
+	for (size_t i = 0; written && written[i]; i++)
+		free(written[i]);
+	free(written);
+	return err;
+}
+
 static int do_apply(struct cli *c, void *cfg)
 {
 	struct apply_cfg *k = cfg;
-	struct parsed p = { .path = k->file };
+	struct parsed p = { .path = k->file, .store = !!k->etcd };
 	struct xc_apply_result r = {};
 	FILE *f = strcmp(k->file, "-") ? fopen(k->file, "r") : stdin;
 	int err;
@@ -205,6 +267,10 @@ static int do_apply(struct cli *c, void *cfg)
 		err = parse_all(c, &p);
 	if (err)
 		goto out;
+	if (k->etcd) {
+		err = to_store(c, k, &p);
+		goto out;
+	}
 	err = xc_apply(&c->xc, p.st, p.n, k->prune, &r, &c->err);
 	if (err && r.failed_at_stmt)
 		where(c, p.path, p.l[r.failed_stmt].lineno);
@@ -226,9 +292,14 @@ static const struct opt apply_opts[] = {
 	  "statements, one a line: 'partition ID ...' or 'channel SRC DST' ('-': stdin)" },
 	{ "--prune", 0, NULL, OPT_FLAG, offsetof(struct apply_cfg, prune), 0, NULL,
 	  "close the channels the file does not name" },
+	{ "--etcd", 0, "URL", OPT_STR, offsetof(struct apply_cfg, etcd), 0, NULL,
+	  "write the file to the cluster store instead (partitions need --node N)" },
+	{ "--prefix", 0, "PREFIX", OPT_STR, offsetof(struct apply_cfg, prefix), 0, NULL,
+	  "the store's key prefix (default " ETCD_DEFAULT_PREFIX ")" },
 	OPT_END,
 };
 
 const struct cmd cmd_apply = CMD("apply", apply_opts, sizeof(struct apply_cfg), do_apply, false,
 	"Makes the tables say what FILE says with the fewest changes, and prints them.\n"
-	"A syntax error changes nothing; a failure halfway undoes this run's changes.");
+	"A syntax error changes nothing; a failure halfway undoes this run's changes.\n"
+	"With --etcd the file becomes the cluster's desired state; the agents make it true.");

@@ -72,7 +72,7 @@ static const struct cmd root[] = {
 	{ "status", .leaf = &cmd_status }, { "apply", .leaf = &cmd_apply },
 	{ "down", .leaf = &cmd_down }, { "doctor", .leaf = &cmd_doctor },
 	{ "node", .subs = cmds_node }, { "attach", .leaf = &cmd_attach }, { "demo", .leaf = &cmd_demo },
-	{ "agent", .leaf = &cmd_agent },
+	{ "agent", .leaf = &cmd_agent }, { "cluster", .subs = cmds_cluster },
 	{ NULL },
 };
 

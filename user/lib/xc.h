@@ -285,6 +285,7 @@ int xc_down(struct xc *x, struct xc_down_result *r, struct xc_err *e);
 struct xc_stmt {
 	bool is_chan;
 	struct xc_part_spec part;
+	uint32_t node;		/* partitions, apply --etcd: the node hosting it */
 	const char *src, *dst;	/* channels: PART:PORT as written */
 };
 
@@ -307,6 +308,13 @@ struct xc_apply_result {
 int xc_apply(struct xc *x, const struct xc_stmt *st, size_t n, bool prune,
 	     struct xc_apply_result *r, struct xc_err *e);
 void xc_apply_result_free(struct xc_apply_result *r);
+/* apply --etcd: the statements as the cluster's desired state in the store at url
+ * under prefix (NULL: the default): spec/parts/<id> (each partition needs its node)
+ * and chans/.../{out,in}; names in channels are those of the file's partitions. Only
+ * keys that differ are put; a failure puts back what this run changed. r counts keys;
+ * *written (NULL-terminated, malloc'ed, may be NULL) names the keys put. */
+int xc_apply_store(const char *url, const char *prefix, const struct xc_stmt *st, size_t n,
+		   struct xc_apply_result *r, char ***written, struct xc_err *e);
 
 /* ---- requests from processes in partitions (the agent's request sockets) ---- */
 /* Removes one side's authorization of a channel that is not established. */

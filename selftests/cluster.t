@@ -1,0 +1,163 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# cluster.t: three simulated nodes joined through a real etcd (in a namespace of its
+# own on the fabric), each with its own pin root, state directory and `xchan agent` in
+# cluster mode. A channel between nodes opened through the store (apply --etcd) and
+# checked at the socket; etcd killed and restarted under numbered traffic (none lost);
+# node-key and channel-key rotation under traffic; a node killed (its lease expires,
+# the others show it down and refuse its DATA); a stolen node id refused.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/nodes.sh"
+. "$(dirname "$0")/cluster.sh"
+. "$(dirname "$0")/cluster_nodes.sh"
+trap 'cluster_down; cleanup' EXIT
+T0=$(date +%s.%N)
+
+cluster_fabric; check "etcd runs in its own namespace on the fabric" [ $? -eq 0 ]
+ok_all=0
+for i in 1 2 3; do cnode_up $i || ok_all=1; done
+for i in 1 2 3; do for j in 1 2 3; do [ $i = $j ] || cnode_route $i $j; done; done
+part_in "$(cn 1)" alice 10.101.0.1 && part_in "$(cn 2)" bob 10.102.0.1 &&
+	part_in "$(cn 3)" carol 10.103.0.1 || ok_all=1
+check "three nodes joined the store (cluster join), uplinks attached" [ $ok_all -eq 0 ]
+check "the store holds each node's identity, no secret" \
+	[ "$(etcd_ctl get --prefix /xchan/v1/ids/ --keys-only | grep -c ids/)" -eq 3 ]
+
+for i in 1 2 3; do cagent_start $i; done
+all_peers() { has_peers 1 2 && has_peers 2 2 && has_peers 3 2; }
+eventually 15 all_peers
+check "every agent installed a pair key for both peers" [ $? -eq 0 ]
+check "the store never holds a private key" \
+	[ -z "$(etcd_ctl get --prefix /xchan/v1/ --print-value-only | grep -iE 'secret|private|sk\"')" ]
+
+cat >"$TMPD/cluster.conf" <<EOF
+partition 1 --node 1 --name alice --netns ${PFX}alice
+partition 2 --node 2 --name bob --netns ${PFX}bob
+partition 3 --node 3 --name carol --netns ${PFX}carol
+channel bob:5000 alice:6000
+channel carol:5000 alice:6000
+EOF
+out=$(xn 1 apply --etcd "$ETCD_URL" "$TMPD/cluster.conf")
+check "apply --etcd writes the spec: 3 partitions, 2 channels of 2 sides ($(echo "$out" | tail -1))" \
+	[ "$(echo "$out" | tail -1)" = "7 key(s) written, 0 unchanged" ]
+check "apply --etcd again changes nothing" \
+	[ "$(xn 1 apply --etcd "$ETCD_URL" "$TMPD/cluster.conf" | tail -1)" = "0 key(s) written, 7 unchanged" ]
+echo "partition 4 --name dave --netns x" >"$TMPD/bad.conf"
+out=$(xn 1 apply --etcd "$ETCD_URL" "$TMPD/bad.conf" 2>&1); rc=$?
+check "apply --etcd refuses a partition without its node (exit $rc: $out)" \
+	[ $rc -eq 2 ] && [ "$(echo "$out" | wc -l)" -eq 1 ]
+
+both_in() { [ "$(xn 1 -j channel list | jq '[.[] | select(.dir=="in" and .state=="established")] | length')" = 2 ]; }
+eventually 20 both_in
+check "node 1's agent connected both channels through the store" [ $? -eq 0 ]
+check "... bob's OUT side established on node 2" established 2 2 5000
+check "the specified partitions were made on their nodes" \
+	[ "$(xn 2 -j partition list | jq -r '.[] | select(.id==2) | .name')" = bob ]
+check "node 2 knows alice as node 1's (parts/ from node 1's agent)" \
+	[ "$(xn 2 -j partition list | jq -r '.[] | select(.id==1) | "\(.node) \(.ip)"')" = "1 10.101.0.1" ]
+T_UP=$(echo "$(date +%s.%N) - $T0" | bc)
+diag "three nodes up, joined and a channel connected through the store in ${T_UP}s"
+
+recv_start alice 6000
+send_udp bob 5000 10.101.0.1 6000 20 hello
+got() { [ "$(received alice 6000 | grep -c " $1 $2-")" -eq "$3" ]; }
+eventually 3 got 5000 hello 20
+check "a datagram from bob (node 2) reaches alice's socket (node 1): 20 of 20" [ $? -eq 0 ]
+
+# etcd killed and restarted under traffic: the datapath never asks the store
+seq_send bob 5000 10.101.0.1 6000 1500 3 etcd
+sleep 1
+etcd_stop
+eventually 10 grep -q "store unreachable" "$TMPD/agent2.log"; s1=$?
+sleep 1
+etcd_restart
+wait $SEQ_PID
+sleep 0.5
+read -r miss dup < <(seq_check alice 6000 etcd 1500)
+check "etcd stopped and restarted under traffic: 1500 numbered, missing $miss, duplicated $dup" \
+	[ "$miss" = 0 ] && [ "$dup" = 0 ]
+check "the agents noticed etcd go" [ $s1 -eq 0 ]
+eventually 15 grep -q "store reachable again" "$TMPD/agent2.log"
+check "... and come back" [ $? -eq 0 ]
+eventually 10 has_peers 1 2
+check "after the outage node 1 still has both peers" [ $? -eq 0 ]
+
+# the store compacted under the watches, then a channel's receiving side deleted from it
+rev=$(etcd_ctl get /xchan/v1/ids/1 -w json | jq .header.revision)
+etcd_ctl compact "$rev" >/dev/null
+etcd_ctl del /xchan/v1/chans/2:5000/1:6000/in >/dev/null
+bob_in() { [ "$(xn 1 -j channel list | jq -r '.[] | select(.dir=="in" and .remote_part==2) | .state')" = "$1" ]; }
+eventually 10 bob_in ""
+check "compacted store, chans/2:5000/1:6000/in deleted: node 1 closed the channel" [ $? -eq 0 ]
+check "... and node 2's OUT side lost its key" [ "$(chan_state 2 2 5000)" != established ]
+: > "$TMPD/recv.alice.6000"
+send_udp bob 5000 10.101.0.1 6000 10 closed
+sleep 0.5
+check "... so nothing from bob reaches alice" [ "$(received alice 6000 | grep -c closed)" -eq 0 ]
+etcd_ctl put /xchan/v1/chans/2:5000/1:6000/in '{}' >/dev/null
+eventually 10 bob_in established
+check "put back: node 1 connects again" [ $? -eq 0 ]
+send_udp bob 5000 10.101.0.1 6000 10 again
+eventually 3 got 5000 again 10
+check "... and bob's datagrams arrive again: 10 of 10" [ $? -eq 0 ]
+
+. "$(dirname "$0")/cluster_rotate.sh"
+
+# a node killed: its agent gone for good, so its lease expires
+cagent_stop 3 KILL
+gone3() { [ -z "$(etcd_ctl get /xchan/v1/nodes/3 --print-value-only)" ] && has_peers 1 1; }
+eventually 15 gone3
+check "node 3's lease expired: node 1 removed its pair key" [ $? -eq 0 ]
+check "... and carol's partition row" \
+	[ -z "$(xn 1 -j partition list | jq -r '.[] | select(.id==3) | .id')" ]
+st=$(xn 1 -j cluster status --state-dir "$TMPD/st1" 2>/dev/null)
+check "cluster status on node 1 shows node 3 down, 1 and 2 live" \
+	[ "$(echo "$st" | jq -r '[.nodes[] | "\(.id):\(.live)"] | join(" ")')" = "1:true 2:true 3:false" ]
+before=$(reason 1 drop_bad_origin_node)
+: > "$TMPD/recv.alice.6000"
+send_udp carol 5000 10.101.0.1 6000 10 dead
+sleep 0.5
+after=$(reason 1 drop_bad_origin_node)
+check "node 3's DATA is refused on node 1 (drop_bad_origin_node +$((after - before)))" \
+	[ $((after - before)) -ge 10 ]
+check "... and nothing of it reaches alice" [ "$(received alice 6000 | grep -c dead)" -eq 0 ]
+
+# SIGTERM leaves the lease: the record stays, a restart within the TTL reuses it
+grants=$(grep -c "lease .* granted" "$TMPD/agent1.log")
+cagent_stop 1
+check "a stopped agent's record stays in the store (its lease is not revoked)" \
+	[ -n "$(etcd_ctl get /xchan/v1/nodes/1 --print-value-only)" ]
+cagent_start 1 --metrics 127.0.0.1:9742
+sleep 1
+check "restarted within the TTL, the agent reuses its lease" \
+	[ "$(grep -c "lease .* granted" "$TMPD/agent1.log")" = "$grants" ]
+# an item that cannot be made: retried with backoff, counted, logged once
+etcd_ctl put /xchan/v1/spec/parts/9 "{\"id\":9,\"node\":1,\"netns\":\"${PFX}nosuch\"}" >/dev/null
+sleep 4
+metric() { nsenter --net="/run/netns/$(cn 1)" curl -s 127.0.0.1:9742/metrics | awk -v m="$1" '$1 == m { print $2 }'; }
+n=$(grep -c "spec/parts/9 failed" "$TMPD/agent1.log") errs=$(metric xchan_agent_reconcile_errors_total)
+check "a spec that cannot be made is retried ($errs reconcile errors counted) and logged once ($n)" \
+	[ "$n" = 1 ] && [ "${errs:-0}" -ge 2 ]
+etcd_ctl del /xchan/v1/spec/parts/9 >/dev/null
+
+# a node that joins with a taken id and another identity
+mkdir -p "$TMPD/thief" && chmod 700 "$TMPD/thief"
+out=$(nsenter --net="/run/netns/$(cn 1)" "$XCHAN" --pin-root "$PIN-thief" cluster join \
+	--etcd "$ETCD_URL" --node 2 --addr 10.99.0.9 --state-dir "$TMPD/thief" 2>&1); rc=$?
+reap_add pin "$PIN-thief"
+check "a join with node 2's id and another identity is refused (exit $rc)" [ $rc -eq 1 ]
+check "... with one line naming the id's owner" \
+	[ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q "node id 2 is registered to another identity"
+check "... and node 2's record is untouched" \
+	[ "$(xn 1 -j node list | jq -r '.peers[] | select(.id==2) | .addr')" = 10.99.0.2 ]
+
+check "no agent logged a key" [ -z "$(cat "$TMPD"/agent*.log | grep -iE '[0-9a-f]{64}')" ]
+# with XCHAN=build/asan/xchan (make asan) the agents' sanitizer reports land in their logs
+check "no agent log holds a sanitizer report" \
+	[ -z "$(grep -lE 'AddressSanitizer|LeakSanitizer|runtime error' "$TMPD"/agent*.log)" ]
+diag "cluster.t took $(echo "$(date +%s.%N) - $T0" | bc)s"
+recv_stop alice 6000
+if [ $T_FAIL -ne 0 ]; then
+	for i in 1 2 3; do diag "agent $i's log (end):"; tail -25 "$TMPD/agent$i.log" | sed 's/^/#   /'; done
+fi
+finish

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* test_nodekey.c: node keys (user/lib/nodekey.h) and the store's signed records
+ * (user/lib/store.h) without etcd: files and their modes, rotation, the pair keys two
+ * nodes derive, signatures over every field. TAP. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+#include <sodium.h>
+#include "tap.h"
+#include "nodekey.h"
+#include "store.h"
+
+int tap_n, tap_failed;
+bool tap_row_ok;
+
+static char root[] = "/tmp/xchan-nk.XXXXXX";
+
+static const char *dir_of(const char *name, char *buf)
+{
+	sprintf(buf, "%s/%s", root, name);
+	return buf;
+}
+
+static mode_t mode_of(const char *dir, const char *file)
+{
+	char p[512];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	return stat(p, &st) ? 0 : st.st_mode & 0777;
+}
+
+static void t_identity(void)
+{
+	struct nk_identity a, b;
+	struct xc_err e = { 0 };
+	char d[256], p[512];
+	bool created = false;
+	int err;
+
+	tap_begin();
+	dir_of("a", d);
+	ASSERT_EQ(nk_state_dir(d, true, &e), 0, "state dir made");
+	ASSERT_EQ(mode_of(root, "a"), 0700, "state dir mode");
+	ASSERT_EQ(nk_identity_load(d, false, &a, NULL, &e), -ENOENT, "no identity yet, no create");
+	ASSERT_EQ(nk_identity_load(d, true, &a, &created, &e), 0, "identity made");
+	ASSERT_TRUE(created, "said it made it");
+	ASSERT_EQ(mode_of(d, NK_IDENTITY_FILE), 0600, "identity.key mode");
+	ASSERT_EQ(nk_identity_load(d, true, &b, &created, &e), 0, "identity loaded again");
+	ASSERT_TRUE(!created && !memcmp(a.pk, b.pk, NK_PUB_LEN), "the same one, not a new one");
+	nk_identity_wipe(&b);
+	snprintf(p, sizeof(p), "%s/%s", d, NK_IDENTITY_FILE);
+	chmod(p, 0640);
+	err = nk_identity_load(d, true, &b, NULL, &e);
+	ASSERT_EQ(err, -EPERM, "a group-readable identity.key is refused");
+	ASSERT_TRUE(strstr(e.msg, "readable by others") && strstr(e.msg, p), "and the message says why and where");
+	chmod(p, 0600);
+	chmod(d, 0755);
+	ASSERT_EQ(nk_state_dir(d, false, &e), -EPERM, "a state dir open to others is refused");
+	chmod(d, 0700);
+	nk_identity_wipe(&a);
+	tap_end("identity: made once, 0600, loaded again, loose modes refused");
+}
+
+static void t_kx(void)
+{
+	struct nk_kx k, again, old;
+	struct xc_err e = { 0 };
+	char d[256], p[512];
+	bool created;
+
+	tap_begin();
+	dir_of("a", d);
+	ASSERT_EQ(nk_kx_load(d, true, &k, &created, &e), 0, "kx made");
+	ASSERT_TRUE(created && k.epoch == 1 && k.key_time > 0, "epoch 1, a time");
+	ASSERT_EQ(mode_of(d, NK_KX_FILE), 0600, "kx.key mode");
+	old = k;
+	ASSERT_EQ(nk_kx_rotate(d, &k, &e), 0, "rotate");
+	ASSERT_TRUE(k.epoch == 2 && memcmp(k.pk, old.pk, NK_PUB_LEN), "epoch 2, a new key");
+	ASSERT_EQ(nk_kx_load(d, false, &again, &created, &e), 0, "load after rotate");
+	ASSERT_TRUE(!created && again.epoch == 2 && !memcmp(again.pk, k.pk, NK_PUB_LEN) &&
+		    !memcmp(again.sk, k.sk, 32), "the file holds the rotated key");
+	snprintf(p, sizeof(p), "%s/%s.tmp", d, NK_KX_FILE);
+	ASSERT_TRUE(access(p, F_OK) != 0, "no temporary file left");
+	ASSERT_EQ(mode_of(d, NK_KX_FILE), 0600, "kx.key mode after rotate");
+	snprintf(p, sizeof(p), "%s/%s", d, NK_KX_FILE);
+	chmod(p, 0644);
+	ASSERT_EQ(nk_kx_load(d, false, &again, NULL, &e), -EPERM, "a world-readable kx.key is refused");
+	chmod(p, 0600);
+	nk_kx_wipe(&again);
+	nk_kx_wipe(&k);
+	tap_end("kx key: epoch 1, rotation replaces the file with epoch 2, modes checked");
+}
+
+static void pair(uint32_t ida, struct nk_kx *a, uint32_t idb, struct nk_kx *b,
+		 struct xc_node_key *ab, struct xc_node_key *ba)
+{
+	struct xc_err e = { 0 };
+
+	ASSERT_EQ(nk_pair_key(ida, a, idb, b->pk, b->epoch, ab, &e), 0, "derive on a");
+	ASSERT_EQ(nk_pair_key(idb, b, ida, a->pk, a->epoch, ba, &e), 0, "derive on b");
+}
+
+static void t_pair(void)
+{
+	struct nk_kx a, b;
+	struct xc_node_key ab, ba, ab2, ba2;
+	struct xc_err e = { 0 };
+	char da[256], db[256];
+
+	tap_begin();
+	nk_state_dir(dir_of("b", db), true, &e);
+	dir_of("a", da);
+	nk_kx_load(da, false, &a, NULL, &e);	/* epoch 2 */
+	nk_kx_load(db, true, &b, NULL, &e);	/* epoch 1 */
+	pair(3, &a, 10, &b, &ab, &ba);
+	ASSERT_TRUE(!memcmp(ab.tx, ba.rx, 32), "a's tx for b is b's rx from a");
+	ASSERT_TRUE(!memcmp(ab.rx, ba.tx, 32), "a's rx from b is b's tx for a");
+	ASSERT_TRUE(memcmp(ab.rx, ab.tx, 32), "the two directions differ");
+	ASSERT_EQ(ab.id, ba.id, "both nodes give the pair key the same id");
+	{	/* the convention, not only the symmetry: the lower id (3) is crypto_kx's client */
+		uint8_t rx[32], tx[32];
+
+		ASSERT_EQ(crypto_kx_client_session_keys(rx, tx, a.pk, a.sk, b.pk), 0, "crypto_kx");
+		ASSERT_TRUE(!memcmp(ab.rx, rx, 32) && !memcmp(ab.tx, tx, 32),
+			    "node 3 (lower) took crypto_kx's client side for node 10");
+		sodium_memzero(rx, 32);
+		sodium_memzero(tx, 32);
+	}
+	ASSERT_EQ(ab.id, 0x21, "id: lower node's epoch (2) high nibble, higher's (1) low");
+	ASSERT_EQ(nk_pair_key_id(10, 1, 3, 2), 0x21, "the id from the other side");
+	ASSERT_EQ(nk_pair_key_id(3, 17, 10, 33), 0x11, "epochs count mod 16 in the id");
+	nk_kx_rotate(db, &b, &e);
+	pair(3, &a, 10, &b, &ab2, &ba2);
+	ASSERT_TRUE(!memcmp(ab2.tx, ba2.rx, 32) && !memcmp(ab2.rx, ba2.tx, 32), "after b rotates: still matched");
+	ASSERT_TRUE(memcmp(ab2.tx, ab.tx, 32) && memcmp(ab2.rx, ab.rx, 32), "different epochs give different keys");
+	ASSERT_TRUE(ab2.id == 0x22 && ab2.id != ab.id, "and a different id");
+	ASSERT_EQ(nk_pair_key(3, &a, 3, b.pk, b.epoch, &ab2, &e), -EINVAL, "a node has no pair key with itself");
+	ASSERT_EQ(nk_pair_key(0, &a, 3, b.pk, b.epoch, &ab2, &e), -EINVAL, "nor node 0");
+	nk_kx_wipe(&a);
+	nk_kx_wipe(&b);
+	tap_end("pair keys: crypto_kx by id order, tx = peer's rx, one id, new epoch new keys");
+}
+
+/* Replaces the first "field":value in json by "field":repl and checks decoding fails. */
+static bool tampered(const char *json, const char *field, const char *repl, const uint8_t *pk,
+		     bool part)
+{
+	char buf[ST_RECORD_MAX], pat[64];
+	const char *p, *end;
+	struct st_node n;
+	struct st_part pp;
+	struct xc_err e = { 0 };
+	int err;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", field);
+	p = strstr(json, pat);
+	if (!p)
+		return false;
+	p += strlen(pat);
+	end = strpbrk(p + 1, ",}");
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(p - json), json, repl, end);
+	err = part ? st_part_decode(buf, strlen(buf), pk, &pp, &e) :
+		     st_node_decode(buf, strlen(buf), pk, &n, &e);
+	if (err != -EBADMSG)
+		printf("#   %s=%s: %d %s\n", field, repl, err, e.msg);
+	return err == -EBADMSG;
+}
+
+static void t_records(void)
+{
+	struct nk_identity id, other;
+	struct nk_kx kx;
+	struct st_node n = { .id = 3, .epoch = 2, .key_time = 1800000000, .lease = 7668682518410470672LL }, got;
+	struct st_part p = { .id = 9, .node = 3, .name = "alice", .isolated = true }, gotp;
+	struct xc_err e = { 0 };
+	char d[256], o[256], json[ST_RECORD_MAX], pj[ST_RECORD_MAX], hex[129];
+
+	tap_begin();
+	nk_identity_load(dir_of("a", d), false, &id, NULL, &e);
+	nk_state_dir(dir_of("o", o), true, &e);
+	nk_identity_load(o, true, &other, NULL, &e);
+	nk_kx_load(d, false, &kx, NULL, &e);
+	inet_pton(AF_INET, "10.99.0.3", &n.addr);
+	inet_pton(AF_INET, "10.101.0.9", &p.addr);
+	memcpy(n.kx_pub, kx.pk, NK_PUB_LEN);
+	ASSERT_EQ(st_node_encode(&n, &id, json, sizeof(json), &e), 0, "node record made");
+	printf("# %s\n", json);
+	ASSERT_EQ(st_node_decode(json, strlen(json), id.pk, &got, &e), 0, "and verifies");
+	ASSERT_TRUE(!memcmp(&got, &n, sizeof(n)), "every field comes back");
+	ASSERT_EQ(st_node_decode(json, strlen(json), other.pk, &got, &e), -EBADMSG, "not under another identity");
+	ASSERT_TRUE(tampered(json, "addr", "\"10.99.0.4\"", id.pk, false), "changed addr refused");
+	ASSERT_TRUE(tampered(json, "epoch", "3", id.pk, false), "changed epoch refused");
+	ASSERT_TRUE(tampered(json, "key_time", "1800000001", id.pk, false), "changed key_time refused");
+	ASSERT_TRUE(tampered(json, "lease", "\"1\"", id.pk, false), "changed lease refused");
+	ASSERT_TRUE(tampered(json, "id", "4", id.pk, false), "changed id refused");
+	nk_hex(other.pk, NK_PUB_LEN, hex);
+	sprintf(pj, "\"%s\"", hex);
+	ASSERT_TRUE(tampered(json, "kx_pub", pj, id.pk, false), "changed kx_pub refused");
+	nk_hex(id.sk, 64, hex);
+	ASSERT_TRUE(!strstr(json, hex) && !strstr(json, hex + 64), "no identity secret in the record");
+	nk_hex(kx.sk, 32, hex);
+	ASSERT_TRUE(!strstr(json, hex), "no kx secret in the record");
+	ASSERT_EQ(st_node_decode("{\"id\":3}", 8, NULL, &got, &e), -EINVAL, "a malformed record is EINVAL");
+	ASSERT_EQ(st_part_encode(&p, &id, pj, sizeof(pj), &e), 0, "partition record made");
+	printf("# %s\n", pj);
+	ASSERT_EQ(st_part_decode(pj, strlen(pj), id.pk, &gotp, &e), 0, "and verifies");
+	ASSERT_TRUE(!memcmp(&gotp, &p, sizeof(p)), "every field comes back");
+	ASSERT_TRUE(tampered(pj, "isolated", "false", id.pk, true), "changed isolated refused");
+	ASSERT_TRUE(tampered(pj, "node", "4", id.pk, true), "changed node refused");
+	ASSERT_TRUE(tampered(pj, "name", "\"bob\"", id.pk, true), "changed name refused");
+	strcpy(p.name, "a|b");
+	ASSERT_EQ(st_part_encode(&p, &id, pj, sizeof(pj), &e), -EINVAL, "a name with '|' is refused");
+	nk_identity_wipe(&id);
+	nk_identity_wipe(&other);
+	nk_kx_wipe(&kx);
+	tap_end("records: signed over every field, verified under the right identity only");
+}
+
+static void t_fpr_conf(void)
+{
+	struct nk_identity a, o;
+	struct st_conf c = { .url = "http://10.0.0.1:2379", .prefix = "/xchan/v1", .node = 3,
+			     .lease = 7668682518410470672LL }, c2;
+	struct xc_err e = { 0 };
+	char d[256], fa[NK_FPR_LEN], fo[NK_FPR_LEN];
+
+	tap_begin();
+	nk_identity_load(dir_of("a", d), false, &a, NULL, &e);
+	nk_identity_load(dir_of("o", d), false, &o, NULL, &e);
+	nk_fingerprint(a.pk, fa);
+	nk_fingerprint(o.pk, fo);
+	ASSERT_TRUE(strlen(fa) == 8 && strspn(fa, "0123456789abcdef") == 8, "fingerprint: 8 hex digits");
+	ASSERT_TRUE(strcmp(fa, fo), "two identities, two fingerprints");
+	inet_pton(AF_INET, "10.99.0.3", &c.addr);
+	ASSERT_EQ(st_conf_load(dir_of("b", d), &c2, &e), -ENOENT, "no cluster.json: ENOENT");
+	ASSERT_EQ(st_conf_save(d, &c, &e), 0, "cluster.json written");
+	ASSERT_EQ(mode_of(d, ST_CONF_FILE), 0600, "cluster.json mode");
+	ASSERT_EQ(st_conf_load(d, &c2, &e), 0, "and read");
+	ASSERT_TRUE(!memcmp(&c, &c2, sizeof(c)), "the same settings");
+	nk_identity_wipe(&a);
+	nk_identity_wipe(&o);
+	tap_end("fingerprints, cluster.json");
+}
+
+int main(void)
+{
+	char cmd[64];
+
+	if (!mkdtemp(root)) {
+		printf("Bail out! mkdtemp\n");
+		return 1;
+	}
+	t_identity();
+	t_kx();
+	t_pair();
+	t_records();
+	t_fpr_conf();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	if (system(cmd))
+		printf("# could not remove %s\n", root);
+	printf("1..%d\n", tap_n);
+	return tap_failed != 0;
+}

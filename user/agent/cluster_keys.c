@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* cluster_keys.c: pair keys with each live peer (derived from its announced X25519
+ * key and ours, installed as the newest slot, the previous one retired after
+ * --key-overlap), this node's own key rotation (--node-key-interval) and the channel
+ * keys it receives under (--chan-key-interval, xc_chan_rekey). Never logs a key. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sodium.h>
+#include "agent.h"
+#include "xc_int.h"
+#include "cluster.h"
+
+struct peer *peer_find(struct cluster *c, uint32_t id)
+{
+	for (size_t i = 0; i < c->npeers; i++)
+		if (c->peers[i].id == id)
+			return &c->peers[i];
+	return NULL;
+}
+
+static struct peer *peer_get(struct cluster *c, uint32_t id)
+{
+	struct peer *p = peer_find(c, id);
+
+	if (p)
+		return p;
+	p = xc_grow((void **)&c->peers, &c->npeers, &c->cappeers, sizeof(*p));
+	if (p) {
+		memset(p, 0, sizeof(*p));
+		p->id = id;
+	}
+	return p;
+}
+
+static bool peer_current(const struct peer *p, const struct node_rec *r, uint32_t my_epoch)
+{
+	return p->installed_ms && p->addr == r->addr && p->epoch == r->epoch &&
+	       p->my_epoch == my_epoch && !memcmp(p->pub, r->pub, sizeof(p->pub));
+}
+
+static void peer_installed(struct cluster *c, struct peer *p, const struct node_rec *r, uint8_t kid)
+{
+	uint64_t now = cl_now_ms();
+	char ip[16];
+
+	/* the slot before is kept for the overlap: requests in flight, and a peer that
+	 * has not derived the new key yet. After a restart of this agent, whatever an
+	 * earlier run left in the other slot goes the same way. */
+	if (!p->installed_ms || p->kid != kid) {
+		p->prev_kid = p->installed_ms ? p->kid : kid;
+		p->has_prev = true;
+		p->retire_ms = now + c->cfg.key_overlap * 1000ULL;
+	}
+	agent_log(LOG_INFO, "cluster: node %u at %s: pair key id 0x%02x installed (epochs %u here, %u there)",
+		  r->id, xc_ip_str(r->addr, ip), kid, c->kx.epoch, r->epoch);
+	p->kid = kid;
+	p->addr = r->addr;
+	p->epoch = r->epoch;
+	p->my_epoch = c->kx.epoch;
+	memcpy(p->pub, r->pub, sizeof(p->pub));
+	p->installed_ms = now;
+}
+
+bool keys_peer(struct cluster *c, const struct node_rec *r, bool may_install)
+{
+	struct peer *p = peer_get(c, r->id);
+	struct xc_node_key k;
+	struct xc_err e = {};
+	char what[48];
+	int err;
+
+	if (!p)
+		return false;
+	p->seen = p->live = true;
+	if (peer_current(p, r, c->kx.epoch))
+		return false;
+	snprintf(what, sizeof(what), "pair key of node %u", r->id);
+	if (!fail_due(c, what) || !may_install)
+		return false;
+	err = nk_pair_key(c->self, &c->kx, r->id, r->pub, r->epoch, &k, &e);
+	if (!err)
+		err = xc_node_key_install(c->xc, r->id, r->addr, &k, &e);
+	sodium_memzero(&k.rx, sizeof(k.rx));
+	sodium_memzero(&k.tx, sizeof(k.tx));
+	if (err) {
+		fail_set(c, what, e.msg);
+		return true;
+	}
+	fail_clear(c, what);
+	peer_installed(c, p, r, k.id);
+	return true;
+}
+
+void keys_peer_forget(struct cluster *c, uint32_t id)
+{
+	struct peer *p = peer_find(c, id);
+
+	if (p)
+		*p = c->peers[--c->npeers];
+}
+
+static void retire_due(struct cluster *c, uint64_t now)
+{
+	for (size_t i = 0; i < c->npeers; i++) {
+		struct peer *p = &c->peers[i];
+		struct xc_err e = {};
+
+		if (!p->has_prev || now < p->retire_ms)
+			continue;
+		if (xc_node_key_retire(c->xc, p->id, p->kid, &e)) {
+			agent_log(LOG_WARN, "cluster: node %u: cannot retire the previous pair key: %s",
+				  p->id, e.msg);
+			p->retire_ms = now + 1000;
+			continue;
+		}
+		p->has_prev = false;
+		if (p->prev_kid != p->kid)
+			agent_log(LOG_INFO, "cluster: node %u: pair key id 0x%02x retired, 0x%02x stays",
+				  p->id, p->prev_kid, p->kid);
+	}
+}
+
+static void node_key_rotate(struct cluster *c, uint64_t now)
+{
+	struct xc_err e = {};
+
+	if (!c->cfg.node_key_interval ||
+	    now < c->kx_rotated_ms + c->cfg.node_key_interval * 1000ULL)
+		return;
+	c->kx_rotated_ms = now;
+	if (nk_kx_rotate(c->state_dir, &c->kx, &e)) {
+		agent_log(LOG_ERR, "cluster: node key not rotated: %s", e.msg);
+		return;
+	}
+	/* published by the next pub_tick, re-derived for every peer by the next round */
+	agent_log(LOG_NOTE, "cluster: node key rotated: epoch %u", c->kx.epoch);
+	c->dirty = true;
+}
+
+/* Every established IN channel of this node gets a new key from its receiver: us. A
+ * failure is counted and logged; the next round resends (xc_chan_rekey is restartable). */
+static void chan_rekey_all(struct cluster *c)
+{
+	struct xc_chan_info *ci;
+	size_t n, done = 0, failed = 0;
+	struct xc_err e = {};
+
+	if (xc_chan_list(c->xc, &ci, &n, &e)) {
+		agent_log(LOG_WARN, "cluster: channel keys not renewed: %s", e.msg);
+		return;
+	}
+	for (size_t i = 0; i < n && !c->stop; i++) {
+		struct xc_ep dst = { ci[i].id.local_part, ci[i].id.local_ep };
+		struct xc_ep src = { ci[i].id.remote_part, ci[i].id.remote_ep };
+
+		if (ci[i].id.dir != XCHAN_DIR_IN || ci[i].ch.state != XCHAN_S_ESTABLISHED)
+			continue;
+		int r = xc_chan_rekey(c->xc, &src, &dst, c->cfg.chan_key_grace_ms, &e);
+
+		if (r == XC_REKEY_KEPT_OLD) {	/* renewed; the old key waits for the next round */
+			agent_log(LOG_INFO, "cluster: channel %u:%u -> %u:%u renewed, old key kept: %s",
+				  src.part, src.port, dst.part, dst.port, e.msg);
+			done++;
+			continue;
+		}
+		if (r) {
+			count_add(&c->a->n.reconcile_errors, 1);
+			agent_log(LOG_WARN, "cluster: channel %u:%u -> %u:%u rekey failed, the next round retries: %s",
+				  src.part, src.port, dst.part, dst.port, e.msg);
+			failed++;
+			continue;
+		}
+		done++;
+	}
+	free(ci);
+	if (failed)
+		agent_log(LOG_INFO, "cluster: channel keys renewed: %zu, failed: %zu", done, failed);
+}
+
+static void *rekeyer(void *arg)
+{
+	struct cluster *c = arg;
+
+	while (!c->stop) {
+		uint64_t until = cl_now_ms() + c->cfg.chan_key_interval * 1000ULL;
+
+		while (!c->stop && cl_now_ms() < until)
+			nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000000 }, NULL);
+		if (!c->stop)
+			chan_rekey_all(c);
+	}
+	return NULL;
+}
+
+int rekey_start(struct cluster *c, struct xc_err *e)
+{
+	int err = pthread_create(&c->rekeyer, NULL, rekeyer, c);
+
+	if (err)
+		return xc_fail(e, -err, "cannot start the rekey thread: %s", strerror(err));
+	c->rekeying = true;
+	return 0;
+}
+
+void rekey_stop(struct cluster *c)
+{
+	c->stop = true;
+	if (c->rekeying)
+		pthread_join(c->rekeyer, NULL);
+	c->rekeying = false;
+}
+
+void keys_tick(struct cluster *c)
+{
+	uint64_t now = cl_now_ms();
+
+	retire_due(c, now);
+	node_key_rotate(c, now);
+}

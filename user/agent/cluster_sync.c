@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* cluster_sync.c: reconcile, the maps made to say what the view says: live peers and
+ * their pair keys, peers gone, their partitions, the partitions specified for this node
+ * and the channels (cluster_chans.c). Every step is idempotent: it compares first and
+ * changes only what differs, so a round after a round changes nothing. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include "agent.h"
+#include "cluster.h"
+#include "cluster_sync.h"
+#include "store.h"
+
+static int ident_of(struct cluster *c, uint32_t id, uint8_t pk[NK_PUB_LEN])
+{
+	char key[32];
+	const struct view_kv *kv = view_get(&c->view, st_key_id(key, sizeof(key), id));
+
+	if (!kv)
+		return -ENOENT;
+	return nk_unhex(kv->val, pk, NK_PUB_LEN);
+}
+
+bool node_member(struct cluster *c, uint32_t id)
+{
+	char key[32];
+
+	return id == c->self || view_get(&c->view, st_key_id(key, sizeof(key), id));
+}
+
+/* nodes/<id> of a live node: signed by its identity, and on the lease it names (a
+ * signed record replayed onto no lease, or another one, would outlive the node). */
+int node_rec_parse(struct cluster *c, const struct view_kv *kv, struct node_rec *r)
+{
+	const char *key = kv->key, *val = kv->val;
+	uint8_t pk[NK_PUB_LEN];
+	struct st_node n;
+	struct xc_err e = {};
+	uint32_t id;
+	int err;
+
+	if (st_key_num(key, ST_NODES, &id))
+		return -EINVAL;
+	if (ident_of(c, id, pk)) {
+		bad_sig_once(c, key, "no identity registered under ids/ for that node");
+		return -ENOENT;
+	}
+	err = st_node_decode(val, strlen(val), pk, &n, &e);
+	if (!err && n.id != id)
+		err = xc_fail(&e, -EINVAL, "it names node %u", n.id);
+	if (!err && (!kv->lease || n.lease != kv->lease))
+		err = xc_fail(&e, -EINVAL, "it names lease %llx but is on %llx",
+			      (unsigned long long)n.lease, (unsigned long long)kv->lease);
+	if (err) {
+		bad_sig_once(c, key, e.msg);
+		return err;
+	}
+	bad_sig_forget(c, key);
+	*r = (struct node_rec){ .id = id, .addr = n.addr, .epoch = n.epoch,
+				.key_time = (int64_t)n.key_time };
+	memcpy(r->pub, n.kx_pub, sizeof(r->pub));
+	return 0;
+}
+
+bool node_live(struct cluster *c, uint32_t id)
+{
+	char key[32];
+	const struct view_kv *kv;
+	struct node_rec r;
+
+	if (id == c->self)
+		return true;
+	kv = view_get(&c->view, st_key_node(key, sizeof(key), id));
+	return kv && !node_rec_parse(c, kv, &r);
+}
+
+/* parts/<id> of a live peer, its signature checked under that peer's identity. */
+static int part_rec(struct cluster *c, const struct view_kv *kv, struct st_part *p)
+{
+	uint8_t pk[NK_PUB_LEN];
+	struct xc_err e = {};
+	uint32_t id;
+	int err;
+
+	if (st_key_num(kv->key, ST_PARTS, &id))
+		return -EINVAL;
+	err = st_part_decode(kv->val, strlen(kv->val), NULL, p, &e);
+	if (!err && (p->id != id || !p->node))
+		err = xc_fail(&e, -EINVAL, "malformed record");
+	if (!err && ident_of(c, p->node, pk))
+		err = xc_fail(&e, -ENOENT, "node %u has no identity registered", p->node);
+	if (!err)
+		err = st_part_decode(kv->val, strlen(kv->val), pk, p, &e);
+	if (err) {
+		bad_sig_once(c, kv->key, e.msg);
+		return err;
+	}
+	bad_sig_forget(c, kv->key);
+	return 0;
+}
+
+static void nexthop_retry(struct cluster *c, const struct xc_node_info *n)
+{
+	struct xc_err e = {};
+	char what[48];
+
+	snprintf(what, sizeof(what), "next hop of node %u", n->id);
+	if (xc_node_refresh_one(c->xc, n->id, n->addr, &e))
+		fail_set(c, what, e.msg);
+	else
+		fail_clear(c, what);
+}
+
+/* A live peer without a next hop (its ARP timed out when its key was installed): its
+ * DATA would be drop_no_neighbour until something resolves it again, and on the
+ * sender's node nothing else would (only the receiver's exchanges refresh it). Last in
+ * the round and a few per round: each try may wait 1.5 s for ARP. */
+#define NEXTHOP_TRIES_PER_ROUND	4
+
+static void nexthops_sync(struct cluster *c, struct snap *s)
+{
+	int tries = 0;
+
+	for (size_t i = 0; i < s->nnodes; i++) {
+		char what[48];
+
+		if (s->nodes[i].nh_ifindex || !node_live(c, s->nodes[i].id))
+			continue;
+		snprintf(what, sizeof(what), "next hop of node %u", s->nodes[i].id);
+		/* every pending item is looked at (fail_due keeps it), a few are tried */
+		if (!fail_due(c, what) || tries >= NEXTHOP_TRIES_PER_ROUND)
+			continue;
+		nexthop_retry(c, &s->nodes[i]);
+		tries++;
+	}
+}
+
+/* An install may wait up to 1.5 s for the peer's ARP: a round installs a few, and the
+ * next round (at once) goes on, so that partitions and channels are not held up. */
+#define INSTALLS_PER_ROUND	8
+
+static void peers_sync(struct cluster *c, struct snap *s)
+{
+	size_t first, n = view_under(&c->view, ST_NODES, &first);
+	int installs = 0;
+
+	for (size_t i = 0; i < c->npeers; i++)
+		c->peers[i].seen = false;
+	for (size_t i = first; i < first + n; i++) {
+		struct node_rec r;
+
+		if (node_rec_parse(c, &c->view.kv[i], &r) || r.id == c->self)
+			continue;
+		installs += keys_peer(c, &r, installs < INSTALLS_PER_ROUND);
+	}
+	if (installs >= INSTALLS_PER_ROUND)
+		c->dirty = true;	/* more may be waiting: another round right away */
+	/* gone: a member that is not live, whether this run installed it or a past one */
+	for (size_t i = 0; i < s->nnodes; i++) {
+		uint32_t id = s->nodes[i].id;
+
+		if (node_member(c, id) && !node_live(c, id))
+			peer_down(c, id, s);
+	}
+	for (size_t i = 0; i < c->npeers;) {
+		if (!c->peers[i].seen) {
+			c->peers[i] = c->peers[--c->npeers];
+			continue;
+		}
+		i++;
+	}
+}
+
+static void remote_part_ensure(struct cluster *c, struct snap *s, const struct st_part *p)
+{
+	const struct xc_part_info *have = snap_part(s, p->id);
+	struct xc_part_spec spec = { .id = p->id, .name = p->name[0] ? p->name : NULL,
+				     .src = XC_SRC_REMOTE, .node = p->node, .isolated = p->isolated };
+	struct xc_part_added added;
+	struct xc_err e = {};
+	char what[48], ip[INET_ADDRSTRLEN];
+
+	snprintf(what, sizeof(what), "partition %u of node %u", p->id, p->node);
+	if (have && !have->meta.node_id) {
+		fail_set(c, what, "a local partition has that id here");
+		return;
+	}
+	if (have && have->meta.node_id == p->node && have->row.ip == p->addr &&
+	    !strcmp(have->meta.name, p->name) &&
+	    !!(have->meta.flags & XCHAN_PART_ISOLATED) == p->isolated)
+		return;
+	if (!fail_due(c, what))
+		return;
+	if (have) {
+		xc_part_remove(c->xc, p->id, NULL);
+		agent_log(LOG_INFO, "cluster: partition %u changed on node %u: rows replaced", p->id,
+			  p->node);
+	}
+	spec.ip = xc_ip_str(p->addr, ip);
+	if (xc_part_add(c->xc, &spec, &added, &e)) {
+		fail_set(c, what, e.msg);
+		return;
+	}
+	fail_clear(c, what);
+	agent_log(LOG_INFO, "cluster: partition %u%s%s (%s) of node %u added", p->id,
+		  p->name[0] ? " " : "", p->name, ip, p->node);
+}
+
+static void parts_sync(struct cluster *c, struct snap *s)
+{
+	size_t first, n = view_under(&c->view, ST_PARTS, &first);
+
+	for (size_t i = first; i < first + n; i++) {
+		struct st_part p;
+
+		if (part_rec(c, &c->view.kv[i], &p) || p.node == c->self || !node_live(c, p.node))
+			continue;
+		/* its node's key not installed yet (a later round's): not an error */
+		if (!snap_node(s, p.node))
+			continue;
+		remote_part_ensure(c, s, &p);
+	}
+	/* a member's partition no live record announces any more: removed */
+	for (size_t i = 0; i < s->nparts; i++) {
+		const struct xc_part_info *pi = &s->parts[i];
+		char key[32];
+		const struct view_kv *kv;
+		struct st_part p;
+
+		if (!pi->meta.node_id || !node_member(c, pi->meta.node_id))
+			continue;
+		kv = view_get(&c->view, st_key_part(key, sizeof(key), pi->id));
+		if (kv && !part_rec(c, kv, &p) && p.node == pi->meta.node_id &&
+		    node_live(c, p.node))
+			continue;
+		xc_part_remove(c->xc, pi->id, NULL);
+		agent_log(LOG_INFO, "cluster: partition %u of node %u removed: %s", pi->id,
+			  pi->meta.node_id, node_live(c, pi->meta.node_id) ? "no longer announced" :
+			  "its node is down");
+	}
+}
+
+void sync_all(struct cluster *c)
+{
+	struct snap s = {};
+	struct xc_err e = {};
+
+	fails_begin(c);
+	if (snap_take(c, &s, &e)) {
+		fail_set(c, "reading the maps", e.msg);
+		fails_end(c);
+		return;
+	}
+	/* this node's own partitions first, announced at once: installing N-1 pair keys
+	 * waits for N-1 next hops (ARP), and the peers need not wait for that */
+	specs_sync(c, &s);
+	pub_tick(c);
+	peers_sync(c, &s);
+	snap_free(&s);
+	if (!snap_take(c, &s, &e)) {
+		parts_sync(c, &s);
+		snap_free(&s);
+	}
+	if (!snap_take(c, &s, &e)) {
+		chans_sync(c, &s);
+		nexthops_sync(c, &s);
+		snap_free(&s);
+	}
+	fails_end(c);
+}
+
+void sync_reset_remote(struct cluster *c)
+{
+	struct snap s = {};
+	struct xc_err e = {};
+	int n = 0;
+
+	if (snap_take(c, &s, &e))
+		return;
+	for (size_t i = 0; i < s.nparts; i++)
+		if (s.parts[i].meta.node_id && node_member(c, s.parts[i].meta.node_id)) {
+			xc_part_remove(c->xc, s.parts[i].id, NULL);
+			n++;
+		}
+	snap_free(&s);
+	agent_log(LOG_NOTE, "cluster: this node's lease was granted anew: %d remote partition(s) and their channels are made again from the store",
+		  n);
+}

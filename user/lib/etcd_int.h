@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* etcd_int.h: what etcd.c (requests) and etcd_watch.c (the stream) share: the handle,
+ * base64 keys and values, etcd's int64-as-string numbers, curl's settings. */
+#ifndef XCHAN_ETCD_INT_H
+#define XCHAN_ETCD_INT_H
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include "etcd.h"
+
+struct etcd {
+	char url[256];
+	char prefix[128];
+	size_t plen;
+	unsigned int connect_ms, request_ms;
+	CURL *c;		/* one connection, reused by every request */
+};
+
+/* A response body being read, at most ETCD_MAX_BODY. */
+struct ebuf {
+	char *p;
+	size_t len, cap;
+	bool overflow;
+};
+size_t ebuf_write(char *ptr, size_t size, size_t n, void *ctx);
+void ebuf_free(struct ebuf *b);
+
+/* base64 of len bytes as a json string object; NULL when out of memory. */
+struct json_object *j_b64(const void *p, size_t len);
+/* The prefix + key, base64: NULL when too long or out of memory. */
+struct json_object *j_key(const struct etcd *d, const char *key);
+/* The first key after prefix + key: the same bytes and a NUL (where a page ends). */
+struct json_object *j_key_after(const struct etcd *d, const char *key);
+/* The first byte string after every key starting with prefix + sub (range_end). */
+struct json_object *j_key_end(const struct etcd *d, const char *sub);
+/* Decodes base64 member name of o into a malloc'ed NUL-terminated string (*len bytes);
+ * a missing member is "". 0, -EINVAL (bad base64, too long) or -ENOMEM. */
+int j_unb64(struct json_object *o, const char *name, size_t max, char **out, size_t *len);
+/* etcd's int64s come as JSON strings; missing: 0. */
+int64_t j_i64(struct json_object *o, const char *name);
+/* Fills kv from an etcd KeyValue object, the prefix taken off the key. */
+int j_kv(const struct etcd *d, struct json_object *o, struct etcd_kv *kv);
+
+/* POSTs req (consumed) to path; *resp is the parsed answer of a 200. etcd's own
+ * refusals: -ENOENT for "not found" (gRPC code 5), else -EIO with its message. */
+int etcd_post(struct etcd *d, const char *path, struct json_object *req,
+	      struct json_object **resp, struct xc_err *e);
+/* Timeouts, keepalive and a quiet curl on a handle. */
+void etcd_curl_setup(const struct etcd *d, CURL *c, bool stream);
+/* A curl failure as -errno and a sentence naming the url. */
+int etcd_curl_err(const struct etcd *d, CURLcode rc, const char *what, struct xc_err *e);
+
+#endif

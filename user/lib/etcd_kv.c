@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* etcd_kv.c: reading (get, paged range), deleting, create-if-absent and leases, on
+ * the requests of etcd.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "etcd_int.h"
+#include "xc_int.h"
+
+static struct json_object *obj_kv(struct json_object *r, const char *name,
+				  struct json_object *v)
+{
+	if (!r || !v) {
+		json_object_put(v);
+		return NULL;
+	}
+	json_object_object_add(r, name, v);
+	return r;
+}
+
+/* The kvs of a range answer appended to out (which grows); 0 or -errno. */
+static int take_kvs(struct etcd *d, struct json_object *resp, struct etcd_range *out,
+		    size_t *cap, struct xc_err *e)
+{
+	struct json_object *kvs;
+	size_t i, n;
+	int err;
+
+	if (!json_object_object_get_ex(resp, "kvs", &kvs))
+		return 0;
+	n = json_object_array_length(kvs);
+	for (i = 0; i < n; i++) {
+		struct etcd_kv *kv = xc_grow((void **)&out->kvs, &out->n, cap, sizeof(*kv));
+
+		if (!kv)
+			return xc_fail(e, -ENOMEM, "etcd range: out of memory");
+		err = j_kv(d, json_object_array_get_idx(kvs, i), kv);
+		if (err) {
+			out->n--;
+			return xc_fail(e, err, "etcd at %s: a malformed key or value in an answer",
+				       d->url);
+		}
+	}
+	return 0;
+}
+
+int etcd_get(struct etcd *d, const char *key, struct etcd_kv *out, struct xc_err *e)
+{
+	struct json_object *resp, *req = obj_kv(json_object_new_object(), "key", j_key(d, key));
+	struct etcd_range r = { 0 };
+	size_t cap = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!req)
+		return xc_bad(e, "etcd get: key too long");
+	err = etcd_post(d, "/v3/kv/range", req, &resp, e);
+	if (!err)
+		err = take_kvs(d, resp, &r, &cap, e);
+	json_object_put(resp);
+	if (!err && r.n != 1)
+		err = r.n ? xc_fail(e, -EPROTO, "etcd at %s: %zu keys for one", d->url, r.n) :
+			    xc_fail(e, -ENOENT, "%s/%s is not in the store", d->prefix, key);
+	if (!err) {
+		*out = r.kvs[0];
+		r.n = 0;
+	}
+	etcd_range_free(&r);
+	return err;
+}
+
+/* One page: from the key after `after` (NULL: from sub), up to the end of sub. */
+static struct json_object *range_req(struct etcd *d, const char *after, const char *sub,
+				     int64_t rev)
+{
+	struct json_object *r = json_object_new_object();
+
+	r = obj_kv(r, "key", after ? j_key_after(d, after) : j_key(d, sub));
+	r = obj_kv(r, "range_end", j_key_end(d, sub));
+	r = obj_kv(r, "limit", json_object_new_int64(ETCD_RANGE_PAGE));
+	if (rev)
+		r = obj_kv(r, "revision", json_object_new_int64(rev));
+	return r;
+}
+
+int etcd_range(struct etcd *d, const char *sub, struct etcd_range *out, struct xc_err *e)
+{
+	struct json_object *resp = NULL, *more;
+	size_t cap = 0, before;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (;;) {
+		struct json_object *h, *req = range_req(d, out->n ? out->kvs[out->n - 1].key : NULL,
+							 sub, out->rev);
+
+		if (!req) {
+			err = xc_bad(e, "etcd range: key too long");
+			break;
+		}
+		err = etcd_post(d, "/v3/kv/range", req, &resp, e);
+		if (err)
+			break;
+		if (!out->rev && json_object_object_get_ex(resp, "header", &h))
+			out->rev = j_i64(h, "revision");
+		before = out->n;
+		err = take_kvs(d, resp, out, &cap, e);
+		/* every page at the first one's revision: "more" ends when the range does */
+		if (err || !json_object_object_get_ex(resp, "more", &more) ||
+		    !json_object_get_boolean(more) || out->n == before)
+			break;
+		json_object_put(resp);
+		resp = NULL;
+	}
+	json_object_put(resp);
+	if (err)
+		etcd_range_free(out);
+	return err;
+}
+
+void etcd_range_free(struct etcd_range *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		etcd_kv_free(&r->kvs[i]);
+	free(r->kvs);
+	memset(r, 0, sizeof(*r));
+}
+
+static int del(struct etcd *d, const char *key, bool prefix, int64_t *deleted,
+	       struct xc_err *e)
+{
+	struct json_object *resp, *req = obj_kv(json_object_new_object(), "key", j_key(d, key));
+	int err;
+
+	if (prefix)
+		req = obj_kv(req, "range_end", j_key_end(d, key));
+	if (!req)
+		return xc_bad(e, "etcd delete: key too long");
+	err = etcd_post(d, "/v3/kv/deleterange", req, &resp, e);
+	if (!err && deleted)
+		*deleted = j_i64(resp, "deleted");
+	json_object_put(resp);
+	return err;
+}
+
+int etcd_delete(struct etcd *d, const char *key, int64_t *deleted, struct xc_err *e)
+{
+	return del(d, key, false, deleted, e);
+}
+
+int etcd_delete_prefix(struct etcd *d, const char *sub, int64_t *deleted, struct xc_err *e)
+{
+	return del(d, sub, true, deleted, e);
+}
+
+/* {"compare":[{CREATE key = 0}], "success":[put], "failure":[range key]} */
+static struct json_object *create_req(struct etcd *d, const char *key, const char *val,
+				      size_t vlen, int64_t lease)
+{
+	struct json_object *r = json_object_new_object(), *cmp = json_object_new_object();
+	struct json_object *put = json_object_new_object(), *get = json_object_new_object();
+	struct json_object *a[3] = { json_object_new_array(), json_object_new_array(),
+				     json_object_new_array() };
+
+	cmp = obj_kv(cmp, "key", j_key(d, key));
+	cmp = obj_kv(cmp, "target", json_object_new_string("CREATE"));
+	cmp = obj_kv(cmp, "result", json_object_new_string("EQUAL"));
+	cmp = obj_kv(cmp, "create_revision", json_object_new_int64(0));
+	put = obj_kv(put, "key", j_key(d, key));
+	put = obj_kv(put, "value", vlen <= ETCD_MAX_VALUE ? j_b64(val, vlen) : NULL);
+	if (lease)
+		put = obj_kv(put, "lease", json_object_new_int64(lease));
+	get = obj_kv(get, "key", j_key(d, key));
+	if (a[0] && cmp)
+		json_object_array_add(a[0], cmp);
+	if (a[1])
+		json_object_array_add(a[1], obj_kv(json_object_new_object(), "request_put", put));
+	if (a[2])
+		json_object_array_add(a[2], obj_kv(json_object_new_object(), "request_range", get));
+	r = obj_kv(r, "compare", a[0]);
+	r = obj_kv(r, "success", a[1]);
+	r = obj_kv(r, "failure", a[2]);
+	if (!r || !cmp || !put || !get) {
+		json_object_put(r);
+		return NULL;
+	}
+	return r;
+}
+
+int etcd_create(struct etcd *d, const char *key, const char *val, size_t vlen, int64_t lease,
+		struct etcd_kv *existing, struct xc_err *e)
+{
+	struct json_object *resp, *rs, *rr, *ok, *req = create_req(d, key, val, vlen, lease);
+	struct etcd_range r = { 0 };
+	size_t cap = 0;
+	int err;
+
+	if (existing)
+		memset(existing, 0, sizeof(*existing));
+	if (!req)
+		return xc_bad(e, "etcd create %s: key or value too long", key);
+	err = etcd_post(d, "/v3/kv/txn", req, &resp, e);
+	if (err)
+		return err;
+	if (json_object_object_get_ex(resp, "succeeded", &ok) && json_object_get_boolean(ok)) {
+		json_object_put(resp);
+		return 0;
+	}
+	/* failed compare: the range we asked for tells what is there */
+	if (json_object_object_get_ex(resp, "responses", &rs) &&
+	    json_object_array_length(rs) == 1 &&
+	    json_object_object_get_ex(json_object_array_get_idx(rs, 0), "response_range", &rr))
+		err = take_kvs(d, rr, &r, &cap, e);
+	json_object_put(resp);
+	if (!err && existing && r.n == 1) {
+		*existing = r.kvs[0];
+		r.n = 0;
+	}
+	etcd_range_free(&r);
+	return err ? err : xc_fail(e, -EEXIST, "%s/%s exists already", d->prefix, key);
+}
+
+int etcd_lease_grant(struct etcd *d, unsigned int ttl_s, int64_t *id, struct xc_err *e)
+{
+	struct json_object *resp, *req = obj_kv(json_object_new_object(), "TTL",
+						 json_object_new_int64(ttl_s));
+	int err = etcd_post(d, "/v3/lease/grant", req, &resp, e);
+
+	if (!err) {
+		*id = j_i64(resp, "ID");
+		if (!*id)
+			err = xc_fail(e, -EPROTO, "etcd at %s granted no lease", d->url);
+	}
+	json_object_put(resp);
+	return err;
+}
+
+static struct json_object *id_req(int64_t id)
+{
+	return obj_kv(json_object_new_object(), "ID", json_object_new_int64(id));
+}
+
+int etcd_lease_keepalive(struct etcd *d, int64_t id, int64_t *ttl, struct xc_err *e)
+{
+	struct json_object *resp, *res;
+	int err = etcd_post(d, "/v3/lease/keepalive", id_req(id), &resp, e);
+	int64_t t = 0;
+
+	/* a stream of one answer: {"result": {..., "TTL": n}}; no TTL: the lease is gone */
+	if (!err && json_object_object_get_ex(resp, "result", &res))
+		t = j_i64(res, "TTL");
+	json_object_put(resp);
+	if (!err && t <= 0)
+		err = xc_fail(e, -ENOENT, "lease %llx is gone (expired or revoked)",
+			      (unsigned long long)id);
+	if (!err && ttl)
+		*ttl = t;
+	return err;
+}
+
+int etcd_lease_revoke(struct etcd *d, int64_t id, struct xc_err *e)
+{
+	struct json_object *resp;
+	int err = etcd_post(d, "/v3/lease/revoke", id_req(id), &resp, e);
+
+	json_object_put(resp);
+	return err;
+}
+
+int etcd_lease_ttl(struct etcd *d, int64_t id, int64_t *ttl, int64_t *granted,
+		   struct xc_err *e)
+{
+	struct json_object *resp;
+	int err = etcd_post(d, "/v3/lease/timetolive", id_req(id), &resp, e);
+	int64_t t = -1;
+
+	if (!err) {
+		t = j_i64(resp, "TTL");
+		if (granted)
+			*granted = j_i64(resp, "grantedTTL");
+	}
+	json_object_put(resp);
+	if (!err && t < 0)
+		err = xc_fail(e, -ENOENT, "lease %llx is gone (expired or revoked)",
+			      (unsigned long long)id);
+	if (!err && ttl)
+		*ttl = t;
+	return err;
+}

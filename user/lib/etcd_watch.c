@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* etcd_watch.c: a streaming watch on the JSON gateway (POST /v3/watch): one curl easy
+ * handle in a multi handle of its own, so that the caller's loop decides when to read;
+ * the answer is a stream of JSON messages, one a line. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/select.h>
+#include <sodium.h>
+#include "etcd_int.h"
+
+struct etcd_watch {
+	struct etcd d;			/* a copy of the settings; d.c unused */
+	CURLM *m;
+	CURL *c;
+	struct curl_slist *h;
+	struct ebuf in;			/* what arrived and is not a whole line yet */
+	size_t done;			/* bytes of in already handled */
+	etcd_watch_fn fn;
+	void *ctx;
+	int64_t rev, compact_rev;
+	bool created;
+	enum etcd_watch_state end;
+	char why[200];			/* LOST: the reason, for e */
+};
+
+static struct json_object *watch_req(const struct etcd *d, const char *sub, int64_t from)
+{
+	struct json_object *c = json_object_new_object(), *r = json_object_new_object();
+	struct json_object *k = j_key(d, sub), *end = j_key_end(d, sub);
+
+	if (!c || !r || !k || !end) {
+		json_object_put(c);
+		json_object_put(r);
+		json_object_put(k);
+		json_object_put(end);
+		return NULL;
+	}
+	json_object_object_add(c, "key", k);
+	json_object_object_add(c, "range_end", end);
+	if (from)
+		json_object_object_add(c, "start_revision", json_object_new_int64(from));
+	json_object_object_add(r, "create_request", c);
+	return r;
+}
+
+static void lost(struct etcd_watch *w, const char *fmt, const char *what)
+{
+	if (w->end)
+		return;
+	w->end = ETCD_WATCH_LOST;
+	snprintf(w->why, sizeof(w->why), fmt, what);
+}
+
+/* One event of a message; nonzero stops the watch. */
+static int one_event(struct etcd_watch *w, struct json_object *ev)
+{
+	struct json_object *t, *kvo;
+	struct etcd_event out = { .type = ETCD_EV_PUT };
+	struct etcd_kv kv;
+	int rc;
+
+	if (!json_object_object_get_ex(ev, "kv", &kvo) || j_kv(&w->d, kvo, &kv)) {
+		lost(w, "etcd sent a malformed event%s", "");
+		return -1;
+	}
+	if (json_object_object_get_ex(ev, "type", &t) &&
+	    !strcmp(json_object_get_string(t), "DELETE"))
+		out.type = ETCD_EV_DELETE;
+	out.key = kv.key;
+	out.value = kv.value;
+	out.vlen = kv.vlen;
+	out.mod_rev = kv.mod_rev;
+	out.lease = kv.lease;
+	rc = w->fn(w->ctx, &out);
+	if (kv.mod_rev > w->rev)
+		w->rev = kv.mod_rev;
+	etcd_kv_free(&kv);
+	if (rc && !w->end)
+		w->end = ETCD_WATCH_STOPPED;
+	return rc;
+}
+
+/* One message of the stream: created, events, a progress notice, canceled or an error. */
+static void one_message(struct etcd_watch *w, const char *line)
+{
+	struct json_object *o = json_tokener_parse(line), *res, *v, *evs;
+	size_t i, n;
+
+	if (!o || !json_object_object_get_ex(o, "result", &res)) {
+		lost(w, "watch refused by etcd: %.150s", o && json_object_object_get_ex(o, "error", &v) ?
+		     json_object_to_json_string(v) : line);
+		json_object_put(o);
+		return;
+	}
+	if (json_object_object_get_ex(res, "created", &v) && json_object_get_boolean(v)) {
+		w->created = true;
+		if (!w->rev && json_object_object_get_ex(res, "header", &v))
+			w->rev = j_i64(v, "revision");
+	}
+	if (json_object_object_get_ex(res, "canceled", &v) && json_object_get_boolean(v)) {
+		w->compact_rev = j_i64(res, "compact_revision");
+		if (w->compact_rev && !w->end)
+			w->end = ETCD_WATCH_COMPACTED;
+		else
+			lost(w, "etcd canceled the watch: %.150s",
+			     json_object_object_get_ex(res, "cancel_reason", &v) ?
+			     json_object_get_string(v) : "no reason given");
+	}
+	if (!w->end && json_object_object_get_ex(res, "events", &evs)) {
+		n = json_object_array_length(evs);
+		for (i = 0; i < n && !w->end; i++)
+			one_event(w, json_object_array_get_idx(evs, i));
+	}
+	json_object_put(o);
+}
+
+/* Handles whole lines of what arrived; with until_created, stops after the "created"
+ * message so that no event reaches fn before etcd_watch_start has returned. */
+static void take_lines(struct etcd_watch *w, bool until_created)
+{
+	char *nl;
+
+	while (!w->end && w->in.p && (nl = memchr(w->in.p + w->done, '\n', w->in.len - w->done))) {
+		*nl = 0;
+		if (nl > w->in.p + w->done)
+			one_message(w, w->in.p + w->done);
+		w->done = nl + 1 - w->in.p;
+		if (until_created && w->created)
+			return;
+	}
+	if (w->done && w->done == w->in.len) {
+		w->in.len = w->done = 0;	/* everything handled: start the buffer again */
+	} else if (w->done > w->in.cap / 2) {
+		memmove(w->in.p, w->in.p + w->done, w->in.len - w->done);
+		w->in.len -= w->done;
+		w->done = 0;
+	}
+}
+
+/* Runs curl, then handles what came; notices the end of the transfer. */
+static void pump(struct etcd_watch *w, int timeout_ms, bool until_created)
+{
+	int running = 0, left;
+	CURLMsg *msg;
+
+	if (timeout_ms > 0)
+		curl_multi_poll(w->m, NULL, 0, timeout_ms, NULL);
+	curl_multi_perform(w->m, &running);
+	take_lines(w, until_created);
+	while ((msg = curl_multi_info_read(w->m, &left))) {
+		long code = 0;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(w->c, CURLINFO_RESPONSE_CODE, &code);
+		take_lines(w, until_created);
+		if (w->in.overflow)
+			lost(w, "a watch message over %s bytes", "16 MiB");
+		else if (msg->data.result != CURLE_OK)
+			lost(w, "watch connection lost: %s", curl_easy_strerror(msg->data.result));
+		else if (code != 200)
+			lost(w, "watch refused by etcd: HTTP %s", code == 404 ? "404" : "error");
+		else
+			lost(w, "etcd ended the watch stream%s", "");
+	}
+}
+
+static int watch_setup(struct etcd_watch *w, const char *sub, int64_t from)
+{
+	char url[320];
+	struct json_object *req = watch_req(&w->d, sub, from);
+
+	w->m = curl_multi_init();
+	w->c = curl_easy_init();
+	w->h = curl_slist_append(NULL, "Content-Type: application/json");
+	if (!req || !w->m || !w->c || !w->h) {
+		json_object_put(req);
+		return -ENOMEM;
+	}
+	snprintf(url, sizeof(url), "%s/v3/watch", w->d.url);
+	etcd_curl_setup(&w->d, w->c, true);
+	curl_easy_setopt(w->c, CURLOPT_URL, url);
+	curl_easy_setopt(w->c, CURLOPT_HTTPHEADER, w->h);
+	curl_easy_setopt(w->c, CURLOPT_COPYPOSTFIELDS,
+			 json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
+	curl_easy_setopt(w->c, CURLOPT_WRITEDATA, &w->in);
+	json_object_put(req);
+	return curl_multi_add_handle(w->m, w->c) == CURLM_OK ? 0 : -ENOMEM;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+int etcd_watch_start(struct etcd *d, const char *sub, int64_t from_rev, etcd_watch_fn fn,
+		     void *ctx, struct etcd_watch **out, struct xc_err *e)
+{
+	struct etcd_watch *w = calloc(1, sizeof(*w));
+	uint64_t until = now_ms() + d->request_ms;
+	int err;
+
+	*out = NULL;
+	if (!w)
+		return xc_fail(e, -ENOMEM, "etcd watch: out of memory");
+	w->d = *d;
+	w->d.c = NULL;
+	w->fn = fn;
+	w->ctx = ctx;
+	w->rev = from_rev > 0 ? from_rev - 1 : 0;
+	err = watch_setup(w, sub, from_rev);
+	if (err) {
+		etcd_watch_stop(w);
+		return xc_fail(e, err, "etcd watch: out of memory");
+	}
+	while (!w->created && !w->end && now_ms() < until)
+		pump(w, 50, true);
+	if (!w->created) {
+		if (!w->end)
+			lost(w, "no answer to the watch within %s", "the request timeout");
+		err = xc_fail(e, w->end == ETCD_WATCH_COMPACTED ? -ESTALE : -ECONNREFUSED,
+			      "etcd at %s: %s", d->url, w->why);
+		etcd_watch_stop(w);
+		return err;
+	}
+	*out = w;
+	return 0;
+}
+
+/* The one transfer's socket is the only one, so the highest curl waits on. */
+int etcd_watch_fd(const struct etcd_watch *w)
+{
+	fd_set r, wr, ex;
+	int max = -1;
+
+	FD_ZERO(&r);
+	FD_ZERO(&wr);
+	FD_ZERO(&ex);
+	if (curl_multi_fdset(w->m, &r, &wr, &ex, &max) != CURLM_OK)
+		return -1;
+	return max;
+}
+
+enum etcd_watch_state etcd_watch_poll(struct etcd_watch *w, int timeout_ms, struct xc_err *e)
+{
+	if (!w->end)
+		pump(w, timeout_ms, false);
+	if (!w->end && w->done < w->in.len)
+		take_lines(w, false);
+	if (w->end == ETCD_WATCH_LOST)
+		xc_fail(e, -ECONNRESET, "etcd at %s: %s", w->d.url, w->why);
+	else if (w->end == ETCD_WATCH_COMPACTED)
+		xc_fail(e, -ESTALE, "etcd at %s: revision %lld is compacted (now from %lld): list again",
+			w->d.url, (long long)w->rev + 1, (long long)w->compact_rev);
+	return w->end;
+}
+
+enum etcd_watch_state etcd_watch_run(struct etcd_watch *w, volatile bool *stop,
+				     struct xc_err *e)
+{
+	enum etcd_watch_state s = ETCD_WATCH_RUNNING;
+
+	while (s == ETCD_WATCH_RUNNING && !(stop && *stop))
+		s = etcd_watch_poll(w, 200, e);
+	return s == ETCD_WATCH_RUNNING ? ETCD_WATCH_STOPPED : s;
+}
+
+int64_t etcd_watch_rev(const struct etcd_watch *w) { return w->rev; }
+int64_t etcd_watch_compact_rev(const struct etcd_watch *w) { return w->compact_rev; }
+
+void etcd_watch_stop(struct etcd_watch *w)
+{
+	if (!w)
+		return;
+	if (w->m && w->c)
+		curl_multi_remove_handle(w->m, w->c);
+	curl_easy_cleanup(w->c);
+	curl_multi_cleanup(w->m);
+	curl_slist_free_all(w->h);
+	if (w->in.p)
+		sodium_memzero(w->in.p, w->in.cap);
+	ebuf_free(&w->in);
+	free(w);
+}

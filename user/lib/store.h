@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* store.h: the cluster store's layout (docs/DESIGN.md section 9): key names, the signed
+ * records nodes/<id> and parts/<id> with their canonical strings, node registration
+ * under ids/<id>, and cluster.json, this node's membership in the state directory. */
+#ifndef XCHAN_STORE_H
+#define XCHAN_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "etcd.h"
+#include "nodekey.h"
+
+/* Key names, relative to the prefix. */
+#define ST_IDS		"ids/"		/* ids/<node>: identity public key, hex; never leased */
+#define ST_NODES	"nodes/"	/* nodes/<node>: struct st_node, on the node's lease */
+#define ST_PARTS	"parts/"	/* parts/<part>: struct st_part, on the host's lease */
+#define ST_SPEC_PARTS	"spec/parts/"	/* spec/parts/<part>: desired partitions (apply) */
+#define ST_CHANS	"chans/"	/* chans/<src>:<sport>/<dst>:<dport>/{in,out} */
+#define ST_CONF_FILE	"cluster.json"
+#define ST_RECORD_MAX	1024		/* a node or partition record as JSON */
+
+/* "nodes/7" into buf (at least 32 bytes); the same for the others. */
+const char *st_key_id(char *buf, size_t len, uint32_t node);
+const char *st_key_node(char *buf, size_t len, uint32_t node);
+const char *st_key_part(char *buf, size_t len, uint32_t part);
+/* The number after a prefix ("nodes/7" and ST_NODES: 0 and 7), else -EINVAL. */
+int st_key_num(const char *key, const char *prefix, uint32_t *out);
+
+/* nodes/<id>: what a node announces. */
+struct st_node {
+	uint32_t id;
+	uint32_t addr;			/* network order */
+	uint8_t kx_pub[NK_PUB_LEN];
+	uint32_t epoch;
+	uint64_t key_time;		/* unix seconds */
+	int64_t lease;
+};
+/* "xchan-node-v1|id|addr|kx_pub hex|epoch|key_time|lease": what sig signs. */
+int st_node_canon(const struct st_node *n, char *buf, size_t len);
+/* The record as JSON, signed by id, into buf. */
+int st_node_encode(const struct st_node *n, const struct nk_identity *id, char *buf,
+		   size_t len, struct xc_err *e);
+/* Parses json; with pk non-NULL, also checks sig under pk (-EBADMSG: bad signature,
+ * -EINVAL: malformed; e says which field). */
+int st_node_decode(const char *json, size_t len, const uint8_t *pk, struct st_node *n,
+		   struct xc_err *e);
+
+/* parts/<id>: a partition a node hosts. */
+struct st_part {
+	uint32_t id, node;
+	uint32_t addr;			/* network order */
+	char name[32];			/* XCHAN_NAME_LEN; "" for none */
+	bool isolated;
+};
+/* "xchan-part-v1|id|name|node|addr|isolated" */
+int st_part_canon(const struct st_part *p, char *buf, size_t len);
+int st_part_encode(const struct st_part *p, const struct nk_identity *id, char *buf,
+		   size_t len, struct xc_err *e);
+int st_part_decode(const char *json, size_t len, const uint8_t *pk, struct st_part *p,
+		   struct xc_err *e);
+
+/* ids/<node>: registers identity pk for node, once (create-if-absent). 0 when it is
+ * registered to pk now or was already; -EEXIST when another identity holds the id:
+ * "node id N is registered to another identity (fingerprint XXXXXXXX); ...". */
+int st_id_register(struct etcd *d, uint32_t node, const uint8_t pk[NK_PUB_LEN],
+		   struct xc_err *e);
+/* The identity registered for node: -ENOENT if none. */
+int st_id_get(struct etcd *d, uint32_t node, uint8_t pk[NK_PUB_LEN], struct xc_err *e);
+
+/* cluster.json in the state directory: written by `cluster join`, read by the agent. */
+struct st_conf {
+	char url[256];
+	char prefix[128];
+	uint32_t node;
+	uint32_t addr;			/* network order */
+	int64_t lease;			/* 0: none yet */
+};
+/* -ENOENT when the file is absent (not a cluster member). */
+int st_conf_load(const char *dir, struct st_conf *c, struct xc_err *e);
+/* Atomic replace (temporary file, fsync, rename), mode 0600. */
+int st_conf_save(const char *dir, const struct st_conf *c, struct xc_err *e);
+
+#endif
