@@ -241,4 +241,17 @@ check "... and the counter has all 2000 ($r0 -> $(refused))" [ "$(( $(refused) -
 agent_stop; x partition del 302 >/dev/null
 ctr_rm alice; ctr_rm bob
 check "no partition left after the containers went" [ "$(partj length)" -eq 0 ]
+
+# A string the agent logs (here the policy's path; from the store, names and errors)
+# cannot start a journal line of its own: a newline and a priority in it stay inside.
+NLPOL="$TMPD/pol
+<0>emerg: forged"
+cp "$TMPD/policy" "$NLPOL"
+: >"$TMPD/agent.log"
+"$XCHAN" --pin-root "$PIN" agent --policy "$NLPOL" --poll-ms 200 2>>"$TMPD/agent.log" &
+AGENT_PID=$!
+eventually 5 grep -q "agent started" "$TMPD/agent.log"
+agent_stop
+check "a newline in a logged string makes no line of its own" \
+	eval '! grep -q "^<0>" "$TMPD/agent.log" && grep -q "pol?<0>emerg: forged" "$TMPD/agent.log"'
 finish

@@ -25,6 +25,12 @@ void agent_log(enum log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	/* Strings from the store, a spec or an error text end up here: a control byte
+	 * (a newline, an escape) could start a forged journal line with a priority of its
+	 * own, so each one becomes '?' and a line stays one line. */
+	for (char *p = line; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	/* one write per line: lines of the agent and of its threads never interleave */
 	dprintf(STDERR_FILENO, "<%d>%s: %s\n", lvl, names[lvl], line);
 }
