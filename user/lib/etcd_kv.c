@@ -142,6 +142,7 @@ static int page_overflow(struct etcd *d, const char *sub, struct etcd_range *out
 		return xc_fail(e, err, "etcd at %s: a key over %d bytes and no name for it",
 			       d->url, ETCD_MAX_BODY);
 	out->skipped++;
+	*limit = ETCD_RANGE_PAGE;	/* the big one is behind: full pages again */
 	return 0;
 }
 
@@ -169,6 +170,8 @@ int etcd_range(struct etcd *d, const char *sub, struct etcd_range *out, struct x
 		if (!out->rev && json_object_object_get_ex(resp, "header", &h))
 			out->rev = j_i64(h, "revision");
 		pe.seen = 0;
+		if (limit < ETCD_RANGE_PAGE)	/* back up, as long as the values are small */
+			limit = limit * 2 < ETCD_RANGE_PAGE ? limit * 2 : ETCD_RANGE_PAGE;
 		err = take_kvs(d, resp, out, &cap, &pe, e);
 		/* every page at the first one's revision: "more" ends when the range does */
 		if (err || !json_object_object_get_ex(resp, "more", &more) ||
