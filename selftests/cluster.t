@@ -155,6 +155,26 @@ check "no agent logged a key" [ -z "$(cat "$TMPD"/agent*.log | grep -iE '[0-9a-f
 # with XCHAN=build/asan/xchan (make asan) the agents' sanitizer reports land in their logs
 check "no agent log holds a sanitizer report" \
 	[ -z "$(grep -lE 'AddressSanitizer|LeakSanitizer|runtime error' "$TMPD"/agent*.log)" ]
+# node-key rotation waits while the store is out of reach (a key no peer can see), and
+# goes on once it is back and this node's record has come back through the watch
+kx_epoch() { awk '{print $2}' "$TMPD/st1/kx.key"; }
+cagent_stop 1
+cagent_start 1 --node-key-interval 2 --key-overlap 1
+eventually 10 all_peers
+ea=$(kx_epoch)
+kill -STOP "$ETCD_PID"
+sleep 7
+eb=$(kx_epoch)
+kill -CONT "$ETCD_PID"
+check "store hung 7 s under a 2 s node-key interval: epoch $ea -> $eb (at most one, before the outage was noticed)" \
+	[ "$eb" -le $((ea + 1)) ]
+check "... and the agent said why it waits" grep -q "node key rotation due, waiting" "$TMPD/agent1.log"
+seen_current() { [ "$(epoch_seen 2 1)" -ge $((eb + 1)) ] && [ "$(epoch_seen 2 1)" = "$(kx_epoch)" ]; }
+eventually 15 seen_current
+check "store back: node 1 rotates again and node 2 reads its current epoch ($(kx_epoch))" [ $? -eq 0 ]
+cagent_stop 1
+cagent_start 1
+
 diag "cluster.t took $(echo "$(date +%s.%N) - $T0" | bc)s"
 recv_stop alice 6000
 if [ $T_FAIL -ne 0 ]; then

@@ -58,6 +58,28 @@ run down 8
 kill -CONT "$ETCD_PID"
 run again
 
+# keys this client cannot take, put raw through the gateway: skipped, the rest goes on
+raw_put() {	# KEY (printf escapes) VALUE_BYTES
+	python3 -c 'import base64,json,sys; k=sys.argv[1].encode().decode("unicode_escape").encode("latin1")
+print(json.dumps({"key": base64.b64encode(k).decode(), "value": base64.b64encode(b"v" * int(sys.argv[2])).decode()}))' \
+		"$1" "$2" >"$TMPD/raw.json"
+	in_ns curl -sf --data-binary @"$TMPD/raw.json" "$ETCD_URL/v3/kv/put" >/dev/null
+}
+rm -f "$TMPD/bad" "$TMPD/bad.done"
+{ te bad "$TMPD/bad" 16; echo "EXIT $? bad"; } >"$TMPD/bad.out" &
+bw=$!
+eventually 5 test -e "$TMPD/bad"
+etcd_ctl put /xchan-test/v1/b/first 1 >/dev/null
+nbad=0
+for k in '/xchan-test/v1/b/ids\x00x' '/xchan-test/v1/b/nl\nx' "/xchan-test/v1/b/$(printf 'k%.0s' {1..600})"; do
+	raw_put "$k" 3 && nbad=$((nbad + 1))
+done
+for i in $(seq 10 22); do raw_put "/xchan-test/v1/b/big$i" $((1024 * 1024)) && nbad=$((nbad + 1)); done
+check "16 bad keys put raw (NUL, newline, 600 bytes, 13 values of 1 MiB)" [ $nbad -eq 16 ]
+touch "$TMPD/bad.done"
+wait $bw
+tap <"$TMPD/bad.out"
+
 # ---- cluster join / status ----
 SD="$TMPD/state1" THIEF="$TMPD/thief"
 xe() { in_ns "$XCHAN" --pin-root "$PIN" "$@"; }

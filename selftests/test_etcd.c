@@ -545,6 +545,61 @@ static int mode_rotate(const char *dir)
 	return err != 0;
 }
 
+static bool file_at(const char *base, const char *ext)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s.%s", base, ext);
+	return !access(p, F_OK);
+}
+
+/* A watch on b/ while etcd.t puts b/first and then nbad keys this client cannot take (a
+ * NUL or a newline in the key, a key over 512 bytes, 1 MiB values: over 16 MiB in one
+ * page), flag.watching and flag.done the handshake: the watch and a range skip them and
+ * go on; a watch from before them gets them in one message over 16 MiB: lost, not stuck. */
+static int mode_bad(const char *url, const char *flag, size_t nbad)
+{
+	struct xc_err e = { 0 };
+	struct etcd *d = etcd_open(url, "/xchan-test/v1", &e);
+	struct etcd_watch *w = NULL;
+	struct seen s = { 0 };
+	struct etcd_range r = { 0 };
+	struct etcd_kv kv = { 0 };
+	enum etcd_watch_state st = ETCD_WATCH_RUNNING;
+	double until = now_s() + 20;
+	int err = !d || etcd_watch_start(d, "b/", 0, on_event, &s, &w, &e);
+
+	if (!check(!err, "watch b/", "%s", e.msg) || fclose(fopen(flag, "w")))
+		return 1;
+	while (st == ETCD_WATCH_RUNNING && !file_at(flag, "done") && now_s() < until)
+		st = etcd_watch_poll(w, 100, &e);
+	err = etcd_put(d, "b/last", "2", 1, 0, &e);
+	wait_events(w, &s, 2, 5, &e);
+	check(!err && s.n == 2 && !strcmp(s.key[0], "b/first") && !strcmp(s.key[1], "b/last") &&
+	      etcd_watch_poll(w, 0, &e) == ETCD_WATCH_RUNNING && etcd_watch_skipped(w) == nbad,
+	      "a watch meanwhile: the two good events, the bad ones counted, still running",
+	      "%d events, %zu skipped of %zu: %s", s.n, etcd_watch_skipped(w), nbad, e.msg);
+	etcd_watch_stop(w);
+	err = etcd_range(d, "b/", &r, &e);
+	check(!err && r.n == 2 && !strcmp(r.kvs[0].key, "b/first") &&
+	      !strcmp(r.kvs[1].key, "b/last") && r.skipped == nbad,
+	      "range past them and a page over 16 MiB: the two good keys, the bad counted",
+	      "%d %s: %zu keys, %zu skipped of %zu", err, e.msg, r.n, r.skipped, nbad);
+	etcd_range_free(&r);
+	st = ETCD_WATCH_LOST;
+	if (!etcd_watch_start(d, "b/", s.rev[0], on_event, &s, &w, &e))
+		st = etcd_watch_run(w, NULL, &e);
+	check(st == ETCD_WATCH_LOST && strstr(e.msg, "16 MiB") && !strchr(e.msg, '\n'),
+	      "a watch from before them: over 16 MiB in one message, lost (list again)",
+	      "state %d: %s", st, e.msg);
+	etcd_watch_stop(w);
+	err = etcd_get(d, "b/last", &kv, &e) ?: etcd_delete_prefix(d, "b/", NULL, &e);
+	etcd_kv_free(&kv);
+	check(!err, "get and delete around them", "%s", e.msg);
+	etcd_close(d);
+	return failed != 0;
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -562,12 +617,14 @@ int main(int argc, char **argv)
 		return mode_again(argv[1]);
 	if (argc == 7 && !strcmp(argv[2], "pair"))
 		return mode_pair(argv[1], argv[3], argv[4], argv[5], argv[6]);
+	if (argc == 5 && !strcmp(argv[2], "bad"))
+		return mode_bad(argv[1], argv[3], atoi(argv[4]));
 	if (argc == 4 && !strcmp(argv[2], "rotate"))
 		return mode_rotate(argv[3]);
 	if (argc == 5 && !strcmp(argv[2], "publish"))
 		return mode_publish(argv[1], argv[3], atoi(argv[4]));
 	fprintf(stderr, "usage: test_etcd URL ops|compact-prep|compacted OLD REV|down SECS|"
 		"watch-lost FLAG|again|publish STATE_DIR TTL|pair DIR_A PIN_A DIR_B PIN_B|\n"
-		"rotate DIR\n");
+		"rotate DIR|bad FLAG NBAD\n");
 	return 2;
 }

@@ -34,6 +34,40 @@ static mode_t mode_of(const char *dir, const char *file)
 	return stat(p, &st) ? 0 : st.st_mode & 0777;
 }
 
+/* Writes len bytes of buf to path (0600) and loads the identity of d from it. */
+static int load_from(const char *d, const char *p, const void *buf, size_t len,
+		     struct xc_err *e)
+{
+	struct nk_identity b;
+	FILE *f = fopen(p, "w");
+	int err;
+
+	if (!f)
+		return -errno;
+	fwrite(buf, 1, len, f);
+	fclose(f);
+	err = nk_identity_load(d, false, &b, NULL, e);
+	nk_identity_wipe(&b);
+	return err;
+}
+
+/* identity.key is seed || public key: only the seed counts, the file must agree. */
+static void t_identity_file(const char *d, const char *p, const struct nk_identity *a)
+{
+	struct xc_err e = { 0 };
+	uint8_t buf[65];
+
+	memcpy(buf, a->sk, 64);
+	buf[64] = '\n';
+	ASSERT_EQ(load_from(d, p, buf, 65, &e), -EINVAL, "an identity.key of 65 bytes is refused");
+	ASSERT_TRUE(strstr(e.msg, "longer than 64") != NULL, "saying it is too long");
+	buf[40] ^= 1;
+	ASSERT_EQ(load_from(d, p, buf, 64, &e), -EINVAL, "a public half that is not the seed's is refused");
+	ASSERT_TRUE(strstr(e.msg, "not its seed's") != NULL, "saying so");
+	buf[40] ^= 1;
+	ASSERT_EQ(load_from(d, p, buf, 64, &e), 0, "the file put back loads");
+}
+
 static void t_identity(void)
 {
 	struct nk_identity a, b;
@@ -62,8 +96,9 @@ static void t_identity(void)
 	chmod(d, 0755);
 	ASSERT_EQ(nk_state_dir(d, false, &e), -EPERM, "a state dir open to others is refused");
 	chmod(d, 0700);
+	t_identity_file(d, p, &a);
 	nk_identity_wipe(&a);
-	tap_end("identity: made once, 0600, loaded again, loose modes refused");
+	tap_end("identity: made once, 0600, loaded again, loose modes, long files, halves that disagree refused");
 }
 
 static void t_kx(void)
@@ -221,6 +256,28 @@ static void t_records(void)
 	tap_end("records: signed over every field, verified under the right identity only");
 }
 
+/* cluster.json names the store this node trusts: not through a symlink, nor writable
+ * by others. */
+static void t_conf_trust(const char *d)
+{
+	struct st_conf c;
+	struct xc_err e = { 0 };
+	char p[512], q[512];
+
+	snprintf(p, sizeof(p), "%s/%s", d, ST_CONF_FILE);
+	snprintf(q, sizeof(q), "%s/other.json", d);
+	chmod(p, 0620);
+	ASSERT_EQ(st_conf_load(d, &c, &e), -EPERM, "a group-writable cluster.json is refused");
+	ASSERT_TRUE(strstr(e.msg, "only its owner may write") != NULL, "saying why");
+	chmod(p, 0600);
+	rename(p, q);
+	ASSERT_EQ(symlink(q, p), 0, "cluster.json as a symlink");
+	ASSERT_EQ(st_conf_load(d, &c, &e), -ELOOP, "is not followed");
+	unlink(p);
+	rename(q, p);
+	ASSERT_EQ(st_conf_load(d, &c, &e), 0, "the file put back loads");
+}
+
 static void t_fpr_conf(void)
 {
 	struct nk_identity a, o;
@@ -234,7 +291,7 @@ static void t_fpr_conf(void)
 	nk_identity_load(dir_of("o", d), false, &o, NULL, &e);
 	nk_fingerprint(a.pk, fa);
 	nk_fingerprint(o.pk, fo);
-	ASSERT_TRUE(strlen(fa) == 8 && strspn(fa, "0123456789abcdef") == 8, "fingerprint: 8 hex digits");
+	ASSERT_TRUE(strlen(fa) == 16 && strspn(fa, "0123456789abcdef") == 16, "fingerprint: 16 hex digits (64 bits)");
 	ASSERT_TRUE(strcmp(fa, fo), "two identities, two fingerprints");
 	inet_pton(AF_INET, "10.99.0.3", &c.addr);
 	ASSERT_EQ(st_conf_load(dir_of("b", d), &c2, &e), -ENOENT, "no cluster.json: ENOENT");
@@ -242,6 +299,7 @@ static void t_fpr_conf(void)
 	ASSERT_EQ(mode_of(d, ST_CONF_FILE), 0600, "cluster.json mode");
 	ASSERT_EQ(st_conf_load(d, &c2, &e), 0, "and read");
 	ASSERT_TRUE(!memcmp(&c, &c2, sizeof(c)), "the same settings");
+	t_conf_trust(d);
 	nk_identity_wipe(&a);
 	nk_identity_wipe(&o);
 	tap_end("fingerprints, cluster.json");

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* cluster_keys.c: pair keys with each live peer (derived from its announced X25519
- * key and ours, installed as the newest slot, the previous one retired after
- * --key-overlap), this node's own key rotation (--node-key-interval) and the channel
+ * key and ours, installed as the newest slot, the previous one retired --key-overlap
+ * after the peer can have it), this node's own key rotation (--node-key-interval) and the channel
  * keys it receives under (--chan-key-interval, xc_chan_rekey). Never logs a key. */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +12,31 @@
 #include "agent.h"
 #include "xc_int.h"
 #include "cluster.h"
+#include "store.h"
+
+/* This node's own record as the watch brought it back: the epoch of the newest one
+ * seen and since when. A peer can derive a pair key from our new X25519 key only once
+ * the record is in the store, so rotating and retiring go by this, not by the clock
+ * alone. Here, not in struct cluster (cluster.h is another's file): one cluster per
+ * agent. */
+static struct {
+	uint32_t epoch;
+	uint64_t seen_ms;
+	bool waiting;		/* a rotation is due and waits: logged once */
+} own;
+
+static void own_record_seen(struct cluster *c, uint64_t now)
+{
+	char key[32];
+	const struct view_kv *kv = view_get(&c->view, st_key_node(key, sizeof(key), c->self));
+	struct node_rec r;
+
+	if (!kv || node_rec_parse(c, kv, &r) || r.epoch != c->kx.epoch ||
+	    memcmp(r.pub, c->kx.pk, sizeof(r.pub)) || own.epoch == r.epoch)
+		return;
+	own.epoch = r.epoch;
+	own.seen_ms = now;
+}
 
 struct peer *peer_find(struct cluster *c, uint32_t id)
 {
@@ -110,6 +135,10 @@ static void retire_due(struct cluster *c, uint64_t now)
 
 		if (!p->has_prev || now < p->retire_ms)
 			continue;
+		/* the key came from our epoch my_epoch: the peer has it only once our record
+		 * of that epoch is in the store, and then after the overlap */
+		if (own.epoch != p->my_epoch || now < own.seen_ms + c->cfg.key_overlap * 1000ULL)
+			continue;
 		if (xc_node_key_retire(c->xc, p->id, p->kid, &e)) {
 			agent_log(LOG_WARN, "cluster: node %u: cannot retire the previous pair key: %s",
 				  p->id, e.msg);
@@ -123,13 +152,40 @@ static void retire_due(struct cluster *c, uint64_t now)
 	}
 }
 
+/* Why a due rotation waits, or NULL: a new key nobody can see is a key no peer can
+ * derive, and the one after it would retire what they still use. */
+static const char *rotate_blocked(struct cluster *c)
+{
+	int64_t lease;
+
+	pthread_mutex_lock(&c->mu);
+	lease = c->lease;
+	pthread_mutex_unlock(&c->mu);
+	if (c->store_down || !lease)
+		return "the store is unreachable or this node's lease is not known yet";
+	if (c->pub_failing || c->republish)
+		return "this node's records are not published";
+	if (own.epoch != c->kx.epoch)
+		return "this node's current record has not come back through the watch yet";
+	return NULL;
+}
+
 static void node_key_rotate(struct cluster *c, uint64_t now)
 {
 	struct xc_err e = {};
+	const char *why;
 
 	if (!c->cfg.node_key_interval ||
 	    now < c->kx_rotated_ms + c->cfg.node_key_interval * 1000ULL)
 		return;
+	why = rotate_blocked(c);
+	if (why) {
+		if (!own.waiting)
+			agent_log(LOG_WARN, "cluster: node key rotation due, waiting: %s", why);
+		own.waiting = true;
+		return;
+	}
+	own.waiting = false;
 	c->kx_rotated_ms = now;
 	if (nk_kx_rotate(c->state_dir, &c->kx, &e)) {
 		agent_log(LOG_ERR, "cluster: node key not rotated: %s", e.msg);
@@ -217,6 +273,7 @@ void keys_tick(struct cluster *c)
 {
 	uint64_t now = cl_now_ms();
 
+	own_record_seen(c, now);
 	retire_due(c, now);
 	node_key_rotate(c, now);
 }

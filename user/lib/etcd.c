@@ -98,6 +98,20 @@ struct json_object *j_key_end(const struct etcd *d, const char *sub)
 	return j_b64(k, n);
 }
 
+struct json_object *j_raw_after(const char *raw, size_t len)
+{
+	struct json_object *o;
+	char *k = malloc(len + 1);
+
+	if (!k)
+		return NULL;
+	memcpy(k, raw, len);
+	k[len] = 0;
+	o = j_b64(k, len + 1);
+	free(k);
+	return o;
+}
+
 int j_unb64(struct json_object *o, const char *name, size_t max, char **out, size_t *len)
 {
 	struct json_object *v;
@@ -148,6 +162,13 @@ int j_kv(const struct etcd *d, struct json_object *o, struct etcd_kv *kv)
 	if (klen <= d->plen || memcmp(k, d->prefix, d->plen) || k[d->plen] != '/') {
 		free(k);
 		return -EINVAL;	/* not ours: etcd answered outside the range asked */
+	}
+	/* keys become C strings: "ids/2\0x" would be read as "ids/2"; no control bytes */
+	for (size_t i = 0; i < klen; i++) {
+		if ((unsigned char)k[i] < 0x20 || k[i] == 0x7f) {
+			free(k);
+			return -EINVAL;
+		}
 	}
 	memmove(k, k + d->plen + 1, klen - d->plen);
 	kv->key = k;

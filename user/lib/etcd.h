@@ -57,9 +57,15 @@ struct etcd_range {
 	struct etcd_kv *kvs;	/* sorted by key */
 	size_t n;
 	int64_t rev;		/* the store's revision the list was read at */
+	size_t skipped;		/* kvs left out: malformed (see below) */
 };
 /* Every key that starts with sub (relative; "" for the whole prefix), paging through
- * ETCD_RANGE_PAGE keys at a time, all pages at the first page's revision. */
+ * ETCD_RANGE_PAGE keys at a time, all pages at the first page's revision. A kv this
+ * client cannot take (key over ETCD_MAX_KEY or with a control byte, NUL included; value
+ * over ETCD_MAX_VALUE; bad base64) is left out and counted in skipped, so that one bad
+ * key written by anyone does not hide the rest; a page over ETCD_MAX_BODY is asked for
+ * again with fewer keys, and a single kv over it is skipped too. etcd_get of such a key:
+ * -EBADMSG. */
 int etcd_range(struct etcd *d, const char *sub, struct etcd_range *out, struct xc_err *e);
 void etcd_range_free(struct etcd_range *r);
 
@@ -130,6 +136,8 @@ enum etcd_watch_state etcd_watch_run(struct etcd_watch *w, volatile bool *stop,
 int64_t etcd_watch_rev(const struct etcd_watch *w);
 /* The compaction revision etcd reported (ETCD_WATCH_COMPACTED), else 0. */
 int64_t etcd_watch_compact_rev(const struct etcd_watch *w);
+/* Events left out so far: a kv etcd_range would skip (see there); the watch goes on. */
+size_t etcd_watch_skipped(const struct etcd_watch *w);
 void etcd_watch_stop(struct etcd_watch *w);	/* closes the connection and frees w */
 
 /* ---- helpers shared by the cluster code ---- */

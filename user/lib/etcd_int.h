@@ -31,6 +31,8 @@ struct json_object *j_b64(const void *p, size_t len);
 struct json_object *j_key(const struct etcd *d, const char *key);
 /* The first key after prefix + key: the same bytes and a NUL (where a page ends). */
 struct json_object *j_key_after(const struct etcd *d, const char *key);
+/* The first key after the absolute key raw (len bytes, any bytes): raw and a NUL. */
+struct json_object *j_raw_after(const char *raw, size_t len);
 /* The first byte string after every key starting with prefix + sub (range_end). */
 struct json_object *j_key_end(const struct etcd *d, const char *sub);
 /* Decodes base64 member name of o into a malloc'ed NUL-terminated string (*len bytes);
@@ -38,7 +40,9 @@ struct json_object *j_key_end(const struct etcd *d, const char *sub);
 int j_unb64(struct json_object *o, const char *name, size_t max, char **out, size_t *len);
 /* etcd's int64s come as JSON strings; missing: 0. */
 int64_t j_i64(struct json_object *o, const char *name);
-/* Fills kv from an etcd KeyValue object, the prefix taken off the key. */
+/* Fills kv from an etcd KeyValue object, the prefix taken off the key. -EINVAL for a kv
+ * the caller skips: a key outside the prefix, over ETCD_MAX_KEY or with a control byte
+ * (NUL included), a value over ETCD_MAX_VALUE, bad base64. */
 int j_kv(const struct etcd *d, struct json_object *o, struct etcd_kv *kv);
 
 /* POSTs req (consumed) to path; *resp is the parsed answer of a 200. etcd's own

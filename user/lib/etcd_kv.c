@@ -19,9 +19,32 @@ static struct json_object *obj_kv(struct json_object *r, const char *name,
 	return r;
 }
 
-/* The kvs of a range answer appended to out (which grows); 0 or -errno. */
+/* The last absolute key of a page, whatever its bytes: where the next page starts. */
+struct page_end {
+	char *raw;
+	size_t len;
+	size_t seen;		/* kvs in the page, the skipped ones too */
+};
+
+static int note_end(struct json_object *kvo, struct page_end *pe)
+{
+	char *raw;
+	size_t len;
+	int err = j_unb64(kvo, "key", ETCD_MAX_BODY, &raw, &len);
+
+	if (err)
+		return err;
+	free(pe->raw);
+	pe->raw = raw;
+	pe->len = len;
+	return 0;
+}
+
+/* The kvs of a range answer appended to out (which grows); a kv that j_kv refuses is
+ * skipped and counted in out->skipped (one bad key must not hide the others). pe (may
+ * be NULL) gets the page's last key. 0 or -errno. */
 static int take_kvs(struct etcd *d, struct json_object *resp, struct etcd_range *out,
-		    size_t *cap, struct xc_err *e)
+		    size_t *cap, struct page_end *pe, struct xc_err *e)
 {
 	struct json_object *kvs;
 	size_t i, n;
@@ -36,11 +59,18 @@ static int take_kvs(struct etcd *d, struct json_object *resp, struct etcd_range 
 		if (!kv)
 			return xc_fail(e, -ENOMEM, "etcd range: out of memory");
 		err = j_kv(d, json_object_array_get_idx(kvs, i), kv);
-		if (err) {
+		if (err)
 			out->n--;
-			return xc_fail(e, err, "etcd at %s: a malformed key or value in an answer",
-				       d->url);
-		}
+		if (err == -EINVAL)
+			out->skipped++;
+		else if (err)
+			return xc_fail(e, err, "etcd range: out of memory");
+	}
+	if (pe && n) {
+		pe->seen = n;
+		err = note_end(json_object_array_get_idx(kvs, n - 1), pe);
+		if (err)
+			return xc_fail(e, err, "etcd at %s: a page that ends in no key", d->url);
 	}
 	return 0;
 }
@@ -57,8 +87,11 @@ int etcd_get(struct etcd *d, const char *key, struct etcd_kv *out, struct xc_err
 		return xc_bad(e, "etcd get: key too long");
 	err = etcd_post(d, "/v3/kv/range", req, &resp, e);
 	if (!err)
-		err = take_kvs(d, resp, &r, &cap, e);
+		err = take_kvs(d, resp, &r, &cap, NULL, e);
 	json_object_put(resp);
+	if (!err && r.skipped)
+		err = xc_fail(e, -EBADMSG, "etcd at %s: %s/%s: a malformed key or value",
+			      d->url, d->prefix, key);
 	if (!err && r.n != 1)
 		err = r.n ? xc_fail(e, -EPROTO, "etcd at %s: %zu keys for one", d->url, r.n) :
 			    xc_fail(e, -ENOENT, "%s/%s is not in the store", d->prefix, key);
@@ -70,50 +103,85 @@ int etcd_get(struct etcd *d, const char *key, struct etcd_kv *out, struct xc_err
 	return err;
 }
 
-/* One page: from the key after `after` (NULL: from sub), up to the end of sub. */
-static struct json_object *range_req(struct etcd *d, const char *after, const char *sub,
-				     int64_t rev)
+/* One page: from the key after pe's (none yet: from sub), up to the end of sub. */
+static struct json_object *range_req(struct etcd *d, const struct page_end *pe,
+				     const char *sub, int64_t rev, int64_t limit, bool keys_only)
 {
 	struct json_object *r = json_object_new_object();
 
-	r = obj_kv(r, "key", after ? j_key_after(d, after) : j_key(d, sub));
+	r = obj_kv(r, "key", pe->raw ? j_raw_after(pe->raw, pe->len) : j_key(d, sub));
 	r = obj_kv(r, "range_end", j_key_end(d, sub));
-	r = obj_kv(r, "limit", json_object_new_int64(ETCD_RANGE_PAGE));
+	r = obj_kv(r, "limit", json_object_new_int64(limit));
 	if (rev)
 		r = obj_kv(r, "revision", json_object_new_int64(rev));
+	if (keys_only)
+		r = obj_kv(r, "keys_only", json_object_new_boolean(true));
 	return r;
+}
+
+/* A page too big for ETCD_MAX_BODY: half as many keys from now on; a single key that
+ * still does not fit is skipped (its name read with keys_only). 0 to go on, or -errno. */
+static int page_overflow(struct etcd *d, const char *sub, struct etcd_range *out,
+			 int64_t *limit, struct page_end *pe, struct xc_err *e)
+{
+	struct json_object *resp, *kvs;
+	int err;
+
+	if (*limit > 1) {
+		*limit /= 2;
+		return 0;
+	}
+	err = etcd_post(d, "/v3/kv/range", range_req(d, pe, sub, out->rev, 1, true), &resp, e);
+	if (err)
+		return err;
+	err = -EPROTO;
+	if (json_object_object_get_ex(resp, "kvs", &kvs) && json_object_array_length(kvs) == 1)
+		err = note_end(json_object_array_get_idx(kvs, 0), pe);
+	json_object_put(resp);
+	if (err)
+		return xc_fail(e, err, "etcd at %s: a key over %d bytes and no name for it",
+			       d->url, ETCD_MAX_BODY);
+	out->skipped++;
+	*limit = ETCD_RANGE_PAGE;	/* the big one is behind: full pages again */
+	return 0;
 }
 
 int etcd_range(struct etcd *d, const char *sub, struct etcd_range *out, struct xc_err *e)
 {
 	struct json_object *resp = NULL, *more;
-	size_t cap = 0, before;
+	struct page_end pe = { 0 };
+	int64_t limit = ETCD_RANGE_PAGE;
+	size_t cap = 0;
 	int err = 0;
 
 	memset(out, 0, sizeof(*out));
 	for (;;) {
-		struct json_object *h, *req = range_req(d, out->n ? out->kvs[out->n - 1].key : NULL,
-							 sub, out->rev);
+		struct json_object *h, *req = range_req(d, &pe, sub, out->rev, limit, false);
 
 		if (!req) {
 			err = xc_bad(e, "etcd range: key too long");
 			break;
 		}
 		err = etcd_post(d, "/v3/kv/range", req, &resp, e);
+		if (err == -EMSGSIZE && !(err = page_overflow(d, sub, out, &limit, &pe, e)))
+			continue;
 		if (err)
 			break;
 		if (!out->rev && json_object_object_get_ex(resp, "header", &h))
 			out->rev = j_i64(h, "revision");
-		before = out->n;
-		err = take_kvs(d, resp, out, &cap, e);
+		pe.seen = 0;
+		if (limit < ETCD_RANGE_PAGE)	/* back up, as long as the values are small */
+			limit = limit * 2 < ETCD_RANGE_PAGE ? limit * 2 : ETCD_RANGE_PAGE;
+		err = take_kvs(d, resp, out, &cap, &pe, e);
 		/* every page at the first one's revision: "more" ends when the range does */
 		if (err || !json_object_object_get_ex(resp, "more", &more) ||
-		    !json_object_get_boolean(more) || out->n == before)
+		    !json_object_get_boolean(more) || !pe.seen)
 			break;
 		json_object_put(resp);
 		resp = NULL;
 	}
 	json_object_put(resp);
+	free(pe.raw);
 	if (err)
 		etcd_range_free(out);
 	return err;
@@ -211,7 +279,7 @@ int etcd_create(struct etcd *d, const char *key, const char *val, size_t vlen, i
 	if (json_object_object_get_ex(resp, "responses", &rs) &&
 	    json_object_array_length(rs) == 1 &&
 	    json_object_object_get_ex(json_object_array_get_idx(rs, 0), "response_range", &rr))
-		err = take_kvs(d, rr, &r, &cap, e);
+		err = take_kvs(d, rr, &r, &cap, NULL, e);
 	json_object_put(resp);
 	if (!err && existing && r.n == 1) {
 		*existing = r.kvs[0];

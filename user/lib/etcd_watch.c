@@ -22,6 +22,7 @@ struct etcd_watch {
 	void *ctx;
 	int64_t rev, compact_rev;
 	bool created;
+	size_t skipped;			/* malformed events left out */
 	enum etcd_watch_state end;
 	char why[200];			/* LOST: the reason, for e */
 };
@@ -62,8 +63,21 @@ static int one_event(struct etcd_watch *w, struct json_object *ev)
 	struct etcd_kv kv;
 	int rc;
 
-	if (!json_object_object_get_ex(ev, "kv", &kvo) || j_kv(&w->d, kvo, &kv)) {
-		lost(w, "etcd sent a malformed event%s", "");
+	if (!json_object_object_get_ex(ev, "kv", &kvo)) {
+		lost(w, "etcd sent an event without a kv%s", "");
+		return -1;
+	}
+	rc = j_kv(&w->d, kvo, &kv);
+	if (rc == -EINVAL) {
+		/* a key or value someone else wrote that we cannot take: not a reason to
+		 * stop watching every other key (the relist would meet it again) */
+		w->skipped++;
+		if (j_i64(kvo, "mod_revision") > w->rev)
+			w->rev = j_i64(kvo, "mod_revision");
+		return 0;
+	}
+	if (rc) {
+		lost(w, "out of memory reading an event%s", "");
 		return -1;
 	}
 	if (json_object_object_get_ex(ev, "type", &t) &&
@@ -157,8 +171,10 @@ static void pump(struct etcd_watch *w, int timeout_ms, bool until_created)
 			continue;
 		curl_easy_getinfo(w->c, CURLINFO_RESPONSE_CODE, &code);
 		take_lines(w, until_created);
+		/* not skipped: its good events would be lost with it; a list (paged small
+		 * enough) and a watch from its revision have no backlog to batch */
 		if (w->in.overflow)
-			lost(w, "a watch message over %s bytes", "16 MiB");
+			lost(w, "a watch message over %s bytes (list again)", "16 MiB");
 		else if (msg->data.result != CURLE_OK)
 			lost(w, "watch connection lost: %s", curl_easy_strerror(msg->data.result));
 		else if (code != 200)
@@ -273,6 +289,7 @@ enum etcd_watch_state etcd_watch_run(struct etcd_watch *w, volatile bool *stop,
 
 int64_t etcd_watch_rev(const struct etcd_watch *w) { return w->rev; }
 int64_t etcd_watch_compact_rev(const struct etcd_watch *w) { return w->compact_rev; }
+size_t etcd_watch_skipped(const struct etcd_watch *w) { return w->skipped; }
 
 void etcd_watch_stop(struct etcd_watch *w)
 {

@@ -51,23 +51,33 @@ static int path_of(char *buf, size_t len, const char *dir, const char *name, str
 }
 
 /* Reads a secret file of at most len bytes into buf: refused when group or others may
- * read it, or it is not a regular file. *got: bytes read. */
+ * read it, it is not a regular file, or it is longer. *got: bytes read. */
 static int read_secret(const char *path, void *buf, size_t len, size_t *got, struct xc_err *e)
 {
 	struct stat st;
 	ssize_t n;
+	char more;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
 	if (fd < 0)
 		return errno == ENOENT ? -ENOENT :
 		       xc_fail(e, -errno, "cannot read key file %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
+	if (fstat(fd, &st)) {
+		n = -errno;
+		close(fd);
+		return xc_fail(e, n, "cannot stat key file %s: %s", path, strerror(-n));
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
 		close(fd);
 		return xc_fail(e, -EPERM, "key file %s is readable by others or not a file (mode %03o): make it a 0600 file",
 			       path, st.st_mode & 0777);
 	}
 	n = read(fd, buf, len);
+	if (n == (ssize_t)len && read(fd, &more, 1) == 1)
+		n = -2;
 	close(fd);
+	if (n == -2)
+		return xc_fail(e, -EINVAL, "key file %s is longer than %zu bytes", path, len);
 	if (n < 0)
 		return xc_fail(e, -errno, "cannot read key file %s: %s", path, strerror(errno));
 	*got = n;
@@ -106,6 +116,23 @@ static int write_secret(const char *dir, const char *name, const void *buf, size
 	return 0;
 }
 
+/* identity.key is seed || public key: the public key is what the seed makes, never
+ * what the file says (a file whose halves disagree would sign as one key and announce
+ * another). */
+static int check_pair(struct nk_identity *id, const char *path, struct xc_err *e)
+{
+	uint8_t pk[sizeof(id->pk)], sk[sizeof(id->sk)];
+	int err = 0;
+
+	crypto_sign_seed_keypair(pk, sk, id->sk);
+	if (sodium_memcmp(sk, id->sk, sizeof(sk)))
+		err = xc_fail(e, -EINVAL, "identity file %s: its public half is not its seed's", path);
+	else
+		memcpy(id->pk, pk, sizeof(pk));
+	sodium_memzero(sk, sizeof(sk));
+	return err;
+}
+
 int nk_identity_load(const char *dir, bool create, struct nk_identity *id, bool *created,
 		     struct xc_err *e)
 {
@@ -134,7 +161,7 @@ int nk_identity_load(const char *dir, bool create, struct nk_identity *id, bool 
 	if (!err && got != sizeof(id->sk))
 		err = xc_fail(e, -EINVAL, "identity file %s must hold 64 bytes", path);
 	if (!err)
-		crypto_sign_ed25519_sk_to_pk(id->pk, id->sk);
+		err = check_pair(id, path, e);
 	if (err)
 		nk_identity_wipe(id);
 	return err;

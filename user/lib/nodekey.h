@@ -18,7 +18,7 @@
 #define NK_SIG_LEN	64
 #define NK_PUB_HEX	(2 * NK_PUB_LEN + 1)	/* hex with the NUL */
 #define NK_SIG_HEX	(2 * NK_SIG_LEN + 1)
-#define NK_FPR_LEN	9			/* 8 hex digits and the NUL */
+#define NK_FPR_LEN	17			/* 16 hex digits (64 bits) and the NUL */
 
 struct nk_identity {
 	uint8_t pk[NK_PUB_LEN];

@@ -289,18 +289,53 @@ int st_id_register(struct etcd *d, uint32_t node, const uint8_t pk[NK_PUB_LEN],
 		       node, fpr, etcd_prefix(d), key);
 }
 
+/* cluster.json's text (at most 4 KiB), read only if nobody but root or us could have
+ * written it: not through a symlink, a regular file, owned by root or the euid, not
+ * group or other writable (it names the store and the lease this node trusts). */
+static int conf_read(const char *path, char *buf, size_t len, struct xc_err *e)
+{
+	struct stat st;
+	ssize_t n;
+	int err, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT :
+		       xc_fail(e, -errno, "cannot read %s: %s", path, strerror(errno));
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		return xc_fail(e, err, "cannot stat %s: %s", path, strerror(-err));
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_uid && st.st_uid != geteuid()) || (st.st_mode & 022)) {
+		close(fd);
+		return xc_fail(e, -EPERM, "%s is not a file of root or uid %u that only its owner may write (mode %03o, owner %u)",
+			       path, geteuid(), st.st_mode & 0777, st.st_uid);
+	}
+	n = read(fd, buf, len - 1);
+	err = -errno;
+	close(fd);
+	if (n < 0)
+		return xc_fail(e, err, "cannot read %s: %s", path, strerror(-err));
+	if ((size_t)n == len - 1)
+		return xc_fail(e, -EINVAL, "%s is longer than %zu bytes: run xchan cluster join again",
+			       path, len - 1);
+	buf[n] = 0;
+	return 0;
+}
+
 int st_conf_load(const char *dir, struct st_conf *c, struct xc_err *e)
 {
-	char path[512];
+	char path[512], text[4096];
 	struct json_object *o;
 	const char *url, *prefix, *lease;
+	int err;
 
 	memset(c, 0, sizeof(*c));
 	snprintf(path, sizeof(path), "%s/" ST_CONF_FILE, dir);
-	if (access(path, F_OK))
-		return errno == ENOENT ? -ENOENT :
-		       xc_fail(e, -errno, "cannot read %s: %s", path, strerror(errno));
-	o = json_object_from_file(path);
+	err = conf_read(path, text, sizeof(text), e);
+	if (err)
+		return err;
+	o = json_tokener_parse(text);
 	url = o ? get_str(o, "etcd") : NULL;
 	prefix = o ? get_str(o, "prefix") : NULL;
 	lease = o ? get_str(o, "lease") : NULL;
@@ -346,6 +381,12 @@ int st_conf_save(const char *dir, const struct st_conf *c, struct xc_err *e)
 	if (err) {
 		unlink(tmp);
 		return xc_fail(e, err, "cannot write %s: %s", path, strerror(-err));
+	}
+	/* the rename is durable only once the directory is */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
 	}
 	return 0;
 }

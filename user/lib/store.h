@@ -62,7 +62,7 @@ int st_part_decode(const char *json, size_t len, const uint8_t *pk, struct st_pa
 
 /* ids/<node>: registers identity pk for node, once (create-if-absent). 0 when it is
  * registered to pk now or was already; -EEXIST when another identity holds the id:
- * "node id N is registered to another identity (fingerprint XXXXXXXX); ...". */
+ * "node id N is registered to another identity (fingerprint XXXXXXXXXXXXXXXX); ...". */
 int st_id_register(struct etcd *d, uint32_t node, const uint8_t pk[NK_PUB_LEN],
 		   struct xc_err *e);
 /* The identity registered for node: -ENOENT if none. */
