@@ -144,6 +144,7 @@ static void cluster_free(struct cluster *c)
 	free(c->bad_sigs);
 	free(c->pins);
 	free(c->refused);
+	free(c->host_addrs);
 	nk_identity_wipe(&c->ident);
 	nk_kx_wipe(&c->kx);
 	pthread_mutex_destroy(&c->mu);

@@ -129,6 +129,9 @@ struct cluster {
 	size_t npins, cappins;
 	struct refusal *refused;
 	size_t nrefused, caprefused;
+	uint32_t *host_addrs;		/* this host's IPv4 addresses, read once a round */
+	size_t nhost, caphost;
+	bool host_read;
 	char **bad_sigs;		/* keys whose signature failed, logged once */
 	size_t nbad, capbad;
 };

@@ -239,4 +239,5 @@ void pins_round(struct cluster *c)
 {
 	for (size_t i = 0; i < c->npins; i++)
 		c->pins[i].loaded = false;
+	c->host_read = false;
 }

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <json-c/json.h>
 #include "agent.h"
+#include "xc_int.h"
 #include "cluster.h"
 #include "cluster_sync.h"
 #include "store.h"
@@ -110,28 +111,48 @@ static uint32_t spec_node(struct cluster *c, uint32_t part)
 	return node;
 }
 
+/* This host's IPv4 addresses (in the agent's netns), read once a round. */
+static bool host_addr(struct cluster *c, uint32_t addr)
+{
+	struct ifaddrs *ifa;
+
+	if (!c->host_read && !getifaddrs(&ifa)) {
+		c->nhost = 0;
+		for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+			uint32_t *a;
+
+			if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+				continue;
+			a = xc_grow((void **)&c->host_addrs, &c->nhost, &c->caphost, sizeof(*a));
+			if (a)
+				*a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
+		}
+		freeifaddrs(ifa);
+		c->host_read = true;
+	}
+	for (size_t i = 0; i < c->nhost; i++)
+		if (c->host_addrs[i] == addr)
+			return true;
+	return false;
+}
+
 /* A remote partition's address must not be a node's (any nodes/ record's, this
  * node's) nor one of this host's own: it would black-hole that address here. */
 static bool addr_taken(struct cluster *c, uint32_t addr)
 {
 	size_t first, n = view_under(&c->view, ST_NODES, &first);
-	struct ifaddrs *ifa, *i;
-	bool taken = addr == c->self_addr;
 
-	for (size_t k = first; !taken && k < first + n; k++) {
+	if (addr == c->self_addr || host_addr(c, addr))
+		return true;
+	for (size_t k = first; k < first + n; k++) {
 		struct st_node nr;
 		struct xc_err ign;
 
-		taken = !st_node_decode(c->view.kv[k].val, strlen(c->view.kv[k].val), NULL, &nr,
-					&ign) && nr.addr == addr;
+		if (!st_node_decode(c->view.kv[k].val, strlen(c->view.kv[k].val), NULL, &nr, &ign) &&
+		    nr.addr == addr)
+			return true;
 	}
-	if (taken || getifaddrs(&ifa))
-		return taken;
-	for (i = ifa; i && !taken; i = i->ifa_next)
-		taken = i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
-			((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr == addr;
-	freeifaddrs(ifa);
-	return taken;
+	return false;
 }
 
 /* Whom part may belong to: the spec's node if the operator named one, else the node
