@@ -151,6 +151,123 @@ check "... with one line naming the id's owner" \
 check "... and node 2's record is untouched" \
 	[ "$(xn 1 -j node list | jq -r '.peers[] | select(.id==2) | .addr')" = 10.99.0.2 ]
 
+# an attacker who can write etcd, with a new identity (a throwaway state dir): records
+# signed with it (python's Ed25519) for node 2's id, a new node 9, partitions claimed
+mkdir -p "$TMPD/attacker" && chmod 700 "$TMPD/attacker"
+cat >"$TMPD/forge.py" <<'PY'
+import os, sys, time
+from cryptography.hazmat.primitives import serialization as S
+from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
+raw = lambda k: k.public_bytes(S.Encoding.Raw, S.PublicFormat.Raw).hex()
+kf = os.path.join(sys.argv[2], "identity")
+if sys.argv[1] == "keygen":
+    k = ed25519.Ed25519PrivateKey.generate()
+    fd = os.open(kf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, k.private_bytes(S.Encoding.Raw, S.PrivateFormat.Raw, S.NoEncryption()))
+    print(raw(k.public_key())); sys.exit()
+k = ed25519.Ed25519PrivateKey.from_private_bytes(open(kf, "rb").read())
+if sys.argv[1] == "node":	# node DIR ID ADDR LEASE(hex)
+    i, addr, lease, t = int(sys.argv[3]), sys.argv[4], str(int(sys.argv[5], 16)), int(time.time())
+    kx = raw(x25519.X25519PrivateKey.generate().public_key())
+    canon = f"xchan-node-v1|{i}|{addr}|{kx}|1|{t}|{lease}"
+    rec = '{"id":%d,"addr":"%s","kx_pub":"%s","epoch":1,"key_time":%d,"lease":"%s"' % (i, addr, kx, t, lease)
+else:				# part DIR ID NAME NODE ADDR
+    i, name, node, addr = int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), sys.argv[6]
+    canon = f"xchan-part-v1|{i}|{name}|{node}|{addr}|0"
+    rec = '{"id":%d,"name":"%s","node":%d,"addr":"%s","isolated":false' % (i, name, node, addr)
+print(rec + ',"sig":"%s"}' % k.sign(canon.encode()).hex())
+PY
+forge() { python3 "$TMPD/forge.py" "$1" "$TMPD/attacker" "${@:2}"; }
+apk=$(forge keygen) && lease=$(etcd_ctl lease grant 600 | awk '{ print $2 }')
+check "the attacker has an identity and a lease" [ ${#apk} -eq 64 -a -n "$lease" ]
+K=/xchan/v1
+id2=$(etcd_ctl get $K/ids/2 --print-value-only) id3=$(etcd_ctl get $K/ids/3 --print-value-only)
+check "node 1 pinned node 2's identity in its state dir (0600)" \
+	[ "$(cat "$TMPD/st1/known/2")" = "$id2" -a "$(stat -c %a "$TMPD/st1/known/2")" = 600 ]
+# node 3 is down: the attacker takes its id, a record signed with its own identity
+etcd_ctl put $K/ids/3 "$apk" >/dev/null
+etcd_ctl put --lease="$lease" $K/nodes/3 "$(forge node 3 10.99.0.66 "$lease")" >/dev/null
+eventually 10 grep -q "ids/3 refused: node 3 is pinned here to identity ${id3:0:8}" "$TMPD/agent1.log"
+check "a forged ids/3 + nodes/3 (node 3 is down) is refused on node 1, logged" [ $? -eq 0 ]
+sleep 1
+check "... node 1 installed no pair key for the attacker's node 3" \
+	[ "$(xn 1 -j node list | jq -c '[.peers[].id]')" = "[2]" ]
+never66() { ! grep -q "at 10.99.0.66" "$TMPD/agent1.log" "$TMPD/agent2.log"; }
+check "... nor did node 2" never66
+: > "$TMPD/recv.alice.6000"
+send_udp bob 5000 10.101.0.1 6000 5 forged
+eventually 3 got 5000 forged 5
+check "... bob's datagrams still reach alice" [ $? -eq 0 ]
+check "... logged once ($(grep -c 'ids/3 refused' "$TMPD/agent1.log"))" \
+	[ "$(grep -c 'ids/3 refused' "$TMPD/agent1.log")" = 1 ]
+etcd_ctl put $K/ids/3 "$id3" >/dev/null
+# node 2's own id overwritten: its peers keep the pinned identity, node 2 says so
+etcd_ctl put $K/ids/2 "$apk" >/dev/null
+eventually 10 grep -q "ids/2 is not this node's identity" "$TMPD/agent2.log"
+check "a forged ids/2: node 2's agent logs that it is not its identity" [ $? -eq 0 ]
+eventually 10 grep -q "ids/2 refused: node 2 is pinned here" "$TMPD/agent1.log"
+check "... node 1 refuses it" [ $? -eq 0 ]
+: > "$TMPD/recv.alice.6000"
+send_udp bob 5000 10.101.0.1 6000 5 forged2
+eventually 3 got 5000 forged2 5
+check "... and bob's datagrams still reach alice (node 2's record verifies under the pin)" [ $? -eq 0 ]
+etcd_ctl put $K/ids/2 "$id2" >/dev/null
+
+# node 9, new (first sight: accepted), claims carol's partition 3 (bound to node 3,
+# which is down), alice's (bound to node 1, live) and one on node 2's address
+etcd_ctl put $K/ids/9 "$apk" >/dev/null
+etcd_ctl put --lease="$lease" $K/nodes/9 "$(forge node 9 10.99.0.9 "$lease")" >/dev/null
+for p in "3 carol 10.103.0.1" "60 evil 10.99.0.2" "1 alice 10.101.0.1"; do
+	set -- $p
+	etcd_ctl put --lease="$lease" $K/parts/$1 "$(forge part "$1" "$2" 9 "$3")" >/dev/null
+done
+eventually 10 grep -q "parts/3 refused: partition 3 is bound to node 3 here; node 9's claim refused" \
+	"$TMPD/agent2.log"
+check "node 9's claim of partition 3 (bound to node 3) is refused on node 2" [ $? -eq 0 ]
+eventually 10 grep -q "parts/60 refused: node 9 claims an address of a node" "$TMPD/agent1.log"
+check "node 9's partition on node 2's address is refused on node 1" [ $? -eq 0 ]
+sleep 1
+check "... node 2 has no partition 3 or 60, and alice is still node 1's" \
+	[ "$(xn 2 -j partition list | jq -c '[.[] | select(.id==1 or .id==3 or .id==60) | [.id, .node]]')" = "[[1,1]]" ]
+moved() { grep -q "partition 1 changed on node 9" "$TMPD/agent2.log"; }
+notmoved() { ! moved; }
+check "... alice never moved to node 9 on node 2" notmoved
+: > "$TMPD/recv.alice.6000"
+send_udp bob 5000 10.101.0.1 6000 5 claimed
+eventually 3 got 5000 claimed 5
+check "... bob's datagrams still reach alice" [ $? -eq 0 ]
+# ids/9 deleted while nodes/9 lives: node 9 is no longer a member, so it is down here
+has9() { xn 1 -j node list | jq -e '.peers[] | select(.id==9)' >/dev/null; }
+eventually 10 has9; had9=$?
+etcd_ctl del $K/ids/9 >/dev/null
+no9() { ! has9; }
+eventually 10 no9
+check "node 9 (installed, then its ids/ key deleted) is removed from node 1 (had it: $had9)" \
+	[ $? -eq 0 -a $had9 -eq 0 ]
+
+# xchan cluster forget: the pin goes, the agent takes the store's next word
+out=$(xn 1 cluster forget --part 3 --state-dir "$TMPD/st1"); rc=$?
+check "cluster forget --part 3 (exit $rc: $out)" [ $rc -eq 0 -a ! -e "$TMPD/st1/bound/3" ]
+etcd_ctl put $K/ids/9 "$apk" >/dev/null
+eventually 10 grep -q "parts/3 refused: partition 3 is specified for node 3; node 9's claim refused" \
+	"$TMPD/agent1.log"
+check "... then the spec (spec/parts/3 names node 3) refuses node 9's claim" [ $? -eq 0 ]
+n=$(grep -c "node 2's identity pinned" "$TMPD/agent1.log")
+xn 1 cluster forget --node 2 --state-dir "$TMPD/st1" >/dev/null
+repinned() { [ "$(grep -c "node 2's identity pinned" "$TMPD/agent1.log")" -gt "$n" ]; }
+eventually 10 repinned
+check "cluster forget --node 2: node 1 pins node 2's identity again" \
+	[ $? -eq 0 -a "$(cat "$TMPD/st1/known/2")" = "$id2" ]
+out=$(xn 1 cluster forget --node 2 --part 3 --state-dir "$TMPD/st1" 2>&1); rc=$?
+check "cluster forget refuses --node with --part (exit $rc)" [ $rc -eq 2 -a "$(echo "$out" | wc -l)" -eq 1 ]
+etcd_ctl lease revoke "$lease" >/dev/null
+etcd_ctl del $K/ids/9 >/dev/null
+# one spelling per number: parts/007 is not partition 7
+etcd_ctl put $K/parts/007 x >/dev/null
+eventually 10 grep -q "ignoring parts/007: not a canonical key" "$TMPD/agent1.log"
+check "a non-canonical key (parts/007) is ignored, logged" [ $? -eq 0 ]
+etcd_ctl del $K/parts/007 >/dev/null
+
 check "no agent logged a key" [ -z "$(cat "$TMPD"/agent*.log | grep -iE '[0-9a-f]{64}')" ]
 # with XCHAN=build/asan/xchan (make asan) the agents' sanitizer reports land in their logs
 check "no agent log holds a sanitizer report" \

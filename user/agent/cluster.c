@@ -142,6 +142,9 @@ static void cluster_free(struct cluster *c)
 	for (size_t i = 0; i < c->nbad; i++)
 		free(c->bad_sigs[i]);
 	free(c->bad_sigs);
+	free(c->pins);
+	free(c->refused);
+	free(c->host_addrs);
 	nk_identity_wipe(&c->ident);
 	nk_kx_wipe(&c->kx);
 	pthread_mutex_destroy(&c->mu);

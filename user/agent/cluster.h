@@ -55,6 +55,21 @@ struct peer {
 	uint32_t epoch, my_epoch;
 };
 
+/* A pin (cluster_pin.c): a node's identity or a partition's node, as the state
+ * directory holds it (re-read each round), and a node's highest key epoch seen. */
+struct pin {
+	uint32_t id;
+	bool part, loaded, has;
+	uint8_t pk[32];
+	uint32_t node, max_epoch;
+};
+
+/* A store key refused (an identity or a partition's binding), logged once per reason. */
+struct refusal {
+	char what[48];
+	char msg[200];
+};
+
 /* An item reconcile could not make true: retried with backoff, logged once per change. */
 struct failure {
 	char what[96];		/* "chan 1:5000/2:6000 connect", "part 7", "peer 3" */
@@ -110,6 +125,13 @@ struct cluster {
 		uint16_t sport, dport;
 	} *mine;
 	size_t nmine, capmine;
+	struct pin *pins;
+	size_t npins, cappins;
+	struct refusal *refused;
+	size_t nrefused, caprefused;
+	uint32_t *host_addrs;		/* this host's IPv4 addresses, read once a round */
+	size_t nhost, caphost;
+	bool host_read;
 	char **bad_sigs;		/* keys whose signature failed, logged once */
 	size_t nbad, capbad;
 };
@@ -158,6 +180,9 @@ struct node_rec {
 int node_rec_parse(struct cluster *c, const struct view_kv *kv, struct node_rec *r);
 bool node_live(struct cluster *c, uint32_t id);
 bool node_member(struct cluster *c, uint32_t id);
+/* A node the store speaks for here: a member, or one whose identity this agent pinned
+ * (its ids/ key deleted since: it is treated as down, not left alone). */
+bool node_managed(struct cluster *c, uint32_t id);
 
 /* cluster_fail.c: failures, retried with backoff and logged once per change */
 bool fail_due(struct cluster *c, const char *what);
@@ -168,6 +193,22 @@ void fails_end(struct cluster *c);
 /* Logs once per key whose signature does not verify. */
 void bad_sig_once(struct cluster *c, const char *key, const char *why);
 void bad_sig_forget(struct cluster *c, const char *key);
+
+/* cluster_pin.c: pins in the state directory, strict key numbers */
+int cl_num(const char *s, size_t len, uint32_t max, uint32_t *out);
+/* The number after prefix in key, canonical only (a non-canonical one is logged once). */
+int cl_key_num(struct cluster *c, const char *key, const char *prefix, uint32_t *out);
+/* Node id's identity into pk: the pinned one (pk pinned now if none was); another
+ * in the store is refused and logged once (pk is replaced by the pinned one). */
+int pin_ident(struct cluster *c, uint32_t id, uint8_t pk[NK_PUB_LEN]);
+/* 0: part may be node's (pinned now with write); -EPERM: bound to another node. */
+int pin_part(struct cluster *c, uint32_t part, uint32_t node, bool write);
+uint32_t pin_part_node(struct cluster *c, uint32_t part);
+bool pin_ident_has(struct cluster *c, uint32_t id);
+int pin_epoch(struct cluster *c, uint32_t id, uint32_t epoch);
+void pins_round(struct cluster *c);
+void refuse_once(struct cluster *c, const char *what, const char *msg);
+void refuse_clear(struct cluster *c, const char *what);
 
 /* cluster_keys.c: pair keys, node-key and channel-key rotation */
 /* Installs the pair key for a live peer unless it is in place; with !may_install

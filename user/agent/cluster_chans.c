@@ -92,13 +92,6 @@ static const char *jstr(struct json_object *o, const char *k)
 	       json_object_get_string(v) : NULL;
 }
 
-static int64_t jint(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
-}
-
 static bool jbool(struct json_object *o, const char *k)
 {
 	struct json_object *v;
@@ -106,13 +99,26 @@ static bool jbool(struct json_object *o, const char *k)
 	return json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
 }
 
+/* A whole number in 1..max, else 0 (no cast that wraps: 2^32+1 is not 1). */
+static uint32_t jid(struct json_object *o, const char *k, uint32_t max)
+{
+	struct json_object *v;
+	int64_t x;
+
+	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_int))
+		return 0;
+	x = json_object_get_int64(v);
+	return x > 0 && x <= (int64_t)max ? (uint32_t)x : 0;
+}
+
 /* The apply statement as apply --etcd wrote it (see cmd_apply.c). */
 static int spec_parse(struct json_object *o, struct xc_part_spec *s)
 {
 	const char *mode = jstr(o, "mode");
+	struct json_object *v;
 
 	memset(s, 0, sizeof(*s));
-	s->id = (uint32_t)jint(o, "id");
+	s->id = jid(o, "id", UINT32_MAX);
 	s->name = jstr(o, "name");
 	s->ip = jstr(o, "ip");
 	s->isolated = jbool(o, "isolated");
@@ -125,24 +131,32 @@ static int spec_parse(struct json_object *o, struct xc_part_spec *s)
 		s->src = XC_SRC_NETNS;
 	else if ((s->src_name = jstr(o, "podman")))
 		s->src = XC_SRC_PODMAN;
-	else if ((s->pid = (uint32_t)jint(o, "pid")))
+	else if (json_object_object_get_ex(o, "pid", &v)) {
+		/* a pid is at most 2^22 (PID_MAX_LIMIT); never 1 by wrapping */
+		if (!(s->pid = jid(o, "pid", 4194304)))
+			return -EINVAL;
 		s->src = XC_SRC_PID;
+	}
 	return s->id && s->src ? 0 : -EINVAL;
 }
 
 static void spec_one(struct cluster *c, struct snap *s, const struct view_kv *kv)
 {
-	struct json_object *o = json_tokener_parse(kv->val);
+	struct json_object *o;
 	struct xc_part_spec spec;
 	struct xc_part_added added;
 	struct xc_err e = {};
 	char what[48];
+	uint32_t key_id;
 
-	if (!o || jint(o, "node") != c->self)
+	if (cl_key_num(c, kv->key, ST_SPEC_PARTS, &key_id))
+		return;
+	o = json_tokener_parse(kv->val);
+	if (!o || jid(o, "node", UINT32_MAX) != c->self)
 		goto out;
 	snprintf(what, sizeof(what), "%s", kv->key);
-	if (spec_parse(o, &spec)) {
-		bad_sig_once(c, kv->key, "malformed partition spec");
+	if (spec_parse(o, &spec) || spec.id != key_id) {
+		bad_sig_once(c, kv->key, "malformed partition spec (or its id is not the key's)");
 		goto out;
 	}
 	if (snap_part(s, spec.id) || !fail_due(c, what))
@@ -173,22 +187,39 @@ struct want {
 	bool in, out;
 };
 
-static int chan_key_parse(const char *key, struct want *w, bool *is_in)
+/* One number of a channel key, canonical, up to its separator; the rest in *end. */
+static int key_field(const char **p, char sep, uint32_t max, uint32_t *out)
 {
-	unsigned int sp, sport, dp, dport;
-	char side[4];
-	int len = 0;
+	const char *end = strchr(*p, sep);
 
-	if (sscanf(key, ST_CHANS "%u:%u/%u:%u/%3[a-z]%n", &sp, &sport, &dp, &dport, side, &len) != 5 ||
-	    key[len] || !sp || !dp || sport > 65535 || dport > 65535 ||
-	    (strcmp(side, "in") && strcmp(side, "out")))
+	if (!end)
 		return -EINVAL;
+	if (max == 65535 && end - *p == 1 && **p == '0')
+		*out = 0;	/* a port may be 0 */
+	else if (cl_num(*p, (size_t)(end - *p), max, out))
+		return -EINVAL;
+	*p = end + 1;
+	return 0;
+}
+
+/* chans/<src>:<sport>/<dst>:<dport>/{in,out}, each number in one spelling only. */
+static int chan_key_parse(struct cluster *c, const char *key, struct want *w, bool *is_in)
+{
+	const char *p = key + strlen(ST_CHANS);
+	uint32_t sp, sport, dp, dport;
+
+	if (strncmp(key, ST_CHANS, strlen(ST_CHANS)) || key_field(&p, ':', UINT32_MAX, &sp) ||
+	    key_field(&p, '/', 65535, &sport) || key_field(&p, ':', UINT32_MAX, &dp) ||
+	    key_field(&p, '/', 65535, &dport) || (strcmp(p, "in") && strcmp(p, "out"))) {
+		bad_sig_once(c, key, "not a canonical channel key");
+		return -EINVAL;
+	}
 	memset(w, 0, sizeof(*w));
 	w->src.part = sp;
 	w->src.port = (uint16_t)sport;
 	w->dst.part = dp;
 	w->dst.port = (uint16_t)dport;
-	*is_in = !strcmp(side, "in");
+	*is_in = !strcmp(p, "in");
 	return 0;
 }
 
@@ -303,7 +334,7 @@ static bool managed(struct cluster *c, struct snap *s, const struct xc_ep *src,
 	if (!pi)
 		return false;
 	if (pi->meta.node_id)
-		return node_member(c, pi->meta.node_id);
+		return node_managed(c, pi->meta.node_id);
 	return mine_has(c, src, dst, false);
 }
 
@@ -343,7 +374,7 @@ void chans_sync(struct cluster *c, struct snap *s)
 	bool is_in, have = false;
 
 	for (size_t i = first; i < first + n; i++) {
-		if (chan_key_parse(c->view.kv[i].key, &next, &is_in))
+		if (chan_key_parse(c, c->view.kv[i].key, &next, &is_in))
 			continue;
 		if (have && !(ep_eq(&w.src, &next.src) && ep_eq(&w.dst, &next.dst))) {
 			want_apply(c, s, &w);

@@ -7,20 +7,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ifaddrs.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <json-c/json.h>
 #include "agent.h"
+#include "xc_int.h"
 #include "cluster.h"
 #include "cluster_sync.h"
 #include "store.h"
 
+/* ids/<id>: the identity pinned here for that node (pinned at first sight); another
+ * one is refused (-EPERM). ids/<self> must be this node's own identity. */
 static int ident_of(struct cluster *c, uint32_t id, uint8_t pk[NK_PUB_LEN])
 {
 	char key[32];
 	const struct view_kv *kv = view_get(&c->view, st_key_id(key, sizeof(key), id));
 
-	if (!kv)
+	if (!kv || nk_unhex(kv->val, pk, NK_PUB_LEN))
 		return -ENOENT;
-	return nk_unhex(kv->val, pk, NK_PUB_LEN);
+	if (id == c->self) {
+		memcpy(pk, c->ident.pk, NK_PUB_LEN);
+		return 0;
+	}
+	return pin_ident(c, id, pk);
 }
 
 bool node_member(struct cluster *c, uint32_t id)
@@ -28,6 +38,11 @@ bool node_member(struct cluster *c, uint32_t id)
 	char key[32];
 
 	return id == c->self || view_get(&c->view, st_key_id(key, sizeof(key), id));
+}
+
+bool node_managed(struct cluster *c, uint32_t id)
+{
+	return node_member(c, id) || pin_ident_has(c, id);
 }
 
 /* nodes/<id> of a live node: signed by its identity, and on the lease it names (a
@@ -41,7 +56,7 @@ int node_rec_parse(struct cluster *c, const struct view_kv *kv, struct node_rec 
 	uint32_t id;
 	int err;
 
-	if (st_key_num(key, ST_NODES, &id))
+	if (cl_key_num(c, key, ST_NODES, &id))
 		return -EINVAL;
 	if (ident_of(c, id, pk)) {
 		bad_sig_once(c, key, "no identity registered under ids/ for that node");
@@ -53,6 +68,8 @@ int node_rec_parse(struct cluster *c, const struct view_kv *kv, struct node_rec 
 	if (!err && (!kv->lease || n.lease != kv->lease))
 		err = xc_fail(&e, -EINVAL, "it names lease %llx but is on %llx",
 			      (unsigned long long)n.lease, (unsigned long long)kv->lease);
+	if (!err && pin_epoch(c, id, n.epoch))
+		err = xc_fail(&e, -ESTALE, "key epoch %u is older than one seen before", n.epoch);
 	if (err) {
 		bad_sig_once(c, key, e.msg);
 		return err;
@@ -76,7 +93,88 @@ bool node_live(struct cluster *c, uint32_t id)
 	return kv && !node_rec_parse(c, kv, &r);
 }
 
-/* parts/<id> of a live peer, its signature checked under that peer's identity. */
+/* The node spec/parts/<part> names (the operator's word), 0 if none. */
+static uint32_t spec_node(struct cluster *c, uint32_t part)
+{
+	char key[48];
+	const struct view_kv *kv;
+	struct json_object *o, *v;
+	uint32_t node = 0;
+
+	snprintf(key, sizeof(key), ST_SPEC_PARTS "%u", part);
+	if (!(kv = view_get(&c->view, key)) || !(o = json_tokener_parse(kv->val)))
+		return 0;
+	if (json_object_object_get_ex(o, "node", &v) && json_object_is_type(v, json_type_int) &&
+	    json_object_get_int64(v) > 0 && json_object_get_int64(v) <= UINT32_MAX)
+		node = (uint32_t)json_object_get_int64(v);
+	json_object_put(o);
+	return node;
+}
+
+/* This host's IPv4 addresses (in the agent's netns), read once a round. */
+static bool host_addr(struct cluster *c, uint32_t addr)
+{
+	struct ifaddrs *ifa;
+
+	if (!c->host_read && !getifaddrs(&ifa)) {
+		c->nhost = 0;
+		for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+			uint32_t *a;
+
+			if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+				continue;
+			a = xc_grow((void **)&c->host_addrs, &c->nhost, &c->caphost, sizeof(*a));
+			if (a)
+				*a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
+		}
+		freeifaddrs(ifa);
+		c->host_read = true;
+	}
+	for (size_t i = 0; i < c->nhost; i++)
+		if (c->host_addrs[i] == addr)
+			return true;
+	return false;
+}
+
+/* A remote partition's address must not be a node's (any nodes/ record's, this
+ * node's) nor one of this host's own: it would black-hole that address here. */
+static bool addr_taken(struct cluster *c, uint32_t addr)
+{
+	size_t first, n = view_under(&c->view, ST_NODES, &first);
+
+	if (addr == c->self_addr || host_addr(c, addr))
+		return true;
+	for (size_t k = first; k < first + n; k++) {
+		struct st_node nr;
+		struct xc_err ign;
+
+		if (!st_node_decode(c->view.kv[k].val, strlen(c->view.kv[k].val), NULL, &nr, &ign) &&
+		    nr.addr == addr)
+			return true;
+	}
+	return false;
+}
+
+/* Whom part may belong to: the spec's node if the operator named one, else the node
+ * it is bound to here (-EPERM: another node's claim). */
+static int part_bound(struct cluster *c, const struct st_part *p, struct xc_err *e)
+{
+	uint32_t want = spec_node(c, p->id);
+
+	if (pin_part(c, p->id, p->node, false))
+		return xc_fail(e, -EPERM, "partition %u is bound to node %u here; node %u's claim refused",
+			       p->id, pin_part_node(c, p->id), p->node);
+	if (want && want != p->node)
+		return xc_fail(e, -EPERM, "partition %u is specified for node %u; node %u's claim refused",
+			       p->id, want, p->node);
+	if (p->node != c->self && addr_taken(c, p->addr))
+		return xc_fail(e, -EPERM, "node %u claims an address of a node or of this host",
+			       p->node);
+	return 0;
+}
+
+/* parts/<id> of a live peer, its signature checked under that peer's identity, its
+ * node the one it is bound to (-EPERM otherwise). */
 static int part_rec(struct cluster *c, const struct view_kv *kv, struct st_part *p)
 {
 	uint8_t pk[NK_PUB_LEN];
@@ -84,20 +182,25 @@ static int part_rec(struct cluster *c, const struct view_kv *kv, struct st_part 
 	uint32_t id;
 	int err;
 
-	if (st_key_num(kv->key, ST_PARTS, &id))
+	if (cl_key_num(c, kv->key, ST_PARTS, &id))
 		return -EINVAL;
 	err = st_part_decode(kv->val, strlen(kv->val), NULL, p, &e);
 	if (!err && (p->id != id || !p->node))
 		err = xc_fail(&e, -EINVAL, "malformed record");
 	if (!err && ident_of(c, p->node, pk))
-		err = xc_fail(&e, -ENOENT, "node %u has no identity registered", p->node);
+		err = xc_fail(&e, -ENOENT, "node %u has no identity accepted here", p->node);
 	if (!err)
 		err = st_part_decode(kv->val, strlen(kv->val), pk, p, &e);
-	if (err) {
+	if (!err)
+		err = part_bound(c, p, &e);
+	if (err == -EPERM)
+		refuse_once(c, kv->key, e.msg);
+	else if (err)
 		bad_sig_once(c, kv->key, e.msg);
+	if (err)
 		return err;
-	}
 	bad_sig_forget(c, kv->key);
+	refuse_clear(c, kv->key);
 	return 0;
 }
 
@@ -161,7 +264,7 @@ static void peers_sync(struct cluster *c, struct snap *s)
 	for (size_t i = 0; i < s->nnodes; i++) {
 		uint32_t id = s->nodes[i].id;
 
-		if (node_member(c, id) && !node_live(c, id))
+		if (node_managed(c, id) && !node_live(c, id))
 			peer_down(c, id, s);
 	}
 	for (size_t i = 0; i < c->npeers;) {
@@ -215,7 +318,10 @@ static void parts_sync(struct cluster *c, struct snap *s)
 	for (size_t i = first; i < first + n; i++) {
 		struct st_part p;
 
-		if (part_rec(c, &c->view.kv[i], &p) || p.node == c->self || !node_live(c, p.node))
+		if (part_rec(c, &c->view.kv[i], &p) || !node_live(c, p.node))
+			continue;
+		pin_part(c, p.id, p.node, true);
+		if (p.node == c->self)
 			continue;
 		/* its node's key not installed yet (a later round's): not an error */
 		if (!snap_node(s, p.node))
@@ -229,11 +335,14 @@ static void parts_sync(struct cluster *c, struct snap *s)
 		const struct view_kv *kv;
 		struct st_part p;
 
-		if (!pi->meta.node_id || !node_member(c, pi->meta.node_id))
+		if (!pi->meta.node_id || !node_managed(c, pi->meta.node_id))
 			continue;
 		kv = view_get(&c->view, st_key_part(key, sizeof(key), pi->id));
 		if (kv && !part_rec(c, kv, &p) && p.node == pi->meta.node_id &&
 		    node_live(c, p.node))
+			continue;
+		/* a claim refused: the partition stays with the node it is bound to */
+		if (pin_part_node(c, pi->id) == pi->meta.node_id && node_live(c, pi->meta.node_id))
 			continue;
 		xc_part_remove(c->xc, pi->id, NULL);
 		agent_log(LOG_INFO, "cluster: partition %u of node %u removed: %s", pi->id,
@@ -242,12 +351,36 @@ static void parts_sync(struct cluster *c, struct snap *s)
 	}
 }
 
+/* ids/<self> must hold this node's identity: else the store is not trusted this round
+ * (this node's own records are still published). */
+static int self_check(struct cluster *c)
+{
+	char key[32];
+	const struct view_kv *kv = view_get(&c->view, st_key_id(key, sizeof(key), c->self));
+	uint8_t pk[NK_PUB_LEN];
+
+	if (!kv)
+		return 0;	/* not in the view yet (or deleted: join registers it again) */
+	if (!nk_unhex(kv->val, pk, NK_PUB_LEN) && !memcmp(pk, c->ident.pk, NK_PUB_LEN)) {
+		refuse_clear(c, key);
+		return 0;
+	}
+	for (size_t i = 0; i < c->nrefused; i++)
+		if (!strcmp(c->refused[i].what, key))
+			return -EPERM;
+	agent_log(LOG_ERR, "cluster: %s is not this node's identity: peers and partitions are not synced until it is put right",
+		  key);
+	refuse_once(c, key, "not this node's identity");
+	return -EPERM;
+}
+
 void sync_all(struct cluster *c)
 {
 	struct snap s = {};
 	struct xc_err e = {};
 
 	fails_begin(c);
+	pins_round(c);
 	if (snap_take(c, &s, &e)) {
 		fail_set(c, "reading the maps", e.msg);
 		fails_end(c);
@@ -257,6 +390,10 @@ void sync_all(struct cluster *c)
 	 * waits for N-1 next hops (ARP), and the peers need not wait for that */
 	specs_sync(c, &s);
 	pub_tick(c);
+	if (self_check(c)) {
+		snap_free(&s);
+		goto out;
+	}
 	peers_sync(c, &s);
 	snap_free(&s);
 	if (!snap_take(c, &s, &e)) {
@@ -268,6 +405,7 @@ void sync_all(struct cluster *c)
 		nexthops_sync(c, &s);
 		snap_free(&s);
 	}
+out:
 	fails_end(c);
 }
 
@@ -280,7 +418,7 @@ void sync_reset_remote(struct cluster *c)
 	if (snap_take(c, &s, &e))
 		return;
 	for (size_t i = 0; i < s.nparts; i++)
-		if (s.parts[i].meta.node_id && node_member(c, s.parts[i].meta.node_id)) {
+		if (s.parts[i].meta.node_id && node_managed(c, s.parts[i].meta.node_id)) {
 			xc_part_remove(c->xc, s.parts[i].id, NULL);
 			n++;
 		}

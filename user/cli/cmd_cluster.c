@@ -16,7 +16,7 @@
 
 struct cluster_cfg {
 	const char *etcd, *addr, *state_dir, *prefix;
-	uint32_t node;
+	uint32_t node, part;
 };
 
 static const struct opt join_opts[] = {
@@ -40,6 +40,16 @@ static const struct opt status_opts[] = {
 	  "where cluster.json is (default " NK_DEFAULT_STATE_DIR ")" },
 	{ "--prefix", 0, "PATH", OPT_STR, offsetof(struct cluster_cfg, prefix), 0, NULL,
 	  "the cluster's keys in the store (default: from cluster.json)" },
+	OPT_END,
+};
+
+static const struct opt forget_opts[] = {
+	{ "--node", 0, "ID", OPT_U32, offsetof(struct cluster_cfg, node), OPT_NONZERO, NULL,
+	  "forget the identity pinned for node ID (a node that was reinstalled)" },
+	{ "--part", 0, "ID", OPT_U32, offsetof(struct cluster_cfg, part), OPT_NONZERO, NULL,
+	  "forget which node partition ID is bound to (it moved to another node)" },
+	{ "--state-dir", 0, "DIR", OPT_STR, offsetof(struct cluster_cfg, state_dir), 0, NULL,
+	  "where the agent keeps its pins (default " NK_DEFAULT_STATE_DIR ")" },
 	OPT_END,
 };
 
@@ -415,10 +425,41 @@ static int do_status(struct cli *c, void *cfg)
 	return err;
 }
 
+/* Removes one pin the agent keeps in its state directory (it re-reads them every round
+ * and pins what the store says next). */
+static int do_forget(struct cli *c, void *cfg)
+{
+	struct cluster_cfg *k = cfg;
+	char path[512];
+	bool node = k->node;
+
+	if (!k->node == !k->part)
+		return xc_bad(&c->err, "give one of --node ID or --part ID");
+	if (!k->state_dir)
+		k->state_dir = NK_DEFAULT_STATE_DIR;
+	snprintf(path, sizeof(path), "%s/%s/%u", k->state_dir, node ? ST_PIN_IDS : ST_PIN_PARTS,
+		 node ? k->node : k->part);
+	if (unlink(path)) {
+		int err = errno;
+
+		if (err == ENOENT)
+			return xc_fail(&c->err, -ENOENT, "nothing pinned for %s %u in %s",
+				       node ? "node" : "partition", node ? k->node : k->part,
+				       k->state_dir);
+		return xc_fail(&c->err, -err, "cannot remove %s: %s", path, strerror(err));
+	}
+	if (!c->json)
+		printf("%s %u forgotten: the agent pins what the store says next\n",
+		       node ? "node" : "partition", node ? k->node : k->part);
+	return 0;
+}
+
 const struct cmd cmds_cluster[] = {
 	CMD("join", join_opts, sizeof(struct cluster_cfg), do_join, false,
 	  "Joins the cluster store: makes this node's keys if absent, registers its id, sets node self."),
 	CMD("status", status_opts, sizeof(struct cluster_cfg), do_status, false,
 	  "Every node in the store: live or down, key epoch and age, lease, this node's pair key (never a key)."),
+	CMD("forget", forget_opts, sizeof(struct cluster_cfg), do_forget, false,
+	  "Forgets a pinned node identity (for a node that was reinstalled) or partition binding, so the agent accepts the store's next one."),
 	{ NULL },
 };

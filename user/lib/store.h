@@ -19,6 +19,10 @@
 #define ST_CHANS	"chans/"	/* chans/<src>:<sport>/<dst>:<dport>/{in,out} */
 #define ST_CONF_FILE	"cluster.json"
 #define ST_RECORD_MAX	1024		/* a node or partition record as JSON */
+/* Pins in the state directory (the agent writes them on first sight, `cluster forget`
+ * removes them): known/<node> its identity public key hex, bound/<part> its node id. */
+#define ST_PIN_IDS	"known"
+#define ST_PIN_PARTS	"bound"
 
 /* "nodes/7" into buf (at least 32 bytes); the same for the others. */
 const char *st_key_id(char *buf, size_t len, uint32_t node);
