@@ -101,6 +101,22 @@ send_udp bob 5000 10.101.0.1 6000 10 again
 eventually 3 got 5000 again 10
 check "... and bob's datagrams arrive again: 10 of 10" [ $? -eq 0 ]
 
+# node 1 loses its receiving side without telling node 2 (as when it took node 2 down
+# for a while): node 2's CMM still holds the old key, so node 1's CONNECT meets
+# nack_key_exists; node 1 must close it there and connect anew
+in_id="01 00 00 00 02 00 00 00 70 17 88 13 01 00 00 00"	# IN (1:6000 <- 2:5000), LE
+for m in xchan_keys xchan_replay xchan_chanstats xchan_channels; do
+	# shellcheck disable=SC2086
+	bpftool map delete pinned "$PIN-c1/$m" key hex $in_id 2>/dev/null
+done
+eventually 20 bob_in established
+check "node 1 lost its IN side, node 2 kept its key: node 1 closed it there and connected again" [ $? -eq 0 ]
+check "... and said so in its log" eventually 3 grep -q "held a stale key, closed it there" "$TMPD/agent1.log"
+: > "$TMPD/recv.alice.6000"
+send_udp bob 5000 10.101.0.1 6000 10 relost
+eventually 3 got 5000 relost 10
+check "... and bob's datagrams arrive: 10 of 10" [ $? -eq 0 ]
+
 . "$(dirname "$0")/cluster_rotate.sh"
 
 # a node killed: its agent gone for good, so its lease expires

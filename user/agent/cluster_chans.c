@@ -288,13 +288,28 @@ static void connect_one(struct cluster *c, struct snap *s, const struct want *w)
 	const struct xc_part_info *src = snap_part(s, w->src.part);
 	struct xc_err e = {};
 	char what[96];
+	int err;
 
 	if (!src || (src->meta.node_id && !node_live(c, src->meta.node_id)))
 		return;		/* its partition is not announced yet, or its node is down */
 	chan_what(what, sizeof(what), w, "connect");
 	if (!fail_due(c, what))
 		return;
-	if (xc_chan_connect(c->xc, &w->dst, &w->src, &e)) {
+	err = xc_chan_connect(c->xc, &w->dst, &w->src, &e);
+	if (err == -EEXIST && src->meta.node_id) {
+		/* The sender's node still holds a key from an earlier connect of ours that
+		 * this node lost (it took the sender's node down meanwhile, or its maps
+		 * were reset). Only this node can have put it there (origin check), so
+		 * CLOSE it; the next round authorizes and connects anew. */
+		bool unacked;
+		struct xc_err e2 = {};
+
+		xc_chan_close(c->xc, &w->src, &w->dst, &unacked, &e2);
+		agent_log(LOG_WARN, "cluster: channel %u:%u -> %u:%u: node %u's CMM held a stale key, "
+			  "closed it there%s; connecting again", w->src.part, w->src.port, w->dst.part,
+			  w->dst.port, src->meta.node_id, unacked ? " (CLOSE unanswered)" : "");
+	}
+	if (err) {
 		fail_set(c, what, e.msg);
 		return;
 	}

@@ -185,8 +185,11 @@ int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep 
 	}
 	err = chan_to_sender(x, remote->part, &req, &reply, e);
 	explicit_bzero(&req, sizeof(req));
+	/* -EEXIST: the sender's CMM holds a key for the channel already (between nodes
+	 * only the receiver's node can have put it there: a key this side lost) */
 	if (!err && reply.type != XCHAN_T_CONNECT_ACK)
-		err = xc_fail(e, -EACCES, "the sender's CMM refused CONNECT for %s -> %s: %s", b2, b1,
+		err = xc_fail(e, reply.reason == XR_NACK_EXISTS ? -EEXIST : -EACCES,
+			      "the sender's CMM refused CONNECT for %s -> %s: %s", b2, b1,
 			      xc_reason_name(reply.reason));
 	if (err) {
 		bpf_map_delete_elem(XC_FD(x, M_KEYS), &id);	/* no half-open channel */
