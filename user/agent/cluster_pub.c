@@ -99,6 +99,7 @@ static int pub_all(struct cluster *c, int64_t lease, struct xc_err *e)
 void pub_tick(struct cluster *c)
 {
 	struct xc_err e = {};
+	bool reset_pending;
 	int64_t lease;
 
 	pthread_mutex_lock(&c->mu);
@@ -107,8 +108,14 @@ void pub_tick(struct cluster *c)
 		c->republish = true;
 		c->regrant_seen = c->regrants;
 	}
+	/* After a new lease the remote partitions and their channels are made anew
+	 * (reset_if_regranted, once the view is listed). Publishing before that let a
+	 * peer see this node again and connect, and the reset then took the fresh key
+	 * of the sender's side away: the channel looked established at the receiver
+	 * and carried nothing (cluster.t saw it now and then). */
+	reset_pending = c->reset_seen != c->regrants;
 	pthread_mutex_unlock(&c->mu);
-	if (!lease || c->store_down)
+	if (!lease || c->store_down || reset_pending)
 		return;
 	if (pub_all(c, lease, &e)) {
 		if (!c->pub_failing)
