@@ -65,6 +65,16 @@ struct {
 	__type(value, struct xchan_key);
 } xchan_keys SEC(".maps");
 
+/* The same-node fast path (include/xchan.h): made by the agent per established
+ * channel within the node, so not preallocated. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xchan_flow_key);
+	__type(value, struct xchan_flow);
+} xchan_flows SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 32768);

@@ -11,6 +11,7 @@
 #include "forward.h"
 #include "node_data.h"
 #include "control.h"
+#include "flow.h"
 #include "proto.h"
 
 static __always_inline enum xchan_reason partition_ipv4(struct xpkt *pkt)
@@ -34,6 +35,9 @@ static __always_inline enum xchan_reason partition_ipv4(struct xpkt *pkt)
 	if (pkt->udph->dest == bpf_htons(ctrl_port))
 		return ctrl_from_partition(pkt);
 	BENCH_STOP(3);
+	r = flow_verify(pkt);
+	if (r != XCHAN_CONT)
+		return r;
 	PROTO_FLOW(pkt);
 	dst = bpf_map_lookup_elem(&xchan_addrs, &pkt->iph->daddr);
 	if (!dst)

@@ -126,6 +126,30 @@ struct xchan_key {
 _Static_assert(sizeof(struct xchan_key) == 40, "two keys, their ids, valid, cur, owner");
 #define XCHAN_KEY_SLOT(kid)	((kid) & 1)
 
+/* xchan_flows: the same-node fast path. One entry per established channel whose
+ * sender and receiver are both partitions of this node, keyed by what the sender's
+ * frame carries, holding copies of both keys (still compared per packet, in constant
+ * time) and where the receiver is. Written only by the agent's library (flow.c),
+ * after both keys exist, and deleted before and after either key goes: the key
+ * table stays the truth and its insert-if-absent the exclusion. A frame with no
+ * entry, or whose entry's copies disagree or name a receiver no longer on that
+ * interface, takes the full path (verify.h), which decides every drop. */
+struct xchan_flow_key {
+	__u32	src_part;	/* the sender, identified by its interface */
+	__be32	daddr;		/* the receiver's address, as in the frame */
+	__be16	sport;		/* as in the frame */
+	__be16	dport;
+};
+_Static_assert(sizeof(struct xchan_flow_key) == 12, "flow key: no padding");
+
+struct xchan_flow {
+	struct xchan_key out;	/* the sender's OUT entry, as it was copied */
+	struct xchan_key in;	/* the receiver's IN entry */
+	__u32	dst_part;	/* the receiver */
+	__u32	dst_ifindex;	/* its host-side veth */
+};
+_Static_assert(sizeof(struct xchan_flow) == 88, "flow entry layout");
+
 #define XCHAN_PART_ISOLATED	(1U << 0)	/* drop traffic to non-partition addresses */
 
 /* xchan_partition: host-side ifindex -> partition. */

@@ -11,6 +11,7 @@
 #include <xdp/libxdp.h>
 #include <endian.h>
 #include "fixture.h"
+#include "xc_int.h"
 
 const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 0, 0x0a };
 const uint8_t MAC_B[6] = { 0x02, 0, 0, 0, 0, 0x0b };
@@ -113,6 +114,13 @@ int fixture_open(const struct cmm_sizes *sizes)
 	return 0;
 }
 
+/* A key of B:5000 -> A:6000 was written or removed behind the library's back: its
+ * flow entry follows, as the library's own writes make it (flow.c). */
+void keys_changed(void)
+{
+	flow_sync(&fx, P_B, 5000, P_A, 6000);
+}
+
 /* Where a test plays the other node (or a corrupted table): a key written directly. */
 void put_key(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner)
 {
@@ -121,6 +129,7 @@ void put_key(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner)
 	memcpy(k.key[0], key, 16);
 	bpf_map_update_elem(fx.cmm.map_fd[M_KEYS], id, &k, BPF_NOEXIST);
 	explicit_bzero(&k, sizeof(k));
+	keys_changed();
 }
 
 struct xchan_chan_id OUT_BA, IN_AB;
@@ -157,6 +166,7 @@ void fixture_reset(void)
 	clear_map(fx.cmm.map_fd[M_CHANNELS]);
 	clear_map(fx.cmm.map_fd[M_KEYS]);
 	clear_map(fx.cmm.map_fd[M_CHANSTATS]);
+	clear_map(fx.cmm.map_fd[M_FLOWS]);
 	register_part(if_a, P_A, "a", IP_A, MAC_A, false);
 	register_part(if_b, P_B, "b", IP_B, MAC_B, false);
 	register_part(if_c, P_C, "c", IP_C, MAC_C, true);

@@ -31,6 +31,8 @@ int fixture_open(const struct cmm_sizes *sizes);
 void fixture_reset(void);
 void clear_map(int fd);
 void put_key(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner);
+/* After a test wrote or removed a key of B -> A itself: the flow entry follows. */
+void keys_changed(void);
 /* Between nodes: this instance is node 1 (uplink if_up); partition R (id 40) lives on
  * node 2; channels R:5000 -> A:6000 (A receives here) and B:5000 -> R:6000. */
 enum { P_R = 40 };

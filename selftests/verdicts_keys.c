@@ -28,6 +28,7 @@ static void put_slots(const struct xchan_chan_id *id, uint8_t valid, uint8_t cur
 	if (k1)
 		memcpy(k.key[1], k1, 16);
 	bpf_map_update_elem(fx.cmm.map_fd[M_KEYS], id, &k, BPF_ANY);
+	keys_changed();
 }
 
 /* The entry holds exactly one key: id kid in its slot, bytes key, the other slot empty. */
@@ -326,6 +327,7 @@ static void *meddle(void *arg)
 			bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k);
 			memcpy(k.key[k.cur & 1], KEY3, 16);
 			bpf_map_update_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k, BPF_EXIST);
+			keys_changed();
 			m->done = true;
 		}
 		usleep(100);

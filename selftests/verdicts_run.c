@@ -162,8 +162,8 @@ bool key_is(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner)
 	       k.owner == owner;
 }
 
-void del_in_key(void) { bpf_map_delete_elem(fx.cmm.map_fd[M_KEYS], &IN_AB); }
-void del_out_key(void) { bpf_map_delete_elem(fx.cmm.map_fd[M_KEYS], &OUT_BA); }
+void del_in_key(void) { bpf_map_delete_elem(fx.cmm.map_fd[M_KEYS], &IN_AB); keys_changed(); }
+void del_out_key(void) { bpf_map_delete_elem(fx.cmm.map_fd[M_KEYS], &OUT_BA); keys_changed(); }
 
 size_t ctrl_frame(uint8_t *pkt, uint8_t type, uint32_t from_part, uint16_t from_ep,
 		  uint32_t to_part, uint16_t to_ep, const uint8_t *key, const uint8_t *src_mac)

@@ -194,6 +194,7 @@ int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep 
 	if (err) {
 		bpf_map_delete_elem(XC_FD(x, M_KEYS), &id);	/* no half-open channel */
 		bpf_map_delete_elem(XC_FD(x, M_REPLAY), &id);
+		flow_drop(x, remote->part, remote->port, local->part, local->port);
 		if (!reply.type)
 			close_unanswered(x, local, remote);
 		return err;
@@ -201,6 +202,7 @@ int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep 
 	ch.state = XCHAN_S_ESTABLISHED;
 	ch.established_ns = ch.key_ns = xc_mono_ns();
 	bpf_map_update_elem(XC_FD(x, M_CHANNELS), &id, &ch, BPF_EXIST);
+	flow_sync(x, remote->part, remote->port, local->part, local->port);
 	return 0;
 }
 
@@ -245,11 +247,13 @@ int xc_chan_close(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst
 	    bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), &out_id, &ch))
 		return xc_fail(e, -ENOENT, "no channel %s -> %s", xc_ep_str(x, src, b1, sizeof(b1)),
 			       xc_ep_str(x, dst, b2, sizeof(b2)));
+	flow_drop(x, src->part, src->port, dst->part, dst->port);
 	bpf_map_delete_elem(XC_FD(x, M_KEYS), &in_id);
 	bpf_map_delete_elem(XC_FD(x, M_REPLAY), &in_id);
 	*unacked = chan_to_sender(x, src->part, &req, &reply, &ignored) ||
 		   reply.type != XCHAN_T_CLOSE_ACK;
 	bpf_map_delete_elem(XC_FD(x, M_KEYS), &out_id);
+	flow_drop(x, src->part, src->port, dst->part, dst->port);	/* one a sync made meanwhile */
 	unauthorize(x, dst, src, XCHAN_DIR_IN);
 	unauthorize(x, src, dst, XCHAN_DIR_OUT);
 	return 0;

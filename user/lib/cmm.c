@@ -29,7 +29,7 @@ const char *const cmm_map_names[M__N] = {
 	[M_NEXTHOP] = "xchan_nexthop", [M_NONCE] = "xchan_nonce",
 	[M_EVLIMIT] = "xchan_evlimit", [M_EVPEER] = "xchan_evpeer", [M_GWMAC] = "xchan_gwmac",
 	[M_PEERNONCE] = "xchan_peernonce",
-	[M_IFPART] = "xchan_ifpart",
+	[M_IFPART] = "xchan_ifpart", [M_FLOWS] = "xchan_flows",
 };
 
 const char *const xchan_reason_names[XR__MAX] = XCHAN_REASON_NAMES;
@@ -102,8 +102,9 @@ static int open_pinned(struct cmm *c)
 		pin_path(p, sizeof(p), c->root, cmm_map_names[i]);
 		c->map_fd[i] = bpf_obj_get(p);
 		/* an instance older than these maps runs a program that does without them:
-		 * the nonce in xchan_nodes, the sender by the hash only */
-		if (c->map_fd[i] < 0 && (i == M_PEERNONCE || i == M_IFPART) && errno == ENOENT)
+		 * the nonce in xchan_nodes, the sender by the hash only, no fast path */
+		if (c->map_fd[i] < 0 && (i == M_PEERNONCE || i == M_IFPART || i == M_FLOWS) &&
+		    errno == ENOENT)
 			continue;
 		if (c->map_fd[i] < 0)
 			return -errno;
@@ -138,6 +139,7 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 		bpf_map__set_max_entries(skel->maps.xchan_keys, 2 * sz->channels);
 		bpf_map__set_max_entries(skel->maps.xchan_chanstats, sz->channels);
 		bpf_map__set_max_entries(skel->maps.xchan_replay, sz->channels);
+		bpf_map__set_max_entries(skel->maps.xchan_flows, sz->channels);
 	}
 	/* The program's settings come from the named constants both sides share, so
 	 * that what the agent assumes and what the CMM checks cannot drift apart. */

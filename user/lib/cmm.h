@@ -11,7 +11,7 @@
 enum cmm_map {
 	M_PARTITION, M_ADDRS, M_CHANNELS, M_KEYS, M_CHANSTATS, M_STATS, M_DEVMAP, M_EVENTS,
 	M_PARTMETA, M_CONFIG, M_NODES, M_REPLAY, M_MACS, M_NEXTHOP, M_NONCE, M_EVLIMIT,
-	M_EVPEER, M_GWMAC, M_PEERNONCE, M_IFPART,
+	M_EVPEER, M_GWMAC, M_PEERNONCE, M_IFPART, M_FLOWS,
 	M__N
 };
 extern const char *const cmm_map_names[M__N];
@@ -19,7 +19,8 @@ extern const char *const cmm_map_names[M__N];
 struct cmm_sizes {
 	uint32_t partitions;	/* xchan_partition, xchan_addrs, xchan_devmap */
 	uint32_t channels;	/* channels: 2 entries each in xchan_channels and xchan_keys
-				 * (IN and OUT), 1 in xchan_chanstats and xchan_replay */
+				 * (IN and OUT), 1 in xchan_chanstats, xchan_replay and
+				 * xchan_flows */
 	bool fwd_pass;		/* allowed frames go up the stack instead of devmap redirect */
 };
 

@@ -185,6 +185,7 @@ static void purge_chans(struct xc *x, uint32_t id)
 {
 	static const enum cmm_map chan_maps[] = { M_KEYS, M_REPLAY, M_CHANNELS, M_CHANSTATS };
 
+	flow_purge(x, id);	/* the fast path first: no flow entry outlives a key */
 	for (size_t i = 0; i < sizeof(chan_maps) / sizeof(chan_maps[0]); i++) {
 		struct purge p = { XC_FD(x, chan_maps[i]), id };
 

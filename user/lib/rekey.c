@@ -199,7 +199,11 @@ static int rekey_run(struct xc *x, struct rekey *r, uint32_t sender, unsigned in
 		if (!err)
 			err = rekey_send(x, r, sender, e);
 	}
-	return err ? err : rekey_retire(x, r, grace_ms, e);
+	if (err)
+		return err;
+	/* the fast path's copies: the sender's new key now, not after the grace */
+	flow_sync(x, sender, ntohs(r->req.dst_ep), ntohl(r->req.src_part), ntohs(r->req.src_ep));
+	return rekey_retire(x, r, grace_ms, e);
 }
 
 int xc_chan_rekey(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst,
@@ -223,6 +227,7 @@ int xc_chan_rekey(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst
 	if (err)
 		return err;
 	err = rekey_run(x, &r, src->part, grace_ms, e);
+	flow_sync(x, src->part, src->port, dst->part, dst->port);
 	if (lock >= 0)
 		close(lock);
 	explicit_bzero(&r, sizeof(r));

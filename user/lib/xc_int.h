@@ -56,6 +56,14 @@ int config_write(struct xc *x, const struct xchan_config *cfg);
 int chan_to_sender(struct xc *x, uint32_t sender, const struct xchan_hdr *req,
 		   struct xchan_hdr *reply, struct xc_err *e);
 
+/* The same-node fast path's entry of channel src:sport -> dst:dport (flow.c):
+ * flow_sync after either key was written (made when both exist and both partitions
+ * are this node's, else removed), flow_drop before and after a key is removed,
+ * flow_purge with a partition's channels. */
+void flow_sync(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
+void flow_drop(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
+void flow_purge(struct xc *x, uint32_t part);
+
 /* The nonce record of peer node (xchan_peernonce), made if absent and never
  * replaced: seeded a little behind the wall clock, so that what was recorded
  * before this instance existed is stale. 0 or -errno with e filled. */
