@@ -27,7 +27,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_APPS  := xchan floor bench xchan_proto
+BPF_APPS  := xchan floor bench
 BPF_HDRS  := $(wildcard bpf/*.h include/*.h)
 USER_HDRS := $(wildcard user/lib/*.h user/cli/*.h user/agent/*.h include/xchan_req.h)
 # The agent's library (never prints): what the CLI, the tests and a daemon link.
@@ -59,11 +59,6 @@ $(OUT) $(OUT)/user $(OUT)/user/lib $(OUT)/user/cli $(OUT)/user/agent $(OUT)/self
 $(OUT)/%.tmp.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(CLANG_BPF_SYS_INCLUDES) -c $< -o $@
-
-# The CMM with the bench's prototypes of a faster path compiled in (bpf/proto.h).
-$(OUT)/xchan_proto.tmp.bpf.o: bpf/xchan.bpf.c $(BPF_HDRS) | $(OUT)
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -DXCHAN_PROTO $(CLANG_BPF_SYS_INCLUDES) -c $< -o $@
 
 # The CMM with SipHash-1-3 tags (include/siphash.h), which the bench swaps in on both
 # nodes once channels are established, to measure it on the live path.

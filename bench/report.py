@@ -25,13 +25,13 @@ def live_rows(scen):
 LIVE = [
     ("nocmm_kernel", "1. no CMM, kernel forwarding"),
     ("nocmm_xdp", "1b. no CMM, bare XDP redirect (no checks)"),
-    ("cmm_allowed", "2. CMM, allowed (established channel)"),
+    ("cmm_allowed", "2. CMM, allowed (established channel: its flow entry)"),
     ("cmm_allowed_norx", "2r. CMM, allowed, receive side detached"),
     ("cmm_allowed_paced", "2p. CMM, allowed, paced generator"),
     ("nocmm_xdp_2c", "1b2. bare XDP redirect, 2 generator threads on 2 CPUs"),
     ("cmm_allowed_2c", "2c. CMM, allowed, 2 generator threads on 2 CPUs"),
-    ("proto_flow", "2f. prototype: one flow entry per channel (bpf/proto.h), allowed"),
-    ("proto_flow_2c", "2f2. prototype: one flow entry, 2 CPUs"),
+    ("cmm_full", "2x. CMM, allowed, full path (flow entries ignored)"),
+    ("cmm_full_2c", "2x2. CMM, allowed, full path, 2 CPUs"),
     ("nft_netdev", "4a. nftables netdev ingress allow-list"),
     ("nft_inet", "4b. nftables inet forward allow-list"),
     ("relay", "5. userspace relay checking a token"),
@@ -187,7 +187,7 @@ L.append("Measured by `sudo make bench` (`bench/run.sh`, then `bench/report.py`)
          "the project's live-frames generator (`xchan-bench gen`: BPF_PROG_RUN with "
          "BPF_F_TEST_XDP_LIVE_FRAMES, XDP_TX out of the sender's eth0), unpaced; the receiver counts "
          "IPv4 UDP at its eth0 with an XDP count-and-drop program. Every veth has two queues. %d "
-         "repetitions of %s s per row; the rows that the targets compare (1b, 2, 2f and their two-CPU "
+         "repetitions of %s s per row; the rows that the targets compare (1b, 2, 2x and their two-CPU "
          "rows; every between-nodes row) are interleaved repetition by repetition, the programs "
          "swapped on the same interfaces, so that the machine's other load falls on them alike. Raw results: `build/bench/results.jsonl`; plots "
          "`docs/bench-rows.svg`, `docs/bench-scale.svg`.\n"
@@ -229,8 +229,8 @@ for name, a, b in [("xchan / kernel forwarding, XDP fabric, 64 B", "nodes_xchan_
                    ("xchan, XDP fabric / bridge fabric, 64 B", "nodes_xchan_xdp_64", "nodes_xchan_bridge_64"),
                    ("same node: 2 CPUs / 1, CMM allowed", "cmm_allowed_2c", "cmm_allowed"),
                    ("same node: 2 CPUs / 1, bare XDP redirect", "nocmm_xdp_2c", "nocmm_xdp"),
-                   ("same node: one-flow-entry prototype / bare XDP redirect", "proto_flow", "nocmm_xdp"),
-                   ("same node: one-flow-entry prototype / the CMM", "proto_flow", "cmm_allowed"),
+                   ("same node: full path (no flow entry) / bare XDP redirect", "cmm_full", "nocmm_xdp"),
+                   ("same node: flow entry / full path", "cmm_allowed", "cmm_full"),
                    ("between nodes: 2 CPUs / 1, one channel", "nodes_xchan_xdp_64_2c", "nodes_xchan_xdp_64"),
                    ("between nodes: 2 CPUs / 1, two channels", "nodes_xchan_xdp_64_2c2ch", "nodes_xchan_xdp_64"),
                    ("between nodes, 2 CPUs: one channel / two channels (the window's lock)", "nodes_xchan_xdp_64_2c", "nodes_xchan_xdp_64_2c2ch")]:
@@ -255,28 +255,30 @@ f0 = next(iter(tr.values()), {})
 L.append("\n%s-byte frame unless said, %d rounds of %d runs, classes interleaved round by round. The floor "
          "parses eth/IPv4/UDP and does one hash lookup with a 16-byte key. Stages: copies of the CMM over "
          "the same maps, cut after each stage (a rodata knob, `bench_stop`, that the verifier removes from "
-         "real instances); the first stage's increment is against the floor. `proto:` rows are the "
-         "prototypes of `bpf/proto.h` (built into `build/xchan_proto.bpf.o` only), each cumulative over "
-         "the one before. `nic send` classes are timed one run per call (the frame's start moves) and carry "
+         "real instances), with flow entries ignored (`bench_no_flow`): the full path; the first stage's "
+         "increment is against the floor. `cmm allowed` and the `flow entry` rows are the path instances "
+         "run (the channel's flow entry, bpf/flow.h), the last without the channel's counters "
+         "(`bench_flow_nocount`). `nic send` classes are timed one run per call (the frame's start moves) and carry "
          "a per-call overhead that `same-node allowed, one run per call` shows. `nic verify` checks tag and "
          "window of a replayed frame, then drops it. `mac` rows: the MAC alone over a 40-byte header and "
          "the inner packet, the 2-4 tag checked against the agent's SipHash-2-4.\n"
          % (f0.get("frame", 0), f0.get("rounds", 0), f0.get("repeat", 0)))
 L.append("## Scale\n")
 L.append("![cost and memory against channels](bench-scale.svg)\n")
-L.append("| channels | ns, repeated frame (min/med/max) | ns, random channel | bytes/channel | channels | keys | chanstats | replay | proposed, counters inline | proposed, per-CPU slot |")
-L.append("|---|---|---|---|---|---|---|---|---|---|")
+L.append("| channels | ns, repeated frame (min/med/max) | ns, random channel | bytes/channel | channels | keys | chanstats | replay | flows | proposed, counters inline | proposed, per-CPU slot |")
+L.append("|---|---|---|---|---|---|---|---|---|---|---|")
 for r in scale:
     n = r["channels"]
-    L.append("| %d | %.0f / %.0f / %.0f | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |" % (
+    L.append("| %d | %.0f / %.0f / %.0f | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |" % (
         n, r["min"], r["median"], r["max"], "%.0f" % r["random_median"] if r.get("random_median") else "-",
         r["bytes_per_channel"], r.get("channels_bytes", 0) / n, r.get("keys_bytes", 0) / n,
-        r.get("chanstats_bytes", 0) / n, r.get("replay_bytes", 0) / n,
+        r.get("chanstats_bytes", 0) / n, r.get("replay_bytes", 0) / n, r.get("flows_bytes", 0) / n,
         r.get("proposed_inline_counters_bpc", 0), r.get("proposed_percpu_slot_bpc", 0)))
 L.append("\nTables sized as `--max-channels N` sizes them (N + 64 here); memory is the kernel's memlock "
          "figure (what bpftool shows) of every per-channel map, per established channel. The random "
          "column is a copy of the CMM that rewrites each frame's ports to a random established channel "
-         "(`bench_spread`), so that at 1M the working set misses the caches. The two `proposed` columns "
+         "(`bench_spread`), so that at 1M the working set misses the caches; both columns go through the "
+         "channels' flow entries, as instances do. The two `proposed` columns "
          "are maps of the layout the notes below propose, created and filled with the same channels: "
          "one preallocated entry per side holding authorization and key (64 bytes with the counters "
          "inline, or 48 with per-CPU counters in an array slot), no replay windows for channels within "

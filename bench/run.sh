@@ -158,9 +158,9 @@ quiet x partition add 1 --name a --netns "${PFX}a" && quiet x partition add 2 --
 	quiet x channel open b:5000 a:6000 || { echo "Bail out! xchan setup"; exit 1; }
 # The rows compared with each other, interleaved repetition by repetition so that
 # the machine's other load falls on all of them alike: 1b. the bare XDP redirect (no
-# checks, the XDP ceiling), 2. the CMM, 2f. the one-flow-entry prototype (bpf/proto.h,
-# over this instance's maps, an entry per established channel); one and two
-# generator threads on two CPUs.
+# checks, the XDP ceiling), 2. the CMM (the channel's flow entry, bpf/flow.h), 2x. the
+# same program with flow entries ignored (the full path, xchan-bench-swap
+# --full-path); one and two generator threads on two CPUs.
 SWAP="$(dirname "$XCHAN")/xchan-bench-swap"
 for r in $(seq "$REPS"); do
 	"$BENCH" fwd --dev "$HB" --to "$HA" --mac "$AMAC"
@@ -169,10 +169,9 @@ for r in $(seq "$REPS"); do
 	"$SWAP" "$PIN" --pinned "$HB" || { echo "Bail out! the CMM could not be put back on $HB"; exit 1; }
 	live1 cmm_allowed "$r"
 	live1 cmm_allowed_2c "$r" --threads 2
-	if "$SWAP" "$PIN" --flows "$HB" 2>/dev/null; then
-		live1 proto_flow "$r"
-		live1 proto_flow_2c "$r" --threads 2
-	fi
+	"$SWAP" "$PIN" --full-path "$HB" || { echo "Bail out! the full-path CMM could not be put on $HB"; exit 1; }
+	live1 cmm_full "$r"
+	live1 cmm_full_2c "$r" --threads 2
 	"$SWAP" "$PIN" --pinned "$HB" || { echo "Bail out! the CMM could not be put back on $HB"; exit 1; }
 done
 # paced: what arrives when the offered load is below capacity (MEASURED.md: an
@@ -341,11 +340,11 @@ check "bench produced $n results" [ "$n" -ge 10 ]
 check "every result is JSON (as strict as report.py reads it)" \
 	python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1]) if l.strip()]' "$RES"
 check "every test_run class reached its verdict (exit $tr_rc)" [ "$tr_rc" -eq 0 ]
-check "test_run: all 21 classes measured (9, 6 stages, 2 prototypes, 4 MACs)" [ "$(jq -s '[.[] | select(.bench=="test_run" and .min > 0)] | length' "$RES")" -eq 21 ]
+check "test_run: all 21 classes measured (9, 6 stages, 2 flow-entry rows, 4 MACs)" [ "$(jq -s '[.[] | select(.bench=="test_run" and .min > 0)] | length' "$RES")" -eq 21 ]
 check "test_run: the 1000-channel scale measured" [ "$(jq -s '[.[] | select(.bench=="scale" and .channels==1000 and .min > 0)] | length' "$RES")" -eq 1 ]
 check "CMM allowed path delivered frames" [ "$(jq -s '[.[] | select(.scenario=="cmm_allowed" and .bench=="live") | .sink.packets] | min' "$RES")" -gt 0 ]
 for row in nodes_xchan_bridge_64 nodes_xchan_xdp_64 nodes_xchan_xdp_1400 nodes_xchan_xdp_64_2c2ch nodes_kernel_xdp_64 \
-	nodes_xchan_xdp_sip13_1400 proto_flow \
+	nodes_xchan_xdp_sip13_1400 cmm_full \
 	nodes_kernel_bridge_1400 cmm_allowed_2c; do
 	check "between nodes: $row delivered frames" [ "$(jq -s "[.[] | select(.scenario==\"$row\") | .sink.packets] | min // 0" "$RES")" -gt 0 ]
 done

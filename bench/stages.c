@@ -11,14 +11,12 @@
 #include "cmm.h"
 #include "xchan.skel.h"
 #include "bench.skel.h"
-#include "xchan_proto.skel.h"
-#include "xchan_proto.h"
 
 #define MAX_VARIANTS 16
 static struct xchan_bpf *variants[MAX_VARIANTS];
 static int nvariants;
 
-int cmm_variant(int stop, uint32_t spread)
+int cmm_variant(int stop, uint32_t spread, int flow)
 {
 	struct xchan_bpf *s;
 
@@ -32,6 +30,8 @@ int cmm_variant(int stop, uint32_t spread)
 	}
 	s->rodata->bench_stop = stop;
 	s->rodata->bench_spread = spread;
+	s->rodata->bench_no_flow = flow == 1;
+	s->rodata->bench_flow_nocount = flow == 2;
 	bpf_program__set_autoload(s->progs.xchan_rx, false);
 	if (xchan_bpf__load(s))
 		goto fail;
@@ -50,109 +50,39 @@ void cmm_variants_free(void)
 		xchan_bpf__destroy(variants[--nvariants]);
 }
 
-static struct xchan_proto_bpf *protos[4];
-static int nprotos;
-
-/* The prototypes' own tables, filled from the fixture as the agent and CONNECT would
- * fill them: the IN key of B:5000 -> A:6000 naming counter slot 1, and that
- * channel's flow entry. */
-static int proto_fill(struct xchan_proto_bpf *p)
-{
-	uint32_t slot = 1;
-	struct xchan_address a;
-	struct xchan_key k;
-	struct proto_flow f = { .slot = slot };
-	struct proto_flow_key fk = { P_B, IP_A, htons(5000), htons(6000) };
-
-	if (bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k) ||
-	    bpf_map_lookup_elem(fx.cmm.map_fd[M_ADDRS], &(uint32_t){ IP_A }, &a))
-		return -1;
-	k.owner |= slot << 16;	/* the prototype's counter slot (bench only) */
-	bpf_map_update_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k, BPF_EXIST);	/* bench only */
-	memcpy(f.out_key, KEY, 16);
-	memcpy(f.in_key, k.key[XCHAN_KEY_SLOT(k.kid[k.cur])], 16);
-	f.part_id = a.part_id;
-	f.ifindex = a.ifindex;
-	memcpy(f.mac, a.mac, 6);
-	explicit_bzero(&k, sizeof(k));
-	return bpf_map_update_elem(bpf_map__fd(p->maps.proto_flows), &fk, &f, BPF_ANY);
-}
-
-static int proto_variant(int mode)
-{
-	struct xchan_proto_bpf *p;
-
-	if (nprotos == 4 || !(p = xchan_proto_bpf__open()))
-		return -1;
-	for (int i = 0; i < M__N; i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(p->obj, cmm_map_names[i]);
-
-		if (!m || bpf_map__reuse_fd(m, fx.cmm.map_fd[i]))
-			goto fail;
-	}
-	p->rodata->proto_mode = mode;
-	bpf_program__set_autoload(p->progs.xchan_rx, false);
-	if (xchan_proto_bpf__load(p) || proto_fill(p))
-		goto fail;
-	protos[nprotos++] = p;
-	return bpf_program__fd(p->progs.xchan_cmm);
-fail:
-	fprintf(stderr, "xchan-bench-testrun: cannot load a prototype (mode %d)\n", mode);
-	xchan_proto_bpf__destroy(p);
-	failed = true;
-	return -1;
-}
-
-static void protos_free(void)
-{
-	while (nprotos)
-		xchan_proto_bpf__destroy(protos[--nprotos]);
-}
-
-/* Cumulative: each class runs the path up to and including its stage. */
+/* Cumulative: each class runs the full path (no flow entry) up to and including its
+ * stage; then the fast path as instances run it, and without its counters. */
 static const char *const stage_names[] = {
 	"stage 1: parse eth, partition by ifindex",
 	"stage 2: + source MAC",
 	"stage 3: + IPv4, source address, broadcast, UDP",
 	"stage 4: + destination partition by address",
 	"stage 5: + OUT and IN keys, compare, counters",
-	"stage 6: + receiver's MAC, verdict counter, redirect (full)",
-};
-
-static const char *const proto_names[] = {
-	"proto: counters in a slot the IN key names",
-	"proto: one flow entry (keys copied at CONNECT)",
+	"stage 6: + receiver's MAC, verdict counter, redirect (full path)",
+	"flow entry: stage 3 + one lookup, both copies compared, counters, redirect",
+	"flow entry without the channel's counters",
 };
 #define NSTAGES 6
-#define NPROTO 2
+#define NCLS 8
 
 int bench_stages(int repeat, int rounds)
 {
-	static struct cls cls[NSTAGES + NPROTO];
+	static struct cls cls[NCLS];
 	struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
-	int n = NSTAGES + NPROTO;
 
 	fixture_reset();
-	for (int i = 0; i < NSTAGES; i++) {
-		int fd = i < NSTAGES - 1 ? cmm_variant(i + 1, 0) : fx.cmm.prog_fd;
+	for (int i = 0; i < NCLS; i++) {
+		int fd = i < NSTAGES ? cmm_variant(i < NSTAGES - 1 ? i + 1 : 0, 0, 1) :
+			 i == NSTAGES ? fx.cmm.prog_fd : cmm_variant(0, 0, 2);
 
 		if (fd < 0)
 			return -1;
-		set_class(&cls[i], stage_names[i], &s, fd, if_b, i < 5 ? XDP_PASS : XDP_REDIRECT);
+		set_class(&cls[i], stage_names[i], &s, fd, if_b, i < NSTAGES - 1 ? XDP_PASS : XDP_REDIRECT);
 	}
-	for (int i = 0; i < NPROTO; i++) {
-		int fd = proto_variant(i + 1);
-
-		if (fd < 0)
-			return -1;
-		set_class(&cls[NSTAGES + i], proto_names[i], &s, fd, if_b, XDP_REDIRECT);
-	}
-	measure(cls, n, repeat, rounds);
-	for (int c = 0; c < n; c++)
+	measure(cls, NCLS, repeat, rounds);
+	for (int c = 0; c < NCLS; c++)
 		print_class(&cls[c], repeat, rounds, 0);
 	cmm_variants_free();
-	protos_free();
-	fixture_reset();	/* the IN key's slot was the prototypes' */
 	return 0;
 }
 

@@ -194,6 +194,35 @@ static uint64_t memlock_of(int fd)
 	return v;
 }
 
+/* The flow entries of channels 1..n-1 (keys: their OUT, IN pairs in k), as the
+ * library's flow_sync makes them for a channel within the node. */
+static int fill_flows(uint32_t n, const struct xchan_key *k)
+{
+	struct xchan_flow_key *fk = calloc(n, sizeof(*fk));
+	struct xchan_flow *f = calloc(n, sizeof(*f));
+	uint32_t cnt = n - 1;
+	int err = 0;
+
+	if (!fk || !f) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 1; i < n; i++) {
+		fk[i - 1] = (struct xchan_flow_key){ P_B, IP_A, htons(10000 + i % 50000),
+						     htons(7000 + i / 50000) };
+		f[i - 1].out = k[2 * (i - 1)];
+		f[i - 1].in = k[2 * (i - 1) + 1];
+		f[i - 1].dst_part = P_A;
+		f[i - 1].dst_ifindex = if_a;
+	}
+	if (cnt && bpf_map_update_batch(fx.cmm.map_fd[M_FLOWS], fk, f, &cnt, NULL))
+		err = -errno;
+out:
+	free(fk);
+	free(f);
+	return err;
+}
+
 /* Channel i (1..n-1) is B:(10000 + i % 50000) -> A:(7000 + i / 50000), established,
  * with keys and the receiver's counters; channel 0 is the fixture's B:5000 -> A:6000. */
 static int fill_channels(uint32_t n)
@@ -243,6 +272,8 @@ static int fill_channels(uint32_t n)
 	cnt = m;
 	if (!err && cnt && bpf_map_update_batch(fx.cmm.map_fd[M_KEYS], ids, vals, &cnt, NULL))
 		err = -errno;
+	if (!err)
+		err = fill_flows(n, k);
 	/* counters for the IN entries only: every other id */
 	for (uint32_t i = 0; i + 1 < n; i++)
 		ids[i] = ids[2 * i + 1];
@@ -312,13 +343,13 @@ static double median_of(int prog, const uint8_t *pkt, size_t len, int repeat, in
  * it, bench_spread), and the memory of every per-channel map over n. */
 static int scale(uint32_t n, int repeat, int rounds)
 {
-	static const int maps[] = { M_CHANNELS, M_KEYS, M_CHANSTATS, M_REPLAY };
+	static const int maps[] = { M_CHANNELS, M_KEYS, M_CHANSTATS, M_REPLAY, M_FLOWS };
 	struct cmm_sizes sz = { .partitions = 64, .channels = n + 64 };	/* --max-channels n */
 	uint32_t i = n / 2;	/* a channel from the middle of the table */
 	struct pkt_spec s = udp_from_b(IP_A, i ? 10000 + i % 50000 : 5000, i ? 7000 + i / 50000 : 6000);
 	uint8_t pkt[PKT_MAX];
 	size_t len = pkt_build(pkt, sizeof(pkt), &s);
-	uint64_t mem[4], total = 0;
+	uint64_t mem[5], total = 0;
 	double lo, med, hi, rlo = 0, rmed = 0, rhi = 0, lay48, lay64;
 	int err, rnd;
 
@@ -338,13 +369,13 @@ static int scale(uint32_t n, int repeat, int rounds)
 	}
 	med = median_of(fx.cmm.prog_fd, pkt, len, repeat, rounds, &lo, &hi);
 	if (n > 1) {
-		rnd = cmm_variant(0, n);
+		rnd = cmm_variant(0, n, 0);
 		if (rnd < 0)
 			return 1;
 		rmed = median_of(rnd, pkt, len, repeat, rounds, &rlo, &rhi);
 		cmm_variants_free();
 	}
-	for (int m = 0; m < 4; m++)
+	for (int m = 0; m < 5; m++)
 		total += mem[m] = memlock_of(fx.cmm.map_fd[maps[m]]);
 	/* the proposal (docs/BENCHMARKS.md): authorization and key in one entry per side
 	 * (48 bytes: key, state, owner, slot, established, seq), counters per CPU in an
@@ -354,9 +385,9 @@ static int scale(uint32_t n, int repeat, int rounds)
 	printf("{\"bench\":\"scale\",\"channels\":%u,\"min\":%.1f,\"median\":%.1f,\"max\":%.1f,"
 	       "\"random_min\":%.1f,\"random_median\":%.1f,\"random_max\":%.1f,"
 	       "\"map_bytes\":%lu,\"bytes_per_channel\":%.1f,\"channels_bytes\":%lu,\"keys_bytes\":%lu,"
-	       "\"chanstats_bytes\":%lu,\"replay_bytes\":%lu,\"proposed_percpu_slot_bpc\":%.1f,"
+	       "\"chanstats_bytes\":%lu,\"replay_bytes\":%lu,\"flows_bytes\":%lu,\"proposed_percpu_slot_bpc\":%.1f,"
 	       "\"proposed_inline_counters_bpc\":%.1f,\"ncpu\":%d}\n", n, lo, med, hi,
-	       rlo, rmed, rhi, total, (double)total / n, mem[0], mem[1], mem[2], mem[3], lay48, lay64,
+	       rlo, rmed, rhi, total, (double)total / n, mem[0], mem[1], mem[2], mem[3], mem[4], lay48, lay64,
 	       libbpf_num_possible_cpus());
 	return 0;
 }

@@ -33,7 +33,11 @@ int bench_stages(int repeat, int rounds);
 int bench_macs(int repeat, int rounds);
 /* A copy of the CMM over the fixture's maps with bench rodata set (stop after a
  * stage, a random channel per packet among n); its prog fd, or -1. */
-int cmm_variant(int stop, uint32_t spread);
+/* A copy of the CMM over the fixture's maps with the bench knobs (bpf/maps.h,
+ * bpf/flow.h): stop after stage `stop`, a random channel of `spread`, and `flow`
+ * 0 as instances run, 1 without flow entries (the full path), 2 without the
+ * fast path's counters. */
+int cmm_variant(int stop, uint32_t spread, int flow);
 void cmm_variants_free(void);
 
 #endif

@@ -12,7 +12,6 @@
 #include "node_data.h"
 #include "control.h"
 #include "flow.h"
-#include "proto.h"
 
 static __always_inline enum xchan_reason partition_ipv4(struct xpkt *pkt)
 {
@@ -38,14 +37,13 @@ static __always_inline enum xchan_reason partition_ipv4(struct xpkt *pkt)
 	r = flow_verify(pkt);
 	if (r != XCHAN_CONT)
 		return r;
-	PROTO_FLOW(pkt);
 	dst = bpf_map_lookup_elem(&xchan_addrs, &pkt->iph->daddr);
 	if (!dst)
 		return forward_external(pkt);
 	if (dst->node_id)
 		return node_encap(pkt, dst);
 	BENCH_STOP(4);
-	r = PROTO_VERIFY(pkt, dst);
+	r = verify_channel(pkt, dst);
 	if (r != XCHAN_CONT)
 		return r;
 	BENCH_STOP(5);
