@@ -16,6 +16,10 @@ topology() {  # topology MODE: three partitions a, b, c; b:5000 -> a:6000 open
 
 for mode in routed bridge; do
 	check "$mode: topology and channel set up" topology $mode
+	# the same-node fast path: one flow entry, for bob:5000 -> alice's address:6000
+	flows=$(bpftool -j map dump pinned "$PIN/xchan_flows" | jq -c '[.[] | .formatted.key // .key]')
+	check "$mode: the channel has its one flow entry ($flows)" \
+		[ "$(jq 'length' <<<"$flows")" -eq 1 ]
 	recv_start b 5000
 	send_udp a 6000 10.77.0.2 5000 5 reverse
 	sleep 0.2
@@ -85,6 +89,8 @@ PY
 	send_udp b 5000 10.77.0.1 6000 10 closed
 	sleep 0.3
 	check "$mode: a closed channel delivers nothing" [ "$(received a 6000 | grep -c closed)" -eq 0 ]
+	check "$mode: ... and has no flow entry left" \
+		[ "$(bpftool -j map dump pinned "$PIN/xchan_flows" | jq 'length')" -eq 0 ]
 
 	check "$mode: down" quiet x down
 	attached=0
