@@ -11,19 +11,12 @@
 #include "verdicts.h"
 
 static const struct xc_ep B5000 = { P_B, 5000 }, A6000 = { P_A, 6000 };
+static struct xchan_flow_key BA;	/* the fixture's channel's entry (test_flow) */
 
 static struct xchan_flow_key fkey(uint32_t src, uint32_t daddr, uint16_t sport, uint16_t dport)
 {
 	return (struct xchan_flow_key){ .src_part = src, .daddr = daddr,
 					.sport = htons(sport), .dport = htons(dport) };
-}
-
-static const struct xchan_flow_key *ba_key(void)
-{
-	static struct xchan_flow_key k;
-
-	k = fkey(P_B, IP_A, 5000, 6000);
-	return &k;
 }
 
 static bool flow_get(const struct xchan_flow_key *k, struct xchan_flow *f)
@@ -75,42 +68,41 @@ static size_t frame(uint8_t *f, const uint8_t *mac, uint32_t saddr, uint16_t spo
 	return pkt_build(f, PKT_MAX, &s);
 }
 
-/* B:5000 -> A:6000 refused with reason, and the channel counted no packet for it. */
-static void expect_refused(int ifindex, int reason)
+/* B:5000 -> A:6000 from B's veth gets action and reason; the channel counts it only
+ * if redirected, and then the frame goes to A's MAC, unchanged otherwise. */
+static void expect_ba(int action, int reason)
 {
 	struct xchan_chan_counter before, after;
 	uint8_t f[PKT_MAX];
 	size_t len = frame(f, MAC_B, IP_B, 5000, 6000);
+	bool pass = action == XDP_REDIRECT;
+	struct run r;
 
 	chan_counts(&before);
-	expect(f, len, ifindex, XDP_DROP, reason);
+	r = expect(f, len, if_b, action, reason);
 	chan_counts(&after);
-	ASSERT_EQ(after.packets - before.packets, 0, "channel packets");
+	ASSERT_EQ(after.packets - before.packets, pass, "channel packets");
+	ASSERT_EQ(after.bytes - before.bytes, pass ? len : 0, "channel bytes");
+	if (pass)
+		ASSERT_TRUE(r.out_len == len && !memcmp(r.out, MAC_A, 6) &&
+			    !memcmp(r.out + 6, f + 6, len - 6), "to A's MAC, the rest unchanged");
 }
 
 static void made_at_connect(void)
 {
-	struct xchan_chan_counter before, after;
 	struct xchan_flow f;
 	uint8_t pkt[PKT_MAX];
-	size_t len = frame(pkt, MAC_B, IP_B, 5000, 6000);
-	struct run r;
+	size_t len;
 
 	reset();
 	tap_begin();
 	ASSERT_EQ(flows_naming(0), 1, "flow entries");
-	ASSERT_TRUE(flow_get(ba_key(), &f), "entry {P_B, IP_A, 5000, 6000}");
+	ASSERT_TRUE(flow_get(&BA, &f), "entry {P_B, IP_A, 5000, 6000}");
 	ASSERT_TRUE(copies_are_keys(&f), "its copies equal OUT_BA and IN_AB");
 	ASSERT_EQ(f.dst_part, P_A, "dst_part");
 	ASSERT_EQ(f.dst_ifindex, if_a, "dst_ifindex");
 	explicit_bzero(&f, sizeof(f));
-	chan_counts(&before);
-	r = expect(pkt, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);
-	chan_counts(&after);
-	ASSERT_EQ(after.packets - before.packets, 1, "channel packets");
-	ASSERT_EQ(after.bytes - before.bytes, len, "channel bytes");
-	ASSERT_TRUE(r.out_len == len && !memcmp(r.out, MAC_A, 6), "redirected to A's MAC");
-	ASSERT_TRUE(!memcmp(r.out + 6, pkt + 6, len - 6), "the rest of the frame unchanged");
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
 	tap_end("flow: channel open makes one entry {B, A's address, 5000, 6000}: copies of OUT and IN byte for byte, A on its veth; the frame is redirected and counted");
 
 	tap_begin();
@@ -133,17 +125,17 @@ static void keys_gone(bool out_too)
 }
 
 /* Keys gone, then the entry altered by edit: the full path must decide. */
-static void tampered(bool out_too, void (*edit)(struct xchan_flow *), int ifindex, int reason)
+static void tampered(bool out_too, void (*edit)(struct xchan_flow *), int reason)
 {
 	struct xchan_flow f;
 
 	keys_gone(out_too);
-	if (!ASSERT_TRUE(flow_get(ba_key(), &f), "entry present"))
+	if (!ASSERT_TRUE(flow_get(&BA, &f), "entry present"))
 		return;
 	edit(&f);
-	flow_put(ba_key(), &f);
+	flow_put(&BA, &f);
 	explicit_bzero(&f, sizeof(f));
-	expect_refused(ifindex, reason);
+	expect_ba(XDP_DROP, reason);
 }
 
 static void out_copy_differs(struct xchan_flow *f) { f->out.key[f->out.cur & 1][3] ^= 0x40; }
@@ -157,21 +149,6 @@ static void names_unreg(struct xchan_flow *f) { f->dst_ifindex = if_unreg; }
 static void part_is_c(struct xchan_flow *f) { f->dst_part = P_C; }
 static void part_is_other(struct xchan_flow *f) { f->dst_part = 99; }
 
-/* B:5000 -> A:6000 redirected to A and counted once by the channel. */
-static void expect_passes(void)
-{
-	struct xchan_chan_counter before, after;
-	uint8_t f[PKT_MAX];
-	size_t len = frame(f, MAC_B, IP_B, 5000, 6000);
-	struct run r;
-
-	chan_counts(&before);
-	r = expect(f, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);
-	chan_counts(&after);
-	ASSERT_EQ(after.packets - before.packets, 1, "channel packets");
-	ASSERT_TRUE(!memcmp(r.out, MAC_A, 6), "to A's MAC");
-}
-
 static void never_decides(void)
 {
 	struct xchan_flow f;
@@ -183,40 +160,40 @@ static void never_decides(void)
 	 * for the channel, and the frame passes on it alone: this also shows that the
 	 * frames of made_at_connect took the fast path. */
 	keys_gone(true);
-	expect_passes();
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
 	tap_end("flow: (the contract) keys deleted behind the library's back, entry intact: it alone passes the frame");
 
 	tap_begin();
 	reset();
-	ASSERT_TRUE(flow_get(ba_key(), &f), "entry present");
+	ASSERT_TRUE(flow_get(&BA, &f), "entry present");
 	out_copy_differs(&f);
-	flow_put(ba_key(), &f);
+	flow_put(&BA, &f);
 	explicit_bzero(&f, sizeof(f));
-	expect_passes();
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
 	tap_end("flow: copies that disagree, keys intact: the full path passes the frame (the entry decides no drop)");
 
 	tap_begin();
-	tampered(true, out_copy_differs, if_b, XR_DROP_NO_OUT);
-	tampered(false, in_copy_differs, if_b, XR_DROP_NO_IN);
-	tampered(false, in_copy_other_id, if_b, XR_DROP_NO_IN);
+	tampered(true, out_copy_differs, XR_DROP_NO_OUT);
+	tampered(false, in_copy_differs, XR_DROP_NO_IN);
+	tampered(false, in_copy_other_id, XR_DROP_NO_IN);
 	tap_end("flow: keys gone, copies disagree (key bytes of OUT, of IN, IN's id): the full path's drop_no_out_channel / drop_no_in_channel");
 
 	tap_begin();
-	tampered(true, names_if_c, if_b, XR_DROP_NO_OUT);
-	tampered(true, names_c, if_b, XR_DROP_NO_OUT);
-	tampered(true, names_unreg, if_b, XR_DROP_NO_OUT);
+	tampered(true, names_if_c, XR_DROP_NO_OUT);
+	tampered(true, names_c, XR_DROP_NO_OUT);
+	tampered(true, names_unreg, XR_DROP_NO_OUT);
 	tap_end("flow: keys gone, entry naming C's veth (as A, or as C: not A's address), or an unregistered one: full path, dropped");
 
 	tap_begin();
-	tampered(true, part_is_c, if_b, XR_DROP_NO_OUT);
-	tampered(true, part_is_other, if_b, XR_DROP_NO_OUT);
+	tampered(true, part_is_c, XR_DROP_NO_OUT);
+	tampered(true, part_is_other, XR_DROP_NO_OUT);
 	tap_end("flow: keys gone, entry naming another receiver id on A's veth: full path, dropped");
 
 	tap_begin();
 	keys_gone(false);
 	keys_changed();
-	ASSERT_TRUE(!flow_get(ba_key(), &f) && errno == ENOENT, "no entry after the sync");
-	expect_refused(if_b, XR_DROP_NO_IN);
+	ASSERT_TRUE(!flow_get(&BA, &f) && errno == ENOENT, "no entry after the sync");
+	expect_ba(XDP_DROP, XR_DROP_NO_IN);
 	tap_end("flow: the library's sync with IN gone takes the entry back; drop_no_in_channel");
 }
 
@@ -230,7 +207,7 @@ static void close_drops(void)
 	ASSERT_EQ(xc_chan_close(&fx, &B5000, &A6000, &unacked, &e), 0, e.msg);
 	ASSERT_TRUE(!unacked, "CLOSE acknowledged");
 	ASSERT_EQ(flows_naming(0), 0, "flow entries");
-	expect_refused(if_b, XR_DROP_NO_OUT);
+	expect_ba(XDP_DROP, XR_DROP_NO_OUT);
 	tap_end("flow: xc_chan_close removes the entry; the frame is dropped (drop_no_out_channel)");
 }
 
@@ -241,15 +218,15 @@ static void rekey_syncs(void)
 
 	reset();
 	tap_begin();
-	flow_get(ba_key(), &old);
+	flow_get(&BA, &old);
 	for (int round = 1; round <= 2; round++) {
 		ASSERT_EQ(xc_chan_rekey(&fx, &B5000, &A6000, 0, &e), 0, e.msg);
-		ASSERT_TRUE(flow_get(ba_key(), &f), "entry present");
+		ASSERT_TRUE(flow_get(&BA, &f), "entry present");
 		ASSERT_TRUE(copies_are_keys(&f), "copies equal the keys after the rekey");
 		ASSERT_EQ(f.out.kid[f.out.cur & 1], round, "OUT copy's current id");
 		ASSERT_TRUE(memcmp(&f.out, &old.out, sizeof(old.out)), "a new OUT copy");
 		old = f;
-		expect_passes();
+		expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
 	}
 	explicit_bzero(&f, sizeof(f));
 	explicit_bzero(&old, sizeof(old));
@@ -271,47 +248,30 @@ static void more_channels(void)
 	ASSERT_EQ(flows_naming(0), 4, "flow entries with the three more channels");
 }
 
-static void reregister(uint32_t id, int ifindex, uint32_t ip, const uint8_t *mac)
+/* Partition del of gone (A or B) with four channels: every entry naming it goes, the
+ * one with C only (left) stays. B:5000 -> A's address then gets action/reason, and
+ * with gone registered again (same id, veth, address, MAC) no entry makes it pass. */
+static void remove_one(uint32_t gone, struct xchan_flow_key left, int action, int reason,
+		       const char *name)
 {
-	struct xc_part_reg r = { .id = id, .host_ifindex = ifindex, .ip = ip };
+	struct xc_part_reg r = { .id = gone, .host_ifindex = gone == P_A ? if_a : if_b,
+				 .ip = gone == P_A ? IP_A : IP_B };
+	struct xchan_flow f;
 	struct xc_err e;
 
-	memcpy(r.mac, mac, 6);
-	ASSERT_EQ(xc_part_register(&fx, &r, &e), 0, e.msg);
-}
-
-static void part_remove_purges(void)
-{
-	uint8_t pkt[PKT_MAX];
-	size_t len = frame(pkt, MAC_B, IP_B, 5000, 6000);
-	struct xchan_flow f;
-
 	reset();
 	tap_begin();
 	more_channels();
-	ASSERT_EQ(xc_part_remove(&fx, P_A, NULL), 0, "partition del A");
-	ASSERT_EQ(flows_naming(P_A), 0, "entries naming A");
-	ASSERT_TRUE(flows_naming(0) == 1 && flow_get(&(struct xchan_flow_key){ P_C, IP_B, htons(5000), htons(6000) }, &f),
-		    "C -> B's entry left");
-	expect(pkt, len, if_b, XDP_PASS, XR_PASS_EXTERNAL);
-	reregister(P_A, if_a, IP_A, MAC_A);
-	expect_refused(if_b, XR_DROP_NO_OUT);
-	ASSERT_EQ(flows_naming(P_A), 0, "entries naming A once it is back");
-	tap_end("flow: partition del A removes every entry naming A (sender or receiver), no other; B -> A's address is outside traffic, and with A back (same id, veth, address) drop_no_out_channel");
-
-	reset();
-	tap_begin();
-	more_channels();
-	ASSERT_EQ(xc_part_remove(&fx, P_B, NULL), 0, "partition del B");
-	ASSERT_EQ(flows_naming(P_B), 0, "entries naming B");
-	ASSERT_TRUE(flows_naming(0) == 1 && flow_get(&(struct xchan_flow_key){ P_C, IP_A, htons(5001), htons(6001) }, &f),
-		    "C -> A's entry left");
-	expect_refused(if_b, XR_DROP_UNKNOWN_IFACE);
-	reregister(P_B, if_b, IP_B, MAC_B);
-	expect_refused(if_b, XR_DROP_NO_OUT);
-	ASSERT_EQ(flows_naming(P_B), 0, "entries naming B once it is back");
+	ASSERT_EQ(xc_part_remove(&fx, gone, NULL), 0, "partition del");
+	ASSERT_EQ(flows_naming(gone), 0, "entries naming it");
+	ASSERT_TRUE(flows_naming(0) == 1 && flow_get(&left, &f), "the entry with C only is left");
 	explicit_bzero(&f, sizeof(f));
-	tap_end("flow: partition del B removes every entry naming B, no other; its frames come from an unknown interface, and with B back drop_no_out_channel");
+	expect_ba(action, reason);
+	memcpy(r.mac, gone == P_A ? MAC_A : MAC_B, 6);
+	ASSERT_EQ(xc_part_register(&fx, &r, &e), 0, e.msg);
+	expect_ba(XDP_DROP, XR_DROP_NO_OUT);
+	ASSERT_EQ(flows_naming(gone), 0, "entries naming it once it is back");
+	tap_end(name);
 }
 
 static void none_between_nodes(void)
@@ -337,11 +297,15 @@ static void none_between_nodes(void)
 
 void test_flow(void)
 {
+	BA = fkey(P_B, IP_A, 5000, 6000);
 	made_at_connect();
 	never_decides();
 	close_drops();
 	rekey_syncs();
-	part_remove_purges();
+	remove_one(P_A, fkey(P_C, IP_B, 5000, 6000), XDP_PASS, XR_PASS_EXTERNAL,
+		   "flow: partition del A removes every entry naming A (sender or receiver), no other; B -> A's address is then outside traffic, and with A back drop_no_out_channel");
+	remove_one(P_B, fkey(P_C, IP_A, 5001, 6001), XDP_DROP, XR_DROP_UNKNOWN_IFACE,
+		   "flow: partition del B removes every entry naming B, no other; its frames come from an unknown interface, and with B back drop_no_out_channel");
 	none_between_nodes();
 	reset();
 }
