@@ -23,6 +23,7 @@ static void (*const areas[])(void) = {
 	test_keys,
 	test_node_keys,
 	test_ifpart,
+	test_flow,
 };
 
 int main(int argc, char **argv)

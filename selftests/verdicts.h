@@ -64,5 +64,6 @@ void test_receive_flood(void);
 void test_keys(void);			/* verdicts_keys.c */
 void test_node_keys(void);		/* verdicts_nodekeys.c */
 void test_ifpart(void);			/* verdicts_ifpart.c */
+void test_flow(void);			/* verdicts_flow.c */
 
 #endif

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* verdicts_flow.c: the same-node fast path (xchan_flows, bpf/flow.h): the entry the
+ * library makes at connect and keeps in step with the keys (rekey, close, partition
+ * removal), that it never decides a drop nor passes what it no longer vouches for,
+ * and that it is made for no channel with a partition of another node. */
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include "xc_int.h"
+#include "verdicts.h"
+
+static const struct xc_ep B5000 = { P_B, 5000 }, A6000 = { P_A, 6000 };
+static struct xchan_flow_key BA;	/* the fixture's channel's entry (test_flow) */
+
+static struct xchan_flow_key fkey(uint32_t src, uint32_t daddr, uint16_t sport, uint16_t dport)
+{
+	return (struct xchan_flow_key){ .src_part = src, .daddr = daddr,
+					.sport = htons(sport), .dport = htons(dport) };
+}
+
+static bool flow_get(const struct xchan_flow_key *k, struct xchan_flow *f)
+{
+	return !bpf_map_lookup_elem(fx.cmm.map_fd[M_FLOWS], k, f);
+}
+
+static void flow_put(const struct xchan_flow_key *k, const struct xchan_flow *f)
+{
+	ASSERT_EQ(bpf_map_update_elem(fx.cmm.map_fd[M_FLOWS], k, f, BPF_EXIST), 0, "flow rewritten");
+}
+
+/* Entries naming part as sender or receiver; part 0: all entries. */
+static int flows_naming(uint32_t part)
+{
+	struct xchan_flow_key k, next;
+	struct xchan_flow f;
+	int n = 0, more = !bpf_map_get_next_key(fx.cmm.map_fd[M_FLOWS], NULL, &k);
+
+	while (more) {
+		more = !bpf_map_get_next_key(fx.cmm.map_fd[M_FLOWS], &k, &next);
+		if (flow_get(&k, &f) && (!part || k.src_part == part || f.dst_part == part))
+			n++;
+		k = next;
+	}
+	explicit_bzero(&f, sizeof(f));
+	return n;
+}
+
+/* The flow's copies are the key table's entries, byte for byte. */
+static bool copies_are_keys(const struct xchan_flow *f)
+{
+	struct xchan_key out, in;
+	bool same = !bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &OUT_BA, &out) &&
+		    !bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &in) &&
+		    !memcmp(&f->out, &out, sizeof(out)) && !memcmp(&f->in, &in, sizeof(in));
+
+	explicit_bzero(&out, sizeof(out));
+	explicit_bzero(&in, sizeof(in));
+	return same;
+}
+
+static size_t frame(uint8_t *f, const uint8_t *mac, uint32_t saddr, uint16_t sport, uint16_t dport)
+{
+	struct pkt_spec s = udp_from_b(IP_A, sport, dport);
+
+	s.saddr = saddr;
+	memcpy(s.src_mac, mac, 6);
+	return pkt_build(f, PKT_MAX, &s);
+}
+
+/* B:5000 -> A:6000 from B's veth gets action and reason; the channel counts it only
+ * if redirected, and then the frame goes to A's MAC, unchanged otherwise. */
+static void expect_ba(int action, int reason)
+{
+	struct xchan_chan_counter before, after;
+	uint8_t f[PKT_MAX];
+	size_t len = frame(f, MAC_B, IP_B, 5000, 6000);
+	bool pass = action == XDP_REDIRECT;
+	struct run r;
+
+	chan_counts(&before);
+	r = expect(f, len, if_b, action, reason);
+	chan_counts(&after);
+	ASSERT_EQ(after.packets - before.packets, pass, "channel packets");
+	ASSERT_EQ(after.bytes - before.bytes, pass ? len : 0, "channel bytes");
+	if (pass)
+		ASSERT_TRUE(r.out_len == len && !memcmp(r.out, MAC_A, 6) &&
+			    !memcmp(r.out + 6, f + 6, len - 6), "to A's MAC, the rest unchanged");
+}
+
+static void made_at_connect(void)
+{
+	struct xchan_flow f;
+	uint8_t pkt[PKT_MAX];
+	size_t len;
+
+	reset();
+	tap_begin();
+	ASSERT_EQ(flows_naming(0), 1, "flow entries");
+	ASSERT_TRUE(flow_get(&BA, &f), "entry {P_B, IP_A, 5000, 6000}");
+	ASSERT_TRUE(copies_are_keys(&f), "its copies equal OUT_BA and IN_AB");
+	ASSERT_EQ(f.dst_part, P_A, "dst_part");
+	ASSERT_EQ(f.dst_ifindex, if_a, "dst_ifindex");
+	explicit_bzero(&f, sizeof(f));
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
+	tap_end("flow: channel open makes one entry {B, A's address, 5000, 6000}: copies of OUT and IN byte for byte, A on its veth; the frame is redirected and counted");
+
+	tap_begin();
+	len = frame(pkt, MAC_B, IP_B, 5001, 6000);
+	expect(pkt, len, if_b, XDP_DROP, XR_DROP_NO_OUT);
+	len = frame(pkt, MAC_B, IP_B, 5000, 6001);
+	expect(pkt, len, if_b, XDP_DROP, XR_DROP_NO_OUT);
+	len = frame(pkt, MAC_C, IP_C, 5000, 6000);
+	expect(pkt, len, if_c, XDP_DROP, XR_DROP_NO_OUT);
+	tap_end("flow: another source port, destination port or sender finds no entry (drop_no_out_channel)");
+}
+
+/* The keys go behind the library's back (no keys_changed): only the entry remains. */
+static void keys_gone(bool out_too)
+{
+	reset();
+	bpf_map_delete_elem(fx.cmm.map_fd[M_KEYS], &IN_AB);
+	if (out_too)
+		bpf_map_delete_elem(fx.cmm.map_fd[M_KEYS], &OUT_BA);
+}
+
+/* Keys gone, then the entry altered by edit: the full path must decide. */
+static void tampered(bool out_too, void (*edit)(struct xchan_flow *), int reason)
+{
+	struct xchan_flow f;
+
+	keys_gone(out_too);
+	if (!ASSERT_TRUE(flow_get(&BA, &f), "entry present"))
+		return;
+	edit(&f);
+	flow_put(&BA, &f);
+	explicit_bzero(&f, sizeof(f));
+	expect_ba(XDP_DROP, reason);
+}
+
+static void out_copy_differs(struct xchan_flow *f) { f->out.key[f->out.cur & 1][3] ^= 0x40; }
+/* IN's slot for the id OUT sends with */
+static unsigned int in_slot(const struct xchan_flow *f) { return XCHAN_KEY_SLOT(f->out.kid[f->out.cur & 1]); }
+static void in_copy_differs(struct xchan_flow *f) { f->in.key[in_slot(f)][15] ^= 1; }
+static void in_copy_other_id(struct xchan_flow *f) { f->in.kid[in_slot(f)] += 2; }
+static void names_if_c(struct xchan_flow *f) { f->dst_ifindex = if_c; }
+static void names_c(struct xchan_flow *f) { f->dst_ifindex = if_c; f->dst_part = P_C; }
+static void names_unreg(struct xchan_flow *f) { f->dst_ifindex = if_unreg; }
+static void part_is_c(struct xchan_flow *f) { f->dst_part = P_C; }
+static void part_is_other(struct xchan_flow *f) { f->dst_part = 99; }
+
+static void never_decides(void)
+{
+	struct xchan_flow f;
+
+	tap_begin();
+	/* The contract, not a property of the CMM: only the library writes keys, and it
+	 * drops the entry before and after it removes one (flow_drop) and syncs it after
+	 * it writes one. Keys removed behind its back leave an entry that still vouches
+	 * for the channel, and the frame passes on it alone: this also shows that the
+	 * frames of made_at_connect took the fast path. */
+	keys_gone(true);
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
+	tap_end("flow: (the contract) keys deleted behind the library's back, entry intact: it alone passes the frame");
+
+	tap_begin();
+	reset();
+	ASSERT_TRUE(flow_get(&BA, &f), "entry present");
+	out_copy_differs(&f);
+	flow_put(&BA, &f);
+	explicit_bzero(&f, sizeof(f));
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
+	tap_end("flow: copies that disagree, keys intact: the full path passes the frame (the entry decides no drop)");
+
+	tap_begin();
+	tampered(true, out_copy_differs, XR_DROP_NO_OUT);
+	tampered(false, in_copy_differs, XR_DROP_NO_IN);
+	tampered(false, in_copy_other_id, XR_DROP_NO_IN);
+	tap_end("flow: keys gone, copies disagree (key bytes of OUT, of IN, IN's id): the full path's drop_no_out_channel / drop_no_in_channel");
+
+	tap_begin();
+	tampered(true, names_if_c, XR_DROP_NO_OUT);
+	tampered(true, names_c, XR_DROP_NO_OUT);
+	tampered(true, names_unreg, XR_DROP_NO_OUT);
+	tap_end("flow: keys gone, entry naming C's veth (as A, or as C: not A's address), or an unregistered one: full path, dropped");
+
+	tap_begin();
+	tampered(true, part_is_c, XR_DROP_NO_OUT);
+	tampered(true, part_is_other, XR_DROP_NO_OUT);
+	tap_end("flow: keys gone, entry naming another receiver id on A's veth: full path, dropped");
+
+	tap_begin();
+	keys_gone(false);
+	keys_changed();
+	ASSERT_TRUE(!flow_get(&BA, &f) && errno == ENOENT, "no entry after the sync");
+	expect_ba(XDP_DROP, XR_DROP_NO_IN);
+	tap_end("flow: the library's sync with IN gone takes the entry back; drop_no_in_channel");
+}
+
+static void close_drops(void)
+{
+	struct xc_err e;
+	bool unacked = true;
+
+	reset();
+	tap_begin();
+	ASSERT_EQ(xc_chan_close(&fx, &B5000, &A6000, &unacked, &e), 0, e.msg);
+	ASSERT_TRUE(!unacked, "CLOSE acknowledged");
+	ASSERT_EQ(flows_naming(0), 0, "flow entries");
+	expect_ba(XDP_DROP, XR_DROP_NO_OUT);
+	tap_end("flow: xc_chan_close removes the entry; the frame is dropped (drop_no_out_channel)");
+}
+
+static void rekey_syncs(void)
+{
+	struct xchan_flow f, old;
+	struct xc_err e;
+
+	reset();
+	tap_begin();
+	flow_get(&BA, &old);
+	for (int round = 1; round <= 2; round++) {
+		ASSERT_EQ(xc_chan_rekey(&fx, &B5000, &A6000, 0, &e), 0, e.msg);
+		ASSERT_TRUE(flow_get(&BA, &f), "entry present");
+		ASSERT_TRUE(copies_are_keys(&f), "copies equal the keys after the rekey");
+		ASSERT_EQ(f.out.kid[f.out.cur & 1], round, "OUT copy's current id");
+		ASSERT_TRUE(memcmp(&f.out, &old.out, sizeof(old.out)), "a new OUT copy");
+		old = f;
+		expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
+	}
+	explicit_bzero(&f, sizeof(f));
+	explicit_bzero(&old, sizeof(old));
+	tap_end("flow: xc_chan_rekey (grace 0), twice: the copies are the new keys (ids 1, 2) byte for byte; the frame still redirects");
+}
+
+/* Channels beside B -> A: A as a sender, and two with C only, on B and on A. */
+static void more_channels(void)
+{
+	static const struct xc_ep pairs[][2] = {
+		{ { P_A, 7000 }, { P_B, 8000 } },
+		{ { P_C, 5000 }, { P_B, 6000 } },
+		{ { P_C, 5001 }, { P_A, 6001 } },
+	};
+	struct xc_err e;
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		ASSERT_EQ(xc_chan_open(&fx, &pairs[i][0], &pairs[i][1], &e), 0, e.msg);
+	ASSERT_EQ(flows_naming(0), 4, "flow entries with the three more channels");
+}
+
+/* Partition del of gone (A or B) with four channels: every entry naming it goes, the
+ * one with C only (left) stays. B:5000 -> A's address then gets action/reason, and
+ * with gone registered again (same id, veth, address, MAC) no entry makes it pass. */
+static void remove_one(uint32_t gone, struct xchan_flow_key left, int action, int reason,
+		       const char *name)
+{
+	struct xc_part_reg r = { .id = gone, .host_ifindex = gone == P_A ? if_a : if_b,
+				 .ip = gone == P_A ? IP_A : IP_B };
+	struct xchan_flow f;
+	struct xc_err e;
+
+	reset();
+	tap_begin();
+	more_channels();
+	ASSERT_EQ(xc_part_remove(&fx, gone, NULL), 0, "partition del");
+	ASSERT_EQ(flows_naming(gone), 0, "entries naming it");
+	ASSERT_TRUE(flows_naming(0) == 1 && flow_get(&left, &f), "the entry with C only is left");
+	explicit_bzero(&f, sizeof(f));
+	expect_ba(action, reason);
+	memcpy(r.mac, gone == P_A ? MAC_A : MAC_B, 6);
+	ASSERT_EQ(xc_part_register(&fx, &r, &e), 0, e.msg);
+	expect_ba(XDP_DROP, XR_DROP_NO_OUT);
+	ASSERT_EQ(flows_naming(gone), 0, "entries naming it once it is back");
+	tap_end(name);
+}
+
+static void none_between_nodes(void)
+{
+	struct pkt_spec s = udp_from_b(IP_R, 5000, 6000);
+	uint8_t pkt[PKT_MAX];
+	size_t len;
+
+	reset();
+	tap_begin();
+	fixture_nic();
+	/* the library's writer, as after a key of either channel with R */
+	flow_sync(&fx, P_B, 5000, P_R, 6000);
+	flow_sync(&fx, P_R, 5000, P_A, 6000);
+	ASSERT_EQ(flows_naming(P_R), 0, "entries naming R");
+	ASSERT_EQ(flows_naming(0), 1, "entries (B -> A's)");
+	len = pkt_build(pkt, sizeof(pkt), &s);
+	expect(pkt, len, if_b, XDP_REDIRECT, XR_PASS_ENCAP);
+	len = nic_frame(pkt, 1, 5, NODE2, false);
+	expect(pkt, len, if_up, XDP_REDIRECT, XR_PASS_DECAP);
+	tap_end("flow: between nodes no entry names R (after fixture_nic and a sync of each channel with R); B -> R is encapsulated, R -> A decapsulated");
+}
+
+void test_flow(void)
+{
+	BA = fkey(P_B, IP_A, 5000, 6000);
+	made_at_connect();
+	never_decides();
+	close_drops();
+	rekey_syncs();
+	remove_one(P_A, fkey(P_C, IP_B, 5000, 6000), XDP_PASS, XR_PASS_EXTERNAL,
+		   "flow: partition del A removes every entry naming A (sender or receiver), no other; B -> A's address is then outside traffic, and with A back drop_no_out_channel");
+	remove_one(P_B, fkey(P_C, IP_A, 5001, 6001), XDP_DROP, XR_DROP_UNKNOWN_IFACE,
+		   "flow: partition del B removes every entry naming B, no other; its frames come from an unknown interface, and with B back drop_no_out_channel");
+	none_between_nodes();
+	reset();
+}
