@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* flow.h: the same-node fast path. A message from a local partition looks up the
  * channel's flow entry by what the frame carries (the agent makes it once both keys
- * exist, include/xchan.h): one lookup instead of the receiver's address, both keys
- * and the counters' entry. The entry only ever shortens a pass: the copies of both
- * keys must agree (keys_agree, constant time) and the receiver must still be the
- * partition on the entry's interface with the frame's destination address; anything
- * else falls through to the full path, which decides every drop.
+ * exist, include/xchan.h): one lookup instead of the receiver's address and both
+ * keys. The entry only ever shortens a pass: the copies of both keys must agree
+ * (keys_agree, constant time), the receiver must still be the partition on the
+ * entry's interface with the frame's destination address, and the channel's counter
+ * row (the agent's, with the IN authorization) must exist; anything else falls
+ * through to the full path, which decides every drop.
  */
 #ifndef XCHAN_FLOW_H
 #define XCHAN_FLOW_H
@@ -19,6 +20,23 @@
 const volatile __u8 bench_no_flow = 0;
 const volatile __u8 bench_flow_nocount = 0;
 
+/* The receiver's counters: their row is the agent's, made with the IN authorization
+ * and removed with it (close, partition removal), so an entry whose channel is gone
+ * finds none and falls through; the lookup is the one counting needs anyway. */
+static __always_inline int flow_count(struct xpkt *pkt)
+{
+	struct xchan_chan_counter *c;
+
+	if (bench_flow_nocount)
+		return 1;
+	c = bpf_map_lookup_elem(&xchan_chanstats, &pkt->id);
+	if (!c)
+		return 0;
+	c->packets++;
+	c->bytes += pkt->ctx->data_end - pkt->ctx->data;
+	return 1;
+}
+
 static __always_inline int flow_verify(struct xpkt *pkt)
 {
 	struct xchan_flow_key k = {
@@ -28,21 +46,26 @@ static __always_inline int flow_verify(struct xpkt *pkt)
 	const struct xchan_partition *rp;
 	struct xchan_address dst;
 	struct xchan_flow *f;
+	__u32 ifx, part;
 
 	if (bench_no_flow)
 		return XCHAN_CONT;
 	f = bpf_map_lookup_elem(&xchan_flows, &k);
 	if (!f)
 		return XCHAN_CONT;
-	rp = partition_of(f->dst_ifindex);
-	if (!rp || rp->part_id != f->dst_part || rp->ip != k.daddr || !keys_agree(&f->out, &f->in))
+	/* read once: what is checked is what the frame is sent to, even if the element
+	 * is freed and reused meanwhile (map invariant 8) */
+	ifx = *(volatile __u32 *)&f->dst_ifindex;
+	part = *(volatile __u32 *)&f->dst_part;
+	rp = partition_of(ifx);
+	if (!rp || rp->part_id != part || rp->ip != k.daddr || !keys_agree(&f->out, &f->in))
 		return XCHAN_CONT;
-	xchan_chan_id_make(&pkt->id, f->dst_part, bpf_ntohs(k.dport), k.src_part,
-			   bpf_ntohs(k.sport), XCHAN_DIR_IN);
-	if (!bench_flow_nocount)
-		chan_count(&pkt->id, pkt->ctx->data_end - pkt->ctx->data, 0);
-	dst.part_id = f->dst_part;
-	dst.ifindex = f->dst_ifindex;
+	xchan_chan_id_make(&pkt->id, part, bpf_ntohs(k.dport), k.src_part, bpf_ntohs(k.sport),
+			   XCHAN_DIR_IN);
+	if (!flow_count(pkt))
+		return XCHAN_CONT;
+	dst.part_id = part;
+	dst.ifindex = ifx;
 	dst.node_id = 0;
 	__builtin_memcpy(dst.mac, rp->mac, ETH_ALEN);
 	dst.flags = rp->flags;

@@ -164,6 +164,33 @@ static void never_decides(void)
 	tap_end("flow: (the contract) keys deleted behind the library's back, entry intact: it alone passes the frame");
 
 	tap_begin();
+	/* what a close by an agent older than the table leaves: keys and the IN
+	 * authorization's counter row gone, the entry behind */
+	ASSERT_EQ(bpf_map_delete_elem(fx.cmm.map_fd[M_CHANSTATS], &IN_AB), 0, "counter row deleted");
+	expect_ba(XDP_DROP, XR_DROP_NO_OUT);
+	tap_end("flow: keys and the channel's counter row gone, entry intact: it no longer passes (the full path's drop_no_out_channel)");
+
+	tap_begin();
+	{
+		struct xchan_flow_key k = fkey(50, IP_A, 5000, 6000);
+		struct xc_part_reg r = { .id = 50, .name = "d", .host_ifindex = if_unreg,
+					 .ip = htonl(0x0a000032) };
+		struct xc_err e;
+
+		reset();
+		ASSERT_TRUE(flow_get(&BA, &f), "entry present");
+		f.dst_part = 50;
+		ASSERT_EQ(bpf_map_update_elem(fx.cmm.map_fd[M_FLOWS], &k, &f, BPF_NOEXIST), 0,
+			  "an entry left under id 50");
+		memcpy(r.mac, (uint8_t[6]){ 0x02, 0, 0, 0, 0, 0x32 }, 6);
+		ASSERT_EQ(xc_part_register(&fx, &r, &e), 0, "partition 50 registered");
+		ASSERT_EQ(flows_naming(50), 0, "entries naming 50 after its registration");
+		xc_part_remove(&fx, 50, NULL);
+	}
+	explicit_bzero(&f, sizeof(f));
+	tap_end("flow: a partition registered under an id starts with no entry naming it (one left by an older agent is purged)");
+
+	tap_begin();
 	reset();
 	ASSERT_TRUE(flow_get(&BA, &f), "entry present");
 	out_copy_differs(&f);

@@ -249,6 +249,7 @@ int xc_chan_close(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst
 			       xc_ep_str(x, dst, b2, sizeof(b2)));
 	flow_drop(x, src->part, src->port, dst->part, dst->port);
 	bpf_map_delete_elem(XC_FD(x, M_KEYS), &in_id);
+	flow_drop(x, src->part, src->port, dst->part, dst->port);	/* a sync's meanwhile */
 	bpf_map_delete_elem(XC_FD(x, M_REPLAY), &in_id);
 	*unacked = chan_to_sender(x, src->part, &req, &reply, &ignored) ||
 		   reply.type != XCHAN_T_CLOSE_ACK;

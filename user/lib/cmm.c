@@ -180,7 +180,7 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 
 int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_sizes *sz)
 {
-	char why[256];
+	char why[256], p[600];
 	int err;
 
 	memset(c, 0, sizeof(*c));
@@ -201,6 +201,10 @@ int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_size
 	if (mkdir(root, 0700) && errno != EEXIST)
 		return -errno;
 	chmod(root, 0700);
+	/* a new instance starts with an empty fast path: a `down` older than the table
+	 * leaves its pin, which load() would reuse with whatever it held */
+	pin_path(p, sizeof(p), root, cmm_map_names[M_FLOWS]);
+	unlink(p);
 	err = load(c, sz);
 	if (err) {
 		cmm_unpin(c);

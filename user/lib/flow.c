@@ -6,12 +6,44 @@
  * (flow_sync) reads both keys again after writing and takes the entry back if they
  * changed: an entry written from keys that are going is then removed by one side or
  * the other, whichever runs last. A key that changes without going (a rekey) leaves
- * copies that still agree with each other until the next flow_sync. */
+ * copies that still agree with each other until the next flow_sync. All of it runs
+ * under an exclusive flock on the map's pin, so that a process that dies between its
+ * write and its second read cannot leave an entry behind a removal: the removal's
+ * second drop waits for the lock, which the dead process released. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "xc_int.h"
+
+/* The flows pin's lock, not the pin root's: a rekey holds that one through its grace
+ * period and syncs inside it. -1 (no lock) for a private instance, which one process
+ * owns, or when the pin cannot be locked: the second read still holds then. */
+static int flow_lock(struct xc *x)
+{
+	char p[600];
+	int fd;
+
+	if (!x->cmm.root[0])
+		return -1;
+	snprintf(p, sizeof(p), "%s/%s", x->cmm.root, cmm_map_names[M_FLOWS]);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void flow_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
 
 /* The entry's key and the receiver's interface, if sender and receiver are both
  * partitions of this node; -ENOENT otherwise (or in an instance without the table). */
@@ -40,8 +72,12 @@ void flow_drop(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_
 	struct xchan_flow_key k;
 	uint32_t ifx;
 
-	if (!flow_key(x, src, sport, dst, dport, &k, &ifx))
+	if (!flow_key(x, src, sport, dst, dport, &k, &ifx)) {
+		int lock = flow_lock(x);
+
 		bpf_map_delete_elem(XC_FD(x, M_FLOWS), &k);
+		flow_unlock(lock);
+	}
 }
 
 /* Both keys of the channel as they are now; false if either is missing. */
@@ -59,9 +95,11 @@ void flow_sync(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_
 	struct xchan_flow_key k;
 	uint32_t ifx;
 	bool done = false;
+	int lock;
 
 	if (flow_key(x, src, sport, dst, dport, &k, &ifx))
 		return;
+	lock = flow_lock(x);
 	xchan_chan_id_make(&out, src, sport, dst, dport, XCHAN_DIR_OUT);
 	xchan_chan_id_make(&in, dst, dport, src, sport, XCHAN_DIR_IN);
 	for (int tries = 0; tries < 3 && !done; tries++) {
@@ -78,6 +116,7 @@ void flow_sync(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_
 	}
 	if (!done)
 		bpf_map_delete_elem(XC_FD(x, M_FLOWS), &k);
+	flow_unlock(lock);
 	explicit_bzero(&f, sizeof(f));
 	explicit_bzero(&now, sizeof(now));
 }
@@ -103,7 +142,11 @@ static int purge_one(const void *key, void *ctx)
 void flow_purge(struct xc *x, uint32_t part)
 {
 	struct flow_purge p = { x, part };
+	int lock;
 
-	if (XC_FD(x, M_FLOWS) >= 0)
-		xc_map_each(XC_FD(x, M_FLOWS), sizeof(struct xchan_flow_key), purge_one, &p);
+	if (XC_FD(x, M_FLOWS) < 0)
+		return;
+	lock = flow_lock(x);
+	xc_map_each(XC_FD(x, M_FLOWS), sizeof(struct xchan_flow_key), purge_one, &p);
+	flow_unlock(lock);
 }

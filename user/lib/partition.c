@@ -191,6 +191,7 @@ static void purge_chans(struct xc *x, uint32_t id)
 
 		xc_map_each(p.fd, sizeof(struct xchan_chan_id), purge_one, &p);
 	}
+	flow_purge(x, id);	/* and after: one a sync wrote meanwhile */
 }
 
 int xc_part_remove(struct xc *x, uint32_t id, int *detach_err)
