@@ -65,11 +65,6 @@ static __always_inline int arp_eth_ipv4_ok(const struct arp_eth_ipv4 *a)
 	       a->hlen == ETH_ALEN && a->plen == sizeof(__be32);
 }
 
-#define XCHAN_ARP_REQUEST	1
-#define XCHAN_ARP_REPLY		2
-#define XCHAN_ARP_FRAME_LEN	(ETH_HLEN + 28)	/* Ethernet + the body, unpadded */
-#define XCHAN_ARP_PAD_LEN	18		/* up to the 60-byte minimum frame */
-
 /* What may follow the body: nothing, or exactly zero padding to 60 bytes. */
 struct arp_pad {
 	__u64	a;
