@@ -33,6 +33,7 @@ struct arp_eth_ipv4 {
 	__u8	tha[ETH_ALEN];
 	__be32	tpa;
 } __attribute__((packed));
+_Static_assert(sizeof(struct arp_eth_ipv4) == XCHAN_ARP_BODY_LEN, "the ARP body");
 
 /* Two MAC addresses, as one 4- and one 2-byte load each. */
 static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
