@@ -45,10 +45,6 @@ int rx_detach(struct xc *x, uint32_t part);
 /* Removes partition part's event budgets (audit.c). */
 void evlimit_forget(struct xc *x, uint32_t part);
 
-/* Room for one more element of size elem at the end of *v (*n used of *cap): the new
- * slot, counted in *n, or NULL when out of memory (*v stays as it was). */
-void *xc_grow(void **v, size_t *n, size_t *cap, size_t elem);
-
 int config_write(struct xc *x, const struct xchan_config *cfg);
 
 /* CONNECT/REKEY/CLOSE for the CMM of partition sender: this node's by the trusted
