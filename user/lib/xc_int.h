@@ -24,9 +24,9 @@ void part_rows_local(struct part_rows *r, uint32_t id, const char *name, uint32_
 		     const struct nl_link *host, const struct nl_link *peer, const char *nspath);
 void part_rows_remote(struct part_rows *r, uint32_t id, const char *name, uint32_t node,
 		      uint32_t ip);
-/* Every conflict with what is registered, before anything is written. */
-int part_rows_check(struct xc *x, const struct part_rows *r, struct xc_err *e);
-int part_rows_write(struct xc *x, const struct part_rows *r, struct xc_err *e);
+/* Every conflict with what is registered checked before anything is written; then
+ * the rows in order, those written undone when one fails. */
+int part_rows_add(struct xc *x, const struct part_rows *r, struct xc_err *e);
 void part_rows_remove(struct xc *x, uint32_t id, const struct xchan_part_meta *meta);
 uint32_t part_remote_ip(struct xc *x, uint32_t id);
 
