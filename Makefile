@@ -162,7 +162,7 @@ $(OUT)/xchan-cni: $(CNI_OBJS) $(AGENT_LIB)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -ljson-c -o $@
 
 # The etcd client against a real etcd (etcd.t); node keys and store records.
-$(OUT)/test_etcd: $(OUT)/selftests/test_etcd.o $(AGENT_LIB)
+$(OUT)/test_etcd: $(OUT)/selftests/test_etcd.o $(OUT)/selftests/test_etcd_nodes.o $(AGENT_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

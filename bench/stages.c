@@ -89,14 +89,16 @@ int bench_stages(int repeat, int rounds)
 /* Checks a MAC program's tag against the agent's SipHash-2-4 of the same bytes. */
 static int mac_check(struct bench_bpf *b, const struct cls *c)
 {
-	uint8_t buf[40 + PKT_MAX];
+	const size_t h = sizeof(struct xchan_hdr);
+	uint8_t buf[sizeof(struct xchan_hdr) + PKT_MAX];
 	size_t n = c->len - 14;
 
+	_Static_assert(sizeof(b->bss->mac_hdr) == sizeof(struct xchan_hdr), "the tag's header");
 	if (ns_per_run(c->prog, c->pkt, c->len, c->ifindex, 1, XDP_PASS) < 0)
 		return -1;
-	memcpy(buf, b->bss->mac_hdr, 40);
-	memcpy(buf + 40, c->pkt + 14, n);
-	if (b->bss->mac_out != siphash24(b->bss->mac_key, buf, 40 + n)) {
+	memcpy(buf, b->bss->mac_hdr, h);
+	memcpy(buf + h, c->pkt + 14, n);
+	if (b->bss->mac_out != siphash24(b->bss->mac_key, buf, h + n)) {
 		fprintf(stderr, "xchan-bench-testrun: %s: the tag differs from SipHash-2-4\n", c->name);
 		failed = true;
 		return -1;
@@ -122,7 +124,7 @@ int bench_macs(int repeat, int rounds)
 	}
 	for (int i = 0; i < 16; i++)
 		b->bss->mac_key[i] = 0x11 * i;
-	for (int i = 0; i < 40; i++)
+	for (size_t i = 0; i < sizeof(b->bss->mac_hdr); i++)
 		b->bss->mac_hdr[i] = i;
 	memset(pl, 'q', sizeof(pl));
 	s.payload = pl;

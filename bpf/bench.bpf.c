@@ -8,6 +8,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "siphash.h"
+#include "xchan.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -126,8 +127,7 @@ int bench_pass(struct xdp_md *ctx)
  * What node_data.h's tag covers: a 40-byte header (a copy on the stack, as there)
  * and the inner packet, here the frame from its IPv4 header to its end. The tag
  * goes to mac_out, which the bench compares with the agent's SipHash-2-4. */
-#define MAC_HDR		40
-#define MAC_MAX_INNER	1432
+#define MAC_HDR		((int)sizeof(struct xchan_hdr))
 __u8 mac_key[16];
 __u8 mac_hdr[MAC_HDR];
 __u64 mac_out;
@@ -153,7 +153,7 @@ static __always_inline __u64 sipc_mac(struct xdp_md *ctx, const int c, const int
 	if ((void *)p > (void *)end)
 		return 0;
 	len = (void *)end - (void *)p;
-	if (len > MAC_MAX_INNER)
+	if (len > XCHAN_MAX_INNER)
 		return 0;
 	words = len / 8;
 	rem = len & 7;
@@ -162,7 +162,7 @@ static __always_inline __u64 sipc_mac(struct xdp_md *ctx, const int c, const int
 #pragma unroll
 	for (i = 0; i < MAC_HDR / 8; i++)
 		sipc_word(&s, sip_le64(hdr + i * 8), c);
-	for (i = 0; i < MAC_MAX_INNER / 8 + 1; i++) {
+	for (i = 0; i < XCHAN_MAX_INNER / 8 + 1; i++) {
 		__u8 *q = p + i * 8;
 		__u64 w;
 

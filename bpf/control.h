@@ -75,6 +75,28 @@ static __always_inline int ctrl_same_key(const struct xchan_key *k, __u8 kid, co
 	return cur && cur_kid == kid && key_equal(cur, offered);
 }
 
+/* The OUT entry a CONNECT or REKEY refers to (pkt->id set); its absence audited. */
+static __always_inline struct xchan_channel *ctrl_out_entry(struct xpkt *pkt)
+{
+	struct xchan_channel *ch;
+
+	ctrl_out_id(pkt);
+	ch = bpf_map_lookup_elem(&xchan_channels, &pkt->id);
+	if (!ch)
+		audit_chan(pkt, XCHAN_E_CONNECT_REFUSED, XR_NACK_NO_OUT);
+	return ch;
+}
+
+/* A CONNECT's or REKEY's answer: ACK, or NACK with the reason. Each handler calls it
+ * once, so ctrl_reply is inlined once for both answers. */
+static __always_inline enum xchan_reason ctrl_answer(struct xpkt *pkt, __u32 reason)
+{
+	int ack = reason == XR_CTRL_ACK;
+
+	ctrl_reply(pkt, ack ? XCHAN_T_CONNECT_ACK : XCHAN_T_CONNECT_NACK, ack ? 0 : reason);
+	return reason;
+}
+
 /* The key (in auth, unwrapped; its id in key_id) goes into the OUT entry, if that
  * exists and has none yet; ACK or NACK with the reason. The same key again is ACKed
  * as the first time: the receiver retries when an ACK is lost, and only the
@@ -82,15 +104,13 @@ static __always_inline int ctrl_same_key(const struct xchan_key *k, __u8 kid, co
 static __always_inline enum xchan_reason ctrl_connect(struct xpkt *pkt)
 {
 	struct xchan_key k = { .owner = XCHAN_OWNER_REMOTE };
-	struct xchan_channel *ch;
+	struct xchan_channel *ch = ctrl_out_entry(pkt);
 	__u32 reason;
 	long err;
 
-	ctrl_out_id(pkt);
-	ch = bpf_map_lookup_elem(&xchan_channels, &pkt->id);
 	if (!ch) {
-		reason = audit_chan(pkt, XCHAN_E_CONNECT_REFUSED, XR_NACK_NO_OUT);
-		goto nack;
+		reason = XR_NACK_NO_OUT;
+		goto out;
 	}
 	key_only(&k, pkt->xh->key_id, pkt->xh->auth);
 	err = bpf_map_update_elem(&xchan_keys, &pkt->id, &k, BPF_NOEXIST);
@@ -98,23 +118,34 @@ static __always_inline enum xchan_reason ctrl_connect(struct xpkt *pkt)
 	if (err == -EEXIST) {
 		if (ctrl_same_key(bpf_map_lookup_elem(&xchan_keys, &pkt->id), pkt->xh->key_id,
 				  pkt->xh->auth))
-			goto ack;
-		reason = audit_chan(pkt, XCHAN_E_EXCLUSION, XR_NACK_EXISTS);
-		goto nack;
-	}
-	if (err) {
+			reason = XR_CTRL_ACK;
+		else
+			reason = audit_chan(pkt, XCHAN_E_EXCLUSION, XR_NACK_EXISTS);
+	} else if (err) {
 		reason = XR_NACK_INTERNAL;
-		goto nack;
+	} else {
+		ch->state = XCHAN_S_ESTABLISHED;
+		ch->established_ns = ch->key_ns = bpf_ktime_get_ns();
+		reason = audit_chan(pkt, XCHAN_E_ESTABLISHED, XR_CTRL_ACK);
 	}
-	ch->state = XCHAN_S_ESTABLISHED;
-	ch->established_ns = ch->key_ns = bpf_ktime_get_ns();
-	audit_chan(pkt, XCHAN_E_ESTABLISHED, XR_CTRL_ACK);
-ack:
-	ctrl_reply(pkt, XCHAN_T_CONNECT_ACK, 0);
-	return XR_CTRL_ACK;
-nack:
-	ctrl_reply(pkt, XCHAN_T_CONNECT_NACK, reason);
-	return reason;
+out:
+	return ctrl_answer(pkt, reason);
+}
+
+/* The receiver's next key (auth, id kid) replaces the key of OUT entry pkt->id alone;
+ * returns the reason to answer. */
+static __always_inline __u32 rekey_apply(struct xpkt *pkt, struct xchan_channel *ch, __u8 kid)
+{
+	struct xchan_key nk = { .owner = XCHAN_OWNER_REMOTE };
+	long err;
+
+	key_only(&nk, kid, pkt->xh->auth);
+	err = bpf_map_update_elem(&xchan_keys, &pkt->id, &nk, BPF_EXIST);
+	__builtin_memset(nk.key, 0, sizeof(nk.key));
+	if (err)
+		return err == -ENOENT ? XR_NACK_NO_KEY : XR_NACK_INTERNAL;
+	ch->key_ns = bpf_ktime_get_ns();
+	return audit_chan(pkt, XCHAN_E_REKEYED, XR_CTRL_ACK);
 }
 
 /* The receiver's next key (auth, id key_id) replaces the one the OUT entry sends
@@ -126,47 +157,27 @@ nack:
  * auth[0], the one byte an answer carries there. */
 static __always_inline enum xchan_reason ctrl_rekey(struct xpkt *pkt)
 {
-	struct xchan_key nk = { .owner = XCHAN_OWNER_REMOTE }, *k;
-	struct xchan_channel *ch;
+	struct xchan_channel *ch = ctrl_out_entry(pkt);
+	struct xchan_key *k;
 	__u8 kid = pkt->xh->key_id, cur_kid = 0;
 	__u32 reason;
-	long err;
 
-	ctrl_out_id(pkt);
-	ch = bpf_map_lookup_elem(&xchan_channels, &pkt->id);
-	if (!ch) {
-		reason = audit_chan(pkt, XCHAN_E_CONNECT_REFUSED, XR_NACK_NO_OUT);
-		goto nack;
-	}
-	k = bpf_map_lookup_elem(&xchan_keys, &pkt->id);
-	if (!k || !key_cur(k, &cur_kid)) {
+	k = ch ? bpf_map_lookup_elem(&xchan_keys, &pkt->id) : NULL;
+	if (!ch)
+		reason = XR_NACK_NO_OUT;
+	else if (!k || !key_cur(k, &cur_kid))
 		reason = audit_chan(pkt, XCHAN_E_CONNECT_REFUSED, XR_NACK_NO_KEY);
-		goto nack;
-	}
-	if (ctrl_same_key(k, kid, pkt->xh->auth))
-		goto ack;
-	if (kid != (__u8)(cur_kid + 1)) {
+	else if (ctrl_same_key(k, kid, pkt->xh->auth))
+		reason = XR_CTRL_ACK;
+	else if (kid != (__u8)(cur_kid + 1))
 		reason = audit_chan(pkt, XCHAN_E_CONNECT_REFUSED, XR_NACK_BAD_KEY_ID);
-		ctrl_reply(pkt, XCHAN_T_CONNECT_NACK, reason);
-		/* the id OUT sends with (covered by the answer's signature between nodes):
-		 * a receiver whose pending key lost a race moves on from it (rekey.c) */
+	else
+		reason = rekey_apply(pkt, ch, kid);
+	ctrl_answer(pkt, reason);
+	/* the id OUT sends with (covered by the answer's signature between nodes): a
+	 * receiver whose pending key lost a race moves on from it (rekey.c) */
+	if (reason == XR_NACK_BAD_KEY_ID)
 		pkt->xh->auth[0] = cur_kid;
-		return reason;
-	}
-	key_only(&nk, kid, pkt->xh->auth);
-	err = bpf_map_update_elem(&xchan_keys, &pkt->id, &nk, BPF_EXIST);
-	__builtin_memset(nk.key, 0, sizeof(nk.key));
-	if (err) {
-		reason = err == -ENOENT ? XR_NACK_NO_KEY : XR_NACK_INTERNAL;
-		goto nack;
-	}
-	ch->key_ns = bpf_ktime_get_ns();
-	audit_chan(pkt, XCHAN_E_REKEYED, XR_CTRL_ACK);
-ack:
-	ctrl_reply(pkt, XCHAN_T_CONNECT_ACK, 0);
-	return XR_CTRL_ACK;
-nack:
-	ctrl_reply(pkt, XCHAN_T_CONNECT_NACK, reason);
 	return reason;
 }
 

@@ -33,6 +33,7 @@ struct arp_eth_ipv4 {
 	__u8	tha[ETH_ALEN];
 	__be32	tpa;
 } __attribute__((packed));
+_Static_assert(sizeof(struct arp_eth_ipv4) == XCHAN_ARP_BODY_LEN, "the ARP body");
 
 /* Two MAC addresses, as one 4- and one 2-byte load each. */
 static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
@@ -64,11 +65,6 @@ static __always_inline int arp_eth_ipv4_ok(const struct arp_eth_ipv4 *a)
 	return a->htype == bpf_htons(XCHAN_ARP_HW_ETHER) && a->ptype == bpf_htons(ETH_P_IP) &&
 	       a->hlen == ETH_ALEN && a->plen == sizeof(__be32);
 }
-
-#define XCHAN_ARP_REQUEST	1
-#define XCHAN_ARP_REPLY		2
-#define XCHAN_ARP_FRAME_LEN	(ETH_HLEN + 28)	/* Ethernet + the body, unpadded */
-#define XCHAN_ARP_PAD_LEN	18		/* up to the 60-byte minimum frame */
 
 /* What may follow the body: nothing, or exactly zero padding to 60 bytes. */
 struct arp_pad {

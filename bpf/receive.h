@@ -11,13 +11,6 @@
 #include "rx_origin.h"
 #include "verify.h"
 
-#define XCHAN_ICMPV6		58	/* IPPROTO_ICMPV6 */
-#define XCHAN_ND_RA		134	/* router advertisement */
-#define XCHAN_ND_NS		135	/* neighbour solicitation */
-#define XCHAN_ND_NA		136	/* neighbour advertisement; 137, redirect, never */
-#define XCHAN_ND_MAX_LEN	(ETH_HLEN + 40 + 256)	/* an RA with a few options */
-#define XCHAN_ND_HOP_LIMIT	255	/* ND from off-link arrives with less */
-
 static __always_inline int rx_isolated(const struct rxpkt *rx)
 {
 	return rx->dst->flags & XCHAN_PART_ISOLATED;

@@ -42,8 +42,6 @@ extern struct nf_conn *bpf_skb_ct_lookup(struct __sk_buff *skb, struct bpf_sock_
 					 __u32 opts__sz) __ksym;
 extern void bpf_ct_release(struct nf_conn *ct) __ksym;
 
-#define XCHAN_CURRENT_NETNS	(-1)	/* BPF_F_CURRENT_NETNS */
-
 /* A partition other than the receiver, by address (local or on another node). */
 static __always_inline __u32 origin_by_ip(struct rxpkt *rx, __be32 addr)
 {
@@ -84,7 +82,7 @@ static __always_inline __u32 origin_l2(struct rxpkt *rx)
  * non-first fragment, whose ports are elsewhere. */
 static __always_inline __u32 origin_conntrack(struct rxpkt *rx)
 {
-	struct bpf_ct_opts o = { .netns_id = XCHAN_CURRENT_NETNS, .l4proto = rx->ip.protocol };
+	struct bpf_ct_opts o = { .netns_id = BPF_F_CURRENT_NETNS, .l4proto = rx->ip.protocol };
 	struct bpf_sock_tuple t = {};
 	struct nf_conn *ct;
 	__be16 ports[2];

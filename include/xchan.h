@@ -27,6 +27,17 @@
 #define XCHAN_DHCP_CLIENT_PORT	68
 #define XCHAN_ARP_HW_ETHER	1	/* ARPHRD_ETHER (<linux/if_arp.h> needs libc) */
 #define XCHAN_FABRIC_MTU	1500	/* the MTU assumed between nodes */
+#define XCHAN_ARP_REQUEST	1
+#define XCHAN_ARP_REPLY		2
+#define XCHAN_ARP_BODY_LEN	28	/* Ethernet/IPv4 ARP, after the Ethernet header */
+#define XCHAN_ARP_FRAME_LEN	(14 + XCHAN_ARP_BODY_LEN)	/* Ethernet + the body, unpadded */
+#define XCHAN_ARP_PAD_LEN	18	/* up to the 60-byte minimum frame */
+#define XCHAN_ICMPV6		58	/* IPPROTO_ICMPV6 */
+#define XCHAN_ND_RA		134	/* router advertisement */
+#define XCHAN_ND_NS		135	/* neighbour solicitation */
+#define XCHAN_ND_NA		136	/* neighbour advertisement; 137, redirect, never */
+#define XCHAN_ND_MAX_LEN	(14 + 40 + 256)	/* Ethernet + IPv6 + an RA with a few options */
+#define XCHAN_ND_HOP_LIMIT	255	/* ND from off-link arrives with less */
 
 /* Wire message types (xchan_hdr.type). */
 enum xchan_msg_type {

@@ -74,93 +74,127 @@ static int model_to_remote(const struct part_model *p, const uint8_t *f, size_t 
 	return O_REDIRECT;
 }
 
-/* What the contract says about frame f arriving on ifx. *ctrl: a frame that may
- * change the tables (a control message, a sequence number). */
-static int model(const uint8_t *f, size_t len, int ifx, bool *ctrl)
+/* The trusted path: a well-formed CONNECT, REKEY or CLOSE is answered in place. */
+static int model_trusted(const uint8_t *f, size_t len, bool *ctrl)
 {
-	const struct part_model *p, *q;
 	const uint8_t *ip = f + 14, *udp = f + 34;
-	uint16_t et = be16(f + 12), tot, ulen;
-	bool isolated;
+	uint16_t tot;
 
-	*ctrl = false;
-	if (ifx == 1) {
-		/* trusted path: a well-formed CONNECT, REKEY or CLOSE is answered in place */
-		if (et != ETH_P_IP || len < 34 || (ip[0] >> 4) != 4 || (ip[0] & 15) != 5)
-			return O_DROP;
-		tot = be16(ip + 2);
-		if (tot < 20 || 14 + (size_t)tot > len || (be16(ip + 6) & 0x3fff) || ip[8] == 0 || ip[9] != 17)
-			return O_DROP;
-		if (len < 42 || be16(udp + 4) != tot - 20 || be16(udp + 2) != XCHAN_UDP_PORT)
-			return O_DROP;
-		if (be16(udp + 4) < 8 + sizeof(struct xchan_hdr) || udp[8] != XCHAN_VERSION)
-			return O_DROP;
-		if (udp[9] != XCHAN_T_CONNECT && udp[9] != XCHAN_T_REKEY && udp[9] != XCHAN_T_CLOSE)
-			return O_DROP;
-		*ctrl = true;
-		return O_TX;
-	}
-	p = part_by_if(ifx);
-	if (!p || memcmp(f + 6, p->mac, 6))
+	if (be16(f + 12) != ETH_P_IP || len < 34 || (ip[0] >> 4) != 4 || (ip[0] & 15) != 5)
 		return O_DROP;
-	isolated = p->isolated;
-	if (et == ETH_P_ARP) {
-		const uint8_t *a = f + 14;
-
-		static const uint8_t zero[18];
-
-		if (len < 14 + 28 || be16(a) != 1 || be16(a + 2) != ETH_P_IP || a[4] != 6 || a[5] != 4)
-			return O_DROP;
-		/* a request (tha zero) or a reply; the body, then nothing or zero padding to 60 */
-		if (!(be16(a + 6) == 2 || (be16(a + 6) == 1 && !memcmp(a + 18, zero, 6))))
-			return O_DROP;
-		if (len != 14 + 28 && (len != 60 || memcmp(a + 28, zero, 18)))
-			return O_DROP;
-		if ((raw32(a + 14) != p->ip && raw32(a + 14) != 0) || memcmp(a + 8, p->mac, 6))
-			return O_DROP;
-		return O_PASS;
-	}
-	if (et == ETH_P_IPV6)
-		return isolated || to_part_mac(f) ? O_DROP : O_PASS;
-	if (et != ETH_P_IP)
+	tot = be16(ip + 2);
+	if (tot < 20 || 14 + (size_t)tot > len || (be16(ip + 6) & XCHAN_IP_FRAG_MASK) ||
+	    ip[8] == 0 || ip[9] != 17)
 		return O_DROP;
+	if (len < 42 || be16(udp + 4) != tot - 20 || be16(udp + 2) != XCHAN_UDP_PORT)
+		return O_DROP;
+	if (be16(udp + 4) < 8 + sizeof(struct xchan_hdr) || udp[8] != XCHAN_VERSION)
+		return O_DROP;
+	if (udp[9] != XCHAN_T_CONNECT && udp[9] != XCHAN_T_REKEY && udp[9] != XCHAN_T_CLOSE)
+		return O_DROP;
+	*ctrl = true;
+	return O_TX;
+}
+
+/* ARP from partition p: Ethernet/IPv4, a request (tha zero) or a reply, from p's own
+ * MAC and address (or 0.0.0.0); the body, then nothing or zero padding to 60. */
+static int model_arp(const struct part_model *p, const uint8_t *f, size_t len)
+{
+	static const uint8_t zero[XCHAN_ARP_PAD_LEN];
+	const uint8_t *a = f + 14;
+
+	if (len < XCHAN_ARP_FRAME_LEN || be16(a) != XCHAN_ARP_HW_ETHER || be16(a + 2) != ETH_P_IP ||
+	    a[4] != 6 || a[5] != 4)
+		return O_DROP;
+	if (!(be16(a + 6) == XCHAN_ARP_REPLY ||
+	      (be16(a + 6) == XCHAN_ARP_REQUEST && !memcmp(a + 18, zero, 6))))
+		return O_DROP;
+	if (len != XCHAN_ARP_FRAME_LEN &&
+	    (len != XCHAN_ARP_FRAME_LEN + XCHAN_ARP_PAD_LEN ||
+	     memcmp(a + XCHAN_ARP_BODY_LEN, zero, XCHAN_ARP_PAD_LEN)))
+		return O_DROP;
+	if ((raw32(a + 14) != p->ip && raw32(a + 14) != 0) || memcmp(a + 8, p->mac, 6))
+		return O_DROP;
+	return O_PASS;
+}
+
+/* IPv4 from partition p, its header well formed, unfragmented, from p's address; to
+ * a broadcast or multicast address only a non-isolated partition's DHCP request.
+ * *done: the outcome returned settles it (else model_ipv4 looks at the destination). */
+static int model_ipv4_src(const struct part_model *p, const uint8_t *f, size_t len, bool *done)
+{
+	const uint8_t *ip = f + 14, *udp = f + 34;
+	uint16_t tot;
+	uint32_t d;
+	bool dhcp;
+
+	*done = true;
 	if (len < 34 || (ip[0] >> 4) != 4 || (ip[0] & 15) != 5)
 		return O_DROP;
 	tot = be16(ip + 2);
-	if (tot < 20 || 14 + (size_t)tot > len || (be16(ip + 6) & 0x3fff) || ip[8] == 0)
+	if (tot < 20 || 14 + (size_t)tot > len || (be16(ip + 6) & XCHAN_IP_FRAG_MASK) || ip[8] == 0)
 		return O_DROP;
-	{
-		uint32_t d = ntohl(raw32(ip + 16));
-		/* a DHCP client's request: UDP 68 -> 255.255.255.255:67, from 0.0.0.0 too */
-		bool dhcp = d == 0xffffffff && ip[9] == 17 && len >= 42 && be16(udp) == 68 &&
-			    be16(udp + 2) == 67;
+	d = ntohl(raw32(ip + 16));
+	/* a DHCP client's request: UDP 68 -> 255.255.255.255:67, from 0.0.0.0 too */
+	dhcp = d == 0xffffffff && ip[9] == 17 && len >= 42 &&
+	       be16(udp) == XCHAN_DHCP_CLIENT_PORT && be16(udp + 2) == XCHAN_DHCP_SERVER_PORT;
+	if (raw32(ip + 12) != p->ip && !(raw32(ip + 12) == 0 && dhcp))
+		return O_DROP;
+	if ((f[0] & 1) || (d & 0xf0000000) == 0xe0000000 || d == 0xffffffff)
+		return !p->isolated && dhcp && !to_part_mac(f) ? O_PASS : O_DROP;
+	*done = false;
+	return O_DROP;
+}
 
-		if (raw32(ip + 12) != p->ip && !(raw32(ip + 12) == 0 && dhcp))
-			return O_DROP;
-		if ((f[0] & 1) || (d & 0xf0000000) == 0xe0000000 || d == 0xffffffff)
-			return !isolated && dhcp && !to_part_mac(f) ? O_PASS : O_DROP;
-	}
+/* IPv4 from partition p: to R (node 2), to another partition (only the fixture's one
+ * established channel), or out (unless p is isolated). */
+static int model_ipv4(const struct part_model *p, const uint8_t *f, size_t len, bool *ctrl)
+{
+	const uint8_t *ip = f + 14, *udp = f + 34;
+	const struct part_model *q;
+	bool done;
+	int o = model_ipv4_src(p, f, len, &done);
+
+	if (done)
+		return o;
 	if (raw32(ip + 16) == IP_R)
 		return model_to_remote(p, f, len, ctrl);
 	q = part_by_ip(raw32(ip + 16));
 	if (ip[9] != 17) {
 		if (q)
 			return O_DROP;
-		return isolated || to_part_mac(f) ? O_DROP : O_PASS;
+		return p->isolated || to_part_mac(f) ? O_DROP : O_PASS;
 	}
-	if (len < 42)
-		return O_DROP;
-	ulen = be16(udp + 4);
-	if (ulen != tot - 20)
-		return O_DROP;
-	if (be16(udp + 2) == XCHAN_UDP_PORT)
+	if (len < 42 || be16(udp + 4) != be16(ip + 2) - 20 || be16(udp + 2) == XCHAN_UDP_PORT)
 		return O_DROP;
 	if (!q)
-		return isolated || to_part_mac(f) ? O_DROP : O_PASS;
+		return p->isolated || to_part_mac(f) ? O_DROP : O_PASS;
 	/* the fixture's one established channel */
 	if (p->id == P_B && q->id == P_A && be16(udp) == 5000 && be16(udp + 2) == 6000)
 		return O_REDIRECT;
 	return O_DROP;
+}
+
+/* What the contract says about frame f arriving on ifx. *ctrl: a frame that may
+ * change the tables (a control message, a sequence number). */
+static int model(const uint8_t *f, size_t len, int ifx, bool *ctrl)
+{
+	const struct part_model *p;
+	uint16_t et = be16(f + 12);
+
+	*ctrl = false;
+	if (ifx == 1)
+		return model_trusted(f, len, ctrl);
+	p = part_by_if(ifx);
+	if (!p || memcmp(f + 6, p->mac, 6))
+		return O_DROP;
+	if (et == ETH_P_ARP)
+		return model_arp(p, f, len);
+	if (et == ETH_P_IPV6)
+		return p->isolated || to_part_mac(f) ? O_DROP : O_PASS;
+	if (et != ETH_P_IP)
+		return O_DROP;
+	return model_ipv4(p, f, len, ctrl);
 }
 
 /* ---- the uplink ---- */

@@ -44,18 +44,11 @@ void view_set(struct view *v, const char *key, const char *val, int64_t rev, int
 		v->kv[i].lease = lease;
 		return;
 	}
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? 2 * v->cap : 64;
-		struct view_kv *kv = realloc(v->kv, cap * sizeof(*kv));
-
-		if (!kv)
-			goto oom;
-		v->kv = kv;
-		v->cap = cap;
-	}
-	memmove(&v->kv[i + 1], &v->kv[i], (v->n - i) * sizeof(*v->kv));
+	if (!xc_grow((void **)&v->kv, &v->n, &v->cap, sizeof(*v->kv)))
+		goto oom;
+	/* the new slot is the last: open one at i, where the key sorts */
+	memmove(&v->kv[i + 1], &v->kv[i], (v->n - 1 - i) * sizeof(*v->kv));
 	v->kv[i] = (struct view_kv){ .key = nk, .val = nv, .mod_rev = rev, .lease = lease };
-	v->n++;
 	return;
 oom:
 	/* the key stays as it was; the next list puts it right */

@@ -158,19 +158,13 @@ static struct served *served_find(struct agent *a, uint32_t id, size_t *idx)
 
 static void served_add(struct agent *a, const struct xc_part_info *pi)
 {
-	struct served *sv;
-	struct served **grown;
+	struct served *sv = calloc(1, sizeof(*sv));
+	struct served **slot = sv ? xc_grow((void **)&a->sv, &a->nsv, &a->capsv, sizeof(*slot)) : NULL;
 
-	if (a->nsv == a->capsv) {
-		grown = realloc(a->sv, (a->capsv * 2 + 8) * sizeof(*a->sv));
-		if (!grown)
-			return;
-		a->sv = grown;
-		a->capsv = a->capsv * 2 + 8;
-	}
-	sv = calloc(1, sizeof(*sv));
-	if (!sv)
+	if (!slot) {
+		free(sv);
 		return;
+	}
 	sv->ep.kind = EP_LISTEN;
 	sv->id = pi->id;
 	sv->ifindex = pi->meta.ifindex;
@@ -181,7 +175,7 @@ static void served_add(struct agent *a, const struct xc_part_info *pi)
 	sv->seen = true;
 	sv->audit_t = mono_ms();
 	sv->audit_mtok = AUDIT_BURST * 1000;
-	a->sv[a->nsv++] = sv;
+	*slot = sv;
 }
 
 /* The partition table is the truth: a socket for each local partition, none for a

@@ -104,18 +104,6 @@ static int parse_stmt(struct cli *c, struct line *l, int ntok, bool store, struc
 	return used < 0 ? used : part_spec_from(&l->part, &st->part, &c->err);
 }
 
-static int grow(struct parsed *p)
-{
-	size_t cap = p->cap ? 2 * p->cap : 64;
-	struct line *l = realloc(p->l, cap * sizeof(*l));
-
-	if (!l)
-		return -ENOMEM;
-	p->l = l;
-	p->cap = cap;
-	return 0;
-}
-
 static int read_file(struct cli *c, FILE *f, struct parsed *p)
 {
 	char *buf = NULL;
@@ -127,25 +115,26 @@ static int read_file(struct cli *c, FILE *f, struct parsed *p)
 		int ntok;
 
 		lineno++;
-		if (p->n == p->cap && grow(p)) {
+		l = xc_grow((void **)&p->l, &p->n, &p->cap, sizeof(*l));
+		if (!l) {
 			err = xc_fail(&c->err, -ENOMEM, "cannot read %s: out of memory", p->path);
 			break;
 		}
-		l = &p->l[p->n];
 		l->lineno = lineno;
 		l->text = strdup(buf);
 		if (!l->text) {
+			p->n--;
 			err = xc_fail(&c->err, -ENOMEM, "cannot read %s: out of memory", p->path);
 			break;
 		}
 		ntok = tokenize(l->text, l->tok);
 		if (ntok < 0)
 			l->tok[0] = NULL;
-		if (ntok == 0) {
+		if (ntok == 0) {		/* blank or a comment: the slot is reused */
 			free(l->text);
+			p->n--;
 			continue;
 		}
-		p->n++;
 		/* the statement is filled in once every line is in: p->l may move */
 		l->tok[ntok < 0 ? 0 : ntok] = NULL;
 		l->ntok = ntok;

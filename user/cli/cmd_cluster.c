@@ -214,16 +214,9 @@ static struct srow *row_of(struct status *st, uint32_t id)
 	for (size_t i = 0; i < st->n; i++)
 		if (st->rows[i].id == id)
 			return &st->rows[i];
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? 2 * st->cap : 16;
-		struct srow *v = realloc(st->rows, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		st->rows = v;
-		st->cap = cap;
-	}
-	r = &st->rows[st->n++];
+	r = xc_grow((void **)&st->rows, &st->n, &st->cap, sizeof(*r));
+	if (!r)
+		return NULL;
 	memset(r, 0, sizeof(*r));
 	r->id = id;
 	r->ttl = -1;

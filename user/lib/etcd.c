@@ -48,6 +48,17 @@ void ebuf_free(struct ebuf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+struct json_object *j_add(struct json_object *r, const char *name, struct json_object *v)
+{
+	if (!r || !v) {
+		json_object_put(r);
+		json_object_put(v);
+		return NULL;
+	}
+	json_object_object_add(r, name, v);
+	return r;
+}
+
 struct json_object *j_b64(const void *p, size_t len)
 {
 	size_t n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
@@ -346,19 +357,11 @@ out:
 static struct json_object *put_req(struct etcd *d, const char *key, const char *val,
 				   size_t vlen, int64_t lease)
 {
-	struct json_object *r = json_object_new_object(), *k = j_key(d, key);
-	struct json_object *v = vlen <= ETCD_MAX_VALUE ? j_b64(val, vlen) : NULL;
+	struct json_object *r = j_add(json_object_new_object(), "key", j_key(d, key));
 
-	if (!r || !k || !v) {
-		json_object_put(r);
-		json_object_put(k);
-		json_object_put(v);
-		return NULL;
-	}
-	json_object_object_add(r, "key", k);
-	json_object_object_add(r, "value", v);
+	r = j_add(r, "value", vlen <= ETCD_MAX_VALUE ? j_b64(val, vlen) : NULL);
 	if (lease)
-		json_object_object_add(r, "lease", json_object_new_int64(lease));
+		r = j_add(r, "lease", json_object_new_int64(lease));
 	return r;
 }
 

@@ -25,6 +25,9 @@ struct ebuf {
 size_t ebuf_write(char *ptr, size_t size, size_t n, void *ctx);
 void ebuf_free(struct ebuf *b);
 
+/* r with member name = v; when either is NULL, NULL and both freed: a request is built
+ * as a chain of these and checked once at the end. */
+struct json_object *j_add(struct json_object *r, const char *name, struct json_object *v);
 /* base64 of len bytes as a json string object; NULL when out of memory. */
 struct json_object *j_b64(const void *p, size_t len);
 /* The prefix + key, base64: NULL when too long or out of memory. */

@@ -8,17 +8,6 @@
 #include "etcd_int.h"
 #include "xc_int.h"
 
-static struct json_object *obj_kv(struct json_object *r, const char *name,
-				  struct json_object *v)
-{
-	if (!r || !v) {
-		json_object_put(v);
-		return NULL;
-	}
-	json_object_object_add(r, name, v);
-	return r;
-}
-
 /* The last absolute key of a page, whatever its bytes: where the next page starts. */
 struct page_end {
 	char *raw;
@@ -77,7 +66,7 @@ static int take_kvs(struct etcd *d, struct json_object *resp, struct etcd_range 
 
 int etcd_get(struct etcd *d, const char *key, struct etcd_kv *out, struct xc_err *e)
 {
-	struct json_object *resp, *req = obj_kv(json_object_new_object(), "key", j_key(d, key));
+	struct json_object *resp, *req = j_add(json_object_new_object(), "key", j_key(d, key));
 	struct etcd_range r = { 0 };
 	size_t cap = 0;
 	int err;
@@ -109,13 +98,13 @@ static struct json_object *range_req(struct etcd *d, const struct page_end *pe,
 {
 	struct json_object *r = json_object_new_object();
 
-	r = obj_kv(r, "key", pe->raw ? j_raw_after(pe->raw, pe->len) : j_key(d, sub));
-	r = obj_kv(r, "range_end", j_key_end(d, sub));
-	r = obj_kv(r, "limit", json_object_new_int64(limit));
+	r = j_add(r, "key", pe->raw ? j_raw_after(pe->raw, pe->len) : j_key(d, sub));
+	r = j_add(r, "range_end", j_key_end(d, sub));
+	r = j_add(r, "limit", json_object_new_int64(limit));
 	if (rev)
-		r = obj_kv(r, "revision", json_object_new_int64(rev));
+		r = j_add(r, "revision", json_object_new_int64(rev));
 	if (keys_only)
-		r = obj_kv(r, "keys_only", json_object_new_boolean(true));
+		r = j_add(r, "keys_only", json_object_new_boolean(true));
 	return r;
 }
 
@@ -198,11 +187,11 @@ void etcd_range_free(struct etcd_range *r)
 static int del(struct etcd *d, const char *key, bool prefix, int64_t *deleted,
 	       struct xc_err *e)
 {
-	struct json_object *resp, *req = obj_kv(json_object_new_object(), "key", j_key(d, key));
+	struct json_object *resp, *req = j_add(json_object_new_object(), "key", j_key(d, key));
 	int err;
 
 	if (prefix)
-		req = obj_kv(req, "range_end", j_key_end(d, key));
+		req = j_add(req, "range_end", j_key_end(d, key));
 	if (!req)
 		return xc_bad(e, "etcd delete: key too long");
 	err = etcd_post(d, "/v3/kv/deleterange", req, &resp, e);
@@ -231,24 +220,24 @@ static struct json_object *create_req(struct etcd *d, const char *key, const cha
 	struct json_object *a[3] = { json_object_new_array(), json_object_new_array(),
 				     json_object_new_array() };
 
-	cmp = obj_kv(cmp, "key", j_key(d, key));
-	cmp = obj_kv(cmp, "target", json_object_new_string("CREATE"));
-	cmp = obj_kv(cmp, "result", json_object_new_string("EQUAL"));
-	cmp = obj_kv(cmp, "create_revision", json_object_new_int64(0));
-	put = obj_kv(put, "key", j_key(d, key));
-	put = obj_kv(put, "value", vlen <= ETCD_MAX_VALUE ? j_b64(val, vlen) : NULL);
+	cmp = j_add(cmp, "key", j_key(d, key));
+	cmp = j_add(cmp, "target", json_object_new_string("CREATE"));
+	cmp = j_add(cmp, "result", json_object_new_string("EQUAL"));
+	cmp = j_add(cmp, "create_revision", json_object_new_int64(0));
+	put = j_add(put, "key", j_key(d, key));
+	put = j_add(put, "value", vlen <= ETCD_MAX_VALUE ? j_b64(val, vlen) : NULL);
 	if (lease)
-		put = obj_kv(put, "lease", json_object_new_int64(lease));
-	get = obj_kv(get, "key", j_key(d, key));
+		put = j_add(put, "lease", json_object_new_int64(lease));
+	get = j_add(get, "key", j_key(d, key));
 	if (a[0] && cmp)
 		json_object_array_add(a[0], cmp);
 	if (a[1])
-		json_object_array_add(a[1], obj_kv(json_object_new_object(), "request_put", put));
+		json_object_array_add(a[1], j_add(json_object_new_object(), "request_put", put));
 	if (a[2])
-		json_object_array_add(a[2], obj_kv(json_object_new_object(), "request_range", get));
-	r = obj_kv(r, "compare", a[0]);
-	r = obj_kv(r, "success", a[1]);
-	r = obj_kv(r, "failure", a[2]);
+		json_object_array_add(a[2], j_add(json_object_new_object(), "request_range", get));
+	r = j_add(r, "compare", a[0]);
+	r = j_add(r, "success", a[1]);
+	r = j_add(r, "failure", a[2]);
 	if (!r || !cmp || !put || !get) {
 		json_object_put(r);
 		return NULL;
@@ -291,7 +280,7 @@ int etcd_create(struct etcd *d, const char *key, const char *val, size_t vlen, i
 
 int etcd_lease_grant(struct etcd *d, unsigned int ttl_s, int64_t *id, struct xc_err *e)
 {
-	struct json_object *resp, *req = obj_kv(json_object_new_object(), "TTL",
+	struct json_object *resp, *req = j_add(json_object_new_object(), "TTL",
 						 json_object_new_int64(ttl_s));
 	int err = etcd_post(d, "/v3/lease/grant", req, &resp, e);
 
@@ -306,7 +295,7 @@ int etcd_lease_grant(struct etcd *d, unsigned int ttl_s, int64_t *id, struct xc_
 
 static struct json_object *id_req(int64_t id)
 {
-	return obj_kv(json_object_new_object(), "ID", json_object_new_int64(id));
+	return j_add(json_object_new_object(), "ID", json_object_new_int64(id));
 }
 
 int etcd_lease_keepalive(struct etcd *d, int64_t id, int64_t *ttl, struct xc_err *e)

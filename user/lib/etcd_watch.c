@@ -29,22 +29,12 @@ struct etcd_watch {
 
 static struct json_object *watch_req(const struct etcd *d, const char *sub, int64_t from)
 {
-	struct json_object *c = json_object_new_object(), *r = json_object_new_object();
-	struct json_object *k = j_key(d, sub), *end = j_key_end(d, sub);
+	struct json_object *c = j_add(json_object_new_object(), "key", j_key(d, sub));
 
-	if (!c || !r || !k || !end) {
-		json_object_put(c);
-		json_object_put(r);
-		json_object_put(k);
-		json_object_put(end);
-		return NULL;
-	}
-	json_object_object_add(c, "key", k);
-	json_object_object_add(c, "range_end", end);
+	c = j_add(c, "range_end", j_key_end(d, sub));
 	if (from)
-		json_object_object_add(c, "start_revision", json_object_new_int64(from));
-	json_object_object_add(r, "create_request", c);
-	return r;
+		c = j_add(c, "start_revision", json_object_new_int64(from));
+	return j_add(json_object_new_object(), "create_request", c);
 }
 
 static void lost(struct etcd_watch *w, const char *fmt, const char *what)

@@ -50,9 +50,7 @@ static int add_remote(struct xc *x, const struct xc_part_spec *s, struct xc_part
 		return xc_fail(e, -ENOENT, "node %u is not known here (xchan node add)", s->node);
 	explicit_bzero(&n, sizeof(n));
 	part_rows_remote(&r, s->id, s->name, s->node, ip);
-	err = part_rows_check(x, &r, e);
-	if (!err)
-		err = part_rows_write(x, &r, e);
+	err = part_rows_add(x, &r, e);
 	out->node = s->node;
 	out->ip = ip;
 	return err;
@@ -91,9 +89,7 @@ static int add_local(struct xc *x, const struct xc_part_spec *s, struct xc_part_
 		return xc_fail(e, -EPERM, "refusing to attach to loopback: it is the CMM's trusted path");
 	part_rows_local(&r, s->id, s->name, s->isolated ? XCHAN_PART_ISOLATED : 0, &v.host,
 			&v.peer, v.nspath);
-	err = part_rows_check(x, &r, e);
-	if (!err)
-		err = part_rows_write(x, &r, e);
+	err = part_rows_add(x, &r, e);
 	if (err)
 		return err;
 	err = nl_prepare_peer(v.nspath, v.peer.name);
@@ -162,8 +158,7 @@ int xc_part_register(struct xc *x, const struct xc_part_reg *reg, struct xc_err 
 		snprintf(host.name, sizeof(host.name), "%u", reg->host_ifindex);
 	part_rows_local(&r, reg->id, reg->name, reg->isolated ? XCHAN_PART_ISOLATED : 0, &host,
 			&peer, reg->netns ? reg->netns : "");
-	err = part_rows_check(x, &r, e);
-	return err ? err : part_rows_write(x, &r, e);
+	return part_rows_add(x, &r, e);
 }
 
 struct purge {

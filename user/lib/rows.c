@@ -103,7 +103,7 @@ static int row_op(struct xc *x, const struct part_rows *r, int i, bool del)
 	}
 }
 
-int part_rows_write(struct xc *x, const struct part_rows *r, struct xc_err *e)
+static int part_rows_write(struct xc *x, const struct part_rows *r, struct xc_err *e)
 {
 	int n = nrows(r);
 
@@ -140,7 +140,8 @@ static bool id_has_entries(struct xc *x, uint32_t id)
 	return false;
 }
 
-int part_rows_check(struct xc *x, const struct part_rows *r, struct xc_err *e)
+/* Every conflict with what is registered, before anything is written. */
+static int part_rows_check(struct xc *x, const struct part_rows *r, struct xc_err *e)
 {
 	struct xchan_part_meta meta;
 	struct xchan_address addr;
@@ -165,6 +166,13 @@ int part_rows_check(struct xc *x, const struct part_rows *r, struct xc_err *e)
 	if (!r->meta.node_id && !bpf_map_lookup_elem(XC_FD(x, M_MACS), &mk, &id))
 		return xc_fail(e, -EEXIST, "MAC of %s belongs to partition %u already", r->peer_dev, id);
 	return 0;
+}
+
+int part_rows_add(struct xc *x, const struct part_rows *r, struct xc_err *e)
+{
+	int err = part_rows_check(x, r, e);
+
+	return err ? err : part_rows_write(x, r, e);
 }
 
 struct addr_of {

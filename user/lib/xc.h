@@ -23,6 +23,10 @@ int xc_fail(struct xc_err *e, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The same for a malformed request: sets e->usage, returns -EINVAL. */
 int xc_bad(struct xc_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Room for one more element of size elem at the end of *v (*n used of *cap): the new
+ * slot, counted in *n, or NULL when out of memory (*v stays as it was). The one
+ * growable array of the library, the agent and the CLI. */
+void *xc_grow(void **v, size_t *n, size_t *cap, size_t elem);
 
 struct xc {
 	char pin_root[400];

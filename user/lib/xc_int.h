@@ -24,9 +24,9 @@ void part_rows_local(struct part_rows *r, uint32_t id, const char *name, uint32_
 		     const struct nl_link *host, const struct nl_link *peer, const char *nspath);
 void part_rows_remote(struct part_rows *r, uint32_t id, const char *name, uint32_t node,
 		      uint32_t ip);
-/* Every conflict with what is registered, before anything is written. */
-int part_rows_check(struct xc *x, const struct part_rows *r, struct xc_err *e);
-int part_rows_write(struct xc *x, const struct part_rows *r, struct xc_err *e);
+/* Every conflict with what is registered checked before anything is written; then
+ * the rows in order, those written undone when one fails. */
+int part_rows_add(struct xc *x, const struct part_rows *r, struct xc_err *e);
 void part_rows_remove(struct xc *x, uint32_t id, const struct xchan_part_meta *meta);
 uint32_t part_remote_ip(struct xc *x, uint32_t id);
 
@@ -44,10 +44,6 @@ int rx_attach(struct xc *x, uint32_t part, uint32_t ifindex);
 int rx_detach(struct xc *x, uint32_t part);
 /* Removes partition part's event budgets (audit.c). */
 void evlimit_forget(struct xc *x, uint32_t part);
-
-/* Room for one more element of size elem at the end of *v (*n used of *cap): the new
- * slot, counted in *n, or NULL when out of memory (*v stays as it was). */
-void *xc_grow(void **v, size_t *n, size_t *cap, size_t elem);
 
 int config_write(struct xc *x, const struct xchan_config *cfg);
 
