@@ -44,6 +44,8 @@ int rx_attach(struct xc *x, uint32_t part, uint32_t ifindex);
 int rx_detach(struct xc *x, uint32_t part);
 /* Removes partition part's event budgets (audit.c). */
 void evlimit_forget(struct xc *x, uint32_t part);
+/* Removes partition part's verdict counters (partstats.c). */
+void partstats_forget(struct xc *x, uint32_t part);
 
 /* Room for one more element of size elem at the end of *v (*n used of *cap): the new
  * slot, counted in *n, or NULL when out of memory (*v stays as it was). */
