@@ -87,6 +87,15 @@ ctr_exec bob /bin/ctr_tool send 5000 "$AIP" 6000 10 hello
 wait $rx_pid
 n=$(grep -c " 5000 hello-" "$TMPD/rx")
 check "bob's messages reached alice's socket ($n of 10)" [ "$n" -eq 10 ]
+# a send no channel covers: refused in the packet path, counted for bob by reason
+rm -f "$TMPD/rx.ready"
+ctr_exec alice /bin/ctr_tool recv 6001 1 >"$TMPD/rx1" 2>"$TMPD/rx.ready" &
+rx_pid=$!
+eventually 30 grep -q ready "$TMPD/rx.ready"
+ctr_exec bob /bin/ctr_tool send 5000 "$AIP" 6001 5 nochan
+wait $rx_pid
+check "bob's sends to alice:6001 (no channel) reached nothing ($(grep -c nochan "$TMPD/rx1") of 5)" \
+	[ "$(grep -c nochan "$TMPD/rx1")" -eq 0 ]
 
 # refusals: a reason to the process, an audit line in the log
 cl bob ask 5000 "$A:6001" 2>"$TMPD/err"; rc=$?
@@ -120,6 +129,24 @@ check "verdicts by reason show the delivered frames" \
 check "requests by result show the refusals" \
 	eval "[ \$(awk '/^xchan_agent_requests_total{result=\"refused\"}/ {print \$2}' '$TMPD/metrics') -ge 3 ]"
 check "the channel's key age is there" grep -q "^xchan_channel_key_age_seconds{receiver=\"$A\"" "$TMPD/metrics"
+metric() { awk -v k="$1" '$1 == k {print $2}' "$TMPD/metrics"; }
+v=$(metric "xchan_partition_verdict_packets_total{partition=\"$B\",reason=\"drop_no_out_channel\"}")
+check "bob's refused sends by partition and reason (${v:-none})" [ "${v:-0}" -eq 5 ]
+v=$(metric "xchan_partition_verdict_bytes_total{partition=\"$B\",reason=\"drop_no_out_channel\"}")
+check "... and their bytes (${v:-none})" [ "${v:-0}" -ge $((5 * 42)) ]
+check "... none counted for alice" eval "! grep -q '^xchan_partition_verdict_packets_total{partition=\"$A\",reason=\"drop_no_out_channel\"}' '$TMPD/metrics'"
+check "no pass_channel among the verdicts by partition (the fast path's)" \
+	eval "! grep -q '^xchan_partition_verdict_packets_total{.*reason=\"pass_channel\"}' '$TMPD/metrics'"
+v=$(metric "xchan_partition_channel_packets_total{partition=\"$A\",direction=\"received\"}")
+w=$(metric "xchan_partition_channel_packets_total{partition=\"$B\",direction=\"sent\"}")
+check "channel messages by partition: alice received 10, bob sent 10 (${v:-none}, ${w:-none})" \
+	eval "[ '${v:-0}' -eq 10 ] && [ '${w:-0}' -eq 10 ]"
+v=$(metric "xchan_events_emitted_total{source=\"$B\",kind=\"partition\"}")
+w=$(metric "xchan_events_suppressed_total{source=\"$B\",kind=\"partition\"}")
+check "events by source: bob's sampled drop emitted, none suppressed (${v:-none}, ${w:-none})" \
+	eval "[ '${v:-0}' -ge 1 ] && [ '$w' = 0 ] && grep -q '^xchan_events_lost_total{source=\"$B\",kind=\"partition\"} 0$' '$TMPD/metrics'"
+check "the text format's HELP/TYPE for each new family" \
+	eval "[ \$(grep -cE '^# TYPE xchan_(partition_verdict|partition_channel|events)_[a-z]+_total counter$' '$TMPD/metrics') -eq 7 ]"
 check "no key material in the metrics" eval "! grep -qi key_hex '$TMPD/metrics'"
 
 # stopping the agent stops no traffic; a new agent finds everything again
