@@ -147,6 +147,13 @@ check "events by source: bob's sampled drop emitted, none suppressed (${v:-none}
 	eval "[ '${v:-0}' -ge 1 ] && [ '$w' = 0 ] && grep -q '^xchan_events_lost_total{source=\"$B\",kind=\"partition\"} 0$' '$TMPD/metrics'"
 check "the text format's HELP/TYPE for each new family" \
 	eval "[ \$(grep -cE '^# TYPE xchan_(partition_verdict|partition_channel|events)_[a-z]+_total counter$' '$TMPD/metrics') -eq 7 ]"
+x -j stats --by-partition >"$TMPD/stats" 2>&1
+check "stats --by-partition -j: bob's 5 refused sends, alice's 10 received, bob's 10 sent" \
+	jq -e --arg a "$A" --arg b "$B" '([.partitions[] | select(.name == $b and .reason == "drop_no_out_channel") | .packets] == [5]) and
+	([.partitions[] | select(.reason == "pass_channel")] == []) and
+	([.partition_channels[] | select(.name == $a) | .received_packets] == [10]) and
+	([.partition_channels[] | select(.name == $b) | .sent_packets] == [10])' "$TMPD/stats"
+check "... and as text" eval "x stats --by-partition | grep -qE '^$B +drop_no_out_channel +5 '"
 check "no key material in the metrics" eval "! grep -qi key_hex '$TMPD/metrics'"
 
 # stopping the agent stops no traffic; a new agent finds everything again
