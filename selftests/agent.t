@@ -172,10 +172,26 @@ check "bob closes his side: the channel goes" eval 'cl bob close out 5000 "$A:60
 cl alice list >"$TMPD/alice"
 check "alice's list is empty again" grep -q "^0 channels" "$TMPD/alice"
 
+# CHECK as the runtime runs it: the plugin's entry of the conflist with the bridge's
+# result as prevResult; success prints nothing, an error is a CNI error object
+# cni NETNS IP COMMAND [CNI_ARGS]
+cni() {
+	jq --arg ns "$1" --arg ip "$2/24" '.plugins[1] + {cniVersion, name, prevResult: {cniVersion: "1.0.0",
+		interfaces: [{name: "eth0", sandbox: $ns}], ips: [{address: $ip, interface: 0}]}}' \
+		"$TMPD/cni/net.d/$NET.conflist" |
+		CNI_COMMAND=$3 CNI_CONTAINERID=direct CNI_NETNS="$1" CNI_IFNAME=eth0 CNI_ARGS="$4" "$BUILD/xchan-cni"
+}
+
 # removal: CNI DEL takes the partition away; DEL again changes nothing
-CNS=$(partj ".[] | select(.name==\"$C\") | .netns")
+CNS=$(partj ".[] | select(.name==\"$C\") | .netns") CIP=$(partj ".[] | select(.name==\"$C\") | .ip")
+out=$(cni "$CNS" "$CIP" CHECK); rc=$?
+check "CHECK of carol's container (a partition, the CMM attached): success, nothing printed ($rc: $out)" \
+	eval "[ $rc -eq 0 ] && [ -z '$out' ]"
 ctr_rm carol
 check "carol's removal removed her partition (CNI DEL)" [ -z "$(partj ".[] | select(.name==\"$C\") | .id")" ]
+out=$(cni "$CNS" "$CIP" CHECK); rc=$?
+check "CHECK after her partition went: a CNI error ($rc: $out)" \
+	eval "[ $rc -ne 0 ] && echo '$out' | jq -e '.code == 100 and (.msg | test(\"is not a partition\"))' >/dev/null"
 cnidel() {
 	CNI_COMMAND=DEL CNI_CONTAINERID=gone CNI_NETNS="$CNS" CNI_IFNAME=eth0 CNI_ARGS="K8S_POD_NAME=$C" \
 		"$BUILD/xchan-cni" <"$TMPD/cni/net.d/$NET.conflist.one"
@@ -189,6 +205,28 @@ check "ADD without prevResult: a CNI error, nothing registered ($rc)" \
 	eval "[ $rc -ne 0 ] && jq -e '.code == 7' '$TMPD/out' >/dev/null && [ \$(partj length) -eq 2 ]"
 check "the agent closed carol's socket" eventually 5 grep -q "request socket closed (partition removed)" "$TMPD/agent.log"
 check "SIGTERM stops it again" agent_stop
+
+# CNI args: id, name and isolation from CNI_ARGS; CHECK fails once the partition is
+# deleted behind the runtime's back; the isolated partition's send outside is refused
+make_part cniargs 10.0.9.5 bridge
+ANS="/run/netns/${PFX}cniargs"
+out=$(cni "$ANS" 10.0.9.5 ADD "IgnoreUnknown=1;XCHAN_ID=zero"); rc=$?
+check "ADD with XCHAN_ID=zero: a configuration error, nothing registered ($rc)" \
+	eval "[ $rc -ne 0 ] && echo '$out' | jq -e '.code == 7' >/dev/null && [ -z \"\$(partj '.[] | select(.netns == \"$ANS\") | .id')\" ]"
+out=$(cni "$ANS" 10.0.9.5 ADD "IgnoreUnknown=1;XCHAN_ID=4242;XCHAN_ISOLATED=true;XCHAN_NAME=${PFX}args"); rc=$?
+check "ADD with XCHAN_ID=4242, XCHAN_ISOLATED=true, XCHAN_NAME: registered so ($rc)" \
+	eval "[ $rc -eq 0 ] && [ \"\$(partj '.[] | select(.id == 4242) | [.name, .isolated, .netns] | join(\" \")')\" = '${PFX}args true $ANS' ]"
+ip -n "${PFX}cniargs" neigh add 10.0.9.99 lladdr 02:00:00:00:09:99 dev eth0
+ip netns exec "${PFX}cniargs" "$BUILD/ctr_tool" send 5000 10.0.9.99 53 3 iso >/dev/null 2>&1
+check "... isolated: its sends outside are drop_isolated, counted for it" \
+	eval "x -j stats --by-partition | jq -e '[.partitions[] | select(.part == 4242 and .reason == \"drop_isolated\") | .packets] == [3]' >/dev/null"
+out=$(cni "$ANS" 10.0.9.5 CHECK); rc=$?
+check "CHECK: success ($rc: $out)" eval "[ $rc -eq 0 ] && [ -z '$out' ]"
+x partition del 4242 >/dev/null
+out=$(cni "$ANS" 10.0.9.5 CHECK); rc=$?
+check "CHECK after partition del (the container still there): a CNI error ($rc: $out)" \
+	eval "[ $rc -ne 0 ] && echo '$out' | jq -e '.code == 100' >/dev/null"
+check "DEL then: success, nothing to remove" eval "cni '$ANS' 10.0.9.5 DEL >/dev/null"
 
 # identity, not look-alikes: a netns holding a veth with the partition's indexes, but
 # not the netns our host veth peers into (pid reuse, a stale path), gets no socket
