@@ -96,6 +96,9 @@ ctr_exec bob /bin/ctr_tool send 5000 "$AIP" 6001 5 nochan
 wait $rx_pid
 check "bob's sends to alice:6001 (no channel) reached nothing ($(grep -c nochan "$TMPD/rx1") of 5)" \
 	[ "$(grep -c nochan "$TMPD/rx1")" -eq 0 ]
+# and 600 to the control port (2 ms apart): each one audited until bob's budget (64, then
+# 100/s) runs out, which it does unless sending them took over 5 s
+ctr_exec bob /bin/ctr_tool send 5000 "$AIP" 7420 600 ctl
 
 # refusals: a reason to the process, an audit line in the log
 cl bob ask 5000 "$A:6001" 2>"$TMPD/err"; rc=$?
@@ -141,10 +144,15 @@ v=$(metric "xchan_partition_channel_packets_total{partition=\"$A\",direction=\"r
 w=$(metric "xchan_partition_channel_packets_total{partition=\"$B\",direction=\"sent\"}")
 check "channel messages by partition: alice received 10, bob sent 10 (${v:-none}, ${w:-none})" \
 	eval "[ '${v:-0}' -eq 10 ] && [ '${w:-0}' -eq 10 ]"
+v=$(metric "xchan_partition_verdict_packets_total{partition=\"$B\",reason=\"drop_ctrl_untrusted\"}")
+check "bob's 600 to the control port by partition and reason (${v:-none})" [ "${v:-0}" -eq 600 ]
 v=$(metric "xchan_events_emitted_total{source=\"$B\",kind=\"partition\"}")
 w=$(metric "xchan_events_suppressed_total{source=\"$B\",kind=\"partition\"}")
-check "events by source: bob's sampled drop emitted, none suppressed (${v:-none}, ${w:-none})" \
-	eval "[ '${v:-0}' -ge 1 ] && [ '$w' = 0 ] && grep -q '^xchan_events_lost_total{source=\"$B\",kind=\"partition\"} 0$' '$TMPD/metrics'"
+check "events by source: bob's emitted and suppressed add up to his 600 audits at least (${v:-none} + ${w:-none})" \
+	eval "[ '${v:-0}' -ge 64 ] && [ '${w:-0}' -ge 1 ] && [ \$(( ${v:-0} + ${w:-0} )) -ge 600 ] &&
+	      grep -q '^xchan_events_lost_total{source=\"$B\",kind=\"partition\"} 0$' '$TMPD/metrics'"
+w=$(metric "xchan_events_suppressed_total{source=\"$A\",kind=\"partition\"}")
+check "... alice's suppressed nothing (${w:-no row})" [ "${w:-0}" -eq 0 ]
 check "the text format's HELP/TYPE for each new family" \
 	eval "[ \$(grep -cE '^# TYPE xchan_(partition_verdict|partition_channel|events)_[a-z]+_total counter$' '$TMPD/metrics') -eq 7 ]"
 x -j stats --by-partition >"$TMPD/stats" 2>&1
