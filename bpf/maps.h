@@ -89,6 +89,17 @@ struct {
 	__type(value, struct xchan_counter);
 } xchan_stats SEC(".maps");
 
+/* Verdicts by partition and reason (include/xchan.h): made by the datapath for
+ * registered partitions only, removed with the partition by the agent; not
+ * preallocated (a partition meets a few reasons). Room for every reason of every partition. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, XCHAN_PARTSTATS_PER_PART * 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xchan_partstat_key);
+	__type(value, struct xchan_counter);
+} xchan_partstats SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
 	__uint(max_entries, 4096);

@@ -235,6 +235,8 @@ static __always_inline int rx_verdict(struct rxpkt *rx, __u32 reason)
 		n = c->packets++;
 		c->bytes += rx->skb->len;
 	}
+	if (rx->dst && reason != XR_PASS_RX_CHANNEL)
+		part_count(rx->dst->part_id, reason, rx->skb->len);
 	if (rx_pass(reason))
 		return TC_ACT_OK;
 	if (refusal || !(n & ((1ULL << drop_sample_shift) - 1))) {

@@ -86,18 +86,42 @@ static __always_inline int reason_action(const struct xpkt *pkt, __u32 reason)
 	}
 }
 
-/* The exit: act on the reason, count it, sample drops into the event stream. */
+/* A registered partition's verdict, by reason (xchan_partstats). Its first frame of
+ * a reason makes the row; a full map leaves the frame counted by reason only, and
+ * two CPUs making the same row at once both count (the loser adds to the winner's). */
+static __always_inline void part_count(__u32 part, __u32 reason, __u64 bytes)
+{
+	struct xchan_partstat_key k = { .part_id = part, .reason = reason };
+	struct xchan_counter one = { .packets = 1, .bytes = bytes };
+	struct xchan_counter *c = bpf_map_lookup_elem(&xchan_partstats, &k);
+
+	if (!c) {
+		if (!bpf_map_update_elem(&xchan_partstats, &k, &one, BPF_NOEXIST))
+			return;
+		c = bpf_map_lookup_elem(&xchan_partstats, &k);
+		if (!c)
+			return;
+	}
+	c->packets++;
+	c->bytes += bytes;
+}
+
+/* The exit: act on the reason, count it (by partition too, but for pass_channel: the
+ * same-node fast path stays one lookup and its channel's counters, issue 15), sample
+ * drops into the event stream. */
 static __always_inline int verdict(struct xpkt *pkt, __u32 reason)
 {
 	struct xdp_md *ctx = pkt->ctx;
 	int action = reason_action(pkt, reason);
 	struct xchan_counter *c = bpf_map_lookup_elem(&xchan_stats, &reason);
-	__u64 n = 0;
+	__u64 n = 0, len = ctx->data_end - ctx->data;
 
 	if (c) {
 		n = c->packets++;
-		c->bytes += ctx->data_end - ctx->data;
+		c->bytes += len;
 	}
+	if (pkt->src && reason != XR_PASS_CHANNEL)
+		part_count(pkt->src->part_id, reason, len);
 	if (action == XDP_DROP && !(n & ((1ULL << drop_sample_shift) - 1)))
 		emit_event(pkt, XCHAN_E_DROP, reason, 0);
 	return action;

@@ -213,6 +213,15 @@ struct xchan_counter {
 	__u64	bytes;
 };
 
+/* xchan_partstats key: a partition's verdicts by reason (per-CPU xchan_counter). The
+ * sender's on the send side, the receiver's on the receive side; never pass_channel
+ * (nor pass_rx_channel): the channel's own counters have those. */
+struct xchan_partstat_key {
+	__u32	part_id;
+	__u32	reason;		/* enum xchan_reason */
+};
+#define XCHAN_PARTSTATS_PER_PART XR__MAX	/* xchan_partstats: every reason, per --max-partitions: no partition can fill it for another */
+
 /* Per-channel counters (per-CPU). */
 struct xchan_chan_counter {
 	__u64	packets;

@@ -87,6 +87,18 @@ ctr_exec bob /bin/ctr_tool send 5000 "$AIP" 6000 10 hello
 wait $rx_pid
 n=$(grep -c " 5000 hello-" "$TMPD/rx")
 check "bob's messages reached alice's socket ($n of 10)" [ "$n" -eq 10 ]
+# a send no channel covers: refused in the packet path, counted for bob by reason
+rm -f "$TMPD/rx.ready"
+ctr_exec alice /bin/ctr_tool recv 6001 1 >"$TMPD/rx1" 2>"$TMPD/rx.ready" &
+rx_pid=$!
+eventually 30 grep -q ready "$TMPD/rx.ready"
+ctr_exec bob /bin/ctr_tool send 5000 "$AIP" 6001 5 nochan
+wait $rx_pid
+check "bob's sends to alice:6001 (no channel) reached nothing ($(grep -c nochan "$TMPD/rx1") of 5)" \
+	[ "$(grep -c nochan "$TMPD/rx1")" -eq 0 ]
+# and 600 to the control port (2 ms apart): each one audited until bob's budget (64, then
+# 100/s) runs out, which it does unless sending them took over 5 s
+ctr_exec bob /bin/ctr_tool send 5000 "$AIP" 7420 600 ctl
 
 # refusals: a reason to the process, an audit line in the log
 cl bob ask 5000 "$A:6001" 2>"$TMPD/err"; rc=$?
@@ -120,6 +132,36 @@ check "verdicts by reason show the delivered frames" \
 check "requests by result show the refusals" \
 	eval "[ \$(awk '/^xchan_agent_requests_total{result=\"refused\"}/ {print \$2}' '$TMPD/metrics') -ge 3 ]"
 check "the channel's key age is there" grep -q "^xchan_channel_key_age_seconds{receiver=\"$A\"" "$TMPD/metrics"
+metric() { awk -v k="$1" '$1 == k {print $2}' "$TMPD/metrics"; }
+v=$(metric "xchan_partition_verdict_packets_total{partition=\"$B\",reason=\"drop_no_out_channel\"}")
+check "bob's refused sends by partition and reason (${v:-none})" [ "${v:-0}" -eq 5 ]
+v=$(metric "xchan_partition_verdict_bytes_total{partition=\"$B\",reason=\"drop_no_out_channel\"}")
+check "... and their bytes (${v:-none})" [ "${v:-0}" -ge $((5 * 42)) ]
+check "... none counted for alice" eval "! grep -q '^xchan_partition_verdict_packets_total{partition=\"$A\",reason=\"drop_no_out_channel\"}' '$TMPD/metrics'"
+check "no pass_channel among the verdicts by partition (the fast path's)" \
+	eval "! grep -q '^xchan_partition_verdict_packets_total{.*reason=\"pass_channel\"}' '$TMPD/metrics'"
+v=$(metric "xchan_partition_channel_packets_total{partition=\"$A\",direction=\"received\"}")
+w=$(metric "xchan_partition_channel_packets_total{partition=\"$B\",direction=\"sent\"}")
+check "channel messages by partition: alice received 10, bob sent 10 (${v:-none}, ${w:-none})" \
+	eval "[ '${v:-0}' -eq 10 ] && [ '${w:-0}' -eq 10 ]"
+v=$(metric "xchan_partition_verdict_packets_total{partition=\"$B\",reason=\"drop_ctrl_untrusted\"}")
+check "bob's 600 to the control port by partition and reason (${v:-none})" [ "${v:-0}" -eq 600 ]
+v=$(metric "xchan_events_emitted_total{source=\"$B\",kind=\"partition\"}")
+w=$(metric "xchan_events_suppressed_total{source=\"$B\",kind=\"partition\"}")
+check "events by source: bob's emitted and suppressed add up to his 600 audits at least (${v:-none} + ${w:-none})" \
+	eval "[ '${v:-0}' -ge 64 ] && [ '${w:-0}' -ge 1 ] && [ \$(( ${v:-0} + ${w:-0} )) -ge 600 ] &&
+	      grep -q '^xchan_events_lost_total{source=\"$B\",kind=\"partition\"} 0$' '$TMPD/metrics'"
+w=$(metric "xchan_events_suppressed_total{source=\"$A\",kind=\"partition\"}")
+check "... alice's suppressed nothing (${w:-no row})" [ "${w:-0}" -eq 0 ]
+check "the text format's HELP/TYPE for each new family" \
+	eval "[ \$(grep -cE '^# TYPE xchan_(partition_verdict|partition_channel|events)_[a-z]+_total counter$' '$TMPD/metrics') -eq 7 ]"
+x -j stats --by-partition >"$TMPD/stats" 2>&1
+check "stats --by-partition -j: bob's 5 refused sends, alice's 10 received, bob's 10 sent" \
+	jq -e --arg a "$A" --arg b "$B" '([.partitions[] | select(.name == $b and .reason == "drop_no_out_channel") | .packets] == [5]) and
+	([.partitions[] | select(.reason == "pass_channel")] == []) and
+	([.partition_channels[] | select(.name == $a) | .received_packets] == [10]) and
+	([.partition_channels[] | select(.name == $b) | .sent_packets] == [10])' "$TMPD/stats"
+check "... and as text" eval "x stats --by-partition | grep -qE '^$B +drop_no_out_channel +5 '"
 check "no key material in the metrics" eval "! grep -qi key_hex '$TMPD/metrics'"
 
 # stopping the agent stops no traffic; a new agent finds everything again
@@ -138,10 +180,26 @@ check "bob closes his side: the channel goes" eval 'cl bob close out 5000 "$A:60
 cl alice list >"$TMPD/alice"
 check "alice's list is empty again" grep -q "^0 channels" "$TMPD/alice"
 
+# CHECK as the runtime runs it: the plugin's entry of the conflist with the bridge's
+# result as prevResult; success prints nothing, an error is a CNI error object
+# cni NETNS IP COMMAND [CNI_ARGS]
+cni() {
+	jq --arg ns "$1" --arg ip "$2/24" '.plugins[1] + {cniVersion, name, prevResult: {cniVersion: "1.0.0",
+		interfaces: [{name: "eth0", sandbox: $ns}], ips: [{address: $ip, interface: 0}]}}' \
+		"$TMPD/cni/net.d/$NET.conflist" |
+		CNI_COMMAND=$3 CNI_CONTAINERID=direct CNI_NETNS="$1" CNI_IFNAME=eth0 CNI_ARGS="$4" "$BUILD/xchan-cni"
+}
+
 # removal: CNI DEL takes the partition away; DEL again changes nothing
-CNS=$(partj ".[] | select(.name==\"$C\") | .netns")
+CNS=$(partj ".[] | select(.name==\"$C\") | .netns") CIP=$(partj ".[] | select(.name==\"$C\") | .ip")
+out=$(cni "$CNS" "$CIP" CHECK); rc=$?
+check "CHECK of carol's container (a partition, the CMM attached): success, nothing printed ($rc: $out)" \
+	eval "[ $rc -eq 0 ] && [ -z '$out' ]"
 ctr_rm carol
 check "carol's removal removed her partition (CNI DEL)" [ -z "$(partj ".[] | select(.name==\"$C\") | .id")" ]
+out=$(cni "$CNS" "$CIP" CHECK); rc=$?
+check "CHECK after her partition went: a CNI error ($rc: $out)" \
+	eval "[ $rc -ne 0 ] && echo '$out' | jq -e '.code == 100 and (.msg | test(\"is not a partition\"))' >/dev/null"
 cnidel() {
 	CNI_COMMAND=DEL CNI_CONTAINERID=gone CNI_NETNS="$CNS" CNI_IFNAME=eth0 CNI_ARGS="K8S_POD_NAME=$C" \
 		"$BUILD/xchan-cni" <"$TMPD/cni/net.d/$NET.conflist.one"
@@ -155,6 +213,28 @@ check "ADD without prevResult: a CNI error, nothing registered ($rc)" \
 	eval "[ $rc -ne 0 ] && jq -e '.code == 7' '$TMPD/out' >/dev/null && [ \$(partj length) -eq 2 ]"
 check "the agent closed carol's socket" eventually 5 grep -q "request socket closed (partition removed)" "$TMPD/agent.log"
 check "SIGTERM stops it again" agent_stop
+
+# CNI args: id, name and isolation from CNI_ARGS; CHECK fails once the partition is
+# deleted behind the runtime's back; the isolated partition's send outside is refused
+make_part cniargs 10.0.9.5 bridge
+ANS="/run/netns/${PFX}cniargs"
+out=$(cni "$ANS" 10.0.9.5 ADD "IgnoreUnknown=1;XCHAN_ID=zero"); rc=$?
+check "ADD with XCHAN_ID=zero: a configuration error, nothing registered ($rc)" \
+	eval "[ $rc -ne 0 ] && echo '$out' | jq -e '.code == 7' >/dev/null && [ -z \"\$(partj '.[] | select(.netns == \"$ANS\") | .id')\" ]"
+out=$(cni "$ANS" 10.0.9.5 ADD "IgnoreUnknown=1;XCHAN_ID=4242;XCHAN_ISOLATED=true;XCHAN_NAME=${PFX}args"); rc=$?
+check "ADD with XCHAN_ID=4242, XCHAN_ISOLATED=true, XCHAN_NAME: registered so ($rc)" \
+	eval "[ $rc -eq 0 ] && [ \"\$(partj '.[] | select(.id == 4242) | [.name, .isolated, .netns] | join(\" \")')\" = '${PFX}args true $ANS' ]"
+ip -n "${PFX}cniargs" neigh add 10.0.9.99 lladdr 02:00:00:00:09:99 dev eth0
+ip netns exec "${PFX}cniargs" "$BUILD/ctr_tool" send 5000 10.0.9.99 53 3 iso >/dev/null 2>&1
+check "... isolated: its sends outside are drop_isolated, counted for it" \
+	eval "x -j stats --by-partition | jq -e '[.partitions[] | select(.part == 4242 and .reason == \"drop_isolated\") | .packets] == [3]' >/dev/null"
+out=$(cni "$ANS" 10.0.9.5 CHECK); rc=$?
+check "CHECK: success ($rc: $out)" eval "[ $rc -eq 0 ] && [ -z '$out' ]"
+x partition del 4242 >/dev/null
+out=$(cni "$ANS" 10.0.9.5 CHECK); rc=$?
+check "CHECK after partition del (the container still there): a CNI error ($rc: $out)" \
+	eval "[ $rc -ne 0 ] && echo '$out' | jq -e '.code == 100' >/dev/null"
+check "DEL then: success, nothing to remove" eval "cni '$ANS' 10.0.9.5 DEL >/dev/null"
 
 # identity, not look-alikes: a netns holding a veth with the partition's indexes, but
 # not the netns our host veth peers into (pid reuse, a stale path), gets no socket

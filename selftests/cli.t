@@ -98,6 +98,9 @@ check "channel list -j: bob->alice established both sides" \
 check "channel list -j: receiver's key is local, sender's remote" \
 	[ "$(jq -r '[.[] | select(.local_ep==6000) | .key] + [.[] | select(.local_ep==5000) | .key] | join(",")' <<<"$J")" = "local,remote" ]
 check "stats -j parses with every reason" [ "$(x -j stats --channels | jq '.reasons | length')" -gt 20 ]
+check "stats --by-partition -j: both lists, and the text form" \
+	eval "x -j stats --by-partition --channels | jq -e '(.partitions | type) == \"array\" and (.partition_channels | type) == \"array\" and (.channels | length) >= 1' >/dev/null &&
+	      x stats --by-partition | grep -q '^PARTITION .*RECEIVED'"
 check "status -j: loaded, 3 attachments" [ "$(x -j status | jq '.attachments | length')" = 3 ]
 x -j monitor --count 20 --timeout 2 >"$TMPD/mon"
 check "monitor -j: JSON lines with the CONNECTs' events" grep -q established <(jq -r .kind "$TMPD/mon")

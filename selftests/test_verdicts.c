@@ -24,6 +24,7 @@ static void (*const areas[])(void) = {
 	test_node_keys,
 	test_ifpart,
 	test_flow,
+	test_partstats,
 };
 
 int main(int argc, char **argv)

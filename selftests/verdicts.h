@@ -65,5 +65,6 @@ void test_keys(void);			/* verdicts_keys.c */
 void test_node_keys(void);		/* verdicts_nodekeys.c */
 void test_ifpart(void);			/* verdicts_ifpart.c */
 void test_flow(void);			/* verdicts_flow.c */
+void test_partstats(void);		/* verdicts_partstats.c */
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <net/if.h>
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include "agent.h"
@@ -39,6 +40,137 @@ static void verdicts(FILE *f, struct agent *a)
 		if (have[r])
 			fprintf(f, "xchan_verdict_bytes_total{reason=\"%s\"} %llu\n", xc_reason_name(r),
 				(unsigned long long)c[r].bytes);
+}
+
+/* A label value as the text format wants it: backslash, quote and newline escaped
+ * (partition names need none; interface names may hold anything but '/' and space). */
+static const char *esc(char *buf, size_t len, const char *v)
+{
+	size_t k = 0;
+
+	for (; *v && k + 3 < len; v++) {
+		if (*v == '\\' || *v == '"' || *v == '\n')
+			buf[k++] = '\\';
+		buf[k++] = *v == '\n' ? 'n' : *v;
+	}
+	buf[k] = '\0';
+	return buf;
+}
+
+static const char *part_label(struct agent *a, uint32_t id, char *buf, size_t len)
+{
+	char name[XCHAN_NAME_LEN + 12];
+
+	return esc(buf, len, xc_part_name(a->xc, id, name, sizeof(name)));
+}
+
+/* Verdicts by partition and reason: bounded by partitions x reasons. pass_channel is
+ * not among them (the fast path does not count it there): the channel series below,
+ * summed from the channels' counters, say what each partition received and sent. */
+static void part_verdicts(FILE *f, struct agent *a)
+{
+	static const char *const what[] = { "packets", "bytes" };
+	struct xc_part_stat *v = NULL;
+	struct xc_err e = {};
+	size_t n = 0;
+	char l[2 * XCHAN_NAME_LEN + 32];
+
+	if (xc_stats_partitions(a->xc, &v, &n, &e))
+		count_add(&a->n.reconcile_errors, 1);
+	for (int k = 0; k < 2; k++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "xchan_partition_verdict_%s_total", what[k]);
+		help(f, name, "counter", "By partition (the sender's verdicts; the receive side's: the receiver's) and reason; pass_channel: see xchan_partition_channel_*.");
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, "%s{partition=\"%s\",reason=\"%s\"} %llu\n", name,
+				part_label(a, v[i].part, l, sizeof(l)), xc_reason_name(v[i].reason),
+				(unsigned long long)(k ? v[i].c.bytes : v[i].c.packets));
+	}
+	free(v);
+}
+
+static void part_channels(FILE *f, struct agent *a)
+{
+	static const char *const what[] = { "packets", "bytes" };
+	struct xc_part_chan_stat *v = NULL;
+	struct xc_err e = {};
+	size_t n = 0;
+	char l[2 * XCHAN_NAME_LEN + 32];
+
+	if (xc_stats_part_channels(a->xc, &v, &n, &e))
+		count_add(&a->n.reconcile_errors, 1);
+	for (int k = 0; k < 2; k++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "xchan_partition_channel_%s_total", what[k]);
+		help(f, name, "counter", "Channel messages by partition, received as receiver and sent as sender, from the channels' counters.");
+		for (size_t i = 0; i < n; i++) {
+			part_label(a, v[i].part, l, sizeof(l));
+			fprintf(f, "%s{partition=\"%s\",direction=\"received\"} %llu\n", name, l,
+				(unsigned long long)(k ? v[i].received.bytes : v[i].received.packets));
+			fprintf(f, "%s{partition=\"%s\",direction=\"sent\"} %llu\n", name, l,
+				(unsigned long long)(k ? v[i].sent.bytes : v[i].sent.packets));
+		}
+	}
+	free(v);
+}
+
+/* An event source as a label: a partition by name, a peer by address, an interface
+ * by name (0, or the trusted path: "host"). */
+static const char *src_label(struct agent *a, const struct xchan_src_key *s, char *buf, size_t len)
+{
+	char tmp[IF_NAMESIZE > INET_ADDRSTRLEN ? IF_NAMESIZE : INET_ADDRSTRLEN];
+
+	switch (s->kind) {
+	case XCHAN_SRC_PART:
+	case XCHAN_SRC_TO_PART:
+		return part_label(a, s->id, buf, len);
+	case XCHAN_SRC_PEER:
+		return esc(buf, len, inet_ntop(AF_INET, &s->id, tmp, sizeof(tmp)) ? tmp : "?");
+	case XCHAN_SRC_IFACE:
+		if (!s->id)		/* the host's own */
+			break;
+		if (if_indextoname(s->id, tmp))
+			return esc(buf, len, tmp);
+		snprintf(buf, len, "%u", s->id);
+		return buf;
+	default:
+		break;
+	}
+	return esc(buf, len, "host");
+}
+
+/* Audit events by source: bounded by the partitions, the peer LRU and interfaces. */
+static void event_sources(FILE *f, struct agent *a)
+{
+	static const char *const what[] = { "emitted", "suppressed", "lost" };
+	static const char *const text[] = {
+		"Audit events written by source.",
+		"Audit events a source's budget did not allow (a flood).",
+		"Audit events of a source that met a full ring.",
+	};
+	struct xc_evsource *v = NULL;
+	struct xc_err e = {};
+	size_t n = 0;
+	char l[2 * IF_NAMESIZE + 2 * XCHAN_NAME_LEN];
+
+	if (xc_evsources(a->xc, &v, &n, &e))
+		count_add(&a->n.reconcile_errors, 1);
+	for (int k = 0; k < 3; k++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "xchan_events_%s_total", what[k]);
+		help(f, name, "counter", text[k]);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t c = k == 0 ? v[i].l.emitted : k == 1 ? v[i].l.suppressed : v[i].l.lost;
+
+			fprintf(f, "%s{source=\"%s\",kind=\"%s\"} %llu\n", name,
+				src_label(a, &v[i].src, l, sizeof(l)), xc_src_kind_name(v[i].src.kind),
+				(unsigned long long)c);
+		}
+	}
+	free(v);
 }
 
 static uint64_t mono_ns(void)
@@ -137,6 +269,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 		if (!f)
 			return MHD_NO;
 		verdicts(f, a);
+		part_verdicts(f, a);
+		part_channels(f, a);
+		event_sources(f, a);
 		channels(f, a);
 		agent_counts(f, a);
 		fclose(f);

@@ -10,12 +10,14 @@
 #include "cli.h"
 
 struct stats_cfg {
-	bool channels;
+	bool channels, by_part;
 };
 
 static const struct opt stats_opts[] = {
 	{ "--channels", 0, NULL, OPT_FLAG, offsetof(struct stats_cfg, channels), 0, NULL,
 	  "per-channel packets, bytes and drops too" },
+	{ "--by-partition", 0, NULL, OPT_FLAG, offsetof(struct stats_cfg, by_part), 0, NULL,
+	  "verdicts by partition and reason, and channel messages each partition received and sent" },
 	OPT_END,
 };
 
@@ -73,16 +75,89 @@ static void chan_stat_out(struct cli *c, const struct xc_chan_stat *s)
 	jw_end_obj(&c->jw);
 }
 
+/* Verdicts by partition and reason (never pass_channel), then channel messages by
+ * partition, summed from the channels' counters. */
+static void part_out(struct cli *c, const struct xc_part_stat *ps, size_t nps,
+		     const struct xc_part_chan_stat *pc, size_t npc)
+{
+	char nb[XCHAN_NAME_LEN + 12];
+
+	if (c->json)
+		jw_arr(&c->jw, "partitions");
+	else
+		printf("\n%-20s %-24s %14s %16s\n", "PARTITION", "REASON", "PACKETS", "BYTES");
+	for (size_t i = 0; i < nps; i++) {
+		xc_part_name(&c->xc, ps[i].part, nb, sizeof(nb));
+		if (!c->json) {
+			printf("%-20s %-24s %14llu %16llu\n", nb, xc_reason_name(ps[i].reason),
+			       (unsigned long long)ps[i].c.packets, (unsigned long long)ps[i].c.bytes);
+			continue;
+		}
+		jw_obj(&c->jw, NULL);
+		jw_u64(&c->jw, "part", ps[i].part);
+		jw_str(&c->jw, "name", nb);
+		jw_str(&c->jw, "reason", xc_reason_name(ps[i].reason));
+		jw_u64(&c->jw, "packets", ps[i].c.packets);
+		jw_u64(&c->jw, "bytes", ps[i].c.bytes);
+		jw_end_obj(&c->jw);
+	}
+	if (c->json) {
+		jw_end_arr(&c->jw);
+		jw_arr(&c->jw, "partition_channels");
+	} else {
+		printf("\n%-20s %14s %16s %14s %16s\n", "PARTITION", "RECEIVED", "BYTES", "SENT", "BYTES");
+	}
+	for (size_t i = 0; i < npc; i++) {
+		xc_part_name(&c->xc, pc[i].part, nb, sizeof(nb));
+		if (!c->json) {
+			printf("%-20s %14llu %16llu %14llu %16llu\n", nb,
+			       (unsigned long long)pc[i].received.packets,
+			       (unsigned long long)pc[i].received.bytes,
+			       (unsigned long long)pc[i].sent.packets, (unsigned long long)pc[i].sent.bytes);
+			continue;
+		}
+		jw_obj(&c->jw, NULL);
+		jw_u64(&c->jw, "part", pc[i].part);
+		jw_str(&c->jw, "name", nb);
+		jw_u64(&c->jw, "received_packets", pc[i].received.packets);
+		jw_u64(&c->jw, "received_bytes", pc[i].received.bytes);
+		jw_u64(&c->jw, "sent_packets", pc[i].sent.packets);
+		jw_u64(&c->jw, "sent_bytes", pc[i].sent.bytes);
+		jw_end_obj(&c->jw);
+	}
+	if (c->json)
+		jw_end_arr(&c->jw);
+}
+
+/* Everything is read before anything is printed: a failure prints nothing. */
+static int stats_read(struct cli *c, const struct stats_cfg *sc, struct xc_chan_stat **v,
+		      size_t *n, struct xc_part_stat **ps, size_t *nps,
+		      struct xc_part_chan_stat **pc, size_t *npc)
+{
+	int err = 0;
+
+	if (sc->channels)
+		err = xc_stats_channels(&c->xc, v, n, &c->err);
+	if (!err && sc->by_part)
+		err = xc_stats_partitions(&c->xc, ps, nps, &c->err);
+	if (!err && sc->by_part)
+		err = xc_stats_part_channels(&c->xc, pc, npc, &c->err);
+	return err;
+}
+
 static int do_stats(struct cli *c, void *cfg)
 {
 	struct xc_chan_stat *v = NULL;
-	size_t n = 0;
-	int err;
+	struct xc_part_stat *ps = NULL;
+	struct xc_part_chan_stat *pc = NULL;
+	size_t n = 0, nps = 0, npc = 0;
+	int err = stats_read(c, cfg, &v, &n, &ps, &nps, &pc, &npc);
 
-	if (((struct stats_cfg *)cfg)->channels &&
-	    (err = xc_stats_channels(&c->xc, &v, &n, &c->err)))
-		return err;
+	if (err)
+		goto out;
 	reasons_out(c);
+	if (((struct stats_cfg *)cfg)->by_part)
+		part_out(c, ps, nps, pc, npc);
 	if (((struct stats_cfg *)cfg)->channels) {
 		if (c->json)
 			jw_arr(&c->jw, "channels");
@@ -97,8 +172,11 @@ static int do_stats(struct cli *c, void *cfg)
 		jw_end_obj(&c->jw);
 		jw_done(&c->jw);
 	}
+out:
 	free(v);
-	return 0;
+	free(ps);
+	free(pc);
+	return err;
 }
 
 const struct cmd cmd_stats = CMD("stats", stats_opts, sizeof(struct stats_cfg), do_stats, true,

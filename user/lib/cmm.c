@@ -30,6 +30,7 @@ const char *const cmm_map_names[M__N] = {
 	[M_EVLIMIT] = "xchan_evlimit", [M_EVPEER] = "xchan_evpeer", [M_GWMAC] = "xchan_gwmac",
 	[M_PEERNONCE] = "xchan_peernonce",
 	[M_IFPART] = "xchan_ifpart", [M_FLOWS] = "xchan_flows",
+	[M_PARTSTATS] = "xchan_partstats",
 };
 
 const char *const xchan_reason_names[XR__MAX] = XCHAN_REASON_NAMES;
@@ -102,9 +103,10 @@ static int open_pinned(struct cmm *c)
 		pin_path(p, sizeof(p), c->root, cmm_map_names[i]);
 		c->map_fd[i] = bpf_obj_get(p);
 		/* an instance older than these maps runs a program that does without them:
-		 * the nonce in xchan_nodes, the sender by the hash only, no fast path */
-		if (c->map_fd[i] < 0 && (i == M_PEERNONCE || i == M_IFPART || i == M_FLOWS) &&
-		    errno == ENOENT)
+		 * the nonce in xchan_nodes, the sender by the hash only, no fast path, no
+		 * counters by partition */
+		if (c->map_fd[i] < 0 && (i == M_PEERNONCE || i == M_IFPART || i == M_FLOWS ||
+					 i == M_PARTSTATS) && errno == ENOENT)
 			continue;
 		if (c->map_fd[i] < 0)
 			return -errno;
@@ -131,6 +133,9 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 		bpf_map__set_max_entries(skel->maps.xchan_macs, sz->partitions);
 		/* a budget per partition as sender and as receiver, plus the host's */
 		bpf_map__set_max_entries(skel->maps.xchan_evlimit, 2 * sz->partitions + 8);
+		/* the few reasons a partition meets; not preallocated */
+		bpf_map__set_max_entries(skel->maps.xchan_partstats,
+					 XCHAN_PARTSTATS_PER_PART * sz->partitions);
 	}
 	if (sz && sz->channels) {
 		/* N channels: on one node a channel is an IN and an OUT entry with a key

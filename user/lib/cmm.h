@@ -11,13 +11,14 @@
 enum cmm_map {
 	M_PARTITION, M_ADDRS, M_CHANNELS, M_KEYS, M_CHANSTATS, M_STATS, M_DEVMAP, M_EVENTS,
 	M_PARTMETA, M_CONFIG, M_NODES, M_REPLAY, M_MACS, M_NEXTHOP, M_NONCE, M_EVLIMIT,
-	M_EVPEER, M_GWMAC, M_PEERNONCE, M_IFPART, M_FLOWS,
+	M_EVPEER, M_GWMAC, M_PEERNONCE, M_IFPART, M_FLOWS, M_PARTSTATS,
 	M__N
 };
 extern const char *const cmm_map_names[M__N];
 
 struct cmm_sizes {
-	uint32_t partitions;	/* xchan_partition, xchan_addrs, xchan_devmap */
+	uint32_t partitions;	/* xchan_partition, xchan_addrs, xchan_devmap; 16 times
+				 * that: xchan_partstats */
 	uint32_t channels;	/* channels: 2 entries each in xchan_channels and xchan_keys
 				 * (IN and OUT), 1 in xchan_chanstats, xchan_replay and
 				 * xchan_flows */

@@ -205,11 +205,14 @@ int xc_part_remove(struct xc *x, uint32_t id, int *detach_err)
 		derr = derr ? derr : rerr;
 	}
 	evlimit_forget(x, id);
+	partstats_forget(x, id);
 	if (detach_err)
 		*detach_err = derr;
 	part_rows_remove(x, id, &meta);
-	/* again: an entry made for id while it was being removed must not outlive it */
+	/* again: an entry made for id while it was being removed must not outlive it
+	 * (a frame identified before its rows went counts after them) */
 	purge_chans(x, id);
+	partstats_forget(x, id);
 	return 0;
 }
 

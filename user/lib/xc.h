@@ -226,6 +226,24 @@ struct xc_chan_stat {
 	struct xchan_chan_counter c;
 };
 int xc_stats_channels(struct xc *x, struct xc_chan_stat **out, size_t *n, struct xc_err *e);
+/* Verdicts by partition and reason (xchan_partstats), sorted by partition, then
+ * reason: the sender's on the send side, the receiver's on the receive side, never
+ * pass_channel or pass_rx_channel (xc_stats_part_channels has those). None from an
+ * instance older than the map. */
+struct xc_part_stat {
+	uint32_t part, reason;
+	struct xchan_counter c;
+};
+int xc_stats_partitions(struct xc *x, struct xc_part_stat **out, size_t *n, struct xc_err *e);
+/* Channel traffic by partition, sorted by partition, summed from the channels' own
+ * counters (their IN entries): received as the receiver (local_part), sent as the
+ * sender (remote_part; it may be another node's partition). */
+struct xc_part_chan_stat {
+	uint32_t part;
+	struct xchan_counter received, sent;
+};
+int xc_stats_part_channels(struct xc *x, struct xc_part_chan_stat **out, size_t *n,
+			   struct xc_err *e);
 
 const char *xc_event_kind_name(uint32_t kind);
 const char *xc_reason_name(uint32_t reason);

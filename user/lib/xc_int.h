@@ -44,6 +44,8 @@ int rx_attach(struct xc *x, uint32_t part, uint32_t ifindex);
 int rx_detach(struct xc *x, uint32_t part);
 /* Removes partition part's event budgets (audit.c). */
 void evlimit_forget(struct xc *x, uint32_t part);
+/* Removes partition part's verdict counters (partstats.c). */
+void partstats_forget(struct xc *x, uint32_t part);
 
 int config_write(struct xc *x, const struct xchan_config *cfg);
 
