@@ -158,11 +158,11 @@ def main(a):
                 raw_send(dev, BCAST, 0x86dd, ip6_udp(ll_of(dev), dst, 5000, port,
                                                      ("%s-B6" % tag).encode()), 1)
             time.sleep(0.1)
-    elif cmd == "spoof":         # RATE SECS SRCMAC SRCIP DSTMAC DSTIP PORT [STOP]: IPv4 UDP
-        # frames with another's source, RATE a second (in bursts of 100), until SECS or the
-        # file STOP; prints how many
+    elif cmd == "flood":         # RATE SECS SRCMAC SRCIP DSTMAC DSTIP PORT [STOP]: IPv4 UDP
+        # frames from any source (another's: spoofed), RATE a second (in bursts of 100),
+        # until SECS or the file STOP; prints how many
         mac = lambda m: bytes.fromhex(m.replace(":", ""))
-        body = ip4_udp(socket.inet_aton(a[4]), socket.inet_aton(a[6]), 5000, int(a[7]), b"spoof")
+        body = ip4_udp(socket.inet_aton(a[4]), socket.inet_aton(a[6]), 5000, int(a[7]), b"flood")
         frame = mac(a[5]) + mac(a[3]) + struct.pack("!H", 0x0800) + body
         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
         s.bind((dev, 0))
