@@ -104,7 +104,7 @@ pmac() { x -j partition list | jq -r ".[] | select(.name==\"$1\") | .mac"; }
 heard() { grep -c -- "$2" "$TMPD/l46.$1" 2>/dev/null; }	# NAME PATTERN: lines its listener got
 listen46() {
 	: >"$TMPD/l46.$1"; rm -f "$TMPD/l46.$1".{ready,stop}
-	probe "$1" listen46 9999 120 "$TMPD/l46.$1" & L46+=($!)
+	probe "$1" listen46 9999,67 120 "$TMPD/l46.$1" & L46+=($!)
 }
 L46=()
 quiet x partition del eve
@@ -114,7 +114,7 @@ E=$(ctr_ip eve)
 for c in alice bob mallory eve; do ctr_netns_attach $c; done
 for c in alice bob eve; do listen46 $c; done
 eventually 30 test -e "$TMPD/l46.alice.ready" -a -e "$TMPD/l46.bob.ready" -a -e "$TMPD/l46.eve.ready"
-check "listeners bound in alice, bob and eve (IPv4 and IPv6, port 9999)" [ $? -eq 0 ]
+check "listeners bound in alice, bob and eve (IPv4 and IPv6, ports 9999 and 67)" [ $? -eq 0 ]
 AMAC=$(pmac alice); BMAC=$(pmac bob); EMAC=$(pmac eve)
 
 # mallory floods for about 2 s: frames with bob's MAC and address (refused by its
@@ -175,7 +175,7 @@ LLA=$(ll alice); LLB=$(ll bob); LLE=$(ll eve)
 ip -n "${PFX}mallory" neigh replace "$LLA" lladdr "$AMAC" dev eth0
 ip -n "${PFX}mallory" neigh replace "$LLB" lladdr "$BMAC" dev eth0
 ip -n "${PFX}mallory" neigh replace "$LLE" lladdr "$EMAC" dev eth0
-KINDS="b m m6 u4 B4 u6 B6"	# broadcast, multicast, unicast and by broadcast MAC
+KINDS="b d D m m6 u4 B4 u6 B6"	# broadcast (to 67, as DHCP too), multicast, unicast, by bcast MAC
 controls_in() {	# ROUND: every kind from the host in alice and bob; in eve only a
 	local c k	# channel message and its own loopback (it is isolated)
 	for c in alice bob; do for k in $KINDS; do
@@ -192,6 +192,7 @@ bround() {	# ROUND LABEL: every way mallory might reach the others but a channel
 	local r=$1 l=$2 c
 	probe mallory bcast 255.255.255.255 9999 5000; probe mallory bcast 10.88.255.255 9999 5000
 	probe mallory bcast 224.0.0.1 9999 5000
+	probe mallory discover	# a DHCP request: the one broadcast its send side lets out
 	probe_user mallory mcast6 9999
 	for c in "$A" "$B" "$E"; do probe mallory bcast4 "$c" 9999; done
 	for c in "$LLA" "$LLB" "$LLE"; do probe mallory ll_bcast "$c" 9999; done
@@ -207,6 +208,7 @@ bround() {	# ROUND LABEL: every way mallory might reach the others but a channel
 	sleep 0.3
 	for c in alice bob eve; do
 		check "$l: IPv4 broadcast (all-ones, subnet) and 224.0.0.1 reached no $c" [ "$(heard $c bcast-)" -eq 0 ]
+		check "$l: the DHCP request (0.0.0.0:68 -> 255.255.255.255:67) reached no $c" [ "$(heard $c discover)" -eq 0 ]
 		check "$l: IPv6 all-nodes from an unprivileged socket reached no $c" [ "$(heard $c mcast6)" -eq 0 ]
 		check "$l: unicast to $c's IPv4 address by broadcast MAC did not arrive" [ "$(heard $c bcast4)" -eq 0 ]
 		check "$l: IPv6 to $c's link-local by broadcast MAC did not arrive" [ "$(heard $c llbcast)" -eq 0 ]

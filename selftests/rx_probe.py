@@ -88,13 +88,17 @@ def main(a):
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         s.bind(("::", int(a[1])))
         listen(s, float(a[2]), a[3], lambda d, f: "%s %s" % (f[0], d.decode(errors="replace")))
-    elif cmd == "listen46":      # PORT SECS OUT: a UDP socket each for IPv4 and IPv6
-        s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s4.bind(("0.0.0.0", int(a[1])))
-        s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-        s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        s6.bind(("::", int(a[1])))
-        listen([s4, s6], float(a[2]), a[3],
+    elif cmd == "listen46":      # PORTS SECS OUT: a UDP socket each for IPv4 and IPv6 on
+        socks = []               # each port (comma-separated)
+        for port in a[1].split(","):
+            s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s4.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+            s4.bind(("0.0.0.0", int(port)))
+            s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s6.bind(("::", int(port)))
+            socks += [s4, s6]
+        listen(socks, float(a[2]), a[3],
                lambda d, f: "%d %s %d %s" % (6 if ":" in f[0] else 4, f[0], f[1],
                                              d.decode(errors="replace")))
     elif cmd == "listen_icmp6":  # SECS OUT: every ICMPv6 type that arrives
@@ -135,8 +139,8 @@ def main(a):
                     pass
             time.sleep(0.1)
     elif cmd == "controls":      # DEV PORT TAG BCAST IP4S LL6S: from the host, each kind of
-        # frame a partition may not send, to where the partitions' listeners are; the
-        # addresses comma-separated, each payload TAG-kind
+        # frame a partition may not send, to where the partitions' listeners are (and a
+        # broadcast to port 67); the addresses comma-separated, each payload TAG-kind
         dev, port, tag, ip4s, ll6s = a[1], int(a[2]), a[3], a[5].split(","), a[6].split(",")
         idx = socket.if_nametoindex(dev)
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -146,6 +150,9 @@ def main(a):
         s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
         for _ in range(3):       # the first unicast may wait for neighbour discovery
             s.sendto(("%s-b" % tag).encode(), (a[4], port))
+            s.sendto(("%s-d" % tag).encode(), ("255.255.255.255", 67))  # as a DHCP server's
+            raw_send(dev, BCAST, 0x0800, ip4_udp(b"\0" * 4, b"\xff" * 4, 68, 67,
+                                                 ("%s-D" % tag).encode()), 1)  # a DHCP request's
             s.sendto(("%s-m" % tag).encode(), ("224.0.0.1", port))
             s6.sendto(("%s-m6" % tag).encode(), ("ff02::1", port, 0, idx))
             for d in ip4s:
