@@ -223,7 +223,7 @@ ip link set "$(x -j partition list | jq -r '.[] | select(.name=="mallory") | .ho
 bround 2 "podman bridge, mallory's send side detached"
 r1=$(( $(reason drop_rx_broadcast) + $(reason drop_rx_ipv6) + $(reason drop_rx_not_channel) ))
 check "... refused and counted by the receive side ($((r1 - r0)))" [ $((r1 - r0)) -ge 40 ]
-check "the flood delivered nothing to alice" [ "$(heard alice flood)" -eq 0 ]
+check "mallory's spoofed flood delivered nothing to alice" [ "$(heard alice flood)" -eq 0 ]
 for c in alice bob eve; do : >"$TMPD/l46.$c.stop"; done
 for p in "${L46[@]}"; do wait "$p"; done
 for c in alice bob mallory eve; do ctr_netns_detach $c; done
