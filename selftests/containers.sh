@@ -51,3 +51,6 @@ ctr_netns_attach() {
 	NSES+=("${PFX}$1")
 	reap_add netns "${PFX}$1"
 }
+# ctr_netns_detach NAME: the name gone (the netns lives on with its container), so
+# that a container removed later really takes its netns and veth with it
+ctr_netns_detach() { ip netns del "${PFX}$1" 2>/dev/null; }

@@ -59,6 +59,7 @@ setup() {	# setup MODE [--forward pass]
 		ip addr add 10.77.0.254/32 dev lo
 		for n in a b m i e; do ip -n "${PFX}$n" route add default dev eth0; done
 	fi
+	ula6 "$mode"
 	eventually 20 dad_done a b m i e	# link-local addresses usable
 	x "$@" partition add 1 --name alice --netns "${PFX}a" >/dev/null &&
 	x partition add 2 --name bob --netns "${PFX}b" >/dev/null &&
@@ -68,6 +69,32 @@ setup() {	# setup MODE [--forward pass]
 	x channel open bob:5000 ivy:6000 >/dev/null &&
 	x channel open bob:5000 ivy:68 >/dev/null &&
 	x channel open bob:5000 ivy:9999 >/dev/null
+}
+
+# ula6 MODE: a ULA fd77::N for each (N: the IPv4 address's last byte), so that plain
+# IPv6 unicast between partitions has somewhere to go: on the bridge one /64, routed
+# a /128 each behind the host (fe80::1 on every host-side veth, IPv6 forwarding in
+# this run's host netns only). Mallory knows alice's and ivy's MACs, as a neighbour
+# on a bridge would: its unicast needs no neighbour discovery, which the receive
+# side refuses between partitions.
+ula6() {
+	local n
+	for n in a:1 b:2 m:3 i:4 e:9; do
+		if [ "$1" = bridge ]; then
+			ip -n "${PFX}${n%:*}" addr add "fd77::${n#*:}/64" dev eth0 nodad
+		else
+			ip -n "${PFX}${n%:*}" addr add "fd77::${n#*:}/128" dev eth0 nodad
+			ip addr add fe80::1/64 dev "${PFX}${n%:*}" nodad
+			ip -n "${PFX}${n%:*}" -6 route add fd77::/64 via fe80::1 dev eth0
+			ip -6 route add "fd77::${n#*:}/128" dev "${PFX}${n%:*}"
+		fi
+	done
+	sysctl -qw net.ipv6.conf.all.forwarding=1	# this run's host netns only
+	[ "$1" = bridge ] || return 0
+	for n in a:1 i:4; do
+		ip -n "${PFX}m" neigh replace "fd77::${n#*:}" lladdr "$(mac ${n%:*})" dev eth0
+		ip -n "${PFX}m" neigh replace "$(ll ${n%:*})" lladdr "$(mac ${n%:*})" dev eth0
+	done
 }
 
 teardown() {
@@ -96,6 +123,7 @@ controls_in() {
 		[ "$(got $n 68 ctl-)" -gt 0 ] && [ "$(got $n 9999 ctl-)" -gt 0 ] &&
 			[ "$(got $n 6000 ctl-)" -gt 0 ] && [ "$(got6 $n 6000 ctl6)" -gt 0 ] || return 1
 	done
+	[ "$(got6 a 6000 ctlula)" -gt 0 ]
 }
 
 # Every bypass of the issue, from mallory: ground truth in alice's and ivy's sockets.
@@ -115,6 +143,10 @@ bypasses() {	# LABEL
 	DSP=$((DSP + 1))
 	send_udp m $DSP 10.77.0.254 8080 5 dnat; send_udp m $DSP 10.77.0.254 8081 5 dnat
 	send_udp m 5000 10.77.5.5 6000 5 second
+	# plain IPv6 unicast from a socket: to ULAs (routed: through the host), and on
+	# the bridge to the link-locals too
+	if [ "$MODE" = bridge ]; then probe m uni6 6000 uni6 fd77::1 fd77::4 "$lla" "$lli"
+	else probe m uni6 6000 uni6 fd77::1 fd77::4; fi
 	# positive controls, an allowed delivery to every listener of the round: a
 	# listener that never bound (or had stopped) cannot make a refusal look like a pass
 	send_udp e 5000 10.77.0.1 68 1 ctl; send_udp e 5000 10.77.0.1 9999 1 ctl
@@ -122,6 +154,7 @@ bypasses() {	# LABEL
 	for p in 6000 68 9999; do send_udp b 5000 10.77.0.4 $p 1 ctl; done
 	python3 "$PROBE" udp6 "$lla" 6000 "$(gwdev "$MODE" a)" ctl6
 	probe i udp6 ::1 6000 lo ctl6	# nothing from outside may reach isolated ivy
+	probe e uni6 6000 ctlula fd77::1	# the way mallory's went, from outside
 	# the positive controls went last: once they are in, what was refused had its chance
 	eventually 10 controls_in
 	sleep 0.3
@@ -132,12 +165,14 @@ bypasses() {	# LABEL
 		check "$l: nothing of mallory's plain UDP reached $n" [ "$(got $n 6000 plain)" -eq 0 ]
 		check "$l: IPv6 all-nodes from an unprivileged socket did not reach $n" [ "$(got6 $n 6000 mcast6)" -eq 0 ]
 		check "$l: IPv6 to $n's link-local by broadcast MAC did not arrive" [ "$(got6 $n 6000 llbcast)" -eq 0 ]
+		check "$l: plain IPv6 unicast from mallory did not reach $n" [ "$(got6 $n 6000 uni6)" -eq 0 ]
 		check "$l: IPv4 to $n's address by broadcast MAC on port 68 did not arrive" [ "$(got $n 68 bcast4)" -eq 0 ]
 		check "$l: a rogue DHCP offer did not reach $n" [ "$(got $n 68 bcast-)" -eq 0 ]
 		check "$l: broadcast and multicast to another port did not reach $n" [ "$(got $n 9999 bcast-)" -eq 0 ]
 		check "$l: the host's port mappings delivered nothing of mallory's to $n" [ "$(got $n 6000 dnat)" -eq 0 ]
 	done
 	check "$l: a host route to alice's second address delivered nothing of mallory's" [ "$(got a 6000 second)" -eq 0 ]
+	check "$l: control: the outside's IPv6 to alice's ULA arrived ($(got6 a 6000 ctlula))" [ "$(got6 a 6000 ctlula)" -gt 0 ]
 	wait_listeners
 	for n in a i; do recv_stop $n 6000; recv_stop $n 68; recv_stop $n 9999; done
 }

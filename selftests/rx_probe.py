@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # rx_probe.py: what receive.t sends from inside a partition (as its root, or as an
 # unprivileged user) and what it listens with: sockets are the ground truth.
-import os, socket, struct, sys, time, fcntl
+import os, select, socket, struct, sys, time, fcntl
 
-def mac_of(ifname):
-    with open("/sys/class/net/%s/address" % ifname) as f:
-        return bytes.fromhex(f.read().strip().replace(":", ""))
+def mac_of(ifname):    # by ioctl: under nsenter, /sys is another netns's
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    r = fcntl.ioctl(s.fileno(), 0x8927, struct.pack("256s", ifname.encode()))  # SIOCGIFHWADDR
+    return r[18:24]
 
 def ip4_of(ifname):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -87,6 +88,19 @@ def main(a):
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         s.bind(("::", int(a[1])))
         listen(s, float(a[2]), a[3], lambda d, f: "%s %s" % (f[0], d.decode(errors="replace")))
+    elif cmd == "listen46":      # PORTS SECS OUT: a UDP socket each for IPv4 and IPv6 on
+        socks = []               # each port (comma-separated)
+        for port in a[1].split(","):
+            s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s4.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+            s4.bind(("0.0.0.0", int(port)))
+            s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s6.bind(("::", int(port)))
+            socks += [s4, s6]
+        listen(socks, float(a[2]), a[3],
+               lambda d, f: "%d %s %d %s" % (6 if ":" in f[0] else 4, f[0], f[1],
+                                             d.decode(errors="replace")))
     elif cmd == "listen_icmp6":  # SECS OUT: every ICMPv6 type that arrives
         s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
         listen(s, float(a[1]), a[2], lambda d, f: "%s type %d" % (f[0], d[0]))
@@ -114,6 +128,64 @@ def main(a):
         for _ in range(3):       # the first may wait for neighbour discovery
             s.sendto(a[4].encode(), (a[1], int(a[2]), 0, socket.if_nametoindex(a[3])))
             time.sleep(0.2)
+    elif cmd == "uni6":          # PORT TAG DST...: plain IPv6 UDP from a socket to each DST
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        for _ in range(3):       # the first may wait for neighbour discovery
+            for d in a[3:]:
+                scope = socket.if_nametoindex(dev) if d.startswith("fe80") else 0
+                try:
+                    s.sendto(a[2].encode(), (d, int(a[1]), 0, scope))
+                except OSError:
+                    pass
+            time.sleep(0.1)
+    elif cmd == "controls":      # DEV PORT TAG BCAST IP4S LL6S: from the host, each kind of
+        # frame a partition may not send, to where the partitions' listeners are (and a
+        # broadcast to port 67); the addresses comma-separated, each payload TAG-kind
+        dev, port, tag, ip4s, ll6s = a[1], int(a[2]), a[3], a[5].split(","), a[6].split(",")
+        idx = socket.if_nametoindex(dev)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, dev.encode())
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, ip4_of(dev))
+        s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        for _ in range(3):       # the first unicast may wait for neighbour discovery
+            s.sendto(("%s-b" % tag).encode(), (a[4], port))
+            s.sendto(("%s-d" % tag).encode(), ("255.255.255.255", 67))  # as a DHCP server's
+            raw_send(dev, BCAST, 0x0800, ip4_udp(b"\0" * 4, b"\xff" * 4, 68, 67,
+                                                 ("%s-D" % tag).encode()), 1)  # a DHCP request's
+            s.sendto(("%s-m" % tag).encode(), ("224.0.0.1", port))
+            s6.sendto(("%s-m6" % tag).encode(), ("ff02::1", port, 0, idx))
+            for d in ip4s:
+                s.sendto(("%s-u4" % tag).encode(), (d, port))
+                raw_send(dev, BCAST, 0x0800, ip4_udp(ip4_of(dev), socket.inet_aton(d), 5000,
+                                                     port, ("%s-B4" % tag).encode()), 1)
+            for d in ll6s:
+                s6.sendto(("%s-u6" % tag).encode(), (d, port, 0, idx))
+                dst = socket.inet_pton(socket.AF_INET6, d)
+                raw_send(dev, BCAST, 0x86dd, ip6_udp(ll_of(dev), dst, 5000, port,
+                                                     ("%s-B6" % tag).encode()), 1)
+            time.sleep(0.1)
+    elif cmd == "flood":         # RATE SECS SRCMAC SRCIP DSTMAC DSTIP PORT [STOP]: IPv4 UDP
+        # frames from any source (another's: spoofed), RATE a second (in bursts of 100),
+        # until SECS or the file STOP; prints how many
+        mac = lambda m: bytes.fromhex(m.replace(":", ""))
+        body = ip4_udp(socket.inet_aton(a[4]), socket.inet_aton(a[6]), 5000, int(a[7]), b"flood")
+        frame = mac(a[5]) + mac(a[3]) + struct.pack("!H", 0x0800) + body
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        s.bind((dev, 0))
+        stop = a[8] if len(a) > 8 else None
+        sent, t0 = 0, time.time()
+        while time.time() < t0 + float(a[2]) and not (stop and os.path.exists(stop)):
+            for _ in range(min(100, int(a[1]))):
+                try:
+                    s.send(frame)
+                    sent += 1
+                except OSError:  # a full queue: the flood goes on
+                    pass
+            ahead = min(t0 + sent / float(a[1]), t0 + float(a[2])) - time.time()
+            if ahead > 0:
+                time.sleep(ahead)
+        print(sent)
     elif cmd == "sniff":         # SECS OUT: every ARP frame, and IPv4 UDP payloads, on eth0
         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))  # ETH_P_ALL
         s.bind((dev, 0))
@@ -132,19 +204,17 @@ def main(a):
     else:
         raise SystemExit("unknown command " + cmd)
 
-def listen(s, secs, out, fmt):
+def listen(socks, secs, out, fmt):
+    socks = socks if isinstance(socks, list) else [socks]
     open(out + ".ready", "w").close()   # bound: the test may send now
-    s.settimeout(0.1)
     end = time.time() + secs
     with open(out, "a") as f:
         while time.time() < end and not os.path.exists(out + ".stop"):
-            try:
+            for s in select.select(socks, [], [], 0.1)[0]:
                 d, frm = s.recvfrom(65535)
-            except socket.timeout:
-                continue
-            line = fmt(d, frm)
-            if line is not None:
-                f.write(line + "\n")
-                f.flush()
+                line = fmt(d, frm)
+                if line is not None:
+                    f.write(line + "\n")
+                    f.flush()
 
 main(sys.argv[1:])
