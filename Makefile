@@ -215,11 +215,14 @@ bpffs:
 	$(Q)mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
 # Every test, TAP through prove: verdict tables, then the real agent on real netns.
+# The builds use every CPU (a clean clone builds three times: gcc/clang, clang-19,
+# ASan); the suites run one at a time, each timed (--timer), as their timings assume.
+NPROC := $(shell nproc 2>/dev/null || echo 1)
 check: deps bpffs
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory verify-clang19
-	$(Q)$(MAKE) --no-print-directory asan
-	$(Q)prove -v -e '' $(OUT)/test_verdicts $(OUT)/test_request $(OUT)/test_nodekey selftests/*.t
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) all
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) verify-clang19
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) asan
+	$(Q)prove -v --timer -e '' $(OUT)/test_verdicts $(OUT)/test_request $(OUT)/test_nodekey selftests/*.t
 
 # The agent under ASan and UBSan (leaks included), driven by the CLI tests.
 asan:
