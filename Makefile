@@ -17,7 +17,7 @@ BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude
 CFLAGS	?= -g -O2
 CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -Werror -Iinclude -Iuser/lib -I$(OUT) -D_GNU_SOURCE $(EXTRA_CFLAGS)
 # libcurl, json-c and libsodium: the cluster store's client and the node keys.
-LDLIBS	:= -lxdp -lbpf -lelf -lz -lcurl -ljson-c -lsodium
+LDLIBS	:= -lxdp -lbpf -lelf -lz -ljson-c -lsodium
 
 ifeq ($(V),1)
 Q =
@@ -84,7 +84,7 @@ $(AGENT_LIB): $(LIB_OBJS)
 
 $(OUT)/xchan: $(CLI_OBJS) $(AGENTD_OBJS) $(AGENT_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lmicrohttpd -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUT)/selftests/%.o: selftests/%.c $(wildcard selftests/*.h) $(USER_HDRS) include/xchan.h $(SKELS) | $(OUT)/selftests
 	$(call msg,CC,$@)

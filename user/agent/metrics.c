@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include "agent.h"
+#include "mhd_dl.h"
 
 /* Per-channel series are bounded by the channel table; this caps a scrape anyway. */
 #define METRICS_MAX_CHANNELS	4096
@@ -300,9 +301,7 @@ int metrics_start(struct agent *a, const char *addr, struct xc_err *e)
 	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
 		return xc_bad(e, "--metrics: '%s' is not IPV4:PORT", addr);
 	sa.sin_port = htons(port);
-	a->metrics = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, port, NULL, NULL, answer, a,
-				      MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_CONNECTION_LIMIT, 16,
-				      MHD_OPTION_CONNECTION_TIMEOUT, 5, MHD_OPTION_END);
+	a->metrics = mhd_start(&sa, answer, a);	/* libmicrohttpd, loaded now (mhd_dl.c) */
 	if (!a->metrics)
 		return xc_fail(e, -EADDRNOTAVAIL, "--metrics: cannot listen on %s", addr);
 	return 0;
