@@ -141,14 +141,39 @@ static void receive_side(void)
 	reset();
 }
 
+/* Rows {first.., XR_PASS_EXTERNAL} in batches (the map is every reason of every
+ * partition: a few hundred thousand rows); delete: remove them again. The number
+ * written or removed. */
+#define PS_BATCH 8192
+static uint32_t ps_strangers(uint32_t first, uint32_t n, bool delete)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xchan_partstat_key *k = calloc(PS_BATCH, sizeof(*k));
+	struct xchan_counter *v = calloc((size_t)PS_BATCH * ncpu, sizeof(*v));
+	uint32_t done = 0;
+
+	while (k && v && done < n) {
+		uint32_t cnt = n - done < PS_BATCH ? n - done : PS_BATCH;
+
+		for (uint32_t i = 0; i < cnt; i++)
+			k[i] = (struct xchan_partstat_key){ .part_id = first + done + i,
+							    .reason = XR_PASS_EXTERNAL };
+		if (delete ? bpf_map_delete_batch(PS_FD, k, &cnt, NULL) :
+			     bpf_map_update_batch(PS_FD, k, v, &cnt, NULL))
+			break;
+		done += cnt;
+	}
+	free(k);
+	free(v);
+	return done;
+}
+
 /* Full: every frame judged and counted by reason, only the new row missing. */
 static void full(void)
 {
-	struct xchan_partstat_key k = { .reason = XR_PASS_EXTERNAL };
 	struct bpf_map_info mi = {};
-	uint32_t ml = sizeof(mi), filled = 0;
-	int ncpu = libbpf_num_possible_cpus();
-	struct xchan_counter *zero = calloc(ncpu, sizeof(*zero)), c;
+	uint32_t ml = sizeof(mi), filled;
+	struct xchan_counter c;
 	struct pkt_spec s = udp_from_b(IP_A, 5001, 6001);
 	uint8_t f[PKT_MAX];
 	size_t len = pkt_build(f, sizeof(f), &s);
@@ -156,15 +181,13 @@ static void full(void)
 	reset();
 	tap_begin();
 	bpf_obj_get_info_by_fd(PS_FD, &mi, &ml);
-	for (k.part_id = 1000000; zero && filled < mi.max_entries; k.part_id++, filled++)
-		if (bpf_map_update_elem(PS_FD, &k, zero, BPF_NOEXIST))
-			break;
+	filled = ps_strangers(1000000, mi.max_entries, false);
 	ASSERT_EQ(filled, mi.max_entries, "the map filled with strangers' rows");
 	expect(f, len, if_b, XDP_DROP, XR_DROP_NO_OUT);
 	ASSERT_TRUE(!ps_get(P_B, XR_DROP_NO_OUT, &c), "no row for B: full");
 	tap_end("partstats full: the frame is still dropped and counted by reason, only not by partition");
+	ps_strangers(1000000, filled, true);
 	clear_map(PS_FD);
-	free(zero);
 	reset();
 }
 
