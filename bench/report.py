@@ -180,10 +180,14 @@ L = []
 u = platform.uname()
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 mach = "; ".join("%s: %.2f CPUs busy with other work, load %s" % (m["when"], m["busy_cpus"], m["loadavg"]) for m in machine)
+start = next((m for m in machine if m["when"] == "start"), None)
+# the machine as the start sample found it (the end sample falls on the bench's own teardown)
+quiet = start is not None and start["busy_cpus"] < 0.3
+state = ("The machine was quiet at the start" if quiet else
+         "**The machine was shared and loaded** (other engineers building and testing)")
 L.append("# Benchmarks\n")
 L.append("Measured by `sudo make bench` (`bench/run.sh`, then `bench/report.py`), every row in one run, "
-         "on kernel %s, %d CPUs (%s). **The machine was shared and loaded** (other engineers building "
-         "and testing: %s): read ratios between rows of this run, not absolute figures. Frames come from "
+         "on kernel %s, %d CPUs (%s). %s (%s): read ratios between rows of this run, not absolute figures. Frames come from "
          "the project's live-frames generator (`xchan-bench gen`: BPF_PROG_RUN with "
          "BPF_F_TEST_XDP_LIVE_FRAMES, XDP_TX out of the sender's eth0), unpaced; the receiver counts "
          "IPv4 UDP at its eth0 with an XDP count-and-drop program. Every veth has two queues. %d "
@@ -191,7 +195,7 @@ L.append("Measured by `sudo make bench` (`bench/run.sh`, then `bench/report.py`)
          "rows; every between-nodes row) are interleaved repetition by repetition, the programs "
          "swapped on the same interfaces, so that the machine's other load falls on them alike. Raw results: `build/bench/results.jsonl`; plots "
          "`docs/bench-rows.svg`, `docs/bench-scale.svg`.\n"
-         % (u.release, os.cpu_count(), cpu, mach or "not recorded", live.get("cmm_allowed", {}).get("n", 0),
+         % (u.release, os.cpu_count(), cpu, state, mach or "not recorded", live.get("cmm_allowed", {}).get("n", 0),
             os.environ.get("DUR", "2")))
 L.append("![Mpps per row](bench-rows.svg)\n")
 L.append("## Live rows\n")
