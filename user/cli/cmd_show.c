@@ -314,8 +314,6 @@ static int do_monitor(struct cli *c, void *cfg)
 		free(before);
 		return err;
 	}
-	if (err)
-		return err;
 	signal(SIGINT, on_sig);
 	signal(SIGTERM, on_sig);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
