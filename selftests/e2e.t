@@ -85,7 +85,14 @@ PY
 	sleep 0.3
 	check "$mode: the existing channel still delivers" [ "$(count_from a 6000 5000 after)" -eq 10 ]
 
+	# close takes the flow table's lock (user/lib/flow.c): held elsewhere, close waits
+	rm -f "$TMPD/held" "$TMPD/released"
+	flock -x "$PIN/xchan_flows" sh -c "touch '$TMPD/held'; sleep 1; touch '$TMPD/released'" &
+	lockpid=$!
+	eventually 5 [ -e "$TMPD/held" ]
 	check "$mode: channel close" quiet x channel close bob:5000 alice:6000
+	check "$mode: ... which waited for the flow table's lock held by another process" [ -e "$TMPD/released" ]
+	wait $lockpid
 	send_udp b 5000 10.77.0.1 6000 10 closed
 	sleep 0.3
 	check "$mode: a closed channel delivers nothing" [ "$(received a 6000 | grep -c closed)" -eq 0 ]

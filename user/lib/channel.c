@@ -192,9 +192,12 @@ int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep 
 			      "the sender's CMM refused CONNECT for %s -> %s: %s", b2, b1,
 			      xc_reason_name(reply.reason));
 	if (err) {
+		int lock = flow_lock(x);
+
 		bpf_map_delete_elem(XC_FD(x, M_KEYS), &id);	/* no half-open channel */
+		flow_drop_held(x, remote->part, remote->port, local->part, local->port);
+		flow_unlock(lock);
 		bpf_map_delete_elem(XC_FD(x, M_REPLAY), &id);
-		flow_drop(x, remote->part, remote->port, local->part, local->port);
 		if (!reply.type)
 			close_unanswered(x, local, remote);
 		return err;
@@ -240,6 +243,7 @@ int xc_chan_close(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst
 	struct xchan_channel ch;
 	struct xc_err ignored;
 	char b1[64], b2[64];
+	int lock;
 
 	id_of(&in_id, dst, src, XCHAN_DIR_IN);
 	id_of(&out_id, src, dst, XCHAN_DIR_OUT);
@@ -247,14 +251,16 @@ int xc_chan_close(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst
 	    bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), &out_id, &ch))
 		return xc_fail(e, -ENOENT, "no channel %s -> %s", xc_ep_str(x, src, b1, sizeof(b1)),
 			       xc_ep_str(x, dst, b2, sizeof(b2)));
-	flow_drop(x, src->part, src->port, dst->part, dst->port);
+	/* no sync between the entry's drop and the IN key's: killed half-way, no entry */
+	lock = flow_lock(x);
+	flow_drop_held(x, src->part, src->port, dst->part, dst->port);
 	bpf_map_delete_elem(XC_FD(x, M_KEYS), &in_id);
-	flow_drop(x, src->part, src->port, dst->part, dst->port);	/* a sync's meanwhile */
+	flow_unlock(lock);
 	bpf_map_delete_elem(XC_FD(x, M_REPLAY), &in_id);
 	*unacked = chan_to_sender(x, src->part, &req, &reply, &ignored) ||
 		   reply.type != XCHAN_T_CLOSE_ACK;
 	bpf_map_delete_elem(XC_FD(x, M_KEYS), &out_id);
-	flow_drop(x, src->part, src->port, dst->part, dst->port);	/* one a sync made meanwhile */
+	flow_drop(x, src->part, src->port, dst->part, dst->port);	/* belt and braces: IN is gone */
 	unauthorize(x, dst, src, XCHAN_DIR_IN);
 	unauthorize(x, src, dst, XCHAN_DIR_OUT);
 	return 0;

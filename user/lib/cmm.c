@@ -206,10 +206,12 @@ int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_size
 	if (mkdir(root, 0700) && errno != EEXIST)
 		return -errno;
 	chmod(root, 0700);
-	/* a new instance starts with an empty fast path: a `down` older than the table
-	 * leaves its pin, which load() would reuse with whatever it held */
-	pin_path(p, sizeof(p), root, cmm_map_names[M_FLOWS]);
-	unlink(p);
+	/* a new instance starts from empty maps: a `down` older than a map leaves its pin
+	 * (xchan_flows, xchan_partstats...), which load() would reuse with whatever it held */
+	for (int i = 0; i < M__N; i++) {
+		pin_path(p, sizeof(p), root, cmm_map_names[i]);
+		unlink(p);
+	}
 	err = load(c, sz);
 	if (err) {
 		cmm_unpin(c);

@@ -9,7 +9,9 @@
  * copies that still agree with each other until the next flow_sync. All of it runs
  * under an exclusive flock on the map's pin, so that a process that dies between its
  * write and its second read cannot leave an entry behind a removal: the removal's
- * second drop waits for the lock, which the dead process released. */
+ * second drop waits for the lock, which the dead process released. A removal holds
+ * the lock from its first drop until the key is gone (flow_lock, the _held calls), so
+ * that no sync fits between them and a removal killed half-way leaves no entry. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,7 +25,7 @@
 /* The flows pin's lock, not the pin root's: a rekey holds that one through its grace
  * period and syncs inside it. -1 (no lock) for a private instance, which one process
  * owns, or when the pin cannot be locked: the second read still holds then. */
-static int flow_lock(struct xc *x)
+int flow_lock(struct xc *x)
 {
 	char p[600];
 	int fd;
@@ -39,7 +41,7 @@ static int flow_lock(struct xc *x)
 	return fd;
 }
 
-static void flow_unlock(int fd)
+void flow_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);
@@ -67,17 +69,21 @@ static int flow_key(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, ui
 	return 0;
 }
 
-void flow_drop(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+void flow_drop_held(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
 {
 	struct xchan_flow_key k;
 	uint32_t ifx;
 
-	if (!flow_key(x, src, sport, dst, dport, &k, &ifx)) {
-		int lock = flow_lock(x);
-
+	if (!flow_key(x, src, sport, dst, dport, &k, &ifx))
 		bpf_map_delete_elem(XC_FD(x, M_FLOWS), &k);
-		flow_unlock(lock);
-	}
+}
+
+void flow_drop(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	int lock = flow_lock(x);
+
+	flow_drop_held(x, src, sport, dst, dport);
+	flow_unlock(lock);
 }
 
 /* Both keys of the channel as they are now; false if either is missing. */
@@ -139,14 +145,18 @@ static int purge_one(const void *key, void *ctx)
 	return 0;
 }
 
-void flow_purge(struct xc *x, uint32_t part)
+void flow_purge_held(struct xc *x, uint32_t part)
 {
 	struct flow_purge p = { x, part };
-	int lock;
 
-	if (XC_FD(x, M_FLOWS) < 0)
-		return;
-	lock = flow_lock(x);
-	xc_map_each(XC_FD(x, M_FLOWS), sizeof(struct xchan_flow_key), purge_one, &p);
+	if (XC_FD(x, M_FLOWS) >= 0)
+		xc_map_each(XC_FD(x, M_FLOWS), sizeof(struct xchan_flow_key), purge_one, &p);
+}
+
+void flow_purge(struct xc *x, uint32_t part)
+{
+	int lock = flow_lock(x);
+
+	flow_purge_held(x, part);
 	flow_unlock(lock);
 }

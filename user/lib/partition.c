@@ -180,13 +180,16 @@ static void purge_chans(struct xc *x, uint32_t id)
 {
 	static const enum cmm_map chan_maps[] = { M_KEYS, M_REPLAY, M_CHANNELS, M_CHANSTATS };
 
-	flow_purge(x, id);	/* the fast path first: no flow entry outlives a key */
+	/* the fast path first, and no sync until the keys are gone: no entry outlives one */
+	int lock = flow_lock(x);
+
+	flow_purge_held(x, id);
 	for (size_t i = 0; i < sizeof(chan_maps) / sizeof(chan_maps[0]); i++) {
 		struct purge p = { XC_FD(x, chan_maps[i]), id };
 
 		xc_map_each(p.fd, sizeof(struct xchan_chan_id), purge_one, &p);
 	}
-	flow_purge(x, id);	/* and after: one a sync wrote meanwhile */
+	flow_unlock(lock);
 }
 
 int xc_part_remove(struct xc *x, uint32_t id, int *detach_err)

@@ -61,6 +61,12 @@ int chan_to_sender(struct xc *x, uint32_t sender, const struct xchan_hdr *req,
 void flow_sync(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
 void flow_drop(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
 void flow_purge(struct xc *x, uint32_t part);
+/* The table's lock (an fd to close with flow_unlock; -1: none), for a removal that
+ * holds it across its first drop and the key's removal; the _held calls assume it. */
+int flow_lock(struct xc *x);
+void flow_unlock(int fd);
+void flow_drop_held(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
+void flow_purge_held(struct xc *x, uint32_t part);
 
 /* The nonce record of peer node (xchan_peernonce), made if absent and never
  * replaced: seeded a little behind the wall clock, so that what was recorded
