@@ -302,6 +302,8 @@ int metrics_start(struct agent *a, const char *addr, struct xc_err *e)
 		return xc_bad(e, "--metrics: '%s' is not IPV4:PORT", addr);
 	sa.sin_port = htons(port);
 	a->metrics = mhd_start(&sa, answer, a);	/* libmicrohttpd, loaded now (mhd_dl.c) */
+	if (!a->metrics && mhd_dl_error())
+		return xc_fail(e, -ENOENT, "--metrics: %s", mhd_dl_error());
 	if (!a->metrics)
 		return xc_fail(e, -EADDRNOTAVAIL, "--metrics: cannot listen on %s", addr);
 	return 0;

@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <microhttpd.h>
 #include "agent.h"
@@ -24,16 +25,26 @@ static struct {
 } mf;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static bool loaded;
+static char why[256];	/* the loader's reason, when it failed */
 
 #define SYM(field, name) \
-	do { if (!(*(void **)&mf.field = dlsym(h, name))) return; } while (0)
+	do { if (!(*(void **)&mf.field = dlsym(h, name))) { keep_why(); return; } } while (0)
+
+static void keep_why(void)
+{
+	const char *w = dlerror();
+
+	snprintf(why, sizeof(why), "%s", w ? w : "libmicrohttpd.so.12 cannot be loaded");
+}
 
 static void load(void)
 {
 	void *h = dlopen("libmicrohttpd.so.12", RTLD_NOW | RTLD_LOCAL);
 
-	if (!h)
+	if (!h) {
+		keep_why();
 		return;
+	}
 	SYM(start, "MHD_start_daemon");
 	SYM(stop, "MHD_stop_daemon");
 	SYM(from_buffer, "MHD_create_response_from_buffer");
@@ -47,6 +58,11 @@ static bool have(void)
 {
 	pthread_once(&once, load);
 	return loaded;
+}
+
+const char *mhd_dl_error(void)
+{
+	return have() ? NULL : why;
 }
 
 struct MHD_Daemon *mhd_start(const struct sockaddr_in *sa, MHD_AccessHandlerCallback answer,

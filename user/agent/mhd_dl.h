@@ -10,5 +10,7 @@
 /* MHD_start_daemon with metrics.c's options on sa: NULL if it or the library fails. */
 struct MHD_Daemon *mhd_start(const struct sockaddr_in *sa, MHD_AccessHandlerCallback answer,
 			     void *cls);
+/* Why libmicrohttpd could not be loaded, NULL once it is. */
+const char *mhd_dl_error(void);
 
 #endif

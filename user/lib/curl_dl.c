@@ -11,7 +11,9 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <curl/curl.h>
+#include "etcd_int.h"
 
 static struct {
 	CURLcode (*global_init)(long);
@@ -35,16 +37,26 @@ static struct {
 } cf;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static bool loaded;
+static char why[256];	/* the loader's reason, when it failed */
 
 #define SYM(field, name) \
-	do { if (!(*(void **)&cf.field = dlsym(h, name))) return; } while (0)
+	do { if (!(*(void **)&cf.field = dlsym(h, name))) { keep_why(); return; } } while (0)
+
+static void keep_why(void)
+{
+	const char *w = dlerror();
+
+	snprintf(why, sizeof(why), "%s", w ? w : "libcurl.so.4 cannot be loaded");
+}
 
 static void load(void)
 {
 	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
 
-	if (!h)
+	if (!h) {
+		keep_why();
 		return;
+	}
 	SYM(global_init, "curl_global_init");
 	SYM(easy_init, "curl_easy_init");
 	SYM(easy_cleanup, "curl_easy_cleanup");
@@ -70,6 +82,11 @@ static bool have(void)
 {
 	pthread_once(&once, load);
 	return loaded;
+}
+
+const char *curl_dl_error(void)
+{
+	return have() ? NULL : why;
 }
 
 CURLcode curl_global_init(long flags)

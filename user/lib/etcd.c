@@ -280,7 +280,10 @@ struct etcd *etcd_open(const char *url, const char *prefix, struct xc_err *e)
 	d->c = curl_easy_init();
 	if (!d->c) {
 		free(d);
-		xc_fail(e, -ENOMEM, "cannot set up an etcd client");
+		if (curl_dl_error())
+			xc_fail(e, -ENOENT, "cannot set up an etcd client: %s", curl_dl_error());
+		else
+			xc_fail(e, -ENOMEM, "cannot set up an etcd client");
 		return NULL;
 	}
 	return d;

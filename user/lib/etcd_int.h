@@ -57,4 +57,7 @@ void etcd_curl_setup(const struct etcd *d, CURL *c, bool stream);
 /* A curl failure as -errno and a sentence naming the url. */
 int etcd_curl_err(const struct etcd *d, CURLcode rc, const char *what, struct xc_err *e);
 
+/* Why libcurl could not be loaded (curl_dl.c), NULL once it is. */
+const char *curl_dl_error(void);
+
 #endif
