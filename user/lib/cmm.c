@@ -133,7 +133,8 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 		bpf_map__set_max_entries(skel->maps.xchan_macs, sz->partitions);
 		/* a budget per partition as sender and as receiver, plus the host's */
 		bpf_map__set_max_entries(skel->maps.xchan_evlimit, 2 * sz->partitions + 8);
-		/* the few reasons a partition meets; not preallocated */
+		/* room for every reason of every partition (not preallocated: rows cost
+		 * only when made), so that no partition can fill it for another */
 		bpf_map__set_max_entries(skel->maps.xchan_partstats,
 					 XCHAN_PARTSTATS_PER_PART * sz->partitions);
 	}
