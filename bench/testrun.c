@@ -279,7 +279,7 @@ static int fill_channels(uint32_t n)
 		ids[i] = ids[2 * i + 1];
 	memset(vals, 0, (size_t)n * sizeof(struct xchan_chan_counter) * ncpu);
 	cnt = n - 1;
-	if (!err && cnt && bpf_map_update_batch(fx.cmm.map_fd[M_CHANSTATS], ids, vals, &cnt, NULL))
+	if (!err && cnt && bpf_map_update_batch(fx.cmm.map_fd[M_CHANCOUNT], ids, vals, &cnt, NULL))
 		err = -errno;
 	free(ids);
 	free(vals);
@@ -343,7 +343,7 @@ static double median_of(int prog, const uint8_t *pkt, size_t len, int repeat, in
  * it, bench_spread), and the memory of every per-channel map over n. */
 static int scale(uint32_t n, int repeat, int rounds)
 {
-	static const int maps[] = { M_CHANNELS, M_KEYS, M_CHANSTATS, M_REPLAY, M_FLOWS };
+	static const int maps[] = { M_CHANNELS, M_KEYS, M_CHANCOUNT, M_REPLAY, M_FLOWS };
 	struct cmm_sizes sz = { .partitions = 64, .channels = n + 64 };	/* --max-channels n */
 	uint32_t i = n / 2;	/* a channel from the middle of the table */
 	struct pkt_spec s = udp_from_b(IP_A, i ? 10000 + i % 50000 : 5000, i ? 7000 + i / 50000 : 6000);
@@ -364,7 +364,7 @@ static int scale(uint32_t n, int repeat, int rounds)
 		fprintf(stderr, "xchan-bench-testrun: filling %u channels: %s (channels %lu keys %lu "
 			"chanstats %lu bytes so far)\n", n, strerror(-err),
 			memlock_of(fx.cmm.map_fd[M_CHANNELS]), memlock_of(fx.cmm.map_fd[M_KEYS]),
-			memlock_of(fx.cmm.map_fd[M_CHANSTATS]));
+			memlock_of(fx.cmm.map_fd[M_CHANCOUNT]));
 		return 1;
 	}
 	med = median_of(fx.cmm.prog_fd, pkt, len, repeat, rounds, &lo, &hi);

@@ -75,12 +75,32 @@ struct {
 	__type(value, struct xchan_flow);
 } xchan_flows SEC(".maps");
 
+/* The fast path's counters, by the slot its entry names (an array: the lookup is
+ * inlined), and which slots are taken (the agent's alone, mapped by it). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 32768);
+	__type(key, __u32);
+	__type(value, struct xchan_counter);
+} xchan_flowstats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XCHAN_FLOWSLOT_WORDS(32768));
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} xchan_flowslots SEC(".maps");
+
+/* A channel's counters, but for the frames its flow entry passed (xchan_flowstats).
+ * Named xchan_chanstats before those were counted apart: an agent older than that
+ * needs the old pin, so it refuses an instance it would leave flow entries in. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 32768);
 	__type(key, struct xchan_chan_id);	/* the IN entry of the channel */
 	__type(value, struct xchan_chan_counter);
-} xchan_chanstats SEC(".maps");
+} xchan_chancount SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

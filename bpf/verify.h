@@ -65,7 +65,7 @@ static __always_inline int keys_agree(const struct xchan_key *kout, const struct
 static __always_inline void chan_count(const struct xchan_chan_id *in_id, __u64 bytes,
 				       int dropped)
 {
-	struct xchan_chan_counter *c = bpf_map_lookup_elem(&xchan_chanstats, in_id);
+	struct xchan_chan_counter *c = bpf_map_lookup_elem(&xchan_chancount, in_id);
 
 	if (!c)
 		return;

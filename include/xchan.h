@@ -144,7 +144,11 @@ _Static_assert(sizeof(struct xchan_key) == 40, "two keys, their ids, valid, cur,
  * after both keys exist, and deleted before and after either key goes: the key
  * table stays the truth and its insert-if-absent the exclusion. A frame with no
  * entry, or whose entry's copies disagree or name a receiver no longer on that
- * interface, takes the full path (verify.h), which decides every drop. */
+ * interface, takes the full path (verify.h), which decides every drop. The
+ * channel's packets and bytes that take the entry are counted in its slot of
+ * xchan_flowstats (a per-CPU array: an inlined lookup instead of the counter row's
+ * hash), allocated by the agent in xchan_flowslots with the entry and folded into
+ * the channel's xchan_chancount row when the entry goes. */
 struct xchan_flow_key {
 	__u32	src_part;	/* the sender, identified by its interface */
 	__be32	daddr;		/* the receiver's address, as in the frame */
@@ -158,8 +162,16 @@ struct xchan_flow {
 	struct xchan_key in;	/* the receiver's IN entry */
 	__u32	dst_part;	/* the receiver */
 	__u32	dst_ifindex;	/* its host-side veth */
+	__u32	slot;		/* the channel's counters in xchan_flowstats */
+	__u32	pad;		/* zero */
 };
-_Static_assert(sizeof(struct xchan_flow) == 88, "flow entry layout");
+_Static_assert(sizeof(struct xchan_flow) == 96, "flow entry layout");
+
+/* xchan_flowslots: which slots of xchan_flowstats belong to an entry, one bit each
+ * (word 0: the word the last allocation took from, where the next one starts).
+ * Mapped by the agent and changed only under the flows table's lock; the datapath
+ * never reads it. */
+#define XCHAN_FLOWSLOT_WORDS(n)	(1 + ((n) + 63) / 64)
 
 #define XCHAN_PART_ISOLATED	(1U << 0)	/* drop traffic to non-partition addresses */
 

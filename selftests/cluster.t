@@ -105,7 +105,7 @@ check "... and bob's datagrams arrive again: 10 of 10" [ $? -eq 0 ]
 # for a while): node 2's CMM still holds the old key, so node 1's CONNECT meets
 # nack_key_exists; node 1 must close it there and connect anew
 in_id="01 00 00 00 02 00 00 00 70 17 88 13 01 00 00 00"	# IN (1:6000 <- 2:5000), LE
-for m in xchan_keys xchan_replay xchan_chanstats xchan_channels; do
+for m in xchan_keys xchan_replay xchan_chancount xchan_channels; do
 	# shellcheck disable=SC2086
 	bpftool map delete pinned "$PIN-c1/$m" key hex $in_id 2>/dev/null
 done

@@ -165,8 +165,10 @@ void fixture_reset(void)
 	/* what a test may have written behind the agent's back */
 	clear_map(fx.cmm.map_fd[M_CHANNELS]);
 	clear_map(fx.cmm.map_fd[M_KEYS]);
-	clear_map(fx.cmm.map_fd[M_CHANSTATS]);
+	clear_map(fx.cmm.map_fd[M_CHANCOUNT]);
 	clear_map(fx.cmm.map_fd[M_FLOWS]);
+	/* entries removed behind the library's back leave their slots taken */
+	memset(fx.cmm.flowslots, 0, XCHAN_FLOWSLOT_WORDS(fx.cmm.nflowslots) * 8);
 	register_part(if_a, P_A, "a", IP_A, MAC_A, false);
 	register_part(if_b, P_B, "b", IP_B, MAC_B, false);
 	register_part(if_c, P_C, "c", IP_C, MAC_C, true);

@@ -54,7 +54,7 @@ J=$(x -j channel list)
 check "tables consistent: 14 channels, 28 entries, all established and keyed" [ $? -eq 0 ]
 orph=$(jq '[.[] | {k: (if .dir=="in" then "\(.remote_part):\(.remote_ep)>\(.local_part):\(.local_ep)" else "\(.local_part):\(.local_ep)>\(.remote_part):\(.remote_ep)" end)}] | group_by(.k) | map(select(length != 2)) | length' <<<"$J")
 check "no orphan: every channel has its IN and its OUT entry ($orph odd)" [ "$orph" -eq 0 ]
-check "one counter entry per IN entry" [ "$(bpftool -j map dump pinned "$PIN/xchan_chanstats" | jq length)" -eq 14 ]
+check "one counter entry per IN entry" [ "$(bpftool -j map dump pinned "$PIN/xchan_chancount" | jq length)" -eq 14 ]
 
 # 4. Close under traffic: after `channel close` returns, nothing more arrives.
 recv_stop a 6000; recv_start a 6000

@@ -48,7 +48,7 @@ static uint64_t drops_of(const struct xchan_chan_id *id)
 {
 	struct xchan_chan_counter c = {};
 
-	cmm_percpu_sum(fx.cmm.map_fd[M_CHANSTATS], id, &c, sizeof(c));
+	cmm_percpu_sum(fx.cmm.map_fd[M_CHANCOUNT], id, &c, sizeof(c));
 	return c.drops;
 }
 

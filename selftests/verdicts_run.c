@@ -6,6 +6,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include "xc_int.h"
 #include "verdicts.h"
 
 struct ring_buffer *rb;
@@ -141,7 +142,7 @@ bool has_event(uint32_t kind, uint32_t reason)
 void chan_counts(struct xchan_chan_counter *c)
 {
 	memset(c, 0, sizeof(*c));
-	cmm_percpu_sum(fx.cmm.map_fd[M_CHANSTATS], &IN_AB, c, sizeof(*c));
+	flow_counted(&fx, &IN_AB, c);	/* the row and the flow entry's slot */
 }
 
 bool key_absent(const struct xchan_chan_id *id)

@@ -28,7 +28,7 @@ static int counters_create(struct xc *x, const struct xchan_chan_id *id)
 
 	if (!zero)
 		return -ENOMEM;
-	if (bpf_map_update_elem(XC_FD(x, M_CHANSTATS), id, zero, BPF_NOEXIST))
+	if (bpf_map_update_elem(XC_FD(x, M_CHANCOUNT), id, zero, BPF_NOEXIST))
 		err = -errno;
 	free(zero);
 	return err;
@@ -72,7 +72,7 @@ static void unauthorize(struct xc *x, const struct xc_ep *local, const struct xc
 	id_of(&id, local, remote, dir);
 	bpf_map_delete_elem(XC_FD(x, M_CHANNELS), &id);
 	if (dir == XCHAN_DIR_IN)
-		bpf_map_delete_elem(XC_FD(x, M_CHANSTATS), &id);
+		bpf_map_delete_elem(XC_FD(x, M_CHANCOUNT), &id);
 }
 
 /* The receiver's replay window for a channel from another node lives with its IN
@@ -318,7 +318,7 @@ static int chan_one(const void *key, void *ctx)
 	}
 	explicit_bzero(&k, sizeof(k));	/* the listing shows owner, id and slots, never bytes */
 	if (ci->id.dir == XCHAN_DIR_IN)
-		cmm_percpu_sum(XC_FD(l->x, M_CHANSTATS), key, &ci->c, sizeof(ci->c));
+		flow_counted(l->x, key, &ci->c);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <arpa/inet.h>
@@ -22,7 +23,7 @@
 const char *const cmm_map_names[M__N] = {
 	[M_PARTITION] = "xchan_partition", [M_ADDRS] = "xchan_addrs",
 	[M_CHANNELS] = "xchan_channels", [M_KEYS] = "xchan_keys",
-	[M_CHANSTATS] = "xchan_chanstats", [M_STATS] = "xchan_stats",
+	[M_CHANCOUNT] = "xchan_chancount", [M_STATS] = "xchan_stats",
 	[M_DEVMAP] = "xchan_devmap", [M_EVENTS] = "xchan_events",
 	[M_PARTMETA] = "xchan_partmeta", [M_CONFIG] = "xchan_config",
 	[M_NODES] = "xchan_nodes", [M_REPLAY] = "xchan_replay", [M_MACS] = "xchan_macs",
@@ -30,14 +31,46 @@ const char *const cmm_map_names[M__N] = {
 	[M_EVLIMIT] = "xchan_evlimit", [M_EVPEER] = "xchan_evpeer", [M_GWMAC] = "xchan_gwmac",
 	[M_PEERNONCE] = "xchan_peernonce",
 	[M_IFPART] = "xchan_ifpart", [M_FLOWS] = "xchan_flows",
-	[M_PARTSTATS] = "xchan_partstats",
+	[M_PARTSTATS] = "xchan_partstats", [M_FLOWSTATS] = "xchan_flowstats",
+	[M_FLOWSLOTS] = "xchan_flowslots",
 };
 
 const char *const xchan_reason_names[XR__MAX] = XCHAN_REASON_NAMES;
 
+/* xchan_chancount's pin in an instance made before the fast path's counters were
+ * split off: its program counts every frame there and has no slots to fold. */
+static const char OLD_CHANCOUNT[] = "xchan_chanstats";
+
 static void pin_path(char *buf, size_t len, const char *root, const char *name)
 {
 	snprintf(buf, len, "%s/%s", root, name);
+}
+
+/* Maps the slot bitmap (the agent's alone, changed under the flows lock), sized from
+ * the counters' array; an instance without either has no fast path to count. */
+static int map_flowslots(struct cmm *c)
+{
+	struct bpf_map_info st = {}, sl = {};
+	uint32_t len = sizeof(st);
+	void *m;
+
+	if (c->map_fd[M_FLOWSTATS] < 0 || c->map_fd[M_FLOWSLOTS] < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(c->map_fd[M_FLOWSTATS], &st, &len))
+		return -errno;
+	len = sizeof(sl);
+	if (bpf_obj_get_info_by_fd(c->map_fd[M_FLOWSLOTS], &sl, &len))
+		return -errno;
+	if (sl.value_size != 8 || sl.max_entries < XCHAN_FLOWSLOT_WORDS(st.max_entries))
+		return -EINVAL;
+	m = mmap(NULL, (size_t)sl.max_entries * 8, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 c->map_fd[M_FLOWSLOTS], 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	c->flowslots = m;
+	c->nflowslots = st.max_entries;
+	c->flowslots_len = (size_t)sl.max_entries * 8;
+	return 0;
 }
 
 bool cmm_exists(const char *root)
@@ -102,16 +135,21 @@ static int open_pinned(struct cmm *c)
 	for (int i = 0; i < M__N; i++) {
 		pin_path(p, sizeof(p), c->root, cmm_map_names[i]);
 		c->map_fd[i] = bpf_obj_get(p);
+		if (c->map_fd[i] < 0 && i == M_CHANCOUNT && errno == ENOENT) {
+			pin_path(p, sizeof(p), c->root, OLD_CHANCOUNT);
+			c->map_fd[i] = bpf_obj_get(p);
+		}
 		/* an instance older than these maps runs a program that does without them:
 		 * the nonce in xchan_nodes, the sender by the hash only, no fast path, no
-		 * counters by partition */
+		 * counters by partition, the fast path's frames counted in the row */
 		if (c->map_fd[i] < 0 && (i == M_PEERNONCE || i == M_IFPART || i == M_FLOWS ||
-					 i == M_PARTSTATS) && errno == ENOENT)
+					 i == M_PARTSTATS || i == M_FLOWSTATS ||
+					 i == M_FLOWSLOTS) && errno == ENOENT)
 			continue;
 		if (c->map_fd[i] < 0)
 			return -errno;
 	}
-	return 0;
+	return map_flowslots(c);
 }
 
 static int load(struct cmm *c, const struct cmm_sizes *sz)
@@ -143,9 +181,12 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 		 * each, and one row of counters and (between nodes) one window */
 		bpf_map__set_max_entries(skel->maps.xchan_channels, 2 * sz->channels);
 		bpf_map__set_max_entries(skel->maps.xchan_keys, 2 * sz->channels);
-		bpf_map__set_max_entries(skel->maps.xchan_chanstats, sz->channels);
+		bpf_map__set_max_entries(skel->maps.xchan_chancount, sz->channels);
 		bpf_map__set_max_entries(skel->maps.xchan_replay, sz->channels);
 		bpf_map__set_max_entries(skel->maps.xchan_flows, sz->channels);
+		bpf_map__set_max_entries(skel->maps.xchan_flowstats, sz->channels);
+		bpf_map__set_max_entries(skel->maps.xchan_flowslots,
+					 XCHAN_FLOWSLOT_WORDS(sz->channels));
 	}
 	/* The program's settings come from the named constants both sides share, so
 	 * that what the agent assumes and what the CMM checks cannot drift apart. */
@@ -172,6 +213,9 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 		if (c->map_fd[i] < 0)
 			return -ENOENT;
 	}
+	err = map_flowslots(c);
+	if (err)
+		return err;
 	if (c->root[0]) {
 		pin_path(p, sizeof(p), c->root, XCHAN_PROG_PIN);
 		err = bpf_obj_pin(c->prog_fd, p);
@@ -213,6 +257,8 @@ int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_size
 		pin_path(p, sizeof(p), root, cmm_map_names[i]);
 		unlink(p);
 	}
+	pin_path(p, sizeof(p), root, OLD_CHANCOUNT);
+	unlink(p);
 	err = load(c, sz);
 	if (err) {
 		cmm_unpin(c);
@@ -238,6 +284,9 @@ int cmm_unpin(struct cmm *c)
 		if (unlink(p) && errno != ENOENT)
 			err = -errno;
 	}
+	pin_path(p, sizeof(p), c->root, OLD_CHANCOUNT);
+	if (unlink(p) && errno != ENOENT)
+		err = -errno;
 	if (rmdir(c->root) && errno != ENOENT)
 		err = -errno;
 	return err;
@@ -245,6 +294,10 @@ int cmm_unpin(struct cmm *c)
 
 void cmm_close(struct cmm *c)
 {
+	if (c->flowslots)
+		munmap(c->flowslots, c->flowslots_len);
+	c->flowslots = NULL;
+	c->nflowslots = 0;
 	if (c->skel) {
 		xchan_bpf__destroy(c->skel);	/* closes the fds it owns */
 		c->skel = NULL;

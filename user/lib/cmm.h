@@ -9,9 +9,9 @@
 #include "xchan.h"
 
 enum cmm_map {
-	M_PARTITION, M_ADDRS, M_CHANNELS, M_KEYS, M_CHANSTATS, M_STATS, M_DEVMAP, M_EVENTS,
+	M_PARTITION, M_ADDRS, M_CHANNELS, M_KEYS, M_CHANCOUNT, M_STATS, M_DEVMAP, M_EVENTS,
 	M_PARTMETA, M_CONFIG, M_NODES, M_REPLAY, M_MACS, M_NEXTHOP, M_NONCE, M_EVLIMIT,
-	M_EVPEER, M_GWMAC, M_PEERNONCE, M_IFPART, M_FLOWS, M_PARTSTATS,
+	M_EVPEER, M_GWMAC, M_PEERNONCE, M_IFPART, M_FLOWS, M_PARTSTATS, M_FLOWSTATS, M_FLOWSLOTS,
 	M__N
 };
 extern const char *const cmm_map_names[M__N];
@@ -20,8 +20,8 @@ struct cmm_sizes {
 	uint32_t partitions;	/* xchan_partition, xchan_addrs, xchan_devmap; 16 times
 				 * that: xchan_partstats */
 	uint32_t channels;	/* channels: 2 entries each in xchan_channels and xchan_keys
-				 * (IN and OUT), 1 in xchan_chanstats, xchan_replay and
-				 * xchan_flows */
+				 * (IN and OUT), 1 in xchan_chancount, xchan_replay,
+				 * xchan_flows and xchan_flowstats */
 	bool fwd_pass;		/* allowed frames go up the stack instead of devmap redirect */
 };
 
@@ -31,6 +31,9 @@ struct cmm {
 	int rx_fd;		/* the receive side (TC); -1 in an instance made before it */
 	int map_fd[M__N];
 	struct xchan_bpf *skel;	/* set only when this handle loaded the program */
+	uint64_t *flowslots;	/* xchan_flowslots, mapped (NULL: an instance without) */
+	uint32_t nflowslots;	/* slots in xchan_flowstats */
+	size_t flowslots_len;
 };
 
 #define XC_MAX_CHANNELS		(1U << 24)	/* --max-channels; keys take twice that */

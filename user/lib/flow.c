@@ -11,15 +11,25 @@
  * write and its second read cannot leave an entry behind a removal: the removal's
  * second drop waits for the lock, which the dead process released. A removal holds
  * the lock from its first drop until the key is gone (flow_lock, the _held calls), so
- * that no sync fits between them and a removal killed half-way leaves no entry. */
+ * that no sync fits between them and a removal killed half-way leaves no entry.
+ *
+ * Each entry names a slot of xchan_flowstats, where the datapath counts the frames
+ * it passes. Slots are bits of xchan_flowslots, taken and given back under the same
+ * lock; an entry's slot is zeroed when taken and its counts are added to the
+ * channel's xchan_chancount row when the entry goes, so that the channel's counters
+ * (row plus slot, flow_counted) only grow. A slot lost by a process killed between
+ * taking it and writing its entry is found again when none is left: the bitmap is
+ * then rebuilt from the entries. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "xc_int.h"
 
 /* The flows pin's lock, not the pin root's: a rekey holds that one through its grace
@@ -69,13 +79,118 @@ static int flow_key(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, ui
 	return 0;
 }
 
+/* A free slot, its bit set; -ENOSPC when every slot is some entry's. */
+static int slot_take(struct cmm *c, uint32_t *slot)
+{
+	uint64_t *w = c->flowslots + 1;
+	uint32_t nw = (c->nflowslots + 63) / 64, start = c->flowslots[0] % nw;
+
+	for (uint32_t i = 0; i < nw; i++) {
+		uint32_t k = (start + i) % nw;
+		uint64_t freebits = ~w[k];
+		uint32_t s;
+
+		if (!freebits)
+			continue;
+		s = k * 64 + (uint32_t)__builtin_ctzll(freebits);
+		if (s >= c->nflowslots)
+			continue;
+		w[k] |= 1ULL << (s % 64);
+		c->flowslots[0] = k;
+		*slot = s;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+static void slot_give(struct cmm *c, uint32_t slot)
+{
+	if (c->flowslots && slot < c->nflowslots)
+		c->flowslots[1 + slot / 64] &= ~(1ULL << (slot % 64));
+}
+
+static int mark_used(const void *key, void *ctx)
+{
+	struct xc *x = ctx;
+	struct xchan_flow f;
+
+	if (!bpf_map_lookup_elem(XC_FD(x, M_FLOWS), key, &f) && f.slot < x->cmm.nflowslots)
+		x->cmm.flowslots[1 + f.slot / 64] |= 1ULL << (f.slot % 64);
+	explicit_bzero(&f, sizeof(f));
+	return 0;
+}
+
+/* A zeroed slot for a new entry. When none is free, the bitmap is made again from
+ * the entries (slots leaked by a process that died holding one come back). */
+static int slot_alloc(struct xc *x, uint32_t *slot)
+{
+	struct cmm *c = &x->cmm;
+	int ncpu = libbpf_num_possible_cpus();
+	void *zero;
+	int err;
+
+	if (!c->flowslots || ncpu < 1)
+		return -ENOENT;
+	if (slot_take(c, slot)) {
+		memset(c->flowslots + 1, 0, ((c->nflowslots + 63) / 64) * 8);
+		xc_map_each(XC_FD(x, M_FLOWS), sizeof(struct xchan_flow_key), mark_used, x);
+		if (slot_take(c, slot))
+			return -ENOSPC;
+	}
+	zero = calloc(ncpu, sizeof(struct xchan_counter));
+	err = zero && !bpf_map_update_elem(XC_FD(x, M_FLOWSTATS), slot, zero, BPF_ANY) ? 0 : -ENOMEM;
+	free(zero);
+	if (err)
+		slot_give(c, *slot);
+	return err;
+}
+
+/* The slot's counts go to the channel's row (per CPU, so that the sum is the same),
+ * then the slot is free. Frames the datapath counts between the two are lost: the
+ * entry is already gone, so only those that had looked it up before. */
+static void slot_fold(struct xc *x, const struct xchan_flow_key *k, const struct xchan_flow *f)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xchan_counter *sv = NULL;
+	struct xchan_chan_counter *rv = NULL;
+	struct xchan_chan_id in;
+
+	if (!x->cmm.flowslots || f->slot >= x->cmm.nflowslots)
+		return;
+	xchan_chan_id_make(&in, f->dst_part, ntohs(k->dport), k->src_part, ntohs(k->sport),
+			   XCHAN_DIR_IN);
+	if (ncpu > 0 && (sv = calloc(ncpu, sizeof(*sv))) && (rv = calloc(ncpu, sizeof(*rv))) &&
+	    !bpf_map_lookup_elem(XC_FD(x, M_FLOWSTATS), &f->slot, sv) &&
+	    !bpf_map_lookup_elem(XC_FD(x, M_CHANCOUNT), &in, rv)) {
+		for (int cpu = 0; cpu < ncpu; cpu++) {
+			rv[cpu].packets += sv[cpu].packets;
+			rv[cpu].bytes += sv[cpu].bytes;
+		}
+		bpf_map_update_elem(XC_FD(x, M_CHANCOUNT), &in, rv, BPF_EXIST);
+	}
+	free(sv);
+	free(rv);
+	slot_give(&x->cmm, f->slot);
+}
+
+/* Removes the entry at k, if any, and gives its slot back. */
+static void entry_remove(struct xc *x, const struct xchan_flow_key *k)
+{
+	struct xchan_flow f;
+
+	if (!bpf_map_lookup_elem(XC_FD(x, M_FLOWS), k, &f) &&
+	    !bpf_map_delete_elem(XC_FD(x, M_FLOWS), k))
+		slot_fold(x, k, &f);
+	explicit_bzero(&f, sizeof(f));
+}
+
 void flow_drop_held(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
 {
 	struct xchan_flow_key k;
 	uint32_t ifx;
 
 	if (!flow_key(x, src, sport, dst, dport, &k, &ifx))
-		bpf_map_delete_elem(XC_FD(x, M_FLOWS), &k);
+		entry_remove(x, &k);
 }
 
 void flow_drop(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
@@ -97,15 +212,31 @@ static bool keys_now(struct xc *x, const struct xchan_chan_id *out, const struct
 void flow_sync(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
 {
 	struct xchan_chan_id out, in;
-	struct xchan_flow f = {}, now = {};
+	struct xchan_flow f = {}, now = {}, old;
 	struct xchan_flow_key k;
-	uint32_t ifx;
-	bool done = false;
+	uint32_t ifx, slot;
+	bool done = false, fresh = false;
 	int lock;
 
 	if (flow_key(x, src, sport, dst, dport, &k, &ifx))
 		return;
 	lock = flow_lock(x);
+	/* an instance without the slots runs a program that reads entries of another
+	 * layout: it gets none from this agent */
+	if (!x->cmm.flowslots)
+		goto out;
+	/* a rekey keeps the entry's slot; an entry of another receiver at this key (a
+	 * partition gone without its purge) is removed first */
+	if (!bpf_map_lookup_elem(XC_FD(x, M_FLOWS), &k, &old) && old.dst_part == dst &&
+	    old.slot < x->cmm.nflowslots) {
+		slot = old.slot;
+	} else {
+		entry_remove(x, &k);
+		/* no slot left: the full path, which counts in the row */
+		if (slot_alloc(x, &slot))
+			goto out;
+		fresh = true;
+	}
 	xchan_chan_id_make(&out, src, sport, dst, dport, XCHAN_DIR_OUT);
 	xchan_chan_id_make(&in, dst, dport, src, sport, XCHAN_DIR_IN);
 	for (int tries = 0; tries < 3 && !done; tries++) {
@@ -113,18 +244,26 @@ void flow_sync(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_
 			break;
 		f.dst_part = dst;
 		f.dst_ifindex = ifx;
+		f.slot = slot;
 		/* a full table leaves the channel to the full path, which is all it costs */
 		if (bpf_map_update_elem(XC_FD(x, M_FLOWS), &k, &f, BPF_ANY))
 			break;
 		now.dst_part = dst;
 		now.dst_ifindex = ifx;
+		now.slot = slot;
 		done = keys_now(x, &out, &in, &now) && !memcmp(&now, &f, sizeof(f));
 	}
-	if (!done)
-		bpf_map_delete_elem(XC_FD(x, M_FLOWS), &k);
+	if (!done) {
+		if (!bpf_map_lookup_elem(XC_FD(x, M_FLOWS), &k, &old))
+			entry_remove(x, &k);
+		else if (fresh)
+			slot_give(&x->cmm, slot);
+	}
+out:
 	flow_unlock(lock);
 	explicit_bzero(&f, sizeof(f));
 	explicit_bzero(&now, sizeof(now));
+	explicit_bzero(&old, sizeof(old));
 }
 
 struct flow_purge {
@@ -140,7 +279,7 @@ static int purge_one(const void *key, void *ctx)
 
 	if (k->src_part == p->part ||
 	    (!bpf_map_lookup_elem(XC_FD(p->x, M_FLOWS), key, &f) && f.dst_part == p->part))
-		bpf_map_delete_elem(XC_FD(p->x, M_FLOWS), key);
+		entry_remove(p->x, k);
 	explicit_bzero(&f, sizeof(f));
 	return 0;
 }
@@ -159,4 +298,30 @@ void flow_purge(struct xc *x, uint32_t part)
 
 	flow_purge_held(x, part);
 	flow_unlock(lock);
+}
+
+/* A channel's counters: its IN entry's row, plus what its flow entry counted (its
+ * slot). Under the lock, so that a fold of the slot into the row is seen whole. */
+int flow_counted(struct xc *x, const struct xchan_chan_id *in, struct xchan_chan_counter *c)
+{
+	struct xchan_counter sum = {};
+	struct xchan_flow_key k;
+	struct xchan_flow f;
+	uint32_t ifx;
+	int lock, err;
+
+	if (!x->cmm.flowslots || in->dir != XCHAN_DIR_IN ||
+	    flow_key(x, in->remote_part, in->remote_ep, in->local_part, in->local_ep, &k, &ifx))
+		return cmm_percpu_sum(XC_FD(x, M_CHANCOUNT), in, c, sizeof(*c));
+	lock = flow_lock(x);
+	err = cmm_percpu_sum(XC_FD(x, M_CHANCOUNT), in, c, sizeof(*c));
+	if (!err && !bpf_map_lookup_elem(XC_FD(x, M_FLOWS), &k, &f) &&
+	    f.dst_part == in->local_part &&
+	    !cmm_percpu_sum(XC_FD(x, M_FLOWSTATS), &f.slot, &sum, sizeof(sum))) {
+		c->packets += sum.packets;
+		c->bytes += sum.bytes;
+	}
+	flow_unlock(lock);
+	explicit_bzero(&f, sizeof(f));
+	return err;
 }

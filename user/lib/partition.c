@@ -178,7 +178,7 @@ static int purge_one(const void *key, void *ctx)
 
 static void purge_chans(struct xc *x, uint32_t id)
 {
-	static const enum cmm_map chan_maps[] = { M_KEYS, M_REPLAY, M_CHANNELS, M_CHANSTATS };
+	static const enum cmm_map chan_maps[] = { M_KEYS, M_REPLAY, M_CHANNELS, M_CHANCOUNT };
 
 	/* the fast path first, and no sync until the keys are gone: no entry outlives one */
 	int lock = flow_lock(x);

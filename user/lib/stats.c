@@ -36,7 +36,7 @@ void xc_stats_reasons(struct xc *x, struct xchan_counter out[XR__MAX], bool have
 }
 
 struct stat_list {
-	int fd;
+	struct xc *x;
 	struct xc_chan_stat *v;
 	size_t n, cap;
 };
@@ -49,15 +49,15 @@ static int stat_one(const void *key, void *ctx)
 	if (!s)
 		return -ENOMEM;
 	memcpy(&s->id, key, sizeof(s->id));
-	if (cmm_percpu_sum(l->fd, key, &s->c, sizeof(s->c)))
+	if (flow_counted(l->x, key, &s->c))
 		l->n--;		/* gone meanwhile */
 	return 0;
 }
 
 int xc_stats_channels(struct xc *x, struct xc_chan_stat **out, size_t *n, struct xc_err *e)
 {
-	struct stat_list l = { .fd = XC_FD(x, M_CHANSTATS) };
-	int err = xc_map_each(l.fd, sizeof(struct xchan_chan_id), stat_one, &l);
+	struct stat_list l = { .x = x };
+	int err = xc_map_each(XC_FD(x, M_CHANCOUNT), sizeof(struct xchan_chan_id), stat_one, &l);
 
 	if (err) {
 		free(l.v);

@@ -67,6 +67,9 @@ int flow_lock(struct xc *x);
 void flow_unlock(int fd);
 void flow_drop_held(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
 void flow_purge_held(struct xc *x, uint32_t part);
+/* The counters of the channel whose IN entry is in: its row in xchan_chancount and
+ * what its flow entry counted. 0 or -errno (no row). */
+int flow_counted(struct xc *x, const struct xchan_chan_id *in, struct xchan_chan_counter *c);
 
 /* The nonce record of peer node (xchan_peernonce), made if absent and never
  * replaced: seeded a little behind the wall clock, so that what was recorded
