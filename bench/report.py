@@ -269,15 +269,15 @@ L.append("\n%s-byte frame unless said, %d rounds of %d runs, classes interleaved
          % (f0.get("frame", 0), f0.get("rounds", 0), f0.get("repeat", 0)))
 L.append("## Scale\n")
 L.append("![cost and memory against channels](bench-scale.svg)\n")
-L.append("| channels | ns, repeated frame (min/med/max) | ns, random channel | bytes/channel | channels | keys | chanstats | replay | flows | proposed, counters inline | proposed, per-CPU slot |")
-L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+L.append("| channels | ns, repeated frame (min/med/max) | ns, random channel | bytes/channel | channels | keys | chancount | replay | flows | flow counters | proposed, counters inline | proposed, per-CPU slot |")
+L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in scale:
     n = r["channels"]
-    L.append("| %d | %.0f / %.0f / %.0f | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |" % (
+    L.append("| %d | %.0f / %.0f / %.0f | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |" % (
         n, r["min"], r["median"], r["max"], "%.0f" % r["random_median"] if r.get("random_median") else "-",
         r["bytes_per_channel"], r.get("channels_bytes", 0) / n, r.get("keys_bytes", 0) / n,
         r.get("chanstats_bytes", 0) / n, r.get("replay_bytes", 0) / n, r.get("flows_bytes", 0) / n,
-        r.get("proposed_inline_counters_bpc", 0), r.get("proposed_percpu_slot_bpc", 0)))
+        r.get("flowstats_bytes", 0) / n, r.get("proposed_inline_counters_bpc", 0), r.get("proposed_percpu_slot_bpc", 0)))
 L.append("\nTables sized as `--max-channels N` sizes them (N + 64 here); memory is the kernel's memlock "
          "figure (what bpftool shows) of every per-channel map, per established channel. The random "
          "column is a copy of the CMM that rewrites each frame's ports to a random established channel "

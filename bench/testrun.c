@@ -214,6 +214,10 @@ static int fill_flows(uint32_t n, const struct xchan_key *k)
 		f[i - 1].in = k[2 * (i - 1) + 1];
 		f[i - 1].dst_part = P_A;
 		f[i - 1].dst_ifindex = if_a;
+		/* the fixture's channel took slot 0: channel i counts in slot i, as the
+		 * library would hand them out, so that a random channel's slot is cold too */
+		f[i - 1].slot = i;
+		fx.cmm.flowslots[1 + i / 64] |= 1ULL << (i % 64);
 	}
 	if (cnt && bpf_map_update_batch(fx.cmm.map_fd[M_FLOWS], fk, f, &cnt, NULL))
 		err = -errno;
@@ -343,13 +347,15 @@ static double median_of(int prog, const uint8_t *pkt, size_t len, int repeat, in
  * it, bench_spread), and the memory of every per-channel map over n. */
 static int scale(uint32_t n, int repeat, int rounds)
 {
-	static const int maps[] = { M_CHANNELS, M_KEYS, M_CHANCOUNT, M_REPLAY, M_FLOWS };
+	static const int maps[] = { M_CHANNELS, M_KEYS, M_CHANCOUNT, M_REPLAY, M_FLOWS,
+				     M_FLOWSTATS, M_FLOWSLOTS };
+	enum { NMAPS = sizeof(maps) / sizeof(maps[0]) };
 	struct cmm_sizes sz = { .partitions = 64, .channels = n + 64 };	/* --max-channels n */
 	uint32_t i = n / 2;	/* a channel from the middle of the table */
 	struct pkt_spec s = udp_from_b(IP_A, i ? 10000 + i % 50000 : 5000, i ? 7000 + i / 50000 : 6000);
 	uint8_t pkt[PKT_MAX];
 	size_t len = pkt_build(pkt, sizeof(pkt), &s);
-	uint64_t mem[5], total = 0;
+	uint64_t mem[NMAPS], total = 0;
 	double lo, med, hi, rlo = 0, rmed = 0, rhi = 0, lay48, lay64;
 	int err, rnd;
 
@@ -362,7 +368,7 @@ static int scale(uint32_t n, int repeat, int rounds)
 	err = fill_channels(n);
 	if (err) {
 		fprintf(stderr, "xchan-bench-testrun: filling %u channels: %s (channels %lu keys %lu "
-			"chanstats %lu bytes so far)\n", n, strerror(-err),
+			"chancount %lu bytes so far)\n", n, strerror(-err),
 			memlock_of(fx.cmm.map_fd[M_CHANNELS]), memlock_of(fx.cmm.map_fd[M_KEYS]),
 			memlock_of(fx.cmm.map_fd[M_CHANCOUNT]));
 		return 1;
@@ -375,7 +381,7 @@ static int scale(uint32_t n, int repeat, int rounds)
 		rmed = median_of(rnd, pkt, len, repeat, rounds, &rlo, &rhi);
 		cmm_variants_free();
 	}
-	for (int m = 0; m < 5; m++)
+	for (int m = 0; m < NMAPS; m++)
 		total += mem[m] = memlock_of(fx.cmm.map_fd[maps[m]]);
 	/* the proposal (docs/BENCHMARKS.md): authorization and key in one entry per side
 	 * (48 bytes: key, state, owner, slot, established, seq), counters per CPU in an
@@ -385,9 +391,9 @@ static int scale(uint32_t n, int repeat, int rounds)
 	printf("{\"bench\":\"scale\",\"channels\":%u,\"min\":%.1f,\"median\":%.1f,\"max\":%.1f,"
 	       "\"random_min\":%.1f,\"random_median\":%.1f,\"random_max\":%.1f,"
 	       "\"map_bytes\":%lu,\"bytes_per_channel\":%.1f,\"channels_bytes\":%lu,\"keys_bytes\":%lu,"
-	       "\"chanstats_bytes\":%lu,\"replay_bytes\":%lu,\"flows_bytes\":%lu,\"proposed_percpu_slot_bpc\":%.1f,"
+	       "\"chanstats_bytes\":%lu,\"replay_bytes\":%lu,\"flows_bytes\":%lu,\"flowstats_bytes\":%lu,\"proposed_percpu_slot_bpc\":%.1f,"
 	       "\"proposed_inline_counters_bpc\":%.1f,\"ncpu\":%d}\n", n, lo, med, hi,
-	       rlo, rmed, rhi, total, (double)total / n, mem[0], mem[1], mem[2], mem[3], mem[4], lay48, lay64,
+	       rlo, rmed, rhi, total, (double)total / n, mem[0], mem[1], mem[2], mem[3], mem[4], mem[5] + mem[6], lay48, lay64,
 	       libbpf_num_possible_cpus());
 	return 0;
 }
