@@ -4,6 +4,8 @@
 # re-applied, parallel channel opens, close under traffic, and the CLI commands
 # under valgrind. Sockets in the partitions are the ground truth.
 . "$(dirname "$0")/lib.sh"
+PAR="$PIN-par"	# a second instance, created by processes racing
+trap 'cleanup; "$XCHAN" --pin-root "$PAR" down >/dev/null 2>&1; rm -rf "$PAR"' EXIT
 
 make_part a 10.80.0.1 && make_part b 10.80.0.2 && make_part c 10.80.0.3
 quiet x partition add 1 --name a --netns "${PFX}a" && quiet x partition add 2 --name b --netns "${PFX}b" &&
@@ -54,6 +56,22 @@ J=$(x -j channel list)
 check "tables consistent: 14 channels, 28 entries, all established and keyed" [ $? -eq 0 ]
 orph=$(jq '[.[] | {k: (if .dir=="in" then "\(.remote_part):\(.remote_ep)>\(.local_part):\(.local_ep)" else "\(.local_part):\(.local_ep)>\(.remote_part):\(.remote_ep)" end)}] | group_by(.k) | map(select(length != 2)) | length' <<<"$J")
 check "no orphan: every channel has its IN and its OUT entry ($orph odd)" [ "$orph" -eq 0 ]
+
+# 3b. Six processes create one instance at once (as xchan-cni does for containers
+#     started together): one loads it, the others wait on the root's lock and use
+#     it; none unlinks what another pinned, so every peer each added is there.
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMPD/pk"; chmod 600 "$TMPD/pk"
+pids=()
+for i in $(seq 2 7); do
+	( "$XCHAN" --pin-root "$PAR" node add "$i" --addr "10.81.0.$i" --key-file "$TMPD/pk" >/dev/null 2>"$TMPD/par$i.err"
+	  echo $? >"$TMPD/p$i" ) & pids+=($!)
+done
+wait "${pids[@]}"
+check "6 parallel creators of one instance all succeeded ($(cat "$TMPD"/par*.err | head -1))" \
+	[ "$(cat "$TMPD"/p* | grep -c '^0$')" -eq 6 ]
+check "... and the instance holds all 6 peers" \
+	[ "$("$XCHAN" --pin-root "$PAR" -j node list | jq '.peers | length')" -eq 6 ]
+quiet "$XCHAN" --pin-root "$PAR" down
 check "one counter entry per IN entry" [ "$(bpftool -j map dump pinned "$PIN/xchan_chancount" | jq length)" -eq 14 ]
 
 # 4. Close under traffic: after `channel close` returns, nothing more arrives.

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -217,12 +218,12 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 	if (err)
 		return err;
 	if (c->root[0]) {
-		pin_path(p, sizeof(p), c->root, XCHAN_PROG_PIN);
-		err = bpf_obj_pin(c->prog_fd, p);
-		if (err)
-			return -errno;
+		/* the CMM's pin last: whoever sees it finds everything else pinned */
 		pin_path(p, sizeof(p), c->root, XCHAN_RX_PROG_PIN);
 		if (bpf_obj_pin(c->rx_fd, p))
+			return -errno;
+		pin_path(p, sizeof(p), c->root, XCHAN_PROG_PIN);
+		if (bpf_obj_pin(c->prog_fd, p))
 			return -errno;
 	}
 	return 0;
@@ -231,7 +232,7 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_sizes *sz)
 {
 	char why[256], p[600];
-	int err;
+	int err, lock;
 
 	memset(c, 0, sizeof(*c));
 	c->prog_fd = -1;
@@ -251,6 +252,21 @@ int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_size
 	if (mkdir(root, 0700) && errno != EEXIST)
 		return -errno;
 	chmod(root, 0700);
+	/* Two processes creating at once (xchan-cni for two containers, say): one loads,
+	 * the other waits on the root's lock and opens what the first pinned, instead of
+	 * unlinking its pins below. The program is pinned last, so its pin means done. */
+	lock = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lock < 0 || flock(lock, LOCK_EX)) {
+		err = -errno;
+		if (lock >= 0)
+			close(lock);
+		return err;
+	}
+	if (cmm_exists(root)) {
+		err = open_pinned(c);
+		close(lock);
+		return err;
+	}
 	/* a new instance starts from empty maps: a `down` older than a map leaves its pin
 	 * (xchan_flows, xchan_partstats...), which load() would reuse with whatever it held */
 	for (int i = 0; i < M__N; i++) {
@@ -264,6 +280,7 @@ int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_size
 		cmm_unpin(c);
 		cmm_close(c);
 	}
+	close(lock);
 	return err;
 }
 

@@ -33,22 +33,24 @@
 #include "xc_int.h"
 
 /* The flows pin's lock, not the pin root's: a rekey holds that one through its grace
- * period and syncs inside it. -1 (no lock) for a private instance, which one process
- * owns, or when the pin cannot be locked: the second read still holds then. */
+ * period and syncs inside it. FLOW_UNLOCKED for a private instance, which one
+ * process owns; FLOW_NOLOCK when the pin cannot be locked: a removal goes on
+ * without it (its second drop still holds), a sync writes nothing (the channel keeps
+ * the full path rather than risk an entry that a removal killed half-way misses). */
 int flow_lock(struct xc *x)
 {
 	char p[600];
 	int fd;
 
 	if (!x->cmm.root[0])
-		return -1;
+		return FLOW_UNLOCKED;
 	snprintf(p, sizeof(p), "%s/%s", x->cmm.root, cmm_map_names[M_FLOWS]);
 	fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0 && flock(fd, LOCK_EX)) {
 		close(fd);
 		fd = -1;
 	}
-	return fd;
+	return fd >= 0 ? fd : FLOW_NOLOCK;
 }
 
 void flow_unlock(int fd)
@@ -223,7 +225,7 @@ void flow_sync(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_
 	lock = flow_lock(x);
 	/* an instance without the slots runs a program that reads entries of another
 	 * layout: it gets none from this agent */
-	if (!x->cmm.flowslots)
+	if (!x->cmm.flowslots || lock == FLOW_NOLOCK)
 		goto out;
 	/* a rekey keeps the entry's slot; an entry of another receiver at this key (a
 	 * partition gone without its purge) is removed first */

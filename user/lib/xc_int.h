@@ -61,8 +61,11 @@ int chan_to_sender(struct xc *x, uint32_t sender, const struct xchan_hdr *req,
 void flow_sync(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
 void flow_drop(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
 void flow_purge(struct xc *x, uint32_t part);
-/* The table's lock (an fd to close with flow_unlock; -1: none), for a removal that
- * holds it across its first drop and the key's removal; the _held calls assume it. */
+/* The table's lock (an fd to close with flow_unlock, or one of these), for a removal
+ * that holds it across its first drop and the key's removal; the _held calls assume
+ * it. */
+#define FLOW_UNLOCKED	(-1)	/* a private instance: nothing to lock */
+#define FLOW_NOLOCK	(-2)	/* the pin could not be locked */
 int flow_lock(struct xc *x);
 void flow_unlock(int fd);
 void flow_drop_held(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
