@@ -210,14 +210,14 @@ static int fill_flows(uint32_t n, const struct xchan_key *k)
 	for (uint32_t i = 1; i < n; i++) {
 		fk[i - 1] = (struct xchan_flow_key){ P_B, IP_A, htons(10000 + i % 50000),
 						     htons(7000 + i / 50000) };
-		f[i - 1].out = k[2 * (i - 1)];
-		f[i - 1].in = k[2 * (i - 1) + 1];
+		memcpy(f[i - 1].out_key, k[2 * (i - 1)].key[0], XCHAN_KEY_LEN);
+		memcpy(f[i - 1].in_key, k[2 * (i - 1) + 1].key[0], XCHAN_KEY_LEN);
 		f[i - 1].dst_part = P_A;
 		f[i - 1].dst_ifindex = if_a;
 		/* the fixture's channel took slot 0: channel i counts in slot i, as the
 		 * library would hand them out, so that a random channel's slot is cold too */
 		f[i - 1].slot = i;
-		fx.cmm.flowslots[1 + i / 64] |= 1ULL << (i % 64);
+		fx.cmm.flowslots[XCHAN_FLOWSLOT_BITS + i / 64] |= 1ULL << (i % 64);
 	}
 	if (cnt && bpf_map_update_batch(fx.cmm.map_fd[M_FLOWS], fk, f, &cnt, NULL))
 		err = -errno;

@@ -2,10 +2,11 @@
 /* flow.h: the same-node fast path. A message from a local partition looks up the
  * channel's flow entry by what the frame carries (the agent makes it once both keys
  * exist, include/xchan.h): one lookup instead of the receiver's address and both
- * keys. The entry only ever shortens a pass: the copies of both keys must agree
- * (keys_agree, constant time), the receiver must still be the partition on the
- * entry's interface with the frame's destination address; anything else falls
- * through to the full path, which decides every drop. The channel's counters are the
+ * keys. The entry only ever shortens a pass: its copies of the key, the sender's
+ * and the receiver's, must be equal (key_equal, constant time; the agent resolved
+ * which key of each entry, as keys_agree does), the receiver must still be the
+ * partition on the entry's interface with the frame's destination address;
+ * anything else falls through to the full path, which decides every drop. The channel's counters are the
  * entry's slot of a per-CPU array, not the IN entry's row of xchan_chancount (a
  * second hash lookup, about a quarter of the path's cost in test_run).
  */
@@ -60,7 +61,7 @@ static __always_inline int flow_verify(struct xpkt *pkt)
 	part = *(volatile __u32 *)&f->dst_part;
 	slot = *(volatile __u32 *)&f->slot;
 	rp = partition_of(ifx);
-	if (!rp || rp->part_id != part || rp->ip != k.daddr || !keys_agree(&f->out, &f->in))
+	if (!rp || rp->part_id != part || rp->ip != k.daddr || !key_equal(f->out_key, f->in_key))
 		return XCHAN_CONT;
 	xchan_chan_id_make(&pkt->id, part, bpf_ntohs(k.dport), k.src_part, bpf_ntohs(k.sport),
 			   XCHAN_DIR_IN);

@@ -139,9 +139,11 @@ _Static_assert(sizeof(struct xchan_key) == 40, "two keys, their ids, valid, cur,
 
 /* xchan_flows: the same-node fast path. One entry per established channel whose
  * sender and receiver are both partitions of this node, keyed by what the sender's
- * frame carries, holding copies of both keys (still compared per packet, in constant
- * time) and where the receiver is. Written only by the agent's library (flow.c),
- * after both keys exist, and deleted before and after either key goes: the key
+ * frame carries, holding the channel's key as both sides hold it (the sender's
+ * current key and the receiver's key of that id, resolved once by the agent as the
+ * full path's keys_agree would, and still compared per packet, in constant time)
+ * and where the receiver is. Written only by the agent's library (flow.c), after
+ * both keys exist and agree, and deleted before and after either key goes: the key
  * table stays the truth and its insert-if-absent the exclusion. A frame with no
  * entry, or whose entry's copies disagree or name a receiver no longer on that
  * interface, takes the full path (verify.h), which decides every drop. The
@@ -158,20 +160,23 @@ struct xchan_flow_key {
 _Static_assert(sizeof(struct xchan_flow_key) == 12, "flow key: no padding");
 
 struct xchan_flow {
-	struct xchan_key out;	/* the sender's OUT entry, as it was copied */
-	struct xchan_key in;	/* the receiver's IN entry */
+	__u8	out_key[XCHAN_KEY_LEN];	/* the sender's OUT entry's current key */
+	__u8	in_key[XCHAN_KEY_LEN];	/* the receiver's IN entry's key of the same id */
+	__u8	kid;		/* that id (for the operator: the CMM compares the bytes) */
+	__u8	pad[3];		/* zero */
 	__u32	dst_part;	/* the receiver */
 	__u32	dst_ifindex;	/* its host-side veth */
 	__u32	slot;		/* the channel's counters in xchan_flowstats */
-	__u32	pad;		/* zero */
 };
-_Static_assert(sizeof(struct xchan_flow) == 96, "flow entry layout");
+_Static_assert(sizeof(struct xchan_flow) == 48, "flow entry layout");
 
-/* xchan_flowslots: which slots of xchan_flowstats belong to an entry, one bit each
- * (word 0: the word the last allocation took from, where the next one starts).
- * Mapped by the agent and changed only under the flows table's lock; the datapath
- * never reads it. */
-#define XCHAN_FLOWSLOT_WORDS(n)	(1 + ((n) + 63) / 64)
+/* xchan_flowslots: which slots of xchan_flowstats belong to an entry, one bit each.
+ * Word 0: the word the last allocation took from, where the next one starts; word
+ * 1: a sequence, odd while an entry's removal moves its counts into the row (the
+ * agent's readers retry across it instead of taking the lock); then the bits.
+ * Changed only under the flows table's lock; the datapath never reads it. */
+#define XCHAN_FLOWSLOT_BITS	2
+#define XCHAN_FLOWSLOT_WORDS(n)	(XCHAN_FLOWSLOT_BITS + ((n) + 63) / 64)
 
 #define XCHAN_PART_ISOLATED	(1U << 0)	/* drop traffic to non-partition addresses */
 

@@ -18,7 +18,7 @@ xr() {
 	fi
 }
 snap() {
-	for m in xchan_partition xchan_addrs xchan_partmeta xchan_channels xchan_keys xchan_devmap xchan_chancount xchan_flows xchan_flowslots; do
+	for m in xchan_partition xchan_addrs xchan_partmeta xchan_channels xchan_keys xchan_devmap xchan_chancount xchan_flows; do
 		bpftool -j map dump pinned "$PIN/$m" 2>/dev/null | jq -cS 'sort_by(.key|tostring) | map(del(.values))' 2>/dev/null
 	done | md5sum
 }

@@ -71,7 +71,15 @@ check "6 parallel creators of one instance all succeeded ($(cat "$TMPD"/par*.err
 	[ "$(cat "$TMPD"/p* | grep -c '^0$')" -eq 6 ]
 check "... and the instance holds all 6 peers" \
 	[ "$("$XCHAN" --pin-root "$PAR" -j node list | jq '.peers | length')" -eq 6 ]
-quiet "$XCHAN" --pin-root "$PAR" down
+# the same instance with its flow table unlinked by hand (or pins of two versions):
+# refused with one line, and `down` still removes it, saying what it left attached
+rm "$PAR/xchan_flows"
+"$XCHAN" --pin-root "$PAR" node list >/dev/null 2>"$TMPD/perr"; rc=$?
+check "an instance missing xchan_flows is refused: exit $rc, one line: $(cat "$TMPD/perr")" \
+	test $rc -eq 1 -a "$(wc -l <"$TMPD/perr")" -eq 1 -a "$(grep -c 'different xchan versions' "$TMPD/perr")" -eq 1
+"$XCHAN" --pin-root "$PAR" down >/dev/null 2>"$TMPD/perr"; rc=$?
+check "... down removes it anyway (exit $rc), with a warning, no pin left" \
+	test $rc -eq 0 -a "$(grep -c 'could not be opened' "$TMPD/perr")" -eq 1 -a ! -e "$PAR"
 check "one counter entry per IN entry" [ "$(bpftool -j map dump pinned "$PIN/xchan_chancount" | jq length)" -eq 14 ]
 
 # 4. Close under traffic: after `channel close` returns, nothing more arrives.

@@ -171,6 +171,10 @@ static int do_down(struct cli *c, void *cfg)
 		return err;
 	if (!r.existed)
 		cli_info(c, "nothing to take down at %s", c->xc.pin_root);
+	else if (r.unusable)
+		cli_warn("warning: %s could not be opened (%s): its pins are removed, but programs it "
+			 "attached stay until detached (ip link set dev DEV xdp off)",
+			 c->xc.pin_root, c->err.msg);
 	else
 		cli_info(c, "down: %u partition(s) detached, %s removed", r.nparts, c->xc.pin_root);
 	return 0;

@@ -51,19 +51,26 @@ static void pin_path(char *buf, size_t len, const char *root, const char *name)
  * the counters' array; an instance without either has no fast path to count. */
 static int map_flowslots(struct cmm *c)
 {
-	struct bpf_map_info st = {}, sl = {};
+	struct bpf_map_info st = {}, sl = {}, fl = {};
 	uint32_t len = sizeof(st);
 	void *m;
 
-	if (c->map_fd[M_FLOWSTATS] < 0 || c->map_fd[M_FLOWSLOTS] < 0)
+	if (c->map_fd[M_FLOWSTATS] < 0 && c->map_fd[M_FLOWSLOTS] < 0)
 		return 0;
+	/* one without the others: pins of two versions, or some unlinked by hand */
+	if (c->map_fd[M_FLOWSTATS] < 0 || c->map_fd[M_FLOWSLOTS] < 0 || c->map_fd[M_FLOWS] < 0)
+		return -EUCLEAN;
 	if (bpf_obj_get_info_by_fd(c->map_fd[M_FLOWSTATS], &st, &len))
 		return -errno;
 	len = sizeof(sl);
 	if (bpf_obj_get_info_by_fd(c->map_fd[M_FLOWSLOTS], &sl, &len))
 		return -errno;
-	if (sl.value_size != 8 || sl.max_entries < XCHAN_FLOWSLOT_WORDS(st.max_entries))
-		return -EINVAL;
+	len = sizeof(fl);
+	if (bpf_obj_get_info_by_fd(c->map_fd[M_FLOWS], &fl, &len))
+		return -errno;
+	if (sl.value_size != 8 || sl.max_entries < XCHAN_FLOWSLOT_WORDS(st.max_entries) ||
+	    fl.value_size != sizeof(struct xchan_flow) || fl.key_size != sizeof(struct xchan_flow_key))
+		return -EUCLEAN;
 	m = mmap(NULL, (size_t)sl.max_entries * 8, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 c->map_fd[M_FLOWSLOTS], 0);
 	if (m == MAP_FAILED)
@@ -123,8 +130,10 @@ int cmm_check_root(const char *root, char *why, size_t whylen)
 	return 0;
 }
 
+/* -EUCLEAN: pins that no one version of xchan made together. */
 static int open_pinned(struct cmm *c)
 {
+	bool old_row = false;
 	char p[600];
 
 	pin_path(p, sizeof(p), c->root, XCHAN_PROG_PIN);
@@ -139,6 +148,13 @@ static int open_pinned(struct cmm *c)
 		if (c->map_fd[i] < 0 && i == M_CHANCOUNT && errno == ENOENT) {
 			pin_path(p, sizeof(p), c->root, OLD_CHANCOUNT);
 			c->map_fd[i] = bpf_obj_get(p);
+			/* an older instance has none of the slot maps */
+			if (c->map_fd[i] >= 0)
+				old_row = true;
+		} else if (i == M_CHANCOUNT && c->map_fd[i] >= 0) {
+			pin_path(p, sizeof(p), c->root, OLD_CHANCOUNT);
+			if (!access(p, F_OK))
+				return -EUCLEAN;	/* both names: two versions' pins */
 		}
 		/* an instance older than these maps runs a program that does without them:
 		 * the nonce in xchan_nodes, the sender by the hash only, no fast path, no
@@ -150,6 +166,8 @@ static int open_pinned(struct cmm *c)
 		if (c->map_fd[i] < 0)
 			return -errno;
 	}
+	if (old_row && (c->map_fd[M_FLOWSTATS] >= 0 || c->map_fd[M_FLOWSLOTS] >= 0))
+		return -EUCLEAN;
 	return map_flowslots(c);
 }
 

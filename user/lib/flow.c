@@ -1,25 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* flow.c: the entries of the same-node fast path (xchan_flows, include/xchan.h,
- * bpf/flow.h). A flow entry copies a channel's two keys and names its receiver; the
- * CMM passes a frame on it alone. So that no entry outlives a key, whoever removes a
- * key removes the entry before and again after (flow_drop), and whoever writes one
- * (flow_sync) reads both keys again after writing and takes the entry back if they
- * changed: an entry written from keys that are going is then removed by one side or
- * the other, whichever runs last. A key that changes without going (a rekey) leaves
- * copies that still agree with each other until the next flow_sync. All of it runs
- * under an exclusive flock on the map's pin, so that a process that dies between its
- * write and its second read cannot leave an entry behind a removal: the removal's
- * second drop waits for the lock, which the dead process released. A removal holds
- * the lock from its first drop until the key is gone (flow_lock, the _held calls), so
- * that no sync fits between them and a removal killed half-way leaves no entry.
+ * bpf/flow.h). A flow entry holds a channel's key as each side holds it, resolved
+ * from its two key entries as the full path's keys_agree would, and names its
+ * receiver; the CMM passes a frame on it alone. So that no entry outlives a key,
+ * whoever removes a key removes the entry before and again after (flow_drop), and
+ * whoever writes one (flow_sync) reads both keys again after writing and takes the
+ * entry back if they changed: an entry written from keys that are going is then
+ * removed by one side or the other, whichever runs last. A key that changes without
+ * going (a rekey) leaves copies that still agree with each other until the next
+ * flow_sync. All of it runs under an exclusive flock on the map's pin, so that a
+ * process that dies between its write and its second read cannot leave an entry
+ * behind a removal: the removal's second drop waits for the lock, which the dead
+ * process released. A removal holds the lock from its first drop until the key is
+ * gone (flow_lock, the _held calls), so that no sync fits between them and a removal
+ * killed half-way leaves no entry.
  *
  * Each entry names a slot of xchan_flowstats, where the datapath counts the frames
- * it passes. Slots are bits of xchan_flowslots, taken and given back under the same
- * lock; an entry's slot is zeroed when taken and its counts are added to the
- * channel's xchan_chancount row when the entry goes, so that the channel's counters
- * (row plus slot, flow_counted) only grow. A slot lost by a process killed between
- * taking it and writing its entry is found again when none is left: the bitmap is
- * then rebuilt from the entries. */
+ * it passes. Slots are bits of xchan_flowslots, taken under the same lock and zeroed
+ * when taken. When an entry goes, its slot's counts are first added to the
+ * channel's xchan_chancount row, then the entry is deleted and the bit cleared: a
+ * process killed in between leaves the channel counted twice, never less, so its
+ * counters (row plus slot, flow_counted) only grow. Readers do not take the lock:
+ * a sequence word, odd while a removal runs, tells them to read again. A slot lost
+ * by a process killed between taking it and writing its entry is found again when
+ * none is left: the bitmap is then rebuilt from the entries. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,6 +35,20 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "xc_int.h"
+
+/* The removal's sequence (word 1): odd while it runs. A holder of the lock that finds
+ * it odd took over from one that died in a removal, whose steps are all done or
+ * harmless by then: it makes it even. */
+static void seq_bump(struct cmm *c)
+{
+	if (c->flowslots)
+		__atomic_fetch_add(&c->flowslots[1], 1, __ATOMIC_ACQ_REL);
+}
+
+static uint64_t seq_read(const struct cmm *c)
+{
+	return __atomic_load_n(&c->flowslots[1], __ATOMIC_ACQUIRE);
+}
 
 /* The flows pin's lock, not the pin root's: a rekey holds that one through its grace
  * period and syncs inside it. FLOW_UNLOCKED for a private instance, which one
@@ -50,7 +68,11 @@ int flow_lock(struct xc *x)
 		close(fd);
 		fd = -1;
 	}
-	return fd >= 0 ? fd : FLOW_NOLOCK;
+	if (fd < 0)
+		return FLOW_NOLOCK;
+	if (x->cmm.flowslots && (seq_read(&x->cmm) & 1))
+		seq_bump(&x->cmm);
+	return fd;
 }
 
 void flow_unlock(int fd)
@@ -81,26 +103,35 @@ static int flow_key(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, ui
 	return 0;
 }
 
-/* A free slot, its bit set; -ENOSPC when every slot is some entry's. */
+static uint64_t *slot_words(struct cmm *c)
+{
+	return c->flowslots + XCHAN_FLOWSLOT_BITS;
+}
+
+/* A free slot, its bit set; -ENOSPC when every slot is some entry's. Under the lock;
+ * the bits change atomically all the same (a removal that could not take the lock
+ * clears its bit without it). */
 static int slot_take(struct cmm *c, uint32_t *slot)
 {
-	uint64_t *w = c->flowslots + 1;
+	uint64_t *w = slot_words(c);
 	uint32_t nw = (c->nflowslots + 63) / 64, start = c->flowslots[0] % nw;
 
 	for (uint32_t i = 0; i < nw; i++) {
 		uint32_t k = (start + i) % nw;
-		uint64_t freebits = ~w[k];
-		uint32_t s;
+		uint64_t freebits = ~__atomic_load_n(&w[k], __ATOMIC_ACQUIRE);
 
-		if (!freebits)
-			continue;
-		s = k * 64 + (uint32_t)__builtin_ctzll(freebits);
-		if (s >= c->nflowslots)
-			continue;
-		w[k] |= 1ULL << (s % 64);
-		c->flowslots[0] = k;
-		*slot = s;
-		return 0;
+		while (freebits) {
+			uint32_t b = (uint32_t)__builtin_ctzll(freebits), s = k * 64 + b;
+
+			freebits &= freebits - 1;
+			if (s >= c->nflowslots)
+				break;
+			if (__atomic_fetch_or(&w[k], 1ULL << b, __ATOMIC_ACQ_REL) & (1ULL << b))
+				continue;
+			c->flowslots[0] = k;
+			*slot = s;
+			return 0;
+		}
 	}
 	return -ENOSPC;
 }
@@ -108,7 +139,8 @@ static int slot_take(struct cmm *c, uint32_t *slot)
 static void slot_give(struct cmm *c, uint32_t slot)
 {
 	if (c->flowslots && slot < c->nflowslots)
-		c->flowslots[1 + slot / 64] &= ~(1ULL << (slot % 64));
+		__atomic_fetch_and(&slot_words(c)[slot / 64], ~(1ULL << (slot % 64)),
+				   __ATOMIC_ACQ_REL);
 }
 
 static int mark_used(const void *key, void *ctx)
@@ -117,7 +149,8 @@ static int mark_used(const void *key, void *ctx)
 	struct xchan_flow f;
 
 	if (!bpf_map_lookup_elem(XC_FD(x, M_FLOWS), key, &f) && f.slot < x->cmm.nflowslots)
-		x->cmm.flowslots[1 + f.slot / 64] |= 1ULL << (f.slot % 64);
+		__atomic_fetch_or(&slot_words(&x->cmm)[f.slot / 64], 1ULL << (f.slot % 64),
+				  __ATOMIC_ACQ_REL);
 	explicit_bzero(&f, sizeof(f));
 	return 0;
 }
@@ -134,7 +167,7 @@ static int slot_alloc(struct xc *x, uint32_t *slot)
 	if (!c->flowslots || ncpu < 1)
 		return -ENOENT;
 	if (slot_take(c, slot)) {
-		memset(c->flowslots + 1, 0, ((c->nflowslots + 63) / 64) * 8);
+		memset(slot_words(c), 0, ((c->nflowslots + 63) / 64) * 8);
 		xc_map_each(XC_FD(x, M_FLOWS), sizeof(struct xchan_flow_key), mark_used, x);
 		if (slot_take(c, slot))
 			return -ENOSPC;
@@ -147,9 +180,9 @@ static int slot_alloc(struct xc *x, uint32_t *slot)
 	return err;
 }
 
-/* The slot's counts go to the channel's row (per CPU, so that the sum is the same),
- * then the slot is free. Frames the datapath counts between the two are lost: the
- * entry is already gone, so only those that had looked it up before. */
+/* The slot's counts go to the channel's row, per CPU (a read, the sum, a write: an
+ * increment of the row by the full path in between is lost; the row is the full
+ * path's, which a channel with an entry rarely takes). */
 static void slot_fold(struct xc *x, const struct xchan_flow_key *k, const struct xchan_flow *f)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -157,8 +190,6 @@ static void slot_fold(struct xc *x, const struct xchan_flow_key *k, const struct
 	struct xchan_chan_counter *rv = NULL;
 	struct xchan_chan_id in;
 
-	if (!x->cmm.flowslots || f->slot >= x->cmm.nflowslots)
-		return;
 	xchan_chan_id_make(&in, f->dst_part, ntohs(k->dport), k->src_part, ntohs(k->sport),
 			   XCHAN_DIR_IN);
 	if (ncpu > 0 && (sv = calloc(ncpu, sizeof(*sv))) && (rv = calloc(ncpu, sizeof(*rv))) &&
@@ -172,17 +203,27 @@ static void slot_fold(struct xc *x, const struct xchan_flow_key *k, const struct
 	}
 	free(sv);
 	free(rv);
-	slot_give(&x->cmm, f->slot);
 }
 
-/* Removes the entry at k, if any, and gives its slot back. */
+/* Removes the entry at k, if any: its counts into the row, then the entry, then its
+ * bit. The frames the slot counts between the fold and the delete are not kept. */
 static void entry_remove(struct xc *x, const struct xchan_flow_key *k)
 {
 	struct xchan_flow f;
+	bool slotted;
 
-	if (!bpf_map_lookup_elem(XC_FD(x, M_FLOWS), k, &f) &&
-	    !bpf_map_delete_elem(XC_FD(x, M_FLOWS), k))
+	memset(&f, 0, sizeof(f));
+	if (bpf_map_lookup_elem(XC_FD(x, M_FLOWS), k, &f))
+		return;
+	slotted = x->cmm.flowslots && f.slot < x->cmm.nflowslots;
+	if (slotted) {
+		seq_bump(&x->cmm);
 		slot_fold(x, k, &f);
+	}
+	if (!bpf_map_delete_elem(XC_FD(x, M_FLOWS), k) && slotted)
+		slot_give(&x->cmm, f.slot);
+	if (slotted)
+		seq_bump(&x->cmm);
 	explicit_bzero(&f, sizeof(f));
 }
 
@@ -203,12 +244,38 @@ void flow_drop(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_
 	flow_unlock(lock);
 }
 
-/* Both keys of the channel as they are now; false if either is missing. */
+/* The channel's key as both entries hold it now, as keys_agree (bpf/verify.h) finds
+ * it: OUT's current slot, and IN's slot of that id holding that id; false if either
+ * entry is missing, or they do not agree. */
 static bool keys_now(struct xc *x, const struct xchan_chan_id *out, const struct xchan_chan_id *in,
 		     struct xchan_flow *f)
 {
-	return !bpf_map_lookup_elem(XC_FD(x, M_KEYS), out, &f->out) &&
-	       !bpf_map_lookup_elem(XC_FD(x, M_KEYS), in, &f->in);
+	struct xchan_key ko, ki;
+	unsigned int so, si;
+	uint8_t diff = 0;
+	bool ok = false;
+
+	if (bpf_map_lookup_elem(XC_FD(x, M_KEYS), out, &ko) ||
+	    bpf_map_lookup_elem(XC_FD(x, M_KEYS), in, &ki))
+		goto out;
+	so = ko.cur & 1;
+	if (!(ko.valid & (1U << so)))
+		goto out;
+	f->kid = ko.kid[so];
+	si = XCHAN_KEY_SLOT(f->kid);
+	if (!(ki.valid & (1U << si)) || ki.kid[si] != f->kid)
+		goto out;
+	for (int i = 0; i < XCHAN_KEY_LEN; i++)
+		diff |= ko.key[so][i] ^ ki.key[si][i];
+	if (diff)
+		goto out;
+	memcpy(f->out_key, ko.key[so], XCHAN_KEY_LEN);
+	memcpy(f->in_key, ki.key[si], XCHAN_KEY_LEN);
+	ok = true;
+out:
+	explicit_bzero(&ko, sizeof(ko));
+	explicit_bzero(&ki, sizeof(ki));
+	return ok;
 }
 
 void flow_sync(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
@@ -302,28 +369,48 @@ void flow_purge(struct xc *x, uint32_t part)
 	flow_unlock(lock);
 }
 
-/* A channel's counters: its IN entry's row, plus what its flow entry counted (its
- * slot). Under the lock, so that a fold of the slot into the row is seen whole. */
-int flow_counted(struct xc *x, const struct xchan_chan_id *in, struct xchan_chan_counter *c)
+/* Row plus slot, as they are. */
+static int counted_now(struct xc *x, const struct xchan_chan_id *in, const struct xchan_flow_key *k,
+		       struct xchan_chan_counter *c)
 {
 	struct xchan_counter sum = {};
-	struct xchan_flow_key k;
 	struct xchan_flow f;
+	int err = cmm_percpu_sum(XC_FD(x, M_CHANCOUNT), in, c, sizeof(*c));
+
+	if (!err && !bpf_map_lookup_elem(XC_FD(x, M_FLOWS), k, &f) &&
+	    f.dst_part == in->local_part &&
+	    !cmm_percpu_sum(XC_FD(x, M_FLOWSTATS), &f.slot, &sum, sizeof(sum))) {
+		c->packets += sum.packets;
+		c->bytes += sum.bytes;
+	}
+	explicit_bzero(&f, sizeof(f));
+	return err;
+}
+
+/* A channel's counters: its IN entry's row, plus what its flow entry counted (its
+ * slot). Read between two equal, even values of the removals' sequence, so that a
+ * fold of the slot into the row is seen whole or not at all; under the lock if
+ * removals keep coming. */
+int flow_counted(struct xc *x, const struct xchan_chan_id *in, struct xchan_chan_counter *c)
+{
+	struct xchan_flow_key k;
 	uint32_t ifx;
 	int lock, err;
 
 	if (!x->cmm.flowslots || in->dir != XCHAN_DIR_IN ||
 	    flow_key(x, in->remote_part, in->remote_ep, in->local_part, in->local_ep, &k, &ifx))
 		return cmm_percpu_sum(XC_FD(x, M_CHANCOUNT), in, c, sizeof(*c));
-	lock = flow_lock(x);
-	err = cmm_percpu_sum(XC_FD(x, M_CHANCOUNT), in, c, sizeof(*c));
-	if (!err && !bpf_map_lookup_elem(XC_FD(x, M_FLOWS), &k, &f) &&
-	    f.dst_part == in->local_part &&
-	    !cmm_percpu_sum(XC_FD(x, M_FLOWSTATS), &f.slot, &sum, sizeof(sum))) {
-		c->packets += sum.packets;
-		c->bytes += sum.bytes;
+	for (int tries = 0; tries < 4; tries++) {
+		uint64_t s0 = seq_read(&x->cmm);
+
+		if (s0 & 1)
+			continue;
+		err = counted_now(x, in, &k, c);
+		if (seq_read(&x->cmm) == s0)
+			return err;
 	}
+	lock = flow_lock(x);
+	err = counted_now(x, in, &k, c);
 	flow_unlock(lock);
-	explicit_bzero(&f, sizeof(f));
 	return err;
 }

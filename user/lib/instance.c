@@ -83,6 +83,10 @@ int xc_open(struct xc *x, bool create, struct xc_err *e)
 	if (err == -ENOENT && !create)
 		return xc_fail(e, err, "xchan instance at %s is incomplete: run 'xchan down' and start again",
 			       x->pin_root);
+	if (err == -EUCLEAN)
+		return xc_fail(e, err, "xchan instance at %s holds pins of different xchan versions "
+			       "(or some were removed by hand): run 'xchan down' and start again",
+			       x->pin_root);
 	if (err)
 		return xc_fail(e, err, "cannot %s xchan instance at %s: %s", create ? "create" : "open",
 			       x->pin_root, strerror(-err));
@@ -293,6 +297,17 @@ int xc_down(struct xc *x, struct xc_down_result *r, struct xc_err *e)
 	}
 	r->existed = true;
 	err = xc_open(x, false, e);
+	if (err == -ENOENT || err == -EUCLEAN) {
+		/* an instance this version cannot use still goes; its programs stay on the
+		 * interfaces it attached them to, which the caller is told */
+		struct cmm c = {};
+
+		snprintf(c.root, sizeof(c.root), "%s", x->pin_root);
+		r->unusable = true;
+		err = cmm_unpin(&c);
+		return err ? xc_fail(e, err, "cannot remove every pin under %s: %s", x->pin_root,
+				     strerror(-err)) : 0;
+	}
 	if (err)
 		return err;
 	/* removal deletes the key the walk stands on, which xc_map_each allows */

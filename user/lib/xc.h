@@ -297,6 +297,7 @@ int xc_doctor(struct xc *x, struct xc_doctor_row **out, size_t *n, struct xc_err
 
 struct xc_down_result {
 	bool existed;
+	bool unusable;		/* pins removed, nothing detached: it could not be opened */
 	uint32_t nparts;
 	int detach_err;		/* the first failure to detach, if any */
 	uint32_t detach_ifindex;
