@@ -63,8 +63,8 @@ static __always_inline int flow_verify(struct xpkt *pkt)
 	rp = partition_of(ifx);
 	if (!rp || rp->part_id != part || rp->ip != k.daddr || !key_equal(f->out_key, f->in_key))
 		return XCHAN_CONT;
-	xchan_chan_id_make(&pkt->id, part, bpf_ntohs(k.dport), k.src_part, bpf_ntohs(k.sport),
-			   XCHAN_DIR_IN);
+	/* pkt->id stays unset: a pass emits no event, and --forward pass's one drop
+	 * here (drop_channel_dest_mac) is sampled without a channel, as on the full path */
 	if (!flow_count(pkt, slot))
 		return XCHAN_CONT;
 	dst.part_id = part;
