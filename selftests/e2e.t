@@ -115,7 +115,10 @@ PY
 		# name and writes it no flow entry (its program would read another layout);
 		# the channel takes the full path and counts in the row
 		mv "$PIN/xchan_chancount" "$PIN/xchan_chanstats" &&
-			rm "$PIN/xchan_flowstats" "$PIN/xchan_flowslots"
+			rm "$PIN/xchan_flowstats" "$PIN/xchan_flowslots" "$PIN/xchan_flows" &&
+			bpftool map create "$PIN/xchan_flows" type hash key 12 value 88 entries 64 \
+				name xchan_flows flags 1
+		check "old instance: pins of the layout before the slots (88-byte flow entries)" [ $? -eq 0 ]
 		check "old instance: channel open" quiet x channel open bob:5000 alice:6000
 		check "old instance: ... and no flow entry written" \
 			[ "$(bpftool -j map dump pinned "$PIN/xchan_flows" | jq 'length')" -eq 0 ]
@@ -125,7 +128,19 @@ PY
 		check "old instance: the full path delivers 10 of 10" [ $? -eq 0 ]
 		pk=$(x -j stats --channels | jq '[.channels[] | select(.src_part==2 and .src_ep==5000) | .packets] | add')
 		check "old instance: counted in the row ($pk)" [ "$pk" -ge 10 ]
+		# entries of that layout, as its agent wrote them: bob:5000 and bob:5001 -> alice
+		# (dst_part 1 at offset 80): close deletes the first by its key, partition
+		# del reads the second's receiver in that layout
+		v88="$(printf '11 %.0s' $(seq 80)) 01 00 00 00 00 00 00 00"
+		bpftool map update pinned "$PIN/xchan_flows" key 2 0 0 0 10 77 0 1 0x13 0x88 0x17 0x70 value $v88 &&
+			bpftool map update pinned "$PIN/xchan_flows" key 2 0 0 0 10 77 0 1 0x13 0x89 0x17 0x70 value $v88
+		check "old instance: two 88-byte entries written" [ $? -eq 0 ]
 		check "old instance: channel close" quiet x channel close bob:5000 alice:6000
+		check "old instance: ... which deleted its entry, not the other" \
+			[ "$(bpftool -j map dump pinned "$PIN/xchan_flows" | jq 'length')" -eq 1 ]
+		check "old instance: partition del alice" quiet x partition del alice
+		check "old instance: ... which purged the entry naming alice as receiver" \
+			[ "$(bpftool -j map dump pinned "$PIN/xchan_flows" | jq 'length')" -eq 0 ]
 	fi
 
 	check "$mode: down" quiet x down

@@ -71,15 +71,25 @@ check "6 parallel creators of one instance all succeeded ($(cat "$TMPD"/par*.err
 	[ "$(cat "$TMPD"/p* | grep -c '^0$')" -eq 6 ]
 check "... and the instance holds all 6 peers" \
 	[ "$("$XCHAN" --pin-root "$PAR" -j node list | jq '.peers | length')" -eq 6 ]
-# the same instance with its flow table unlinked by hand (or pins of two versions):
-# refused with one line, and `down` still removes it, saying what it left attached
-rm "$PAR/xchan_flows"
+# the same instance with a partition attached, then pins that do not belong together
+# (a slot map unlinked by hand, as pins of two versions would be): refused with one
+# line, and `down` still takes it down whole: the program detached, every pin gone
+make_part d 10.80.0.4 && quiet "$XCHAN" --pin-root "$PAR" partition add 9 --name d --netns "${PFX}d"
+check "a partition on the racing instance" [ $? -eq 0 ]
+rm "$PAR/xchan_flowslots"
 "$XCHAN" --pin-root "$PAR" node list >/dev/null 2>"$TMPD/perr"; rc=$?
-check "an instance missing xchan_flows is refused: exit $rc, one line: $(cat "$TMPD/perr")" \
+check "pins that do not belong together are refused: exit $rc, one line: $(cat "$TMPD/perr")" \
 	test $rc -eq 1 -a "$(wc -l <"$TMPD/perr")" -eq 1 -a "$(grep -c 'different xchan versions' "$TMPD/perr")" -eq 1
 "$XCHAN" --pin-root "$PAR" down >/dev/null 2>"$TMPD/perr"; rc=$?
-check "... down removes it anyway (exit $rc), with a warning, no pin left" \
+check "... down takes it down anyway (exit $rc): d detached, no pin left" \
+	test $rc -eq 0 -a ! -e "$PAR" -a "$(ip -d link show "${PFX}d" | grep -c 'prog/xdp')" -eq 0
+# an instance missing a map every version has: down removes the pins, and says that
+# what it attached stays attached
+quiet "$XCHAN" --pin-root "$PAR" partition add 9 --name d --netns "${PFX}d" && rm "$PAR/xchan_keys"
+"$XCHAN" --pin-root "$PAR" down >/dev/null 2>"$TMPD/perr"; rc=$?
+check "an instance missing xchan_keys: down exits $rc, warns, no pin left" \
 	test $rc -eq 0 -a "$(grep -c 'could not be opened' "$TMPD/perr")" -eq 1 -a ! -e "$PAR"
+ip link set dev "${PFX}d" xdp off 2>/dev/null
 check "one counter entry per IN entry" [ "$(bpftool -j map dump pinned "$PIN/xchan_chancount" | jq length)" -eq 14 ]
 
 # 4. Close under traffic: after `channel close` returns, nothing more arrives.

@@ -419,6 +419,35 @@ static void slot_counts(void)
 	tap_end("flow: a rekey keeps the entry's slot; with every slot marked taken, the bitmap is made again from the entries and the next channels get slots no other entry has");
 }
 
+/* The reader's sequence, and the resolution the entry is written from. */
+static void seq_and_resolve(void)
+{
+	struct xchan_chan_counter c;
+	struct xchan_key k;
+	struct xchan_flow f;
+
+	reset();
+	tap_begin();
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
+	fx.cmm.flowslots[1] |= 1;	/* a removal that died after its first bump */
+	chan_counts(&c);
+	ASSERT_EQ(c.packets, 2, "packets read with the sequence odd");
+	ASSERT_EQ(fx.cmm.flowslots[1] & 1, 0, "the sequence even again");
+	tap_end("flow: a removal's sequence left odd by a dead process: readers fall back to the lock, whose holder evens it; the counts read are right");
+
+	tap_begin();
+	ASSERT_EQ(bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k), 0, "IN key read");
+	k.key[k.cur & 1][7] ^= 0x10;	/* IN holds another key under OUT's id */
+	ASSERT_EQ(bpf_map_update_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k, BPF_EXIST), 0, "IN key rewritten");
+	explicit_bzero(&k, sizeof(k));
+	keys_changed();
+	ASSERT_TRUE(!flow_get(&BA, &f), "no entry for keys that disagree");
+	ASSERT_EQ(slots_taken(), 0, "no slot kept for it");
+	expect_ba(XDP_DROP, XR_DROP_KEY_MISMATCH);
+	tap_end("flow: keys that disagree (IN's bytes under OUT's id) get no entry from the sync; the full path drops the frame (drop_key_mismatch)");
+}
+
 void test_flow(void)
 {
 	BA = fkey(P_B, IP_A, 5000, 6000);
@@ -427,6 +456,7 @@ void test_flow(void)
 	close_drops();
 	rekey_syncs();
 	slot_counts();
+	seq_and_resolve();
 	remove_one(P_A, fkey(P_C, IP_B, 5000, 6000), XDP_PASS, XR_PASS_EXTERNAL,
 		   "flow: partition del A removes every entry naming A (sender or receiver), no other; B -> A's address is then outside traffic, and with A back drop_no_out_channel");
 	remove_one(P_B, fkey(P_C, IP_A, 5001, 6001), XDP_DROP, XR_DROP_UNKNOWN_IFACE,

@@ -55,6 +55,12 @@ static int map_flowslots(struct cmm *c)
 	uint32_t len = sizeof(st);
 	void *m;
 
+	if (c->map_fd[M_FLOWS] >= 0) {
+		if (bpf_obj_get_info_by_fd(c->map_fd[M_FLOWS], &fl, &len))
+			return -errno;
+		c->flows_vsize = fl.value_size;
+		len = sizeof(st);
+	}
 	if (c->map_fd[M_FLOWSTATS] < 0 && c->map_fd[M_FLOWSLOTS] < 0)
 		return 0;
 	/* one without the others: pins of two versions, or some unlinked by hand */
@@ -64,9 +70,6 @@ static int map_flowslots(struct cmm *c)
 		return -errno;
 	len = sizeof(sl);
 	if (bpf_obj_get_info_by_fd(c->map_fd[M_FLOWSLOTS], &sl, &len))
-		return -errno;
-	len = sizeof(fl);
-	if (bpf_obj_get_info_by_fd(c->map_fd[M_FLOWS], &fl, &len))
 		return -errno;
 	if (sl.value_size != 8 || sl.max_entries < XCHAN_FLOWSLOT_WORDS(st.max_entries) ||
 	    fl.value_size != sizeof(struct xchan_flow) || fl.key_size != sizeof(struct xchan_flow_key))
@@ -130,8 +133,9 @@ int cmm_check_root(const char *root, char *why, size_t whylen)
 	return 0;
 }
 
-/* -EUCLEAN: pins that no one version of xchan made together. */
-static int open_pinned(struct cmm *c)
+/* -EUCLEAN: pins that no one version of xchan made together; lenient (for down)
+ * opens them without the fast path's maps instead. */
+static int open_pinned(struct cmm *c, bool lenient)
 {
 	bool old_row = false;
 	char p[600];
@@ -166,9 +170,60 @@ static int open_pinned(struct cmm *c)
 		if (c->map_fd[i] < 0)
 			return -errno;
 	}
-	if (old_row && (c->map_fd[M_FLOWSTATS] >= 0 || c->map_fd[M_FLOWSLOTS] >= 0))
+	if (!(old_row && (c->map_fd[M_FLOWSTATS] >= 0 || c->map_fd[M_FLOWSLOTS] >= 0))) {
+		int err = map_flowslots(c);
+
+		if (err != -EUCLEAN || !lenient)
+			return err;
+	} else if (!lenient) {
 		return -EUCLEAN;
-	return map_flowslots(c);
+	}
+	for (int i = 0; i < 3; i++) {
+		int m = (int[]){ M_FLOWS, M_FLOWSTATS, M_FLOWSLOTS }[i];
+
+		if (c->map_fd[m] >= 0)
+			close(c->map_fd[m]);
+		c->map_fd[m] = -1;
+	}
+	c->flows_vsize = 0;
+	return 0;
+}
+
+/* The pin root's lock, for whoever creates or removes the instance: an fd on the
+ * directory that is at the path (a waiter whose directory was removed meanwhile
+ * takes the new one's), or -errno. */
+int cmm_lock_root(const char *root)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		struct stat a, b;
+		int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd < 0)
+			return -errno;
+		if (flock(fd, LOCK_EX)) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+		if (!fstat(fd, &a) && !stat(root, &b) && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			return fd;
+		close(fd);
+		if (mkdir(root, 0700) && errno != EEXIST)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
+int cmm_open_lenient(struct cmm *c, const char *root)
+{
+	memset(c, 0, sizeof(*c));
+	c->prog_fd = -1;
+	c->rx_fd = -1;
+	for (int i = 0; i < M__N; i++)
+		c->map_fd[i] = -1;
+	snprintf(c->root, sizeof(c->root), "%s", root);
+	return open_pinned(c, true);
 }
 
 static int load(struct cmm *c, const struct cmm_sizes *sz)
@@ -264,7 +319,7 @@ int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_size
 	if (err)
 		return err;
 	if (cmm_exists(root))
-		return open_pinned(c);
+		return open_pinned(c, false);
 	if (!create)
 		return -ENOENT;
 	if (mkdir(root, 0700) && errno != EEXIST)
@@ -273,15 +328,12 @@ int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_size
 	/* Two processes creating at once (xchan-cni for two containers, say): one loads,
 	 * the other waits on the root's lock and opens what the first pinned, instead of
 	 * unlinking its pins below. The program is pinned last, so its pin means done. */
-	lock = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (lock < 0 || flock(lock, LOCK_EX)) {
-		err = -errno;
-		if (lock >= 0)
-			close(lock);
-		return err;
-	}
+	lock = cmm_lock_root(root);
+	if (lock < 0)
+		return lock;
+	chmod(root, 0700);
 	if (cmm_exists(root)) {
-		err = open_pinned(c);
+		err = open_pinned(c, false);
 		close(lock);
 		return err;
 	}

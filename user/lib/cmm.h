@@ -34,6 +34,7 @@ struct cmm {
 	uint64_t *flowslots;	/* xchan_flowslots, mapped (NULL: an instance without) */
 	uint32_t nflowslots;	/* slots in xchan_flowstats */
 	size_t flowslots_len;
+	uint32_t flows_vsize;	/* xchan_flows' value size: another layout is only deleted */
 };
 
 #define XC_MAX_CHANNELS		(1U << 24)	/* --max-channels; keys take twice that */
@@ -43,6 +44,12 @@ struct cmm {
  * root NULL loads a private unpinned instance. Returns 0 or -errno. */
 int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_sizes *sz);
 void cmm_close(struct cmm *c);
+/* The instance at root for taking it down: pins of the fast path that do not belong
+ * together (-EUCLEAN for cmm_open) are left out instead of refused. */
+int cmm_open_lenient(struct cmm *c, const char *root);
+/* An exclusive lock on the pin root (creating or removing the instance), an fd to
+ * close, or -errno. */
+int cmm_lock_root(const char *root);
 bool cmm_exists(const char *root);
 /* Removes every pin of the instance (receive-side links included) and the root. */
 int cmm_unpin(struct cmm *c);

@@ -26,6 +26,7 @@
  * none is left: the bitmap is then rebuilt from the entries. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "xc_int.h"
+
+/* This thread holds the table's lock (or owns a private instance): a removal may
+ * then fold counts and move the sequence; one without it only deletes. */
+static __thread bool flows_held;
 
 /* The removal's sequence (word 1): odd while it runs. A holder of the lock that finds
  * it odd took over from one that died in a removal, whose steps are all done or
@@ -60,8 +65,12 @@ int flow_lock(struct xc *x)
 	char p[600];
 	int fd;
 
-	if (!x->cmm.root[0])
+	if (!x->cmm.root[0]) {
+		if (x->cmm.flowslots && (seq_read(&x->cmm) & 1))
+			seq_bump(&x->cmm);
+		flows_held = true;
 		return FLOW_UNLOCKED;
+	}
 	snprintf(p, sizeof(p), "%s/%s", x->cmm.root, cmm_map_names[M_FLOWS]);
 	fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0 && flock(fd, LOCK_EX)) {
@@ -70,13 +79,16 @@ int flow_lock(struct xc *x)
 	}
 	if (fd < 0)
 		return FLOW_NOLOCK;
+	/* only removals under the lock move it: odd here, one of them died mid-way */
 	if (x->cmm.flowslots && (seq_read(&x->cmm) & 1))
 		seq_bump(&x->cmm);
+	flows_held = true;
 	return fd;
 }
 
 void flow_unlock(int fd)
 {
+	flows_held = false;
 	if (fd >= 0)
 		close(fd);
 }
@@ -206,23 +218,29 @@ static void slot_fold(struct xc *x, const struct xchan_flow_key *k, const struct
 }
 
 /* Removes the entry at k, if any: its counts into the row, then the entry, then its
- * bit. The frames the slot counts between the fold and the delete are not kept. */
+ * bit. The frames the slot counts between the fold and the delete are not kept;
+ * without the lock, nor are the slot's counts (the sequence is the lock holders').
+ * In an instance made before the slots (another entry layout) it only deletes. */
 static void entry_remove(struct xc *x, const struct xchan_flow_key *k)
 {
 	struct xchan_flow f;
 	bool slotted;
 
+	if (x->cmm.flows_vsize != sizeof(f)) {
+		bpf_map_delete_elem(XC_FD(x, M_FLOWS), k);
+		return;
+	}
 	memset(&f, 0, sizeof(f));
 	if (bpf_map_lookup_elem(XC_FD(x, M_FLOWS), k, &f))
 		return;
 	slotted = x->cmm.flowslots && f.slot < x->cmm.nflowslots;
-	if (slotted) {
+	if (slotted && flows_held) {
 		seq_bump(&x->cmm);
 		slot_fold(x, k, &f);
 	}
 	if (!bpf_map_delete_elem(XC_FD(x, M_FLOWS), k) && slotted)
 		slot_give(&x->cmm, f.slot);
-	if (slotted)
+	if (slotted && flows_held)
 		seq_bump(&x->cmm);
 	explicit_bzero(&f, sizeof(f));
 }
@@ -292,8 +310,12 @@ void flow_sync(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_
 	lock = flow_lock(x);
 	/* an instance without the slots runs a program that reads entries of another
 	 * layout: it gets none from this agent */
-	if (!x->cmm.flowslots || lock == FLOW_NOLOCK)
+	if (!x->cmm.flowslots)
 		goto out;
+	if (lock == FLOW_NOLOCK) {
+		entry_remove(x, &k);	/* what it held may be what changed */
+		goto out;
+	}
 	/* a rekey keeps the entry's slot; an entry of another receiver at this key (a
 	 * partition gone without its purge) is removed first */
 	if (!bpf_map_lookup_elem(XC_FD(x, M_FLOWS), &k, &old) && old.dst_part == dst &&
@@ -340,16 +362,30 @@ struct flow_purge {
 	uint32_t part;
 };
 
+/* The receiver an entry names, in this layout or in the one before the slots (two
+ * 40-byte key entries, then dst_part); false if it cannot be read. */
+static bool entry_dst(struct xc *x, const void *key, uint32_t *dst)
+{
+	uint8_t v[128];
+	size_t at = x->cmm.flows_vsize == sizeof(struct xchan_flow) ?
+		    offsetof(struct xchan_flow, dst_part) : 2 * sizeof(struct xchan_key);
+	bool ok = x->cmm.flows_vsize <= sizeof(v) && at + 4 <= x->cmm.flows_vsize &&
+		  !bpf_map_lookup_elem(XC_FD(x, M_FLOWS), key, v);
+
+	if (ok)
+		memcpy(dst, v + at, 4);
+	explicit_bzero(v, sizeof(v));
+	return ok;
+}
+
 static int purge_one(const void *key, void *ctx)
 {
 	const struct xchan_flow_key *k = key;
 	struct flow_purge *p = ctx;
-	struct xchan_flow f;
+	uint32_t dst;
 
-	if (k->src_part == p->part ||
-	    (!bpf_map_lookup_elem(XC_FD(p->x, M_FLOWS), key, &f) && f.dst_part == p->part))
+	if (k->src_part == p->part || (entry_dst(p->x, key, &dst) && dst == p->part))
 		entry_remove(p->x, k);
-	explicit_bzero(&f, sizeof(f));
 	return 0;
 }
 
@@ -406,6 +442,7 @@ int flow_counted(struct xc *x, const struct xchan_chan_id *in, struct xchan_chan
 		if (s0 & 1)
 			continue;
 		err = counted_now(x, in, &k, c);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (seq_read(&x->cmm) == s0)
 			return err;
 	}

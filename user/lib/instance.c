@@ -279,27 +279,33 @@ static int down_one(const void *key, void *ctx)
 	return 0;
 }
 
-int xc_down(struct xc *x, struct xc_down_result *r, struct xc_err *e)
+static int down_locked(struct xc *x, struct xc_down_result *r, struct xc_err *e)
 {
 	struct down_ctx ctx = { x, r };
 	int err;
 
-	memset(r, 0, sizeof(*r));
 	if (!cmm_exists(x->pin_root)) {
 		/* a pin root left half-made by a crash still goes */
-		if (!access(x->pin_root, F_OK)) {
-			struct cmm c = {};
+		struct cmm c = {};
 
-			snprintf(c.root, sizeof(c.root), "%s", x->pin_root);
-			cmm_unpin(&c);
-		}
+		snprintf(c.root, sizeof(c.root), "%s", x->pin_root);
+		cmm_unpin(&c);
 		return 0;
 	}
 	r->existed = true;
 	err = xc_open(x, false, e);
+	if (err == -EUCLEAN) {
+		/* pins of two versions: opened without the fast path's maps, it still
+		 * goes the whole way (partitions detached, then every pin) */
+		err = cmm_open_lenient(&x->cmm, x->pin_root);
+		if (err)
+			cmm_close(&x->cmm);
+		else
+			x->opened = true;
+	}
 	if (err == -ENOENT || err == -EUCLEAN) {
-		/* an instance this version cannot use still goes; its programs stay on the
-		 * interfaces it attached them to, which the caller is told */
+		/* a map this version needs is missing: the pins still go, but not the
+		 * programs on the interfaces, which the caller is told */
 		struct cmm c = {};
 
 		snprintf(c.root, sizeof(c.root), "%s", x->pin_root);
@@ -318,4 +324,28 @@ int xc_down(struct xc *x, struct xc_down_result *r, struct xc_err *e)
 		return xc_fail(e, err, "cannot remove every pin under %s: %s", x->pin_root,
 			       strerror(-err));
 	return 0;
+}
+
+/* Under the pin root's lock, as creation: a down never unlinks a creation's pins
+ * half-way, nor a creation a down's. */
+int xc_down(struct xc *x, struct xc_down_result *r, struct xc_err *e)
+{
+	int lock, err;
+
+	memset(r, 0, sizeof(*r));
+	if (access(x->pin_root, F_OK))
+		return 0;
+	err = cmm_check_root(x->pin_root, e->msg, sizeof(e->msg));
+	if (err) {
+		e->usage = false;
+		return err;
+	}
+	lock = cmm_lock_root(x->pin_root);
+	if (lock == -ENOENT)
+		return 0;
+	if (lock < 0)
+		return xc_fail(e, lock, "cannot lock %s: %s", x->pin_root, strerror(-lock));
+	err = down_locked(x, r, e);
+	close(lock);
+	return err;
 }
