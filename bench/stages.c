@@ -59,7 +59,7 @@ static const char *const stage_names[] = {
 	"stage 4: + destination partition by address",
 	"stage 5: + OUT and IN keys, compare, counters",
 	"stage 6: + receiver's MAC, verdict counter, redirect (full path)",
-	"flow entry: stage 3 + one lookup, both copies compared, counters, redirect",
+	"flow entry: stage 3 + one lookup, the key copies compared, counters, redirect",
 	"flow entry without the channel's counters",
 };
 #define NSTAGES 6

@@ -77,7 +77,7 @@ enum xchan_dir {
 	XCHAN_DIR_OUT	= 2,	/* local sends to remote */
 };
 
-/* Channel id: key of xchan_channels, xchan_keys, xchan_chanstats. Host order. */
+/* Channel id: key of xchan_channels, xchan_keys, xchan_chancount. Host order. */
 struct xchan_chan_id {
 	__u32	local_part;
 	__u32	remote_part;
