@@ -83,12 +83,23 @@ check "pins that do not belong together are refused: exit $rc, one line: $(cat "
 "$XCHAN" --pin-root "$PAR" down >/dev/null 2>"$TMPD/perr"; rc=$?
 check "... down takes it down anyway (exit $rc): d detached, no pin left" \
 	test $rc -eq 0 -a ! -e "$PAR" -a "$(ip -d link show "${PFX}d" | grep -c 'prog/xdp')" -eq 0
-# an instance missing a map every version has: down removes the pins, and says that
-# what it attached stays attached
-quiet "$XCHAN" --pin-root "$PAR" partition add 9 --name d --netns "${PFX}d" && rm "$PAR/xchan_keys"
+# the row under both names (a downgrade, then an upgrade, at one root), then a map
+# every version has missing: down still detaches d and removes every pin
+for broken in both_rows no_keys; do
+	quiet "$XCHAN" --pin-root "$PAR" partition add 9 --name d --netns "${PFX}d"
+	case $broken in
+	both_rows) ln "$PAR/xchan_chancount" "$PAR/xchan_chanstats" ;;
+	no_keys) rm "$PAR/xchan_keys" ;;
+	esac
+	"$XCHAN" --pin-root "$PAR" down >/dev/null 2>"$TMPD/perr"; rc=$?
+	check "$broken: down exits $rc, d detached, no pin left" \
+		test $rc -eq 0 -a ! -e "$PAR" -a "$(ip -d link show "${PFX}d" | grep -c 'prog/xdp')" -eq 0
+done
+# without the partitions' table nobody knows where it attached: the pins go, with a warning
+quiet "$XCHAN" --pin-root "$PAR" partition add 9 --name d --netns "${PFX}d" && rm "$PAR/xchan_partmeta"
 "$XCHAN" --pin-root "$PAR" down >/dev/null 2>"$TMPD/perr"; rc=$?
-check "an instance missing xchan_keys: down exits $rc, warns, no pin left" \
-	test $rc -eq 0 -a "$(grep -c 'could not be opened' "$TMPD/perr")" -eq 1 -a ! -e "$PAR"
+check "no xchan_partmeta: down exits $rc, warns ($(cat "$TMPD/perr")), no pin left" \
+	test $rc -eq 0 -a "$(grep -c 'no readable xchan_partmeta' "$TMPD/perr")" -eq 1 -a ! -e "$PAR"
 ip link set dev "${PFX}d" xdp off 2>/dev/null
 check "one counter entry per IN entry" [ "$(bpftool -j map dump pinned "$PIN/xchan_chancount" | jq length)" -eq 14 ]
 

@@ -60,6 +60,12 @@ static int map_flowslots(struct cmm *c)
 			return -errno;
 		c->flows_vsize = fl.value_size;
 		len = sizeof(st);
+		/* no layout of any version: the agent never touches it */
+		if (fl.key_size != sizeof(struct xchan_flow_key) || fl.value_size > 128) {
+			close(c->map_fd[M_FLOWS]);
+			c->map_fd[M_FLOWS] = -1;
+			c->flows_vsize = 0;
+		}
 	}
 	if (c->map_fd[M_FLOWSTATS] < 0 && c->map_fd[M_FLOWSLOTS] < 0)
 		return 0;
@@ -133,8 +139,9 @@ int cmm_check_root(const char *root, char *why, size_t whylen)
 	return 0;
 }
 
-/* -EUCLEAN: pins that no one version of xchan made together; lenient (for down)
- * opens them without the fast path's maps instead. */
+/* -EUCLEAN: pins that no one version of xchan made together. Lenient (for down)
+ * opens whatever is there instead: a missing map's fd is -1, the fast path's maps
+ * are left out, the row is either name. */
 static int open_pinned(struct cmm *c, bool lenient)
 {
 	bool old_row = false;
@@ -157,7 +164,7 @@ static int open_pinned(struct cmm *c, bool lenient)
 				old_row = true;
 		} else if (i == M_CHANCOUNT && c->map_fd[i] >= 0) {
 			pin_path(p, sizeof(p), c->root, OLD_CHANCOUNT);
-			if (!access(p, F_OK))
+			if (!lenient && !access(p, F_OK))
 				return -EUCLEAN;	/* both names: two versions' pins */
 		}
 		/* an instance older than these maps runs a program that does without them:
@@ -166,6 +173,8 @@ static int open_pinned(struct cmm *c, bool lenient)
 		if (c->map_fd[i] < 0 && (i == M_PEERNONCE || i == M_IFPART || i == M_FLOWS ||
 					 i == M_PARTSTATS || i == M_FLOWSTATS ||
 					 i == M_FLOWSLOTS) && errno == ENOENT)
+			continue;
+		if (c->map_fd[i] < 0 && lenient && errno == ENOENT)
 			continue;
 		if (c->map_fd[i] < 0)
 			return -errno;
@@ -192,12 +201,18 @@ static int open_pinned(struct cmm *c, bool lenient)
 /* The pin root's lock, for whoever creates or removes the instance: an fd on the
  * directory that is at the path (a waiter whose directory was removed meanwhile
  * takes the new one's), or -errno. */
-int cmm_lock_root(const char *root)
+int cmm_lock_root(const char *root, bool create)
 {
 	for (int tries = 0; tries < 8; tries++) {
 		struct stat a, b;
 		int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
+		/* removed by a down since the creator made it: made again */
+		if (fd < 0 && errno == ENOENT && create) {
+			if (mkdir(root, 0700) && errno != EEXIST)
+				return -errno;
+			continue;
+		}
 		if (fd < 0)
 			return -errno;
 		if (flock(fd, LOCK_EX)) {
@@ -209,7 +224,7 @@ int cmm_lock_root(const char *root)
 		if (!fstat(fd, &a) && !stat(root, &b) && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
 			return fd;
 		close(fd);
-		if (mkdir(root, 0700) && errno != EEXIST)
+		if (create && mkdir(root, 0700) && errno != EEXIST)
 			return -errno;
 	}
 	return -EAGAIN;
@@ -217,13 +232,18 @@ int cmm_lock_root(const char *root)
 
 int cmm_open_lenient(struct cmm *c, const char *root)
 {
+	int err;
+
 	memset(c, 0, sizeof(*c));
 	c->prog_fd = -1;
 	c->rx_fd = -1;
 	for (int i = 0; i < M__N; i++)
 		c->map_fd[i] = -1;
 	snprintf(c->root, sizeof(c->root), "%s", root);
-	return open_pinned(c, true);
+	err = open_pinned(c, true);
+	if (err)
+		cmm_close(c);
+	return err;
 }
 
 static int load(struct cmm *c, const struct cmm_sizes *sz)
@@ -318,8 +338,12 @@ int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_size
 	err = cmm_check_root(root, why, sizeof(why));
 	if (err)
 		return err;
-	if (cmm_exists(root))
-		return open_pinned(c, false);
+	if (cmm_exists(root)) {
+		err = open_pinned(c, false);
+		if (err)
+			cmm_close(c);
+		return err;
+	}
 	if (!create)
 		return -ENOENT;
 	if (mkdir(root, 0700) && errno != EEXIST)
@@ -328,12 +352,14 @@ int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_size
 	/* Two processes creating at once (xchan-cni for two containers, say): one loads,
 	 * the other waits on the root's lock and opens what the first pinned, instead of
 	 * unlinking its pins below. The program is pinned last, so its pin means done. */
-	lock = cmm_lock_root(root);
+	lock = cmm_lock_root(root, true);
 	if (lock < 0)
 		return lock;
 	chmod(root, 0700);
 	if (cmm_exists(root)) {
 		err = open_pinned(c, false);
+		if (err)
+			cmm_close(c);
 		close(lock);
 		return err;
 	}

@@ -44,12 +44,13 @@ struct cmm {
  * root NULL loads a private unpinned instance. Returns 0 or -errno. */
 int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_sizes *sz);
 void cmm_close(struct cmm *c);
-/* The instance at root for taking it down: pins of the fast path that do not belong
- * together (-EUCLEAN for cmm_open) are left out instead of refused. */
+/* The instance at root for taking it down: whatever is pinned (a missing map's fd is
+ * -1; the fast path's maps left out when they do not belong together, -EUCLEAN for
+ * cmm_open). */
 int cmm_open_lenient(struct cmm *c, const char *root);
 /* An exclusive lock on the pin root (creating or removing the instance), an fd to
- * close, or -errno. */
-int cmm_lock_root(const char *root);
+ * close, or -errno; with create, a root removed meanwhile is made again. */
+int cmm_lock_root(const char *root, bool create);
 bool cmm_exists(const char *root);
 /* Removes every pin of the instance (receive-side links included) and the root. */
 int cmm_unpin(struct cmm *c);

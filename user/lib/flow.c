@@ -384,7 +384,8 @@ static int purge_one(const void *key, void *ctx)
 	struct flow_purge *p = ctx;
 	uint32_t dst;
 
-	if (k->src_part == p->part || (entry_dst(p->x, key, &dst) && dst == p->part))
+	/* an entry it cannot read goes too: it is only a shortcut */
+	if (k->src_part == p->part || !entry_dst(p->x, key, &dst) || dst == p->part)
 		entry_remove(p->x, k);
 	return 0;
 }

@@ -294,22 +294,27 @@ static int down_locked(struct xc *x, struct xc_down_result *r, struct xc_err *e)
 	}
 	r->existed = true;
 	err = xc_open(x, false, e);
-	if (err == -EUCLEAN) {
-		/* pins of two versions: opened without the fast path's maps, it still
-		 * goes the whole way (partitions detached, then every pin) */
+	if (err == -EUCLEAN || err == -ENOENT) {
+		/* pins of two versions, or a map missing: opened as they are (the fast
+		 * path's maps left out), it still goes the whole way, partitions detached
+		 * and then every pin, as long as the partitions' table is there */
 		err = cmm_open_lenient(&x->cmm, x->pin_root);
-		if (err)
+		if (!err && XC_FD(x, M_PARTMETA) < 0) {
 			cmm_close(&x->cmm);
-		else
+			err = -ENOENT;
+		}
+		if (!err)
 			x->opened = true;
 	}
 	if (err == -ENOENT || err == -EUCLEAN) {
-		/* a map this version needs is missing: the pins still go, but not the
-		 * programs on the interfaces, which the caller is told */
+		/* not even the partitions' table: the pins go, the programs on the
+		 * interfaces stay, which the caller is told */
 		struct cmm c = {};
 
 		snprintf(c.root, sizeof(c.root), "%s", x->pin_root);
 		r->unusable = true;
+		snprintf(e->msg, sizeof(e->msg), "it has no readable xchan_partmeta, so which "
+			 "interfaces it attached to is unknown");
 		err = cmm_unpin(&c);
 		return err ? xc_fail(e, err, "cannot remove every pin under %s: %s", x->pin_root,
 				     strerror(-err)) : 0;
@@ -340,7 +345,7 @@ int xc_down(struct xc *x, struct xc_down_result *r, struct xc_err *e)
 		e->usage = false;
 		return err;
 	}
-	lock = cmm_lock_root(x->pin_root);
+	lock = cmm_lock_root(x->pin_root, false);
 	if (lock == -ENOENT)
 		return 0;
 	if (lock < 0)
