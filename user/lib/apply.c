@@ -16,7 +16,32 @@ struct run {
 	size_t cap;			/* of r->changes */
 	struct xchan_chan_id *named;	/* OUT ids of the channels the statements name */
 	size_t nnamed;
+	/* the last source and destination resolved (a name costs a walk of the
+	 * partitions); forgotten when this run adds a partition */
+	struct { char part[XC_PART_STR]; uint32_t id; bool set; } seen[2];
 };
+
+/* PART:PORT of statement side k (0 source, 1 destination), its PART resolved once
+ * for a run of statements that name it. */
+static int ep_of(struct run *u, const char *s, int k, struct xc_ep *ep, struct xc_err *e)
+{
+	char part[XC_PART_STR];
+	uint16_t port;
+	int err = xc_ep_split(s, part, &port, e);
+
+	if (err)
+		return err;
+	if (!u->seen[k].set || strcmp(u->seen[k].part, part)) {
+		err = xc_part_resolve(u->x, part, false, &u->seen[k].id, e);
+		u->seen[k].set = !err;
+		if (err)
+			return err;
+		memcpy(u->seen[k].part, part, sizeof(part));
+	}
+	ep->part = u->seen[k].id;
+	ep->port = port;
+	return 0;
+}
 
 static int apply_part(struct run *u, size_t i, struct xc_err *e)
 {
@@ -36,6 +61,7 @@ static int apply_part(struct run *u, size_t i, struct xc_err *e)
 	err = xc_part_add(u->x, s, &c->part, e);
 	if (err)
 		return err;
+	u->seen[0].set = u->seen[1].set = false;	/* a name may mean it now */
 	c->kind = XC_CH_PART_ADDED;
 	c->stmt = i;
 	u->r->nchanges++;
@@ -50,9 +76,9 @@ static int apply_chan(struct run *u, size_t i, struct xc_err *e)
 	bool unacked;
 	int err, parts;
 
-	err = xc_ep_parse(u->x, u->st[i].src, &src, false, e);
+	err = ep_of(u, u->st[i].src, 0, &src, e);
 	if (!err)
-		err = xc_ep_parse(u->x, u->st[i].dst, &dst, false, e);
+		err = ep_of(u, u->st[i].dst, 1, &dst, e);
 	if (err)
 		return err;
 	xchan_chan_id_make(&u->named[u->nnamed++], src.part, src.port, dst.part, dst.port,

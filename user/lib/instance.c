@@ -229,22 +229,42 @@ const char *xc_part_name(struct xc *x, uint32_t id, char *buf, size_t len)
 	return buf;
 }
 
-int xc_ep_parse(struct xc *x, const char *s, struct xc_ep *ep, bool must_be_local,
-		struct xc_err *e)
+int xc_ep_split(const char *s, char part[XC_PART_STR], uint16_t *port, struct xc_err *e)
 {
 	const char *colon = strrchr(s, ':');
-	uint32_t port, id;
-	char part[64];
+	uint32_t p;
 
-	if (!colon || colon == s || (size_t)(colon - s) >= sizeof(part) ||
-	    xc_parse_u32(colon + 1, &port) || port == 0 || port > 65535)
+	if (!colon || colon == s || (size_t)(colon - s) >= XC_PART_STR ||
+	    xc_parse_u32(colon + 1, &p) || p == 0 || p > 65535)
 		return xc_bad(e, "'%s' is not PART:PORT (PART an id or a name, PORT 1-65535)", s);
 	memcpy(part, s, colon - s);
 	part[colon - s] = '\0';
+	*port = p;
+	return 0;
+}
+
+int xc_part_resolve(struct xc *x, const char *part, bool must_be_local, uint32_t *id,
+		    struct xc_err *e)
+{
 	/* a bare id of a partition this node does not host is a remote one */
-	if (xc_part_find(x, part, &id, NULL) &&
-	    (must_be_local || xc_parse_u32(part, &id) || id == 0))
+	if (xc_part_find(x, part, id, NULL) &&
+	    (must_be_local || xc_parse_u32(part, id) || *id == 0))
 		return xc_fail(e, -ENOENT, "no partition '%s' registered here", part);
+	return 0;
+}
+
+int xc_ep_parse(struct xc *x, const char *s, struct xc_ep *ep, bool must_be_local,
+		struct xc_err *e)
+{
+	char part[XC_PART_STR];
+	uint16_t port;
+	uint32_t id;
+	int err = xc_ep_split(s, part, &port, e);
+
+	if (!err)
+		err = xc_part_resolve(x, part, must_be_local, &id, e);
+	if (err)
+		return err;
 	ep->part = id;
 	ep->port = port;
 	return 0;
