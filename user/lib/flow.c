@@ -302,7 +302,7 @@ void flow_sync(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_
 	struct xchan_flow f = {}, now = {}, old;
 	struct xchan_flow_key k;
 	uint32_t ifx, slot;
-	bool done = false, fresh = false;
+	bool done = false, fresh = false, have;
 	int lock;
 
 	if (flow_key(x, src, sport, dst, dport, &k, &ifx))
@@ -318,11 +318,12 @@ void flow_sync(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_
 	}
 	/* a rekey keeps the entry's slot; an entry of another receiver at this key (a
 	 * partition gone without its purge) is removed first */
-	if (!bpf_map_lookup_elem(XC_FD(x, M_FLOWS), &k, &old) && old.dst_part == dst &&
-	    old.slot < x->cmm.nflowslots) {
+	have = !bpf_map_lookup_elem(XC_FD(x, M_FLOWS), &k, &old);
+	if (have && old.dst_part == dst && old.slot < x->cmm.nflowslots) {
 		slot = old.slot;
 	} else {
-		entry_remove(x, &k);
+		if (have)
+			entry_remove(x, &k);
 		/* no slot left: the full path, which counts in the row */
 		if (slot_alloc(x, &slot))
 			goto out;
