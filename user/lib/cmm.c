@@ -187,12 +187,12 @@ static int open_pinned(struct cmm *c, bool lenient)
 	} else if (!lenient) {
 		return -EUCLEAN;
 	}
-	for (int i = 0; i < 3; i++) {
-		int m = (int[]){ M_FLOWS, M_FLOWSTATS, M_FLOWSLOTS }[i];
+	static const enum cmm_map fast[] = { M_FLOWS, M_FLOWSTATS, M_FLOWSLOTS };
 
-		if (c->map_fd[m] >= 0)
-			close(c->map_fd[m]);
-		c->map_fd[m] = -1;
+	for (size_t i = 0; i < sizeof(fast) / sizeof(fast[0]); i++) {
+		if (c->map_fd[fast[i]] >= 0)
+			close(c->map_fd[fast[i]]);
+		c->map_fd[fast[i]] = -1;
 	}
 	c->flows_vsize = 0;
 	return 0;

@@ -65,20 +65,18 @@ int flow_lock(struct xc *x)
 	char p[600];
 	int fd;
 
-	if (!x->cmm.root[0]) {
-		if (x->cmm.flowslots && (seq_read(&x->cmm) & 1))
-			seq_bump(&x->cmm);
-		flows_held = true;
-		return FLOW_UNLOCKED;
+	if (x->cmm.root[0]) {
+		snprintf(p, sizeof(p), "%s/%s", x->cmm.root, cmm_map_names[M_FLOWS]);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && flock(fd, LOCK_EX)) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd < 0)
+			return FLOW_NOLOCK;
+	} else {
+		fd = FLOW_UNLOCKED;
 	}
-	snprintf(p, sizeof(p), "%s/%s", x->cmm.root, cmm_map_names[M_FLOWS]);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && flock(fd, LOCK_EX)) {
-		close(fd);
-		fd = -1;
-	}
-	if (fd < 0)
-		return FLOW_NOLOCK;
 	/* only removals under the lock move it: odd here, one of them died mid-way */
 	if (x->cmm.flowslots && (seq_read(&x->cmm) & 1))
 		seq_bump(&x->cmm);

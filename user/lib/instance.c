@@ -326,7 +326,7 @@ static int down_locked(struct xc *x, struct xc_down_result *r, struct xc_err *e)
 		if (!err)
 			x->opened = true;
 	}
-	if (err == -ENOENT || err == -EUCLEAN) {
+	if (err == -ENOENT) {
 		/* not even the partitions' table: the pins go, the programs on the
 		 * interfaces stay, which the caller is told */
 		struct cmm c = {};
