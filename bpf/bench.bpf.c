@@ -9,6 +9,7 @@
 #include <bpf/bpf_endian.h>
 #include "siphash.h"
 #include "xchan.h"
+#include "parse.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -132,12 +133,13 @@ __u8 mac_key[16];
 __u8 mac_hdr[MAC_HDR];
 __u64 mac_out;
 
-/* SipHash-c-d: c compression rounds per word, d finalization rounds. */
+/* SipHash-c-d: c compression rounds per word, d finalization rounds; the loop is
+ * node_data.h's tag_compute (whole-word loads, SIP_BLOCK words to a bounds check). */
 static __always_inline void sipc_word(struct sip *s, __u64 m, const int c)
 {
 	s->v3 ^= m;
-#pragma unroll
-	for (int i = 0; i < c; i++)
+	sip_round(s);
+	if (c > 1)
 		sip_round(s);
 	s->v0 ^= m;
 }
@@ -145,8 +147,8 @@ static __always_inline void sipc_word(struct sip *s, __u64 m, const int c)
 static __always_inline __u64 sipc_mac(struct xdp_md *ctx, const int c, const int d)
 {
 	__u8 *p = (void *)(long)ctx->data + ETH_HLEN, *end = (void *)(long)ctx->data_end;
-	__u8 hdr[MAC_HDR];
-	__u32 len, words, rem, i;
+	__u8 hdr[MAC_HDR] __attribute__((aligned(8)));
+	__u32 len, words, blocks, rem, i, j;
 	__u64 last = 0;
 	struct sip s;
 
@@ -156,22 +158,30 @@ static __always_inline __u64 sipc_mac(struct xdp_md *ctx, const int c, const int
 	if (len > XCHAN_MAX_INNER)
 		return 0;
 	words = len / 8;
+	blocks = words / SIP_BLOCK;
 	rem = len & 7;
 	__builtin_memcpy(hdr, mac_hdr, MAC_HDR);
-	sip_init(&s, sip_le64(mac_key), sip_le64(mac_key + 8));
-#pragma unroll
+	sip_init(&s, ld64(mac_key), ld64(mac_key + 8));
 	for (i = 0; i < MAC_HDR / 8; i++)
-		sipc_word(&s, sip_le64(hdr + i * 8), c);
-	for (i = 0; i < XCHAN_MAX_INNER / 8 + 1; i++) {
-		__u8 *q = p + i * 8;
-		__u64 w;
+		sipc_word(&s, ld64(hdr + i * 8), c);
+	for (i = 0; i < SIP_MAX_BLOCKS; i++) {
+		__u8 *q = p + i * (8 * SIP_BLOCK);
 
-		if (i >= words)
+		if (i >= blocks)
+			break;
+		if ((void *)(q + 8 * SIP_BLOCK) > (void *)end)
+			return 0;
+		for (j = 0; j < SIP_BLOCK; j++)
+			sipc_word(&s, ld64(q + j * 8), c);
+	}
+	for (i = 0; i < SIP_BLOCK - 1; i++) {
+		__u8 *q = p + ((blocks * (8 * SIP_BLOCK)) & 0x7ff) + i * 8;
+
+		if (i >= words % SIP_BLOCK)
 			break;
 		if ((void *)(q + 8) > (void *)end)
 			return 0;
-		__builtin_memcpy(&w, q, 8);
-		sipc_word(&s, w, c);
+		sipc_word(&s, ld64(q), c);
 	}
 	for (i = 0; i < 7; i++) {
 		__u8 *q = p + ((words * 8) & 0x7ff) + i;	/* the mask keeps the verifier's bound */
@@ -184,8 +194,10 @@ static __always_inline __u64 sipc_mac(struct xdp_md *ctx, const int c, const int
 	}
 	sipc_word(&s, last | ((__u64)(MAC_HDR + len) << 56), c);
 	s.v2 ^= 0xff;
-#pragma unroll
-	for (i = 0; i < d; i++)
+	sip_round(&s);
+	sip_round(&s);
+	sip_round(&s);
+	if (d > 3)
 		sip_round(&s);
 	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
 }

@@ -91,7 +91,7 @@ static __always_inline enum xchan_reason forward_local(struct xpkt *pkt,
 						       const struct xchan_address *dst)
 {
 	if (fwd_redirect)
-		__builtin_memcpy(pkt->eth->h_dest, dst->mac, ETH_ALEN);
+		mac_copy(pkt->eth->h_dest, dst->mac);
 	else if (!to_receiver_or_host(pkt, dst))
 		return XR_DROP_CHANNEL_DMAC;
 	pkt->redirect_ifindex = dst->ifindex;

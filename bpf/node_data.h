@@ -12,36 +12,45 @@
 #include "siphash.h"
 #include "xchan_auth.h"
 
-#define SIP_MAX_WORDS	(XCHAN_MAX_INNER / 8 + 1)
 #define REPLAY_WINDOW	((XCHAN_REPLAY_WORDS - 1) * 64)
 
 /* SipHash-2-4 over the 40-byte header h (on the stack) and len bytes at p. Every
- * packet offset is a loop counter times a constant: the verifier refused the
- * variants whose offsets it could not bound. */
+ * packet offset is a loop counter times a constant, or masked to the largest inner
+ * packet: the verifier refused the variants whose offsets it could not bound. Words
+ * are single loads (ld64), four to a bounds check: 927 ns against 1332 over 1400
+ * bytes in test_run (bench `mac` rows), the same tag. */
 static __always_inline __u64 tag_compute(const __u8 *key, const struct xchan_hdr *h,
 					 __u8 *p, __u32 len, void *end)
 {
 	const __u8 *hb = (const void *)h;
-	__u32 words = len / 8, rem = len & 7, i;
+	__u32 words = len / 8, blocks = words / SIP_BLOCK, rem = len & 7, i, j;
 	__u64 last = 0;
 	struct sip s;
 
-	sip_init(&s, sip_le64(key), sip_le64(key + 8));
+	sip_init(&s, ld64(key), ld64(key + 8));
 	for (i = 0; i < sizeof(*h) / 8; i++)
-		sip_word(&s, sip_le64(hb + i * 8));
-	for (i = 0; i < SIP_MAX_WORDS; i++) {
-		__u8 *q = p + i * 8;
-		__u64 w;
+		sip_word(&s, ld64(hb + i * 8));
+	for (i = 0; i < SIP_MAX_BLOCKS; i++) {
+		__u8 *q = p + i * (8 * SIP_BLOCK);
 
-		if (i >= words)
+		if (i >= blocks)
+			break;
+		if ((void *)(q + 8 * SIP_BLOCK) > end)
+			return 0;
+		for (j = 0; j < SIP_BLOCK; j++)
+			sip_word(&s, ld64(q + j * 8));
+	}
+	for (i = 0; i < SIP_BLOCK - 1; i++) {
+		__u8 *q = p + ((blocks * (8 * SIP_BLOCK)) & 0x7ff) + i * 8;
+
+		if (i >= words % SIP_BLOCK)
 			break;
 		if ((void *)(q + 8) > end)
 			return 0;
-		__builtin_memcpy(&w, q, 8);	/* little-endian: the word as SipHash reads it */
-		sip_word(&s, w);
+		sip_word(&s, ld64(q));
 	}
 	for (i = 0; i < 7; i++) {
-		__u8 *q = p + words * 8 + i;
+		__u8 *q = p + ((words * 8) & 0x7ff) + i;
 
 		if (i >= rem)
 			break;
@@ -89,8 +98,8 @@ static __always_inline enum xchan_reason encap_write(struct xpkt *pkt,
 	xh = (void *)(oudp + 1);
 	if ((void *)(xh + 1) > end)
 		return XR_DROP_TOO_BIG;
-	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
+	mac_copy(eth->h_dest, nh->dmac);
+	mac_copy(eth->h_source, nh->smac);
 	eth->h_proto = bpf_htons(ETH_P_IP);
 	oip->version = 4;
 	oip->ihl = sizeof(*oip) / 4;
@@ -108,7 +117,8 @@ static __always_inline enum xchan_reason encap_write(struct xpkt *pkt,
 	oudp->dest = bpf_htons(ctrl_port);
 	oudp->len = bpf_htons(sizeof(*oudp) + sizeof(*xh) + inner_len);
 	oudp->check = 0;
-	__builtin_memcpy(xh, h, sizeof(*h));
+	for (int i = 0; i < (int)(sizeof(*h) / 8); i++)	/* h: the stack, 8-aligned */
+		st64((__u8 *)xh + i * 8, ld64((const __u8 *)h + i * 8));
 	pkt->redirect_ifindex = nh->ifindex;
 	return XR_PASS_ENCAP;
 }
@@ -241,10 +251,11 @@ static __always_inline int tag_verify(struct xpkt *pkt, const struct xchan_key *
 		chan_count(&pkt->id, 0, 1);
 		return XR_DROP_KEY_RETIRED;
 	}
-	__builtin_memcpy(&h, pkt->xh, sizeof(h));
+	for (int i = 0; i < (int)(sizeof(h) / 8); i++)
+		st64((__u8 *)&h + i * 8, ld64((const __u8 *)pkt->xh + i * 8));
 	__builtin_memset(h.auth, 0, sizeof(h.auth));
 	tag = tag_compute(key, &h, (void *)(pkt->xh + 1), inner_len, pkt->c.end);
-	if ((tag ^ sip_le64(pkt->xh->auth)) != 0) {	/* the whole word at once: no early exit */
+	if ((tag ^ ld64(pkt->xh->auth)) != 0) {	/* the whole word at once: no early exit */
 		chan_count(&pkt->id, 0, 1);
 		return XR_DROP_BAD_TAG;
 	}
@@ -264,17 +275,17 @@ static __always_inline enum xchan_reason node_decap(struct xpkt *pkt,
 {
 	struct xdp_md *ctx = pkt->ctx;
 	struct ethhdr *eth;
-	__u8 dmac[ETH_ALEN];
+	__u8 dmac[8] __attribute__((aligned(8)));	/* aligned: mac_copy from the stack */
 
-	__builtin_memcpy(dmac, dst->mac, ETH_ALEN);
+	mac_copy(dmac, dst->mac);
 	pkt->redirect_ifindex = dst->ifindex;
 	if (bpf_xdp_adjust_head(ctx, XCHAN_ENCAP_LEN))
 		return XR_DROP_MALFORMED_INNER;
 	eth = (void *)(long)ctx->data;
 	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
 		return XR_DROP_MALFORMED_INNER;
-	__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, dmac, ETH_ALEN);
+	mac_copy(eth->h_dest, dmac);
+	mac_copy(eth->h_source, dmac);
 	eth->h_source[0] ^= 0x02;	/* the locally administered bit */
 	eth->h_proto = bpf_htons(ETH_P_IP);
 	return XR_PASS_DECAP;

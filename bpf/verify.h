@@ -14,13 +14,8 @@
  * after the first eight bytes (seen in the object code). */
 static __always_inline int key_equal(const __u8 *a, const __u8 *b)
 {
-	__u64 a0, a1, b0, b1, diff;
+	__u64 diff = (ld64(a) ^ ld64(b)) | (ld64(a + 8) ^ ld64(b + 8));
 
-	__builtin_memcpy(&a0, a, 8);
-	__builtin_memcpy(&a1, a + 8, 8);
-	__builtin_memcpy(&b0, b, 8);
-	__builtin_memcpy(&b1, b + 8, 8);
-	diff = (a0 ^ b0) | (a1 ^ b1);
 	asm volatile("" : "+r"(diff));
 	return diff == 0;
 }

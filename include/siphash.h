@@ -21,6 +21,11 @@
 #define XCHAN_SIP_D 4
 #endif
 
+/* The CMM's loop over a packet (bpf/node_data.h, and the bench's copy): words per
+ * bounds check, and how many such blocks the largest inner packet holds. */
+#define SIP_BLOCK	4
+#define SIP_MAX_BLOCKS	(XCHAN_MAX_INNER / (8 * SIP_BLOCK))
+
 struct sip {
 	__u64 v0, v1, v2, v3;
 };

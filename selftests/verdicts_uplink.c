@@ -67,6 +67,25 @@ static void uplink_data(void)
 	r = expect(f, len, if_up, XDP_REDIRECT, XR_PASS_DECAP);
 	check_decap(&r, 1400);
 	tap_end("uplink: DATA with a 1400-byte payload verifies and is decapsulated");
+
+	/* The CMM reads the inner packet four words to a bounds check, then up to three
+	 * words, then up to seven bytes: 32 consecutive lengths take every tail, and the
+	 * largest inner packet the most blocks. A flipped last byte must fail the tag. */
+	tap_begin();
+	for (size_t pl = 0; pl <= 32; pl++) {
+		len = nic_frame(f, 7000 + pl, pl + 100, NODE2, false);
+		r = expect(f, len, if_up, XDP_REDIRECT, XR_PASS_DECAP);
+		check_decap(&r, pl + 100);
+	}
+	len = nic_frame(f, 7100, XCHAN_MAX_INNER - 28, NODE2, false);
+	r = expect(f, len, if_up, XDP_REDIRECT, XR_PASS_DECAP);
+	check_decap(&r, XCHAN_MAX_INNER - 28);
+	for (size_t pl = 101; pl <= 107; pl++) {
+		len = nic_frame(f, 7200 + pl, pl, NODE2, false);
+		f[len - 1] ^= 1;
+		expect(f, len, if_up, XDP_DROP, XR_DROP_BAD_TAG);
+	}
+	tap_end("uplink: every inner length modulo 32 and the largest verify; a changed last byte does not");
 }
 
 static void uplink_other(void)
@@ -135,6 +154,12 @@ static void uplink_send(void)
 	tap_begin();
 	check_encap(1400, 2);
 	tap_end("partition to a remote partition, 1400-byte payload: the next number, tagged, encapsulated");
+
+	tap_begin();
+	for (size_t pl = 0; pl <= 32; pl++)
+		check_encap(pl + 100, 3 + pl);
+	check_encap(XCHAN_MAX_INNER - 28, 36);
+	tap_end("partition to a remote partition: the tag over every inner length modulo 32 and the largest");
 
 	tap_begin();
 	{
