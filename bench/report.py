@@ -89,7 +89,8 @@ def target(name, value, op, bound, fmt="%.2f"):
     ok = value >= bound if op == ">=" else value <= bound
     targets.append({"target": name, "value": value, "bound": bound, "op": op, "met": ok, "fmt": fmt})
 
-target("same node, allowed >= 0.9x the bare XDP redirect (row 2 / 1b)", ratio("cmm_allowed", "nocmm_xdp"), ">=", 0.9)
+# three digits: this ratio has sat within 0.01 of its bound, where two would read as met
+target("same node, allowed >= 0.9x the bare XDP redirect (row 2 / 1b)", ratio("cmm_allowed", "nocmm_xdp"), ">=", 0.9, "%.3f")
 target("same node, test_run allowed <= 1.6x the one-lookup floor", T("cmm allowed") / floor, "<=", 1.6)
 target("between nodes, XDP fabric, 64 B >= 1.0x kernel forwarding (row 7 / 7k)",
        ratio("nodes_xchan_xdp_64", "nodes_kernel_xdp_64"), ">=", 1.0)
