@@ -12,6 +12,7 @@
 #include "siphash.h"
 #include "xchan_auth.h"
 
+_Static_assert(XCHAN_MAX_INNER <= SIP_OFF_MASK, "the tag loop's offset mask keeps every offset");
 #define REPLAY_WINDOW	((XCHAN_REPLAY_WORDS - 1) * 64)
 
 /* SipHash-2-4 over the 40-byte header h (on the stack) and len bytes at p. Every
@@ -41,7 +42,7 @@ static __always_inline __u64 tag_compute(const __u8 *key, const struct xchan_hdr
 			sip_word(&s, ld64(q + j * 8));
 	}
 	for (i = 0; i < SIP_BLOCK - 1; i++) {
-		__u8 *q = p + ((blocks * (8 * SIP_BLOCK)) & 0x7ff) + i * 8;
+		__u8 *q = p + ((blocks * (8 * SIP_BLOCK)) & SIP_OFF_MASK) + i * 8;
 
 		if (i >= words % SIP_BLOCK)
 			break;
@@ -50,7 +51,7 @@ static __always_inline __u64 tag_compute(const __u8 *key, const struct xchan_hdr
 		sip_word(&s, ld64(q));
 	}
 	for (i = 0; i < 7; i++) {
-		__u8 *q = p + ((words * 8) & 0x7ff) + i;
+		__u8 *q = p + ((words * 8) & SIP_OFF_MASK) + i;
 
 		if (i >= rem)
 			break;

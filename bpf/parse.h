@@ -24,7 +24,12 @@
  * instructions long. The JITs xchan runs on (x86-64, arm64) load at any alignment
  * and their verifier allows it (it refuses misaligned access only with strict
  * alignment, for architectures that need it). Host order, which for the BPF target
- * on these hosts is little-endian, as SipHash reads its words. */
+ * on these hosts is little-endian, as SipHash reads its words.
+ * The alignment they promise the compiler is often untrue (a header at packet offset
+ * 42): clang's BPF backend uses it only to choose the access's width, which is what
+ * is wanted here, and the tests check every tag against userspace's SipHash; clang
+ * offers no other way to ask for one unaligned BPF load (inline asm would hide the
+ * access from its ordering of loads and stores). */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "bpfel: SipHash words are loads");
 
 static __always_inline __u64 ld64(const void *p)

@@ -25,6 +25,8 @@
  * bounds check, and how many such blocks the largest inner packet holds. */
 #define SIP_BLOCK	4
 #define SIP_MAX_BLOCKS	(XCHAN_MAX_INNER / (8 * SIP_BLOCK))
+/* ...whose offsets the loop masks with 0x7ff to keep the verifier's bound */
+#define SIP_OFF_MASK	0x7ff
 
 struct sip {
 	__u64 v0, v1, v2, v3;

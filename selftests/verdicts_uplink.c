@@ -69,7 +69,7 @@ static void uplink_data(void)
 	tap_end("uplink: DATA with a 1400-byte payload verifies and is decapsulated");
 
 	/* The CMM reads the inner packet four words to a bounds check, then up to three
-	 * words, then up to seven bytes: 32 consecutive lengths take every tail, and the
+	 * words, then up to seven bytes: 33 consecutive lengths take every tail, and the
 	 * largest inner packet the most blocks. A flipped last byte must fail the tag. */
 	tap_begin();
 	for (size_t pl = 0; pl <= 32; pl++) {
