@@ -97,8 +97,15 @@ struct arp_eth_ipv4 {
 } __attribute__((packed));
 _Static_assert(sizeof(struct arp_eth_ipv4) == XCHAN_ARP_BODY_LEN, "the ARP body");
 
-/* Two MAC addresses, as one 4- and one 2-byte load each. */
+/* Two MAC addresses in a packet or a map value (ld32, ld16): four loads. */
 static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
+{
+	return ld32(a) == ld32(b) && ld16(a + 4) == ld16(b + 4);
+}
+
+/* The same, for copies on the stack at any offset (byte loads where clang cannot
+ * prove the alignment). */
+static __always_inline int mac_equal_any(const __u8 *a, const __u8 *b)
 {
 	__u32 a4, b4;
 	__u16 a2, b2;

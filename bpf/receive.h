@@ -34,13 +34,13 @@ static __always_inline int rx_arp_from_partition_ok(struct rxpkt *rx,
 		    !arp_pad_zero(&pad))
 			return 0;
 	}
-	if (!arp_shape_ok(a) || a->tpa != rx->dst->ip || !mac_equal(a->sha, rx->eth.h_source))
+	if (!arp_shape_ok(a) || a->tpa != rx->dst->ip || !mac_equal_any(a->sha, rx->eth.h_source))
 		return 0;
-	if (a->oper == bpf_htons(XCHAN_ARP_REPLY) && !mac_equal(a->tha, rx->dst->mac))
+	if (a->oper == bpf_htons(XCHAN_ARP_REPLY) && !mac_equal_any(a->tha, rx->dst->mac))
 		return 0;
 	__builtin_memcpy(&d4, rx->eth.h_dest, 4);
 	__builtin_memcpy(&d2, rx->eth.h_dest + 4, 2);
-	return (d4 == 0xffffffff && d2 == 0xffff) || mac_equal(rx->eth.h_dest, rx->dst->mac);
+	return (d4 == 0xffffffff && d2 == 0xffff) || mac_equal_any(rx->eth.h_dest, rx->dst->mac);
 }
 
 /* ARP for the receiver's own address passes (a bridged channel sender must resolve
