@@ -193,7 +193,7 @@ DEB_PKGS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
 	    pkg-config iproute2 ethtool jq perl gcc make python3 libc6-dev \
 	    podman runc busybox-static nftables netsniff-ng gnuplot-nox bc tcpdump openssl \
 	    libclang-rt-14-dev valgrind faketime libmicrohttpd-dev libjson-c-dev curl \
-	    containernetworking-plugins etcd-server etcd-client libsodium-dev libcurl4-openssl-dev
+	    containernetworking-plugins etcd-server etcd-client libsodium-dev libcurl4-openssl-dev gdb
 # etcd-server's package starts a system etcd on a host with systemd; the tests start
 # their own, so its start is suppressed by a policy-rc.d of ours (only when there is
 # none already, and removed after).

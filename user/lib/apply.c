@@ -17,7 +17,8 @@ struct run {
 	struct xchan_chan_id *named;	/* OUT ids of the channels the statements name */
 	size_t nnamed;
 	/* the last source and destination resolved (a name costs a walk of the
-	 * partitions); forgotten when this run adds a partition */
+	 * partitions); forgotten when this run adds a partition, and checked again
+	 * (ep_of) before each use */
 	struct { char part[XC_PART_STR]; uint32_t id; bool set; } seen[2];
 };
 
@@ -26,11 +27,20 @@ struct run {
 static int ep_of(struct run *u, const char *s, int k, struct xc_ep *ep, struct xc_err *e)
 {
 	char part[XC_PART_STR];
+	struct xchan_part_meta m;
 	uint16_t port;
+	uint32_t v;
 	int err = xc_ep_split(s, part, &port, e);
 
 	if (err)
 		return err;
+	/* A name must still name that id: another process (the CNI plugin, the cluster
+	 * agent) may have removed the partition and given its id to another since. One
+	 * lookup, not a walk; a bare id names itself. */
+	if (u->seen[k].set && !strcmp(u->seen[k].part, part) && xc_parse_u32(part, &v) &&
+	    (bpf_map_lookup_elem(XC_FD(u->x, M_PARTMETA), &u->seen[k].id, &m) ||
+	     strcmp(m.name, part)))
+		u->seen[k].set = false;
 	if (!u->seen[k].set || strcmp(u->seen[k].part, part)) {
 		err = xc_part_resolve(u->x, part, false, &u->seen[k].id, e);
 		u->seen[k].set = !err;

@@ -54,10 +54,6 @@ int config_write(struct xc *x, const struct xchan_config *cfg);
 int chan_to_sender(struct xc *x, uint32_t sender, const struct xchan_hdr *req,
 		   struct xchan_hdr *reply, struct xc_err *e);
 
-/* The same-node fast path's entry of channel src:sport -> dst:dport (flow.c):
- * flow_sync after either key was written (made when both exist and both partitions
- * are this node's, else removed), flow_drop before and after a key is removed,
- * flow_purge with a partition's channels. */
 /* xc_ep_parse in two steps, for a caller that resolves a name once (apply): PART:PORT
  * split (a usage error), then PART (an id or a name) to an id. */
 #define XC_PART_STR	64
@@ -65,6 +61,10 @@ int xc_ep_split(const char *s, char part[XC_PART_STR], uint16_t *port, struct xc
 int xc_part_resolve(struct xc *x, const char *part, bool must_be_local, uint32_t *id,
 		    struct xc_err *e);
 
+/* The same-node fast path's entry of channel src:sport -> dst:dport (flow.c):
+ * flow_sync after either key was written (made when both exist and both partitions
+ * are this node's, else removed), flow_drop before and after a key is removed,
+ * flow_purge with a partition's channels. */
 void flow_sync(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
 void flow_drop(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
 void flow_purge(struct xc *x, uint32_t part);
