@@ -48,6 +48,35 @@ for mode in routed bridge; do
 	check "$mode: stats counts the channel's 50 (got $pk: slot $slot has $slots, the row $row)" \
 		test "$pk" -ge 50 -a "$slots" -ge 50 -a "$row" -lt 50
 
+	# A listing remembers partitions and names in 16 places by id: dora, id 17, takes
+	# alice's (id 1) place in turn. Channels both ways between them, so that in any
+	# order one of them finds the other's partition there: each must still show its
+	# own counters and names.
+	if [ $mode = routed ]; then
+		make_part d 10.77.0.4 $mode && quiet x partition add 17 --name dora --netns "${PFX}d" &&
+			quiet x channel open dora:7000 alice:6002 && quiet x channel open alice:6003 dora:7001
+		check "$mode: a partition whose id shares alice's place in a listing's caches" [ $? -eq 0 ]
+		recv_start a 6002; recv_start d 7001
+		send_udp d 7000 10.77.0.1 6002 20 dora
+		send_udp a 6003 10.77.0.4 7001 30 alice
+		eventually 3 [ "$(count_from a 6002 7000 dora)" -eq 20 -a "$(count_from d 7001 6003 alice)" -eq 30 ]
+		check "$mode: ... both its channels deliver, 20 and 30" [ $? -eq 0 ]
+		recv_stop a 6002; recv_stop d 7001
+		L=$(x -j channel list)
+		pb=$(jq '.[] | select(.dir=="in" and .local_ep==6000 and .remote_part==2) | .packets' <<<"$L")
+		pd=$(jq '.[] | select(.dir=="in" and .local_ep==6002 and .remote_part==17) | .packets' <<<"$L")
+		pa=$(jq '.[] | select(.dir=="in" and .local_ep==7001 and .remote_part==1) | .packets' <<<"$L")
+		check "$mode: channel list counts each channel ($pb from bob, $pd from dora, $pa from alice)" \
+			test "$pb" -ge 50 -a "$pb" -lt 70 -a "$pd" -eq 20 -a "$pa" -eq 30
+		T=$(x channel list)
+		check "$mode: ... and names them" \
+			eval "grep -q '^in  *alice:6002  *dora:7000 ' <<<'$T' && grep -q '^in  *dora:7001  *alice:6003 ' <<<'$T' &&
+			      grep -q '^in  *alice:6000  *bob:5000 ' <<<'$T'"
+		quiet x channel close dora:7000 alice:6002 && quiet x channel close alice:6003 dora:7001 &&
+			quiet x partition del dora
+		check "$mode: ... closed and removed again" [ $? -eq 0 ]
+	fi
+
 	# c takes b's address as its own source: the CMM on c's veth sees a stranger's IP.
 	ip -n "${PFX}c" addr add 10.77.0.2/32 dev eth0 2>/dev/null
 	ip netns exec "${PFX}c" python3 - <<'PY'

@@ -142,7 +142,7 @@ bool has_event(uint32_t kind, uint32_t reason)
 void chan_counts(struct xchan_chan_counter *c)
 {
 	memset(c, 0, sizeof(*c));
-	flow_counted(&fx, &IN_AB, c);	/* the row and the flow entry's slot */
+	flow_counted(&fx, &IN_AB, c, NULL);	/* the row and the flow entry's slot */
 }
 
 bool key_absent(const struct xchan_chan_id *id)

@@ -182,20 +182,22 @@ static uint64_t mono_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static void chan_labels(char *buf, size_t len, struct agent *a, const struct xchan_chan_id *id)
+static void chan_labels(char *buf, size_t len, struct agent *a, struct xc_names *nm,
+			const struct xchan_chan_id *id)
 {
 	char rx[XCHAN_NAME_LEN + 12], tx[XCHAN_NAME_LEN + 12];
 
 	/* names are 1-31 of [A-Za-z0-9._-] or ids: nothing to escape */
 	snprintf(buf, len, "receiver=\"%s\",port=\"%u\",sender=\"%s\",sender_port=\"%u\"",
-		 xc_part_name(a->xc, id->local_part, rx, sizeof(rx)), id->local_ep,
-		 xc_part_name(a->xc, id->remote_part, tx, sizeof(tx)), id->remote_ep);
+		 xc_part_name_memo(a->xc, nm, id->local_part, rx, sizeof(rx)), id->local_ep,
+		 xc_part_name_memo(a->xc, nm, id->remote_part, tx, sizeof(tx)), id->remote_ep);
 }
 
 static void channels(FILE *f, struct agent *a)
 {
 	static const char *const what[] = { "packets", "bytes", "drops" };
 	struct xc_chan_info *ci = NULL;
+	struct xc_names nm = {};
 	struct xc_err e = {};
 	size_t n = 0;
 	uint64_t now = mono_ns();
@@ -217,7 +219,7 @@ static void channels(FILE *f, struct agent *a)
 			if (c->id.dir != XCHAN_DIR_IN || (k == 3 && c->ch.state != XCHAN_S_ESTABLISHED))
 				continue;
 			shown++;
-			chan_labels(l, sizeof(l), a, &c->id);
+			chan_labels(l, sizeof(l), a, &nm, &c->id);
 			if (k < 3)
 				fprintf(f, "%s{%s} %llu\n", name, l, (unsigned long long)v[k]);
 			else

@@ -173,7 +173,7 @@ static void list_json(struct cli *c, const struct xc_chan_info *ci, const char *
 	jw_end_obj(&c->jw);
 }
 
-static void list_text(struct cli *c, const struct xc_chan_info *ci)
+static void list_text(struct cli *c, struct xc_names *nm, const struct xc_chan_info *ci)
 {
 	struct xc_ep l = { ci->id.local_part, ci->id.local_ep };
 	struct xc_ep r = { ci->id.remote_part, ci->id.remote_ep };
@@ -184,7 +184,8 @@ static void list_text(struct cli *c, const struct xc_chan_info *ci)
 		snprintf(ab, sizeof(ab), "%.1fs", key_age_ms(ci) / 1000.0);
 	}
 	printf("%-5s %-22s %-22s %-12s %-4s %-7s", ci->id.dir == XCHAN_DIR_IN ? "in" : "out",
-	       xc_ep_str(&c->xc, &l, lb, sizeof(lb)), xc_ep_str(&c->xc, &r, rb, sizeof(rb)),
+	       xc_ep_str_memo(&c->xc, nm, &l, lb, sizeof(lb)),
+	       xc_ep_str_memo(&c->xc, nm, &r, rb, sizeof(rb)),
 	       xc_state_name(ci->ch.state), kb, ab);
 	if (ci->id.dir == XCHAN_DIR_IN)
 		printf(" %10llu %12llu %8llu\n", (unsigned long long)ci->c.packets,
@@ -195,6 +196,7 @@ static void list_text(struct cli *c, const struct xc_chan_info *ci)
 
 static int do_list(struct cli *c, void *cfg)
 {
+	struct xc_names nm = {};
 	struct xc_chan_info *v;
 	size_t n;
 	int err = xc_chan_list(&c->xc, &v, &n, &c->err);
@@ -213,7 +215,7 @@ static int do_list(struct cli *c, void *cfg)
 		if (c->json)
 			list_json(c, &v[i], owner);
 		else
-			list_text(c, &v[i]);
+			list_text(c, &nm, &v[i]);
 	}
 	if (c->json) {
 		jw_end_arr(&c->jw);

@@ -292,6 +292,7 @@ const char *xc_state_name(uint32_t s)
 
 struct chan_list {
 	struct xc *x;
+	struct flow_pcache pc;
 	struct xc_chan_info *v;
 	size_t n, cap;
 };
@@ -318,13 +319,13 @@ static int chan_one(const void *key, void *ctx)
 	}
 	explicit_bzero(&k, sizeof(k));	/* the listing shows owner, id and slots, never bytes */
 	if (ci->id.dir == XCHAN_DIR_IN)
-		flow_counted(l->x, key, &ci->c);
+		flow_counted(l->x, key, &ci->c, &l->pc);
 	return 0;
 }
 
 int xc_chan_list(struct xc *x, struct xc_chan_info **out, size_t *n, struct xc_err *e)
 {
-	struct chan_list l = { .x = x };
+	struct chan_list l = { .x = x };	/* and an empty cache */
 	int err = xc_map_each(XC_FD(x, M_CHANNELS), sizeof(struct xchan_chan_id), chan_one, &l);
 
 	if (err) {

@@ -91,25 +91,60 @@ void flow_unlock(int fd)
 		close(fd);
 }
 
+/* Partition id: registered on this node (local), and, if need_row, whether its
+ * host-side interface's row names it (row), with that interface and the address.
+ * Through the listing's cache pc if any, which always looks the row up. */
+static void part_here(struct xc *x, uint32_t id, bool need_row, bool *local, bool *row,
+		      uint32_t *ifindex, __be32 *ip, struct flow_pcache *pc)
+{
+	struct xchan_part_meta m;
+	struct xchan_partition p;
+	unsigned int i = id % FLOW_PCACHE;
+
+	if (pc && pc->e[i].have && pc->e[i].id == id) {
+		*local = pc->e[i].local;
+		*row = pc->e[i].row;
+		*ifindex = pc->e[i].ifindex;
+		*ip = pc->e[i].ip;
+		return;
+	}
+	*local = !bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &id, &m) && !m.node_id;
+	*row = *local && (need_row || pc) &&
+	       !bpf_map_lookup_elem(XC_FD(x, M_PARTITION), &m.ifindex, &p) && p.part_id == id;
+	*ifindex = *row ? m.ifindex : 0;
+	*ip = *row ? p.ip : 0;
+	if (pc) {
+		pc->e[i].id = id;
+		pc->e[i].have = true;
+		pc->e[i].local = *local;
+		pc->e[i].row = *row;
+		pc->e[i].ifindex = *ifindex;
+		pc->e[i].ip = *ip;
+	}
+}
+
 /* The entry's key and the receiver's interface, if sender and receiver are both
  * partitions of this node; -ENOENT otherwise (or in an instance without the table). */
 static int flow_key(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
-		    struct xchan_flow_key *k, uint32_t *dst_ifindex)
+		    struct xchan_flow_key *k, uint32_t *dst_ifindex, struct flow_pcache *pc)
 {
-	struct xchan_part_meta ms, md;
-	struct xchan_partition p;
+	bool slocal, srow, dlocal, drow;
+	uint32_t sifx;
+	__be32 sip, dip;
 
-	if (XC_FD(x, M_FLOWS) < 0 ||
-	    bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &src, &ms) || ms.node_id ||
-	    bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &dst, &md) || md.node_id ||
-	    bpf_map_lookup_elem(XC_FD(x, M_PARTITION), &md.ifindex, &p) || p.part_id != dst)
+	if (XC_FD(x, M_FLOWS) < 0)
+		return -ENOENT;
+	part_here(x, src, false, &slocal, &srow, &sifx, &sip, pc);
+	if (!slocal)
+		return -ENOENT;
+	part_here(x, dst, true, &dlocal, &drow, dst_ifindex, &dip, pc);
+	if (!dlocal || !drow)
 		return -ENOENT;
 	memset(k, 0, sizeof(*k));
 	k->src_part = src;
-	k->daddr = p.ip;
+	k->daddr = dip;
 	k->sport = htons(sport);
 	k->dport = htons(dport);
-	*dst_ifindex = md.ifindex;
 	return 0;
 }
 
@@ -248,7 +283,7 @@ void flow_drop_held(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, ui
 	struct xchan_flow_key k;
 	uint32_t ifx;
 
-	if (!flow_key(x, src, sport, dst, dport, &k, &ifx))
+	if (!flow_key(x, src, sport, dst, dport, &k, &ifx, NULL))
 		entry_remove(x, &k);
 }
 
@@ -303,7 +338,7 @@ void flow_sync(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_
 	bool done = false, fresh = false, have;
 	int lock;
 
-	if (flow_key(x, src, sport, dst, dport, &k, &ifx))
+	if (flow_key(x, src, sport, dst, dport, &k, &ifx, NULL))
 		return;
 	lock = flow_lock(x);
 	/* an instance without the slots runs a program that reads entries of another
@@ -427,14 +462,15 @@ static int counted_now(struct xc *x, const struct xchan_chan_id *in, const struc
  * slot). Read between two equal, even values of the removals' sequence, so that a
  * fold of the slot into the row is seen whole or not at all; under the lock if
  * removals keep coming. */
-int flow_counted(struct xc *x, const struct xchan_chan_id *in, struct xchan_chan_counter *c)
+int flow_counted(struct xc *x, const struct xchan_chan_id *in, struct xchan_chan_counter *c,
+		 struct flow_pcache *pc)
 {
 	struct xchan_flow_key k;
 	uint32_t ifx;
 	int lock, err;
 
 	if (!x->cmm.flowslots || in->dir != XCHAN_DIR_IN ||
-	    flow_key(x, in->remote_part, in->remote_ep, in->local_part, in->local_ep, &k, &ifx))
+	    flow_key(x, in->remote_part, in->remote_ep, in->local_part, in->local_ep, &k, &ifx, pc))
 		return cmm_percpu_sum(XC_FD(x, M_CHANCOUNT), in, c, sizeof(*c));
 	for (int tries = 0; tries < 4; tries++) {
 		uint64_t s0 = seq_read(&x->cmm);

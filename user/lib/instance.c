@@ -270,12 +270,34 @@ int xc_ep_parse(struct xc *x, const char *s, struct xc_ep *ep, bool must_be_loca
 	return 0;
 }
 
-const char *xc_ep_str(struct xc *x, const struct xc_ep *ep, char *buf, size_t len)
+const char *xc_part_name_memo(struct xc *x, struct xc_names *nm, uint32_t id, char *buf,
+			      size_t len)
+{
+	unsigned int i = id % XC_NAMES;
+
+	if (!nm)
+		return xc_part_name(x, id, buf, len);
+	if (!nm->e[i].have || nm->e[i].id != id) {
+		xc_part_name(x, id, nm->e[i].name, sizeof(nm->e[i].name));
+		nm->e[i].id = id;
+		nm->e[i].have = true;
+	}
+	snprintf(buf, len, "%s", nm->e[i].name);
+	return buf;
+}
+
+const char *xc_ep_str_memo(struct xc *x, struct xc_names *nm, const struct xc_ep *ep, char *buf,
+			   size_t len)
 {
 	char n[40];
 
-	snprintf(buf, len, "%s:%u", xc_part_name(x, ep->part, n, sizeof(n)), ep->port);
+	snprintf(buf, len, "%s:%u", xc_part_name_memo(x, nm, ep->part, n, sizeof(n)), ep->port);
 	return buf;
+}
+
+const char *xc_ep_str(struct xc *x, const struct xc_ep *ep, char *buf, size_t len)
+{
+	return xc_ep_str_memo(x, NULL, ep, buf, len);
 }
 
 struct down_ctx {

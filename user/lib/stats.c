@@ -37,6 +37,7 @@ void xc_stats_reasons(struct xc *x, struct xchan_counter out[XR__MAX], bool have
 
 struct stat_list {
 	struct xc *x;
+	struct flow_pcache pc;
 	struct xc_chan_stat *v;
 	size_t n, cap;
 };
@@ -49,7 +50,7 @@ static int stat_one(const void *key, void *ctx)
 	if (!s)
 		return -ENOMEM;
 	memcpy(&s->id, key, sizeof(s->id));
-	if (flow_counted(l->x, key, &s->c))
+	if (flow_counted(l->x, key, &s->c, &l->pc))
 		l->n--;		/* gone meanwhile */
 	return 0;
 }

@@ -98,6 +98,20 @@ int xc_part_find(struct xc *x, const char *s, uint32_t *id, struct xchan_part_me
  * detach (the rest is removed anyway); detach_err may be NULL. */
 int xc_part_remove(struct xc *x, uint32_t id, int *detach_err);
 const char *xc_part_name(struct xc *x, uint32_t id, char *buf, size_t len);
+/* A listing's memo of partition names, for printing many rows of few partitions:
+ * xc_part_name looked up again only for an id the memo does not hold. It is not told
+ * of renames made meanwhile; keep one for the length of one listing. Zero it to
+ * start; NULL is no memo. */
+#define XC_NAMES	16
+struct xc_names {
+	struct {
+		uint32_t id;
+		bool have;
+		char name[40];	/* a name (at most 31) or an id */
+	} e[XC_NAMES];
+};
+const char *xc_part_name_memo(struct xc *x, struct xc_names *nm, uint32_t id, char *buf,
+			      size_t len);
 const char *xc_mode_name(enum xc_mode m);
 /* "native", "generic" or "detached": how our program runs on ifindex. */
 const char *xc_attached_mode(struct xc *x, uint32_t ifindex);
@@ -128,6 +142,8 @@ struct xc_ep {
 int xc_ep_parse(struct xc *x, const char *s, struct xc_ep *ep, bool must_be_local,
 		struct xc_err *e);
 const char *xc_ep_str(struct xc *x, const struct xc_ep *ep, char *buf, size_t len);
+const char *xc_ep_str_memo(struct xc *x, struct xc_names *nm, const struct xc_ep *ep, char *buf,
+			   size_t len);
 int xc_chan_authorize(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,
 		      uint8_t dir, struct xc_err *e);
 int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,

@@ -77,9 +77,26 @@ int flow_lock(struct xc *x);
 void flow_unlock(int fd);
 void flow_drop_held(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
 void flow_purge_held(struct xc *x, uint32_t part);
+/* What a listing learnt of the partitions it met (registry row, node, address), so
+ * that a channel costs its own lookups only: without it, three of the eight a
+ * channel's IN entry took were the same partitions again. Only for the length of
+ * one listing, on one thread: it is not told of changes made meanwhile, which the
+ * listing would not see whole either. Zero it to start. */
+#define FLOW_PCACHE	16
+struct flow_pcache {
+	struct {
+		uint32_t id;
+		bool have;		/* looked up */
+		bool local;		/* registered, on this node */
+		bool row;		/* its interface's row names it */
+		uint32_t ifindex;
+		__be32 ip;
+	} e[FLOW_PCACHE];
+};
 /* The counters of the channel whose IN entry is in: its row in xchan_chancount and
- * what its flow entry counted. 0 or -errno (no row). */
-int flow_counted(struct xc *x, const struct xchan_chan_id *in, struct xchan_chan_counter *c);
+ * what its flow entry counted. 0 or -errno (no row). pc: NULL or a listing's. */
+int flow_counted(struct xc *x, const struct xchan_chan_id *in, struct xchan_chan_counter *c,
+		 struct flow_pcache *pc);
 
 /* The nonce record of peer node (xchan_peernonce), made if absent and never
  * replaced: seeded a little behind the wall clock, so that what was recorded
