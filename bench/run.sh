@@ -340,7 +340,7 @@ check "bench produced $n results" [ "$n" -ge 10 ]
 check "every result is JSON (as strict as report.py reads it)" \
 	python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1]) if l.strip()]' "$RES"
 check "every test_run class reached its verdict (exit $tr_rc)" [ "$tr_rc" -eq 0 ]
-check "test_run: all 21 classes measured (9, 6 stages, 2 flow-entry rows, 4 MACs)" [ "$(jq -s '[.[] | select(.bench=="test_run" and .min > 0)] | length' "$RES")" -eq 21 ]
+check "test_run: all 22 classes measured (9, 6 stages, 3 flow-entry rows, 4 MACs)" [ "$(jq -s '[.[] | select(.bench=="test_run" and .min > 0)] | length' "$RES")" -eq 22 ]
 check "test_run: the 1000-channel scale measured" [ "$(jq -s '[.[] | select(.bench=="scale" and .channels==1000 and .min > 0)] | length' "$RES")" -eq 1 ]
 check "CMM allowed path delivered frames" [ "$(jq -s '[.[] | select(.scenario=="cmm_allowed" and .bench=="live") | .sink.packets] | min' "$RES")" -gt 0 ]
 for row in nodes_xchan_bridge_64 nodes_xchan_xdp_64 nodes_xchan_xdp_1400 nodes_xchan_xdp_64_2c2ch nodes_kernel_xdp_64 \

@@ -16,6 +16,8 @@
 static struct xchan_bpf *variants[MAX_VARIANTS];
 static int nvariants;
 
+/* flow: 0 as instances run, 1 flow entries ignored, 2 without the channel's
+ * counters, 3 the flow cache bypassed */
 int cmm_variant(int stop, uint32_t spread, int flow)
 {
 	struct xchan_bpf *s;
@@ -32,6 +34,7 @@ int cmm_variant(int stop, uint32_t spread, int flow)
 	s->rodata->bench_spread = spread;
 	s->rodata->bench_no_flow = flow == 1;
 	s->rodata->bench_flow_nocount = flow == 2;
+	s->rodata->bench_no_cache = flow == 3;
 	bpf_program__set_autoload(s->progs.xchan_rx, false);
 	if (xchan_bpf__load(s))
 		goto fail;
@@ -59,11 +62,12 @@ static const char *const stage_names[] = {
 	"stage 4: + destination partition by address",
 	"stage 5: + OUT and IN keys, compare, counters",
 	"stage 6: + receiver's MAC, verdict counter, redirect (full path)",
-	"flow entry: stage 3 + one lookup, the key copies compared, counters, redirect",
+	"flow entry: stage 3 + this CPU's copy of the entry, the key copies compared, counters, redirect",
 	"flow entry without the channel's counters",
+	"flow entry, the cache bypassed: the table's lookup every frame",
 };
 #define NSTAGES 6
-#define NCLS 8
+#define NCLS 9
 
 int bench_stages(int repeat, int rounds)
 {
@@ -73,7 +77,7 @@ int bench_stages(int repeat, int rounds)
 	fixture_reset();
 	for (int i = 0; i < NCLS; i++) {
 		int fd = i < NSTAGES ? cmm_variant(i < NSTAGES - 1 ? i + 1 : 0, 0, 1) :
-			 i == NSTAGES ? fx.cmm.prog_fd : cmm_variant(0, 0, 2);
+			 i == NSTAGES ? fx.cmm.prog_fd : cmm_variant(0, 0, i - NSTAGES + 1);
 
 		if (fd < 0)
 			return -1;

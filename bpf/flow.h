@@ -21,6 +21,52 @@
  * bench_flow_nocount 1 leaves the channel's counters out (what they cost). */
 const volatile __u8 bench_no_flow = 0;
 const volatile __u8 bench_flow_nocount = 0;
+/* The flow cache's slot is a keyed hash of the frame's key (the agent sets the seed
+ * at load), so that a partition cannot aim its channels' frames at one slot that
+ * another partition's channel uses; bench_no_cache 1 bypasses the cache (bench). */
+const volatile __u32 flow_cache_seed = 0;
+const volatile __u8 bench_no_cache = 0;
+
+/* The entry for k: this CPU's copy if it was made for k under the removal sequence
+ * that still holds, else the table's, copied for the next frame (NULL: none). A
+ * copy made before a removal's delete carries the sequence from before its second
+ * move, and an entry read after that move cannot be the deleted one: the sequence
+ * is read before the table. x86's loads keep their order (TSO); on a CPU that
+ * reorders loads that needs a load-acquire, which this compiler cannot emit, so
+ * there the cache stays out. */
+static __always_inline struct xchan_flow *flow_find(const struct xchan_flow_key *k)
+{
+#if defined(__TARGET_ARCH_x86)
+	__u32 one = 1, w2 = ((__u32)k->sport << 16) | k->dport, idx;
+	struct xchan_flowcache_slot *cs;
+	struct xchan_flow *e;
+	__u64 *seqp, seq;
+
+	if (bench_no_cache)
+		return bpf_map_lookup_elem(&xchan_flows, k);
+	idx = (((k->src_part ^ flow_cache_seed) * 0x9e3779b1u) ^ (k->daddr * 0x85ebca6bu) ^
+	       ((w2 + flow_cache_seed) * 0xc2b2ae35u)) >> (32 - XCHAN_FLOWCACHE_BITS);
+	seqp = bpf_map_lookup_elem(&xchan_flowslots, &one);
+	cs = bpf_map_lookup_elem(&xchan_flowcache, &idx);
+	if (!seqp || !cs)
+		return bpf_map_lookup_elem(&xchan_flows, k);
+	seq = *(volatile __u64 *)seqp;
+	asm volatile("" ::: "memory");	/* the sequence before the table */
+	if (cs->seq == seq && cs->k.src_part == k->src_part && cs->k.daddr == k->daddr &&
+	    cs->k.sport == k->sport && cs->k.dport == k->dport)
+		return &cs->f;
+	e = bpf_map_lookup_elem(&xchan_flows, k);
+	if (!e)
+		return 0;
+	cs->f = *e;
+	cs->k = *k;
+	cs->seq = seq;
+	return &cs->f;
+#else
+	return bpf_map_lookup_elem(&xchan_flows, k);
+#endif
+}
+
 
 /* The channel's counters: the slot its entry names (read once, like the target),
  * an array the verifier inlines; a slot out of range leaves the frame to the full
@@ -52,7 +98,7 @@ static __always_inline int flow_verify(struct xpkt *pkt)
 
 	if (bench_no_flow)
 		return XCHAN_CONT;
-	f = bpf_map_lookup_elem(&xchan_flows, &k);
+	f = flow_find(&k);
 	if (!f)
 		return XCHAN_CONT;
 	/* read once: what is checked is what the frame is sent to, even if the element

@@ -92,6 +92,27 @@ struct {
 	__type(value, __u64);
 } xchan_flowslots SEC(".maps");
 
+/* xchan_flowcache: each CPU's copies of the flow entries it used last, in front of
+ * xchan_flows (bpf/flow.h). A copy counts only while word 1 of xchan_flowslots, the
+ * flow entries' removal sequence, still holds the value it was copied under: every
+ * removal of an entry moves that word after the delete (user/lib/flow.c). The
+ * program's own: not pinned, no process reads or writes it. */
+#define XCHAN_FLOWCACHE_BITS	10
+struct xchan_flowcache_slot {
+	struct xchan_flow_key	k;	/* the frame's key the copy was made for */
+	__u32			pad;
+	__u64			seq;	/* xchan_flowslots[1] when it was made */
+	struct xchan_flow	f;	/* the entry as it was then */
+};
+_Static_assert(sizeof(struct xchan_flowcache_slot) == 72, "a flow cache slot");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1 << XCHAN_FLOWCACHE_BITS);
+	__type(key, __u32);
+	__type(value, struct xchan_flowcache_slot);
+} xchan_flowcache SEC(".maps");
+
 /* A channel's counters, but for the frames its flow entry passed (xchan_flowstats).
  * Named xchan_chanstats before those were counted apart: an agent older than that
  * needs the old pin, so it refuses an instance it would leave flow entries in. */

@@ -167,8 +167,16 @@ void fixture_reset(void)
 	clear_map(fx.cmm.map_fd[M_KEYS]);
 	clear_map(fx.cmm.map_fd[M_CHANCOUNT]);
 	clear_map(fx.cmm.map_fd[M_FLOWS]);
-	/* entries removed behind the library's back leave their slots taken */
-	memset(fx.cmm.flowslots, 0, XCHAN_FLOWSLOT_WORDS(fx.cmm.nflowslots) * 8);
+	/* entries removed behind the library's back leave their slots taken; the
+	 * removal sequence only ever grows (the CMM's flow cache trusts a copy while
+	 * it holds the value the copy was made under), and moves for the entries
+	 * cleared here */
+	{
+		uint64_t seq = fx.cmm.flowslots[1];
+
+		memset(fx.cmm.flowslots, 0, XCHAN_FLOWSLOT_WORDS(fx.cmm.nflowslots) * 8);
+		fx.cmm.flowslots[1] = (seq | 1) + 1;
+	}
 	register_part(if_a, P_A, "a", IP_A, MAC_A, false);
 	register_part(if_b, P_B, "b", IP_B, MAC_B, false);
 	register_part(if_c, P_C, "c", IP_C, MAC_C, true);

@@ -4,6 +4,7 @@
  * removal), that it never decides a drop nor passes what it no longer vouches for,
  * and that it is made for no channel with a partition of another node. */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -24,9 +25,17 @@ static bool flow_get(const struct xchan_flow_key *k, struct xchan_flow *f)
 	return !bpf_map_lookup_elem(fx.cmm.map_fd[M_FLOWS], k, f);
 }
 
+/* A write behind the library's back moves the removal sequence, as the library's
+ * writes do, so that no CPU's flow cache keeps the entry it replaced. */
+static void flow_moved(void)
+{
+	__atomic_fetch_add(&fx.cmm.flowslots[1], 2, __ATOMIC_ACQ_REL);
+}
+
 static void flow_put(const struct xchan_flow_key *k, const struct xchan_flow *f)
 {
 	ASSERT_EQ(bpf_map_update_elem(fx.cmm.map_fd[M_FLOWS], k, f, BPF_EXIST), 0, "flow rewritten");
+	flow_moved();
 }
 
 /* Entries naming part as sender or receiver; part 0: all entries. */
@@ -193,6 +202,7 @@ static void never_decides(void)
 		f.dst_part = 50;
 		ASSERT_EQ(bpf_map_update_elem(fx.cmm.map_fd[M_FLOWS], &k, &f, BPF_NOEXIST), 0,
 			  "an entry left under id 50");
+		flow_moved();
 		memcpy(r.mac, (uint8_t[6]){ 0x02, 0, 0, 0, 0, 0x32 }, 6);
 		ASSERT_EQ(xc_part_register(&fx, &r, &e), 0, "partition 50 registered");
 		ASSERT_EQ(flows_naming(50), 0, "entries naming 50 after its registration");
@@ -448,6 +458,65 @@ static void seq_and_resolve(void)
 	tap_end("flow: keys that disagree (IN's bytes under OUT's id) get no entry from the sync; the full path drops the frame (drop_key_mismatch)");
 }
 
+/* The flow cache (bpf/flow.h): the CPU that passed a frame keeps a copy of its entry,
+ * which counts while the removal sequence (xchan_flowslots word 1) holds the value
+ * it was made under. Run on one CPU, so that every frame finds that CPU's copy. The
+ * slot's and the row's counters tell which passed a frame: the copy counts in the
+ * slot, the full path in the row. */
+static void cache_follows_sequence(void)
+{
+	struct xchan_flow f;
+	struct xc_err e;
+	bool unacked = true;
+	cpu_set_t was, one;
+	uint8_t pkt[PKT_MAX];
+	uint64_t s0, r0;
+	size_t len = frame(pkt, MAC_B, IP_B, 5000, 6000);
+	int cpu;
+
+	if (sched_getaffinity(0, sizeof(was), &was))
+		return;
+	for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &was); cpu++)
+		;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+
+	reset();
+	tap_begin();
+	ASSERT_TRUE(flow_get(&BA, &f), "entry present");
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);	/* the copy is made */
+	ASSERT_EQ(bpf_map_delete_elem(fx.cmm.map_fd[M_FLOWS], &BA), 0, "entry deleted, the sequence not moved");
+	s0 = slot_of(f.slot).packets;
+	r0 = row_of(&IN_AB).packets;
+	expect(pkt, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);
+	ASSERT_EQ(slot_of(f.slot).packets, s0 + 1, "the copy passed it: counted in the entry's slot");
+	ASSERT_EQ(row_of(&IN_AB).packets, r0, "... not in the row");
+	flow_moved();
+	expect(pkt, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);
+	ASSERT_EQ(slot_of(f.slot).packets, s0 + 1, "once the sequence moved, not the copy");
+	ASSERT_EQ(row_of(&IN_AB).packets, r0 + 1, "... but the full path: counted in the row");
+	explicit_bzero(&f, sizeof(f));
+	tap_end("flow cache: a CPU's copy of an entry passes while the removal sequence holds (here an entry deleted behind the library's back), and never once it moved");
+
+	reset();
+	tap_begin();
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);	/* the second on the copy */
+	ASSERT_EQ(xc_chan_close(&fx, &B5000, &A6000, &unacked, &e), 0, e.msg);
+	expect_ba(XDP_DROP, XR_DROP_NO_OUT);
+	tap_end("flow cache: a channel closed after its frames were passed on the copy delivers nothing more (drop_no_out_channel)");
+
+	reset();
+	tap_begin();
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
+	ASSERT_EQ(xc_part_remove(&fx, P_A, NULL), 0, "partition A removed");
+	expect(pkt, len, if_b, XDP_PASS, XR_PASS_EXTERNAL);
+	tap_end("flow cache: with the receiver removed after the copy was made, the frame is outside traffic, not delivered to it");
+
+	sched_setaffinity(0, sizeof(was), &was);
+}
+
 void test_flow(void)
 {
 	BA = fkey(P_B, IP_A, 5000, 6000);
@@ -462,5 +531,6 @@ void test_flow(void)
 	remove_one(P_B, fkey(P_C, IP_A, 5001, 6001), XDP_DROP, XR_DROP_UNKNOWN_IFACE,
 		   "flow: partition del B removes every entry naming B, no other; its frames come from an unknown interface, and with B back drop_no_out_channel");
 	none_between_nodes();
+	cache_follows_sequence();
 	reset();
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -288,9 +289,15 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 	skel->rodata->ctrl_port = XCHAN_UDP_PORT;
 	skel->rodata->drop_sample_shift = XCHAN_DROP_SAMPLE_SHIFT;
 	skel->rodata->fwd_redirect = !(sz && sz->fwd_pass);
+	/* where each frame's copy goes in the flow cache: no partition may know it */
+	if (getrandom((void *)&skel->rodata->flow_cache_seed, sizeof(skel->rodata->flow_cache_seed),
+		      0) != sizeof(skel->rodata->flow_cache_seed))
+		return -EAGAIN;
 	if (c->root[0]) {
 		bpf_object__for_each_map(m, skel->obj) {
-			if (bpf_map__is_internal(m))
+			/* the flow cache is the program's alone (bpf/maps.h): unpinned, so that
+			 * no pin shows a copy of a key an operator might dump with the tables */
+			if (bpf_map__is_internal(m) || m == skel->maps.xchan_flowcache)
 				continue;
 			pin_path(p, sizeof(p), c->root, bpf_map__name(m));
 			bpf_map__set_pin_path(m, p);

@@ -50,6 +50,16 @@ static void seq_bump(struct cmm *c)
 		__atomic_fetch_add(&c->flowslots[1], 1, __ATOMIC_ACQ_REL);
 }
 
+/* The same word moved by two, after an entry is written, or removed without the
+ * lock: its parity (a removal by the lock's holder running) unchanged, but no copy
+ * that the CMM's flow cache made before counts any more (bpf/flow.h), and readers
+ * read again. */
+static void seq_move(struct cmm *c)
+{
+	if (c->flowslots)
+		__atomic_fetch_add(&c->flowslots[1], 2, __ATOMIC_ACQ_REL);
+}
+
 static uint64_t seq_read(const struct cmm *c)
 {
 	return __atomic_load_n(&c->flowslots[1], __ATOMIC_ACQUIRE);
@@ -98,7 +108,7 @@ static void part_here(struct xc *x, uint32_t id, bool need_row, bool *local, boo
 		      uint32_t *ifindex, __be32 *ip, struct flow_pcache *pc)
 {
 	struct xchan_part_meta m;
-	struct xchan_partition p;
+	struct xchan_partition p = {};
 	unsigned int i = id % FLOW_PCACHE;
 
 	if (pc && pc->e[i].have && pc->e[i].id == id) {
@@ -275,6 +285,8 @@ static void entry_remove(struct xc *x, const struct xchan_flow_key *k)
 		slot_give(&x->cmm, f.slot);
 	if (slotted && flows_held)
 		seq_bump(&x->cmm);
+	else
+		seq_move(&x->cmm);
 	explicit_bzero(&f, sizeof(f));
 }
 
@@ -373,6 +385,7 @@ void flow_sync(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_
 		/* a full table leaves the channel to the full path, which is all it costs */
 		if (bpf_map_update_elem(XC_FD(x, M_FLOWS), &k, &f, BPF_ANY))
 			break;
+		seq_move(&x->cmm);	/* no CPU keeps a copy of what it replaced */
 		now.dst_part = dst;
 		now.dst_ifindex = ifx;
 		now.slot = slot;
