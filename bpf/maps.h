@@ -84,27 +84,34 @@ struct {
 	__type(value, struct xchan_counter);
 } xchan_flowstats SEC(".maps");
 
+/* The slot bitmap and the flow entries' change sequence (include/xchan.h). Pinned as
+ * xchan_flowalloc since the flow cache reads the sequence: an agent of the version
+ * before, which moved it only around removals under the lock, needs the old pin
+ * xchan_flowslots, so it refuses an instance whose cache it could leave stale. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XCHAN_FLOWSLOT_WORDS(32768));
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u64);
-} xchan_flowslots SEC(".maps");
+} xchan_flowalloc SEC(".maps");
 
-/* xchan_flowcache: each CPU's copies of the flow entries it used last, in front of
- * xchan_flows (bpf/flow.h). A copy counts only while word 1 of xchan_flowslots, the
- * flow entries' removal sequence, still holds the value it was copied under: every
- * removal of an entry moves that word after the delete (user/lib/flow.c). The
- * program's own: not pinned, no process reads or writes it. */
+/* xchan_flowcache: each CPU's copy of the flow entry it used last at each place, in
+ * front of xchan_flows (bpf/flow.h): what the entry says of the receiver and the
+ * counter slot, made once its two key copies were found equal; no key bytes. A copy
+ * counts only while word 1 of xchan_flowalloc, the entries' change sequence, still
+ * holds the value read before the entry: every write and removal of an entry moves
+ * that word after it (user/lib/flow.c). The program's own: not pinned. */
 #define XCHAN_FLOWCACHE_BITS	10
+#define XCHAN_FLOWCACHE_NONE	(~0ULL)	/* a sequence no instance reaches: a place being made */
 struct xchan_flowcache_slot {
 	struct xchan_flow_key	k;	/* the frame's key the copy was made for */
-	__u32			pad;
-	__u64			seq;	/* xchan_flowslots[1] when it was made */
-	struct xchan_flow	f;	/* the entry as it was then */
+	__u32			dst_part;
+	__u64			seq;	/* xchan_flowalloc[1] when it was made */
+	__u32			dst_ifindex;
+	__u32			slot;
 };
-_Static_assert(sizeof(struct xchan_flowcache_slot) == 72, "a flow cache slot");
+_Static_assert(sizeof(struct xchan_flowcache_slot) == 32, "a flow cache place");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

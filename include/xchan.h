@@ -149,7 +149,7 @@ _Static_assert(sizeof(struct xchan_key) == 40, "two keys, their ids, valid, cur,
  * interface, takes the full path (verify.h), which decides every drop. The
  * channel's packets and bytes that take the entry are counted in its slot of
  * xchan_flowstats (a per-CPU array: an inlined lookup instead of the counter row's
- * hash), allocated by the agent in xchan_flowslots with the entry and folded into
+ * hash), allocated by the agent in xchan_flowalloc with the entry and folded into
  * the channel's xchan_chancount row when the entry goes. */
 struct xchan_flow_key {
 	__u32	src_part;	/* the sender, identified by its interface */
@@ -170,11 +170,13 @@ struct xchan_flow {
 };
 _Static_assert(sizeof(struct xchan_flow) == 48, "flow entry layout");
 
-/* xchan_flowslots: which slots of xchan_flowstats belong to an entry, one bit each.
+/* xchan_flowalloc: which slots of xchan_flowstats belong to an entry, one bit each.
  * Word 0: the word the last allocation took from, where the next one starts; word
- * 1: a sequence, odd while an entry's removal moves its counts into the row (the
- * agent's readers retry across it instead of taking the lock); then the bits.
- * Changed only under the flows table's lock; the datapath never reads it. */
+ * 1: the entries' change sequence, odd while an entry's removal moves its counts
+ * into the row (the agent's readers retry across it instead of taking the lock),
+ * moved after every write and removal of an entry (the CMM's flow cache trusts a
+ * copy only while it holds: bpf/flow.h); then the bits. Written by the agent only,
+ * the bits and the odd-even pair under the flows table's lock. */
 #define XCHAN_FLOWSLOT_BITS	2
 #define XCHAN_FLOWSLOT_WORDS(n)	(XCHAN_FLOWSLOT_BITS + ((n) + 63) / 64)
 

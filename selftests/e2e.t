@@ -140,11 +140,11 @@ PY
 
 	if [ $mode = routed ]; then
 		# an instance made before the flow slots: its row pinned as xchan_chanstats,
-		# no xchan_flowstats nor xchan_flowslots. This agent opens it by the old
+		# no xchan_flowstats nor the slot bitmap. This agent opens it by the old
 		# name and writes it no flow entry (its program would read another layout);
 		# the channel takes the full path and counts in the row
 		mv "$PIN/xchan_chancount" "$PIN/xchan_chanstats" &&
-			rm "$PIN/xchan_flowstats" "$PIN/xchan_flowslots" "$PIN/xchan_flows" &&
+			rm "$PIN/xchan_flowstats" "$PIN/xchan_flowalloc" "$PIN/xchan_flows" &&
 			bpftool map create "$PIN/xchan_flows" type hash key 12 value 88 entries 64 \
 				name xchan_flows flags 1
 		check "old instance: pins of the layout before the slots (88-byte flow entries)" [ $? -eq 0 ]

@@ -76,13 +76,25 @@ check "... and the instance holds all 6 peers" \
 # line, and `down` still takes it down whole: the program detached, every pin gone
 make_part d 10.80.0.4 && quiet "$XCHAN" --pin-root "$PAR" partition add 9 --name d --netns "${PFX}d"
 check "a partition on the racing instance" [ $? -eq 0 ]
-rm "$PAR/xchan_flowslots"
+rm "$PAR/xchan_flowalloc"
 "$XCHAN" --pin-root "$PAR" node list >/dev/null 2>"$TMPD/perr"; rc=$?
 check "pins that do not belong together are refused: exit $rc, one line: $(cat "$TMPD/perr")" \
 	test $rc -eq 1 -a "$(wc -l <"$TMPD/perr")" -eq 1 -a "$(grep -c 'different xchan versions' "$TMPD/perr")" -eq 1
 "$XCHAN" --pin-root "$PAR" down >/dev/null 2>"$TMPD/perr"; rc=$?
 check "... down takes it down anyway (exit $rc): d detached, no pin left" \
 	test $rc -eq 0 -a ! -e "$PAR" -a "$(ip -d link show "${PFX}d" | grep -c 'prog/xdp')" -eq 0
+# the slot bitmap under both its names (pinned xchan_flowslots before the flow cache
+# read its sequence): refused like any other mix; under its old name only, the
+# instance of that version opens
+quiet "$XCHAN" --pin-root "$PAR" partition add 9 --name d --netns "${PFX}d" &&
+	ln "$PAR/xchan_flowalloc" "$PAR/xchan_flowslots"
+"$XCHAN" --pin-root "$PAR" partition list >/dev/null 2>"$TMPD/perr"; rc=$?
+check "the bitmap under both names is refused: exit $rc, $(cat "$TMPD/perr")" \
+	test $rc -eq 1 -a "$(grep -c 'different xchan versions' "$TMPD/perr")" -eq 1
+rm "$PAR/xchan_flowalloc"
+check "... under the old name alone, an instance of the version before the cache: opens" \
+	quiet "$XCHAN" --pin-root "$PAR" partition list
+quiet "$XCHAN" --pin-root "$PAR" down
 # the row under both names (a downgrade, then an upgrade, at one root), then a map
 # every version has missing: down still detaches d and removes every pin
 for broken in both_rows no_keys; do

@@ -459,7 +459,7 @@ static void seq_and_resolve(void)
 }
 
 /* The flow cache (bpf/flow.h): the CPU that passed a frame keeps a copy of its entry,
- * which counts while the removal sequence (xchan_flowslots word 1) holds the value
+ * which counts while the change sequence (xchan_flowalloc word 1) holds the value
  * it was made under. Run on one CPU, so that every frame finds that CPU's copy. The
  * slot's and the row's counters tell which passed a frame: the copy counts in the
  * slot, the full path in the row. */
@@ -497,7 +497,7 @@ static void cache_follows_sequence(void)
 	ASSERT_EQ(slot_of(f.slot).packets, s0 + 1, "once the sequence moved, not the copy");
 	ASSERT_EQ(row_of(&IN_AB).packets, r0 + 1, "... but the full path: counted in the row");
 	explicit_bzero(&f, sizeof(f));
-	tap_end("flow cache: a CPU's copy of an entry passes while the removal sequence holds (here an entry deleted behind the library's back), and never once it moved");
+	tap_end("flow cache: a CPU's copy of an entry passes while the change sequence holds (here an entry deleted behind the library's back), and never once it moved");
 
 	reset();
 	tap_begin();
@@ -506,6 +506,15 @@ static void cache_follows_sequence(void)
 	ASSERT_EQ(xc_chan_close(&fx, &B5000, &A6000, &unacked, &e), 0, e.msg);
 	expect_ba(XDP_DROP, XR_DROP_NO_OUT);
 	tap_end("flow cache: a channel closed after its frames were passed on the copy delivers nothing more (drop_no_out_channel)");
+
+	reset();
+	tap_begin();
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
+	ASSERT_EQ(bpf_map_delete_elem(fx.cmm.map_fd[M_FLOWS], &BA), 0, "entry deleted, the sequence not moved");
+	expect(pkt, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);	/* the copy */
+	ASSERT_EQ(xc_chan_close(&fx, &B5000, &A6000, &unacked, &e), 0, e.msg);
+	expect(pkt, len, if_b, XDP_DROP, XR_DROP_NO_OUT);
+	tap_end("flow cache: a close that finds no entry (it went without the sequence moving) still moves it: the copy no longer passes (drop_no_out_channel)");
 
 	reset();
 	tap_begin();

@@ -34,7 +34,7 @@ const char *const cmm_map_names[M__N] = {
 	[M_PEERNONCE] = "xchan_peernonce",
 	[M_IFPART] = "xchan_ifpart", [M_FLOWS] = "xchan_flows",
 	[M_PARTSTATS] = "xchan_partstats", [M_FLOWSTATS] = "xchan_flowstats",
-	[M_FLOWSLOTS] = "xchan_flowslots",
+	[M_FLOWSLOTS] = "xchan_flowalloc",
 };
 
 const char *const xchan_reason_names[XR__MAX] = XCHAN_REASON_NAMES;
@@ -42,6 +42,10 @@ const char *const xchan_reason_names[XR__MAX] = XCHAN_REASON_NAMES;
 /* xchan_chancount's pin in an instance made before the fast path's counters were
  * split off: its program counts every frame there and has no slots to fold. */
 static const char OLD_CHANCOUNT[] = "xchan_chanstats";
+/* The slot bitmap's pin before the flow cache read its sequence (bpf/maps.h). */
+static const char OLD_FLOWSLOTS[] = "xchan_flowslots";
+/* Pins that earlier versions made under other names: removed with the instance. */
+static const char *const old_names[] = { OLD_CHANCOUNT, OLD_FLOWSLOTS };
 
 static void pin_path(char *buf, size_t len, const char *root, const char *name)
 {
@@ -68,8 +72,9 @@ static int map_flowslots(struct cmm *c)
 			c->flows_vsize = 0;
 		}
 	}
+	/* no slot maps: the layout before them, whose entries are not of this size */
 	if (c->map_fd[M_FLOWSTATS] < 0 && c->map_fd[M_FLOWSLOTS] < 0)
-		return 0;
+		return c->flows_vsize == sizeof(struct xchan_flow) ? -EUCLEAN : 0;
 	/* one without the others: pins of two versions, or some unlinked by hand */
 	if (c->map_fd[M_FLOWSTATS] < 0 || c->map_fd[M_FLOWSLOTS] < 0 || c->map_fd[M_FLOWS] < 0)
 		return -EUCLEAN;
@@ -166,6 +171,15 @@ static int open_pinned(struct cmm *c, bool lenient)
 		} else if (i == M_CHANCOUNT && c->map_fd[i] >= 0) {
 			pin_path(p, sizeof(p), c->root, OLD_CHANCOUNT);
 			if (!lenient && !access(p, F_OK))
+				return -EUCLEAN;	/* both names: two versions' pins */
+		}
+		/* the bitmap under its name from before the flow cache: an instance of
+		 * that version, whose program has no cache (moving the sequence is harmless) */
+		if (i == M_FLOWSLOTS) {
+			pin_path(p, sizeof(p), c->root, OLD_FLOWSLOTS);
+			if (c->map_fd[i] < 0 && errno == ENOENT)
+				c->map_fd[i] = bpf_obj_get(p);
+			else if (c->map_fd[i] >= 0 && !lenient && !access(p, F_OK))
 				return -EUCLEAN;	/* both names: two versions' pins */
 		}
 		/* an instance older than these maps runs a program that does without them:
@@ -280,7 +294,7 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 		bpf_map__set_max_entries(skel->maps.xchan_replay, sz->channels);
 		bpf_map__set_max_entries(skel->maps.xchan_flows, sz->channels);
 		bpf_map__set_max_entries(skel->maps.xchan_flowstats, sz->channels);
-		bpf_map__set_max_entries(skel->maps.xchan_flowslots,
+		bpf_map__set_max_entries(skel->maps.xchan_flowalloc,
 					 XCHAN_FLOWSLOT_WORDS(sz->channels));
 	}
 	/* The program's settings come from the named constants both sides share, so
@@ -289,6 +303,12 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 	skel->rodata->ctrl_port = XCHAN_UDP_PORT;
 	skel->rodata->drop_sample_shift = XCHAN_DROP_SAMPLE_SHIFT;
 	skel->rodata->fwd_redirect = !(sz && sz->fwd_pass);
+	/* The flow cache reads the entries' change sequence before the table and relies
+	 * on the CPU to keep those loads in order (bpf/flow.h): x86 does. This is the
+	 * host the program is loaded on, not the one its object was compiled on. */
+#if defined(__x86_64__)
+	skel->rodata->flow_cache_on = 1;
+#endif
 	/* where each frame's copy goes in the flow cache: no partition may know it */
 	if (getrandom((void *)&skel->rodata->flow_cache_seed, sizeof(skel->rodata->flow_cache_seed),
 		      0) != sizeof(skel->rodata->flow_cache_seed))
@@ -376,8 +396,10 @@ int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_size
 		pin_path(p, sizeof(p), root, cmm_map_names[i]);
 		unlink(p);
 	}
-	pin_path(p, sizeof(p), root, OLD_CHANCOUNT);
-	unlink(p);
+	for (size_t i = 0; i < sizeof(old_names) / sizeof(old_names[0]); i++) {
+		pin_path(p, sizeof(p), root, old_names[i]);
+		unlink(p);
+	}
 	err = load(c, sz);
 	if (err) {
 		cmm_unpin(c);
@@ -404,9 +426,11 @@ int cmm_unpin(struct cmm *c)
 		if (unlink(p) && errno != ENOENT)
 			err = -errno;
 	}
-	pin_path(p, sizeof(p), c->root, OLD_CHANCOUNT);
-	if (unlink(p) && errno != ENOENT)
-		err = -errno;
+	for (size_t i = 0; i < sizeof(old_names) / sizeof(old_names[0]); i++) {
+		pin_path(p, sizeof(p), c->root, old_names[i]);
+		if (unlink(p) && errno != ENOENT)
+			err = -errno;
+	}
 	if (rmdir(c->root) && errno != ENOENT)
 		err = -errno;
 	return err;

@@ -31,7 +31,7 @@ struct cmm {
 	int rx_fd;		/* the receive side (TC); -1 in an instance made before it */
 	int map_fd[M__N];
 	struct xchan_bpf *skel;	/* set only when this handle loaded the program */
-	uint64_t *flowslots;	/* xchan_flowslots, mapped (NULL: an instance without) */
+	uint64_t *flowslots;	/* xchan_flowalloc, mapped (NULL: an instance without) */
 	uint32_t nflowslots;	/* slots in xchan_flowstats */
 	size_t flowslots_len;
 	uint32_t flows_vsize;	/* xchan_flows' value size: another layout is only deleted */

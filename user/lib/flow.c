@@ -16,7 +16,7 @@
  * killed half-way leaves no entry.
  *
  * Each entry names a slot of xchan_flowstats, where the datapath counts the frames
- * it passes. Slots are bits of xchan_flowslots, taken under the same lock and zeroed
+ * it passes. Slots are bits of xchan_flowalloc, taken under the same lock and zeroed
  * when taken. When an entry goes, its slot's counts are first added to the
  * channel's xchan_chancount row, then the entry is deleted and the bit cleared: a
  * process killed in between leaves the channel counted twice, never less, so its
@@ -297,6 +297,11 @@ void flow_drop_held(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, ui
 
 	if (!flow_key(x, src, sport, dst, dport, &k, &ifx, NULL))
 		entry_remove(x, &k);
+	/* whether or not there was an entry: one may have gone without the sequence
+	 * moving (a removal killed between its delete and the move, an operator's
+	 * delete), and a CPU may still hold its copy; a removal runs this before and
+	 * after its keys go, so the second moves it after they are gone */
+	seq_move(&x->cmm);
 }
 
 void flow_drop(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
@@ -443,6 +448,7 @@ void flow_purge_held(struct xc *x, uint32_t part)
 
 	if (XC_FD(x, M_FLOWS) >= 0)
 		xc_map_each(XC_FD(x, M_FLOWS), sizeof(struct xchan_flow_key), purge_one, &p);
+	seq_move(&x->cmm);	/* as flow_drop_held */
 }
 
 void flow_purge(struct xc *x, uint32_t part)
