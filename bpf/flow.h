@@ -58,12 +58,10 @@ static __always_inline int flow_entry(const struct xchan_flow_key *k, struct flo
  * the sequence is read before the table. That takes loads that keep their order
  * (x86); where they do not, it would take a load-acquire that this compiler cannot
  * emit, and the agent leaves the cache out. A place is marked as being made before
- * its fields are written and gets its sequence last: a run of this program that
- * interrupted another's filling it on the same CPU (test_run beside softirq) can
- * leave at worst fields of two entries, both valid under the older of the two
- * sequences it read, and the receiver's check on every frame (flow_verify) still
- * binds delivery to the frame's destination; only the counter slot can be the
- * other's. */
+ * its fields are written and gets its sequence last, and a run that finds a place
+ * being made leaves it alone: a run of this program that interrupted another's fill
+ * on the same CPU (test_run beside softirq) would otherwise leave fields of two
+ * entries, even a key that is neither's, under the interrupted run's sequence. */
 static __always_inline int flow_find(const struct xchan_flow_key *k, struct flow_dst *d)
 {
 	__u32 one = 1, w2 = ((__u32)k->sport << 16) | k->dport, idx;
@@ -90,6 +88,8 @@ static __always_inline int flow_find(const struct xchan_flow_key *k, struct flow
 	}
 	if (!flow_entry(k, d))
 		return 0;
+	if (*(volatile __u64 *)&cs->seq == XCHAN_FLOWCACHE_NONE)
+		return 1;	/* another run on this CPU is making it */
 	cs->seq = XCHAN_FLOWCACHE_NONE;
 	asm volatile("" ::: "memory");
 	cs->k = *k;

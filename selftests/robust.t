@@ -84,17 +84,26 @@ check "pins that do not belong together are refused: exit $rc, one line: $(cat "
 check "... down takes it down anyway (exit $rc): d detached, no pin left" \
 	test $rc -eq 0 -a ! -e "$PAR" -a "$(ip -d link show "${PFX}d" | grep -c 'prog/xdp')" -eq 0
 # the slot bitmap under both its names (pinned xchan_flowslots before the flow cache
-# read its sequence): refused like any other mix; under its old name only, the
-# instance of that version opens
+# read its sequence): refused like any other mix; under its old name only beside a
+# program that has the cache (renamed by hand) too; and with every fast-path pin
+# removed beside a program that reads flow entries, which would otherwise open as
+# an instance older than the table and close channels leaving entries and copies
 quiet "$XCHAN" --pin-root "$PAR" partition add 9 --name d --netns "${PFX}d" &&
 	ln "$PAR/xchan_flowalloc" "$PAR/xchan_flowslots"
 "$XCHAN" --pin-root "$PAR" partition list >/dev/null 2>"$TMPD/perr"; rc=$?
 check "the bitmap under both names is refused: exit $rc, $(cat "$TMPD/perr")" \
 	test $rc -eq 1 -a "$(grep -c 'different xchan versions' "$TMPD/perr")" -eq 1
 rm "$PAR/xchan_flowalloc"
-check "... under the old name alone, an instance of the version before the cache: opens" \
-	quiet "$XCHAN" --pin-root "$PAR" partition list
-quiet "$XCHAN" --pin-root "$PAR" down
+"$XCHAN" --pin-root "$PAR" partition list >/dev/null 2>"$TMPD/perr"; rc=$?
+check "... under the old name alone beside a program with the cache: refused (exit $rc)" \
+	test $rc -eq 1 -a "$(grep -c 'different xchan versions' "$TMPD/perr")" -eq 1
+rm "$PAR/xchan_flowslots" "$PAR/xchan_flowstats" "$PAR/xchan_flows"
+"$XCHAN" --pin-root "$PAR" partition list >/dev/null 2>"$TMPD/perr"; rc=$?
+check "... no fast-path pin beside a program that reads flow entries: refused (exit $rc)" \
+	test $rc -eq 1 -a "$(grep -c 'different xchan versions' "$TMPD/perr")" -eq 1
+"$XCHAN" --pin-root "$PAR" down >/dev/null 2>"$TMPD/perr"; rc=$?
+check "... down takes it down (exit $rc): d detached, no pin left" \
+	test $rc -eq 0 -a ! -e "$PAR" -a "$(ip -d link show "${PFX}d" | grep -c 'prog/xdp')" -eq 0
 # the row under both names (a downgrade, then an upgrade, at one root), then a map
 # every version has missing: down still detaches d and removes every pin
 for broken in both_rows no_keys; do

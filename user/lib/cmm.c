@@ -145,12 +145,37 @@ int cmm_check_root(const char *root, char *why, size_t whylen)
 	return 0;
 }
 
+/* Whether the program uses a map of that name: what the instance's version is, where
+ * its pins alone could mislead (some removed by hand). -errno if it cannot tell. */
+static int prog_has_map(int prog_fd, const char *name)
+{
+	struct bpf_prog_info pi = {};
+	uint32_t ids[64], len = sizeof(pi);
+	int found = 0;
+
+	pi.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	pi.map_ids = (uint64_t)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &pi, &len))
+		return -errno;
+	for (uint32_t i = 0; i < pi.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]) && !found; i++) {
+		struct bpf_map_info mi = {};
+		uint32_t mlen = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		found = !bpf_obj_get_info_by_fd(fd, &mi, &mlen) && !strcmp(mi.name, name);
+		close(fd);
+	}
+	return found;
+}
+
 /* -EUCLEAN: pins that no one version of xchan made together. Lenient (for down)
  * opens whatever is there instead: a missing map's fd is -1, the fast path's maps
  * are left out, the row is either name. */
 static int open_pinned(struct cmm *c, bool lenient)
 {
-	bool old_row = false;
+	bool old_row = false, old_bitmap = false;
 	char p[600];
 
 	pin_path(p, sizeof(p), c->root, XCHAN_PROG_PIN);
@@ -177,9 +202,10 @@ static int open_pinned(struct cmm *c, bool lenient)
 		 * that version, whose program has no cache (moving the sequence is harmless) */
 		if (i == M_FLOWSLOTS) {
 			pin_path(p, sizeof(p), c->root, OLD_FLOWSLOTS);
-			if (c->map_fd[i] < 0 && errno == ENOENT)
+			if (c->map_fd[i] < 0 && errno == ENOENT) {
 				c->map_fd[i] = bpf_obj_get(p);
-			else if (c->map_fd[i] >= 0 && !lenient && !access(p, F_OK))
+				old_bitmap = c->map_fd[i] >= 0;
+			} else if (c->map_fd[i] >= 0 && !lenient && !access(p, F_OK))
 				return -EUCLEAN;	/* both names: two versions' pins */
 		}
 		/* an instance older than these maps runs a program that does without them:
@@ -194,6 +220,13 @@ static int open_pinned(struct cmm *c, bool lenient)
 		if (c->map_fd[i] < 0)
 			return -errno;
 	}
+	/* the pins of an older version, but a program that has what they lack (the
+	 * flow table, the cache): pins removed by hand, which would leave the agent
+	 * closing channels without touching entries the program still reads */
+	if (!lenient && ((c->map_fd[M_FLOWS] < 0 && c->map_fd[M_FLOWSTATS] < 0 &&
+			  c->map_fd[M_FLOWSLOTS] < 0 && prog_has_map(c->prog_fd, "xchan_flows") != 0) ||
+			 (old_bitmap && prog_has_map(c->prog_fd, "xchan_flowcache") != 0)))
+		return -EUCLEAN;
 	if (!(old_row && (c->map_fd[M_FLOWSTATS] >= 0 || c->map_fd[M_FLOWSLOTS] >= 0))) {
 		int err = map_flowslots(c);
 
