@@ -348,8 +348,8 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 		return -EAGAIN;
 	if (c->root[0]) {
 		bpf_object__for_each_map(m, skel->obj) {
-			/* the flow cache is the program's alone (bpf/maps.h): unpinned, so that
-			 * no pin shows a copy of a key an operator might dump with the tables */
+			/* the flow cache is the program's alone (bpf/maps.h): unpinned, no
+			 * process reads or writes it */
 			if (bpf_map__is_internal(m) || m == skel->maps.xchan_flowcache)
 				continue;
 			pin_path(p, sizeof(p), c->root, bpf_map__name(m));
