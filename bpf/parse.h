@@ -18,10 +18,10 @@
 
 /* Loads and stores of 2, 4 and 8 bytes, each one instruction, at any offset of a
  * packet or a map value (the stack only at offsets of the access's own alignment:
- * there the verifier is always strict, and refuses the program otherwise). Clang's BPF target splits a load it cannot prove aligned into byte
- * loads: an 8-byte word became 8 loads and 14 shifts and ORs (seen in the object
- * code), which made SipHash-2-4 over a packet 1.4x slower and a key comparison 40
- * instructions long. The JITs xchan runs on (x86-64, arm64) load at any alignment
+ * there the verifier is always strict, and refuses the program otherwise). Clang's
+ * BPF target splits a load it cannot prove aligned into byte loads: an 8-byte word
+ * became 8 loads and 14 shifts and ORs (seen in the object code), which made
+ * SipHash-2-4 over a packet 1.3x slower and a key comparison 40 instructions long. The JITs xchan runs on (x86-64, arm64) load at any alignment
  * and their verifier allows it (it refuses misaligned access only with strict
  * alignment, for architectures that need it). Host order, which for the BPF target
  * on these hosts is little-endian, as SipHash reads its words.
