@@ -45,6 +45,8 @@ LIVE = [
     ("nodes_kernel_xdp_1400", "9k. between nodes, kernel forwarding, XDP fabric, 1400 B"),
     ("nodes_xchan_xdp_sip13_64", "7s. between nodes, XDP fabric, 64 B, SipHash-1-3 (prototype)"),
     ("nodes_xchan_xdp_sip13_1400", "9s. between nodes, XDP fabric, 1400 B, SipHash-1-3 (prototype)"),
+    ("nodes_xchan_xdp_nh_64", "7n. between nodes, XDP fabric, 64 B, NH-Toeplitz + SipHash-2-4 (prototype)"),
+    ("nodes_xchan_xdp_nh_1400", "9n. between nodes, XDP fabric, 1400 B, NH-Toeplitz + SipHash-2-4 (prototype)"),
     ("nodes_xchan_xdp_64_2c", "7c. between nodes, XDP fabric, 2 CPUs, one channel"),
     ("nodes_xchan_xdp_64_2c2ch", "7d. between nodes, XDP fabric, 2 CPUs, two channels"),
 ]
@@ -96,6 +98,8 @@ target("between nodes, XDP fabric, 64 B >= 1.0x kernel forwarding (row 7 / 7k)",
        ratio("nodes_xchan_xdp_64", "nodes_kernel_xdp_64"), ">=", 1.0)
 target("between nodes, XDP fabric, 1400 B >= 0.9x kernel forwarding (row 9 / 9k)",
        ratio("nodes_xchan_xdp_1400", "nodes_kernel_xdp_1400"), ">=", 0.9)
+target("(prototype, not the wire format) the same with NH-Toeplitz tags (row 9n / 9k)",
+       ratio("nodes_xchan_xdp_nh_1400", "nodes_kernel_xdp_1400"), ">=", 0.9)
 target("two CPUs, same node allowed >= 1.7x one (row 2c / 2)", ratio("cmm_allowed_2c", "cmm_allowed"), ">=", 1.7)
 target("two CPUs, between nodes, one channel >= 1.7x one CPU (row 7c / 7)",
        ratio("nodes_xchan_xdp_64_2c", "nodes_xchan_xdp_64"), ">=", 1.7)
@@ -229,6 +233,8 @@ for name, a, b in [("xchan / kernel forwarding, XDP fabric, 64 B", "nodes_xchan_
                    ("xchan / kernel forwarding, XDP fabric, 1400 B", "nodes_xchan_xdp_1400", "nodes_kernel_xdp_1400"),
                    ("xchan with SipHash-1-3 / kernel forwarding, XDP fabric, 64 B", "nodes_xchan_xdp_sip13_64", "nodes_kernel_xdp_64"),
                    ("xchan with SipHash-1-3 / kernel forwarding, XDP fabric, 1400 B", "nodes_xchan_xdp_sip13_1400", "nodes_kernel_xdp_1400"),
+                   ("xchan with NH-Toeplitz / kernel forwarding, XDP fabric, 64 B", "nodes_xchan_xdp_nh_64", "nodes_kernel_xdp_64"),
+                   ("xchan with NH-Toeplitz / kernel forwarding, XDP fabric, 1400 B", "nodes_xchan_xdp_nh_1400", "nodes_kernel_xdp_1400"),
                    ("xchan / kernel forwarding, bridge fabric, 64 B", "nodes_xchan_bridge_64", "nodes_kernel_bridge_64"),
                    ("xchan / kernel forwarding, bridge fabric, 1400 B", "nodes_xchan_bridge_1400", "nodes_kernel_bridge_1400"),
                    ("xchan, XDP fabric / bridge fabric, 64 B", "nodes_xchan_xdp_64", "nodes_xchan_bridge_64"),
@@ -268,7 +274,9 @@ L.append("\n%s-byte frame unless said, %d rounds of %d runs, classes interleaved
          "copy another took the place of). `nic send` classes are timed one run per call (the frame's start moves) and carry "
          "a per-call overhead that `same-node allowed, one run per call` shows. `nic verify` checks tag and "
          "window of a replayed frame, then drops it. `mac` rows: the MAC alone over a 40-byte header and "
-         "the inner packet, the 2-4 tag checked against the agent's SipHash-2-4.\n"
+         "the inner packet, the 2-4 tag checked against the agent's SipHash-2-4; the NH rows (`bpf/macs.bpf.c`, "
+         "built with `-mcpu=v3`) checked first against the bench's own writing of `include/nh.h` at every inner "
+         "length modulo 32 and the largest.\n"
          % (f0.get("frame", 0), f0.get("rounds", 0), f0.get("repeat", 0)))
 L.append("## Scale\n")
 L.append("![cost and memory against channels](bench-scale.svg)\n")

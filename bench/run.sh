@@ -265,7 +265,8 @@ size_rows() {	# size_rows NAME REP: 64 and 1400 bytes
 	for size in 64 1400; do once "${1}_$size" "$2" "${PFX}alice" "${PFX}bob" "${NFRAME[@]}" --size $size; done
 }
 # the program on the path's three interfaces: the agent's CMM, the SipHash-1-3 build
-# over the same maps (a prototype: the wire format says 2-4), or none at all
+# or the NH-Toeplitz one over the same maps (prototypes: the wire format says 2-4; NH's
+# one key, random per run, is the same on both nodes), or none at all
 BUILD=$(dirname "$XCHAN")
 on_nodes() {	# on_nodes WHAT: xchan-bench-swap WHAT on node 2's hbob up0 and node 1's up0 halice
 	nsenter --net="/run/netns/$N2" "$BUILD/xchan-bench-swap" "$PIN2" "$1" hbob up0 &&
@@ -273,6 +274,8 @@ on_nodes() {	# on_nodes WHAT: xchan-bench-swap WHAT on node 2's hbob up0 and nod
 }
 path_xchan() { on_nodes --pinned; }
 path_sip13() { on_nodes "$BUILD/xchan_sip13.bpf.o"; }
+head -c $((8 * 184)) /dev/urandom >"$TMPD/nh.key"	# NH_KEY_WORDS, include/nh.h
+path_nh() { XCHAN_BENCH_NH_KEY="$TMPD/nh.key" on_nodes "$BUILD/xchan_nh.bpf.o"; }
 path_none() {
 	local n d
 	for n in "$N2:hbob up0" "$N1:up0 halice"; do
@@ -309,6 +312,7 @@ if nodes_setup && quiet x2 channel authorize bob:5000 alice:6000 --out &&
 				once nodes_xchan_xdp_64_2c "$r" "${PFX}alice" "${PFX}bob" "${NFRAME[@]}" --threads 2
 				once nodes_xchan_xdp_64_2c2ch "$r" "${PFX}alice" "${PFX}bob" "${NFRAME[@]}" --threads 2 --sport-step 1
 				path_sip13 && size_rows nodes_xchan_xdp_sip13 "$r"
+				path_nh && size_rows nodes_xchan_xdp_nh "$r"
 			fi
 			path_none
 			size_rows "nodes_kernel_$FABRIC" "$r"
@@ -340,11 +344,11 @@ check "bench produced $n results" [ "$n" -ge 10 ]
 check "every result is JSON (as strict as report.py reads it)" \
 	python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1]) if l.strip()]' "$RES"
 check "every test_run class reached its verdict (exit $tr_rc)" [ "$tr_rc" -eq 0 ]
-check "test_run: all 22 classes measured (9, 6 stages, 3 flow-entry rows, 4 MACs)" [ "$(jq -s '[.[] | select(.bench=="test_run" and .min > 0)] | length' "$RES")" -eq 22 ]
+check "test_run: all 24 classes measured (9, 6 stages, 3 flow-entry rows, 6 MACs)" [ "$(jq -s '[.[] | select(.bench=="test_run" and .min > 0)] | length' "$RES")" -eq 24 ]
 check "test_run: the 1000-channel scale measured" [ "$(jq -s '[.[] | select(.bench=="scale" and .channels==1000 and .min > 0)] | length' "$RES")" -eq 1 ]
 check "CMM allowed path delivered frames" [ "$(jq -s '[.[] | select(.scenario=="cmm_allowed" and .bench=="live") | .sink.packets] | min' "$RES")" -gt 0 ]
 for row in nodes_xchan_bridge_64 nodes_xchan_xdp_64 nodes_xchan_xdp_1400 nodes_xchan_xdp_64_2c2ch nodes_kernel_xdp_64 \
-	nodes_xchan_xdp_sip13_1400 cmm_full \
+	nodes_xchan_xdp_sip13_1400 nodes_xchan_xdp_nh_1400 nodes_xchan_xdp_nh_64 cmm_full \
 	nodes_kernel_bridge_1400 cmm_allowed_2c; do
 	check "between nodes: $row delivered frames" [ "$(jq -s "[.[] | select(.scenario==\"$row\") | .sink.packets] | min // 0" "$RES")" -gt 0 ]
 done

@@ -11,6 +11,9 @@
 #include "cmm.h"
 #include "xchan.skel.h"
 #include "bench.skel.h"
+#include "macs.skel.h"
+#include "nh.h"
+#include <sys/random.h>
 
 #define MAX_VARIANTS 16
 static struct xchan_bpf *variants[MAX_VARIANTS];
@@ -114,22 +117,91 @@ static int mac_check(struct bench_bpf *b, const struct cls *c)
 	return 0;
 }
 
+/* NH-Toeplitz under SipHash-2-4 (include/nh.h), written from the definition: 32-bit
+ * message words against 32-bit key words, the second pass four key words on. */
+static uint64_t nh_tag_ref(const uint8_t key[16], const __u64 *k64, const uint8_t *hdr,
+			   const uint8_t *p, size_t len)
+{
+	uint32_t m[2 * NH_KEY_WORDS] = { 0 }, k[2 * NH_KEY_WORDS];
+	uint64_t s1 = 0, s2 = 0, w[8];
+	uint8_t buf[64];
+
+	memcpy(m, p, len);	/* zero padding to whole 8-byte words; len <= XCHAN_MAX_INNER */
+	for (int i = 0; i < NH_KEY_WORDS; i++) {
+		k[2 * i] = k64[i] & 0xffffffffu;
+		k[2 * i + 1] = k64[i] >> 32;
+	}
+	for (size_t i = 0; i < (len + 7) / 8 * 2; i += 2) {
+		s1 += (uint64_t)(uint32_t)(m[i] + k[i]) * (uint32_t)(m[i + 1] + k[i + 1]);
+		s2 += (uint64_t)(uint32_t)(m[i] + k[i + 4]) * (uint32_t)(m[i + 1] + k[i + 5]);
+	}
+	w[0] = s1, w[1] = s2, w[2] = len;
+	memcpy(buf, hdr, sizeof(struct xchan_hdr));
+	for (int i = 0; i < 3; i++)
+		for (int b = 0; b < 8; b++)
+			buf[sizeof(struct xchan_hdr) + 8 * i + b] = w[i] >> (8 * b);
+	_Static_assert(sizeof(struct xchan_hdr) + 24 == sizeof(buf), "the tag's input");
+	return siphash24(key, buf, sizeof(buf));
+}
+
+/* Checks the NH program's tag against nh_tag_ref of the same bytes, at every inner
+ * length modulo 32 and the largest, so that a loop that drops or repeats a word fails. */
+static int nh_check(struct macs_bpf *m, const struct pkt_spec *base)
+{
+	static const size_t lens[] = { 20, 21, 27, 28, 35, 36, 40, 43, 44, 45, 46, 47, 48, 49, 50, 51,
+				       52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67,
+				       68, 1400, XCHAN_MAX_INNER };
+	static uint8_t pl[PKT_MAX];
+	struct pkt_spec s = *base;
+	struct cls c;
+
+	for (size_t i = 0; i < sizeof(pl); i++)
+		pl[i] = i * 7 + 3;
+	s.payload = pl;
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		size_t n;
+
+		s.payload_len = lens[i] - 28;	/* IPv4 and UDP headers */
+		set_class(&c, "nh check", &s, bpf_program__fd(m->progs.mac_nh), if_b, XDP_PASS);
+		n = c.len - 14;
+		if (n != lens[i] || ns_per_run(c.prog, c.pkt, c.len, c.ifindex, 1, XDP_PASS) < 0)
+			return -1;
+		if (m->bss->nh_out != nh_tag_ref(m->bss->nh_chan_key, m->bss->nh_key, (void *)&m->bss->nh_hdr,
+						 c.pkt + 14, n)) {
+			fprintf(stderr, "xchan-bench-testrun: mac nh: the tag differs from nh.h's at %zu bytes\n", n);
+			failed = true;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int bench_macs(int repeat, int rounds)
 {
 	static const size_t sizes[] = { 64, 1400 };
 	static const char *const names[] = {
 		"mac siphash-2-4 64B payload", "mac siphash-1-3 64B payload",
 		"mac siphash-2-4 1400B payload", "mac siphash-1-3 1400B payload",
+		"mac nh-toeplitz+siphash-2-4 64B payload", "mac nh-toeplitz+siphash-2-4 1400B payload",
 	};
 	static uint8_t pl[PKT_MAX];
-	static struct cls cls[4];
+	static struct cls cls[6];
 	struct bench_bpf *b = bench_bpf__open_and_load();
+	struct macs_bpf *m = macs_bpf__open_and_load();
 	struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
+	int err = -1;
 
-	if (!b) {
+	if (!b || !m) {
 		fprintf(stderr, "xchan-bench-testrun: the MAC programs failed to load\n");
-		return -1;
+		goto out;
 	}
+	for (int i = 0; i < 16; i++)
+		m->bss->nh_chan_key[i] = 0x11 * i;
+	for (size_t i = 0; i < sizeof(m->bss->nh_hdr); i++)
+		((uint8_t *)&m->bss->nh_hdr)[i] = i;
+	if (getrandom(m->bss->nh_key, sizeof(m->bss->nh_key), 0) != sizeof(m->bss->nh_key) ||
+	    nh_check(m, &s))
+		goto out;
 	for (int i = 0; i < 16; i++)
 		b->bss->mac_key[i] = 0x11 * i;
 	for (size_t i = 0; i < sizeof(b->bss->mac_hdr); i++)
@@ -141,13 +213,18 @@ int bench_macs(int repeat, int rounds)
 		set_class(&cls[i], names[i], &s, bpf_program__fd(i % 2 ? b->progs.bench_sip13 :
 								 b->progs.bench_sip24), if_b, XDP_PASS);
 	}
-	if (mac_check(b, &cls[0]) || mac_check(b, &cls[2])) {
-		bench_bpf__destroy(b);
-		return -1;
+	for (int i = 4; i < 6; i++) {
+		s.payload_len = sizes[i - 4];
+		set_class(&cls[i], names[i], &s, bpf_program__fd(m->progs.mac_nh), if_b, XDP_PASS);
 	}
-	measure(cls, 4, repeat, rounds);
-	for (int c = 0; c < 4; c++)
+	if (mac_check(b, &cls[0]) || mac_check(b, &cls[2]))
+		goto out;
+	measure(cls, 6, repeat, rounds);
+	for (int c = 0; c < 6; c++)
 		print_class(&cls[c], repeat, rounds, 0);
+	err = 0;
+out:
+	macs_bpf__destroy(m);
 	bench_bpf__destroy(b);
-	return 0;
+	return err;
 }

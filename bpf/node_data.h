@@ -13,6 +13,24 @@
 #include "xchan_auth.h"
 
 _Static_assert(XCHAN_MAX_INNER <= SIP_OFF_MASK, "the tag loop's offset mask keeps every offset");
+
+#ifdef XCHAN_DATA_NH
+#include "nhtag.h"
+/* The bench's prototype between nodes (build/xchan_nh.bpf.o, row 9n): the DATA tag is
+ * NH-Toeplitz under SipHash-2-4 (include/nh.h) instead of SipHash-2-4, with one NH key
+ * for every node, which xchan-bench-swap writes on both nodes. Not the wire format:
+ * a real one needs a key per pair of nodes and direction, and a header saying which. */
+struct xchan_bench_nhkey {
+	__u64 w[NH_KEY_WORDS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xchan_bench_nhkey);
+} xchan_bench_nh SEC(".maps");
+#endif
 #define REPLAY_WINDOW	((XCHAN_REPLAY_WORDS - 1) * 64)
 
 /* SipHash-2-4 over the 40-byte header h (on the stack) and len bytes at p. Every
@@ -28,6 +46,12 @@ static __always_inline __u64 tag_compute(const __u8 *key, const struct xchan_hdr
 	__u64 last = 0;
 	struct sip s;
 
+#ifdef XCHAN_DATA_NH
+	const struct xchan_bench_nhkey *nk = bpf_map_lookup_elem(&xchan_bench_nh, &(__u32){ 0 });
+
+	if (nk)
+		return nh_tag(key, nk->w, h, p, len, end);
+#endif
 	sip_init(&s, ld64(key), ld64(key + 8));
 	for (i = 0; i < sizeof(*h) / 8; i++)
 		sip_word(&s, ld64(hb + i * 8));

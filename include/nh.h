@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* nh.h: NH, the universal hash of UMAC (Black, Halevi, Krawczyk, Krovetz and Rogaway,
+ * CRYPTO '99; RFC 4418), with 32-bit words and the Toeplitz construction over two
+ * passes: a candidate for a faster DATA tag over long inner packets (issue 15), measured
+ * by the bench, not on the wire.
+ *
+ * For a message padded with zero bytes to whole 8-byte words m_i (little-endian), and a
+ * key of 64-bit words K_i:
+ *   s1 = sum over i of (lo(m_i) + lo(K_i) mod 2^32) * (hi(m_i) + hi(K_i) mod 2^32) mod 2^64
+ *   s2 = the same with K_{i+2} (the key shifted by four 32-bit words)
+ * NH is 2^-32-almost-universal on strings of equal length; with two Toeplitz passes it
+ * is 2^-64 (UMAC's Theorem on NH^T). The tag it is measured for:
+ *   T = SipHash-2-4(channel key, H' || LE64(s1) || LE64(s2) || LE64(len))
+ * with H' the DATA header as the SipHash-2-4 tag covers it and len the inner packet's
+ * length (two lengths never share a SipHash input; one length pads the same way). The
+ * sequence number is in H', so a forger's try succeeds with probability at most about
+ * 2^-64 (an NH collision with a message the channel sent at that sequence) plus 2^-64
+ * (guessing T), if SipHash-2-4 is a PRF and the NH key is secret, uniform and
+ * independent of the channel keys.
+ */
+#ifndef XCHAN_NH_H
+#define XCHAN_NH_H
+
+#include <linux/types.h>
+#include "xchan.h"
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+/* Key words: one per message word of the largest inner packet, two more for the
+ * shifted pass, rounded up to the loop's block of four words. */
+#define NH_KEY_WORDS	184
+_Static_assert(NH_KEY_WORDS >= (XCHAN_MAX_INNER + 7) / 8 + 2, "a key word for every message word");
+
+struct nh {
+	__u64 s1, s2;
+};
+
+/* Message word m, key words ka = K_i and kb = K_{i+2}. */
+static __always_inline void nh_word(struct nh *n, __u64 m, __u64 ka, __u64 kb)
+{
+	__u32 lo = m, hi = m >> 32;
+
+	n->s1 += (__u64)(__u32)(lo + (__u32)ka) * (__u32)(hi + (__u32)(ka >> 32));
+	n->s2 += (__u64)(__u32)(lo + (__u32)kb) * (__u32)(hi + (__u32)(kb >> 32));
+}
+
+#endif
