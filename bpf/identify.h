@@ -76,8 +76,9 @@ static __always_inline enum xchan_reason identify_arp(struct xpkt *pkt)
 	return XR_PASS_ARP;
 }
 
-/* Does the outer source address belong to the node that hosts partition part? */
-static __always_inline struct xchan_node *node_of(__u32 part, __be32 saddr)
+/* Does the outer source address belong to the node that hosts partition part? Its
+ * entry, and its id in *id, if so. */
+static __always_inline struct xchan_node *node_of(__u32 part, __be32 saddr, __u32 *id)
 {
 	struct xchan_part_meta *m = bpf_map_lookup_elem(&xchan_partmeta, &part);
 	struct xchan_node *node;
@@ -89,6 +90,7 @@ static __always_inline struct xchan_node *node_of(__u32 part, __be32 saddr)
 	node = bpf_map_lookup_elem(&xchan_nodes, &node_id);
 	if (!node || node->addr != saddr)
 		return 0;
+	*id = node_id;
 	return node;
 }
 

@@ -6,6 +6,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "xchan.h"
+#include "nh.h"
 
 /* Set by the agent before load; constant for the program's lifetime. */
 const volatile __u32 trusted_ifindex = XCHAN_TRUSTED_IFINDEX;
@@ -261,5 +262,16 @@ struct {
 	__type(key, __u32);			/* node id */
 	__type(value, struct xchan_peernonce);
 } xchan_peernonce SEC(".maps");
+
+/* NH keys per peer node, node key and direction (include/nh.h): written by the agent
+ * with the node key, before it is used, and deleted after it is retired; read per
+ * DATA frame between nodes that use NH tags. Not preallocated: 1472 bytes a key. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);	/* 256 nodes x 2 node keys x 2 directions */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xchan_nh_id);
+	__type(value, struct xchan_nh_key);
+} xchan_nhkeys SEC(".maps");
 
 #endif /* XCHAN_MAPS_H */

@@ -84,13 +84,14 @@ static __always_inline enum xchan_reason node_ctrl(struct xpkt *pkt)
 	struct xchan_node_slot ks;
 	struct xchan_node *node;
 	struct xchan_hdr h;
+	__u32 node_id;
 	__u8 node_kid;
 	int r;
 
 	if (bpf_ntohs(pkt->udph->len) < sizeof(*pkt->udph) + sizeof(*pkt->xh) + sizeof(*t) ||
 	    (void *)(t + 1) > pkt->c.end)
 		return XR_DROP_CTRL_MALFORMED;
-	node = node_of(bpf_ntohl(pkt->xh->src_part), pkt->saddr);
+	node = node_of(bpf_ntohl(pkt->xh->src_part), pkt->saddr, &node_id);
 	if (!node)
 		return audit(pkt, XCHAN_E_BAD_ORIGIN, XR_DROP_BAD_ORIGIN);
 	node_kid = pkt->xh->key_id;

@@ -11,27 +11,47 @@
 #include "verify.h"
 #include "siphash.h"
 #include "xchan_auth.h"
+#include "nhtag.h"
 
 _Static_assert(XCHAN_MAX_INNER <= SIP_OFF_MASK, "the tag loop's offset mask keeps every offset");
 
-#ifdef XCHAN_DATA_NH
-#include "nhtag.h"
-/* The bench's prototype between nodes (build/xchan_nh.bpf.o, row 9n): the DATA tag is
- * NH-Toeplitz under SipHash-2-4 (include/nh.h) instead of SipHash-2-4, with one NH key
- * for every node, which xchan-bench-swap writes on both nodes. Not the wire format:
- * a real one needs a key per pair of nodes and direction, and a header saying which. */
-struct xchan_bench_nhkey {
-	__u64 w[NH_KEY_WORDS];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xchan_bench_nhkey);
-} xchan_bench_nh SEC(".maps");
-#endif
 #define REPLAY_WINDOW	((XCHAN_REPLAY_WORDS - 1) * 64)
+
+/* The NH key to tag DATA to node_id with (XCHAN_T_DATA_NH), its node key's id in kid;
+ * 0: SipHash-2-4 (the node does not verify NH tags, or has no NH key here). The
+ * newest node key, unless it is younger than XCHAN_NH_SETTLE_NS and the other is
+ * still valid: the peer installs a rotation's new key moments after us or before. */
+static __always_inline const struct xchan_nh_key *nh_key_tx(__u32 node_id, __u8 *kid)
+{
+	struct xchan_nh_id id = { .node = node_id, .dir = XCHAN_NH_TX };
+	struct xchan_node *n = bpf_map_lookup_elem(&xchan_nodes, &node_id);
+	__u32 s;
+
+	if (!n || !(n->flags & XCHAN_NODE_F_NH))
+		return 0;
+	s = n->cur & 1;
+	if (!(n->valid & (1U << s)))
+		return 0;
+	if ((n->valid & (1U << (s ^ 1))) &&
+	    bpf_ktime_get_ns() - n->installed_ns[s] < XCHAN_NH_SETTLE_NS)
+		s ^= 1;
+	id.kid = n->kid[s];
+	*kid = id.kid;
+	return bpf_map_lookup_elem(&xchan_nhkeys, &id);
+}
+
+/* The NH key that verifies DATA from node_id (entry n) under its node key kid: only
+ * while that node key is one of the entry's (a retired one's NH key may not be gone
+ * yet). */
+static __always_inline const struct xchan_nh_key *nh_key_rx(const struct xchan_node *n,
+							    __u32 node_id, __u8 kid)
+{
+	struct xchan_nh_id id = { .node = node_id, .kid = kid, .dir = XCHAN_NH_RX };
+
+	if (!((n->valid & 1) && n->kid[0] == kid) && !((n->valid & 2) && n->kid[1] == kid))
+		return 0;
+	return bpf_map_lookup_elem(&xchan_nhkeys, &id);
+}
 
 /* SipHash-2-4 over the 40-byte header h (on the stack) and len bytes at p. Every
  * packet offset is a loop counter times a constant, or masked to the largest inner
@@ -46,12 +66,6 @@ static __always_inline __u64 tag_compute(const __u8 *key, const struct xchan_hdr
 	__u64 last = 0;
 	struct sip s;
 
-#ifdef XCHAN_DATA_NH
-	const struct xchan_bench_nhkey *nk = bpf_map_lookup_elem(&xchan_bench_nh, &(__u32){ 0 });
-
-	if (nk)
-		return nh_tag(key, nk->w, h, p, len, end);
-#endif
 	sip_init(&s, ld64(key), ld64(key + 8));
 	for (i = 0; i < sizeof(*h) / 8; i++)
 		sip_word(&s, ld64(hb + i * 8));
@@ -171,13 +185,14 @@ static __always_inline enum xchan_reason node_encap(struct xpkt *pkt,
 						    const struct xchan_address *dst)
 {
 	struct xchan_config *cfg = config();
+	const struct xchan_nh_key *nk;
 	struct xchan_hdr h = {};
 	struct xchan_nexthop *nh;
 	struct xchan_channel *ch;
 	struct xchan_key *k;
 	const __u8 *key;
 	__u32 node_id = dst->node_id, inner_len = bpf_ntohs(pkt->iph->tot_len);
-	__u8 kid = 0;
+	__u8 kid = 0, nkid = 0;
 	__u64 tag;
 
 	if (!cfg || !cfg->uplink_ifindex)
@@ -197,16 +212,21 @@ static __always_inline enum xchan_reason node_encap(struct xpkt *pkt,
 	if (inner_len > XCHAN_MAX_INNER)
 		return XR_DROP_TOO_BIG;
 
+	nk = nh_key_tx(node_id, &nkid);
 	h.version = XCHAN_VERSION;
-	h.type = XCHAN_T_DATA;
+	h.type = nk ? XCHAN_T_DATA_NH : XCHAN_T_DATA;
 	h.key_id = kid;		/* tagged with it, so covered by the tag */
+	h.reason = nk ? nkid : 0;	/* so is the node key whose NH key tags it */
 	h.src_part = bpf_htonl(pkt->src->part_id);
 	h.dst_part = bpf_htonl(dst->part_id);
 	h.src_ep = pkt->udph->source;
 	h.dst_ep = pkt->udph->dest;
 	h.seq = bpf_cpu_to_be64(__sync_fetch_and_add(&ch->seq, 1) + 1);
 	/* the tag covers the header with auth still zero */
-	tag = tag_compute(key, &h, (void *)pkt->iph, inner_len, pkt->c.end);
+	if (nk)
+		tag = nh_tag(key, nk->w, &h, (void *)pkt->iph, inner_len, pkt->c.end);
+	else
+		tag = tag_compute(key, &h, (void *)pkt->iph, inner_len, pkt->c.end);
 	xchan_put_le64(h.auth, tag);
 	return encap_write(pkt, nh, &h, inner_len, cfg->self_addr);
 }
@@ -269,23 +289,28 @@ static __always_inline int inner_check(const struct xpkt *pkt, __u32 inner_len)
 
 /* Tag (constant time) and window of a DATA message for the IN entry pkt->id, under
  * the key the header names: one of IN's slots holding exactly that id, else the key
- * was retired (or never installed). The window is the channel's, not the key's: the
- * sender's sequence continues across a rekey. */
+ * was retired (or never installed); with NH tags (nh), also under the NH key of the
+ * node key the header names, nk (0: that node key is not one of the node's). The
+ * window is the channel's, not the key's: the sender's sequence continues across a
+ * rekey. */
 static __always_inline int tag_verify(struct xpkt *pkt, const struct xchan_key *k,
-				      __u32 inner_len)
+				      __u32 inner_len, int nh, const struct xchan_nh_key *nk)
 {
 	const __u8 *key = key_of_id(k, pkt->xh->key_id);
 	struct xchan_hdr h;
 	__u64 tag;
 	int r;
 
-	if (!key) {
+	if (!key || (nh && !nk)) {
 		chan_count(&pkt->id, 0, 1);
 		return XR_DROP_KEY_RETIRED;
 	}
 	hdr_copy(&h, pkt->xh);
 	__builtin_memset(h.auth, 0, sizeof(h.auth));
-	tag = tag_compute(key, &h, (void *)(pkt->xh + 1), inner_len, pkt->c.end);
+	if (nh && nk)
+		tag = nh_tag(key, nk->w, &h, (void *)(pkt->xh + 1), inner_len, pkt->c.end);
+	else
+		tag = tag_compute(key, &h, (void *)(pkt->xh + 1), inner_len, pkt->c.end);
 	if ((tag ^ ld64(pkt->xh->auth)) != 0) {	/* the whole word at once: no early exit */
 		chan_count(&pkt->id, 0, 1);
 		return XR_DROP_BAD_TAG;
@@ -331,8 +356,12 @@ static __always_inline enum xchan_reason node_recv(struct xpkt *pkt)
 	struct iphdr *iph = (void *)(xh + 1);
 	__u32 inner_len = bpf_ntohs(pkt->udph->len) - sizeof(struct udphdr) - sizeof(*xh);
 	__u32 src_part = bpf_ntohl(xh->src_part), dst_part = bpf_ntohl(xh->dst_part);
+	const struct xchan_nh_key *nk = 0;
+	int nh = xh->type == XCHAN_T_DATA_NH;
 	struct xchan_address *src, *dst;
+	struct xchan_node *node;
 	struct xchan_key *k;
+	__u32 node_id = 0;
 	__be32 isaddr, idaddr;
 	int r;
 
@@ -342,8 +371,11 @@ static __always_inline enum xchan_reason node_recv(struct xpkt *pkt)
 	isaddr = iph->saddr;
 	idaddr = iph->daddr;
 	src = bpf_map_lookup_elem(&xchan_addrs, &isaddr);
-	if (!src || src->part_id != src_part || !node_of(src_part, pkt->saddr))
+	node = src ? node_of(src_part, pkt->saddr, &node_id) : 0;
+	if (!src || src->part_id != src_part || !node)
 		return audit(pkt, XCHAN_E_BAD_ORIGIN, XR_DROP_BAD_ORIGIN);
+	if (nh)
+		nk = nh_key_rx(node, node_id, xh->reason);
 	dst = bpf_map_lookup_elem(&xchan_addrs, &idaddr);
 	if (!dst || dst->node_id || dst->part_id != dst_part)
 		return XR_DROP_NO_IN;
@@ -352,7 +384,7 @@ static __always_inline enum xchan_reason node_recv(struct xpkt *pkt)
 	k = bpf_map_lookup_elem(&xchan_keys, &pkt->id);
 	if (!k)
 		return XR_DROP_NO_IN;
-	r = tag_verify(pkt, k, inner_len);
+	r = tag_verify(pkt, k, inner_len, nh, nk);
 	if (r != XCHAN_CONT)
 		return r;
 	return node_decap(pkt, dst);

@@ -32,6 +32,7 @@ static __always_inline enum xchan_reason from_uplink(struct xpkt *pkt)
 	pkt->msg_type = pkt->xh->type;
 	switch (pkt->xh->type) {
 	case XCHAN_T_DATA:
+	case XCHAN_T_DATA_NH:
 		return node_recv(pkt);
 	case XCHAN_T_CONNECT:
 	case XCHAN_T_REKEY:

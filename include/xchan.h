@@ -48,6 +48,9 @@ enum xchan_msg_type {
 	XCHAN_T_CLOSE		= 5,
 	XCHAN_T_CLOSE_ACK	= 6,
 	XCHAN_T_REKEY		= 7,	/* receiver's agent -> sender's CMM: replace the OUT key */
+	XCHAN_T_DATA_NH		= 8,	/* DATA whose tag is NH-Toeplitz under SipHash-2-4
+					 * (include/nh.h); reason: the node key id whose NH
+					 * key made it */
 };
 
 /* The xchan header, network byte order. CONNECT and REKEY carry the key in auth;
@@ -397,6 +400,13 @@ struct xchan_node_slot {
 
 /* xchan_nodes: node id -> its address and up to two node keys (slots, so that a
  * rotation overlaps: a message names its key by id, xchan_hdr.key_id). */
+/* xchan_node.flags */
+#define XCHAN_NODE_F_NH		(1U << 0)	/* DATA to this node goes with NH tags
+						 * (XCHAN_T_DATA_NH): it verifies them */
+/* A node key newer than this is not yet used for NH tags while the other slot is
+ * valid: the peer may not have installed it yet (a rotation's two installs). */
+#define XCHAN_NH_SETTLE_NS	(1000ULL * 1000 * 1000)
+
 struct xchan_node {
 	__be32	addr;
 	__u32	flags;

@@ -10,8 +10,10 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include <endian.h>
+#include <sodium.h>
 #include "fixture.h"
 #include "xc_int.h"
+#include "nh.h"
 
 const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 0, 0x0a };
 const uint8_t MAC_B[6] = { 0x02, 0, 0, 0, 0, 0x0b };
@@ -226,6 +228,7 @@ void fixture_nic(void)
 
 	xc_part_remove(&fx, P_R, NULL);
 	clear_map(fx.cmm.map_fd[M_NODES]);	/* the library has no `node del` */
+	clear_map(fx.cmm.map_fd[M_NHKEYS]);
 	clear_map(fx.cmm.map_fd[M_REPLAY]);
 	/* the uplink's route and neighbour towards node 2, before `node add` resolves them */
 	system("ip addr add 10.99.0.1/24 dev xn 2>/dev/null; ip link set xn up; ip link set xn.p up;"
@@ -257,6 +260,72 @@ void fixture_nic(void)
 size_t nic_frame(uint8_t *f, uint64_t seq, size_t payload, uint32_t outer_src, bool bad_tag)
 {
 	return nic_frame_key(f, seq, payload, outer_src, bad_tag, KEY, 0);
+}
+
+uint64_t nh_tag_ref(const uint8_t key[16], const uint64_t *k64, const uint8_t *hdr,
+		    const uint8_t *p, size_t len)
+{
+	uint32_t m[2 * NH_KEY_WORDS] = { 0 }, k[2 * NH_KEY_WORDS];
+	uint64_t s1 = 0, s2 = 0, w[3];
+	uint8_t buf[sizeof(struct xchan_hdr) + 24];
+
+	if (len > XCHAN_MAX_INNER)
+		return 0;
+	memcpy(m, p, len);	/* zero padding to whole 8-byte words */
+	for (int i = 0; i < NH_KEY_WORDS; i++) {	/* K's 32-bit words, little-endian */
+		k[2 * i] = k64[i] & 0xffffffffu;
+		k[2 * i + 1] = k64[i] >> 32;
+	}
+	for (size_t i = 0; i < (len + 7) / 8 * 2; i += 2) {
+		s1 += (uint64_t)(uint32_t)(m[i] + k[i]) * (uint32_t)(m[i + 1] + k[i + 1]);
+		s2 += (uint64_t)(uint32_t)(m[i] + k[i + 4]) * (uint32_t)(m[i + 1] + k[i + 5]);
+	}
+	w[0] = s1, w[1] = s2, w[2] = len;
+	memcpy(buf, hdr, sizeof(struct xchan_hdr));	/* H': auth already zero */
+	for (int i = 0; i < 3; i++)
+		for (int b = 0; b < 8; b++)
+			buf[sizeof(struct xchan_hdr) + 8 * i + b] = w[i] >> (8 * b);
+	return siphash24(key, buf, sizeof(buf));
+}
+
+void nh_key_ref(const uint8_t nkey[XCHAN_PAIR_KEY_LEN], uint64_t *k64)
+{
+	uint8_t out[8 * NH_KEY_WORDS], msg[21] = "xchan nh-toeplitz v1";
+
+	for (int i = 0; i < (int)sizeof(out) / 64; i++) {
+		msg[20] = i;
+		crypto_generichash(out + 64 * i, 64, msg, sizeof(msg), nkey, XCHAN_PAIR_KEY_LEN);
+	}
+	memcpy(k64, out, sizeof(out));
+}
+
+size_t nic_frame_nh(uint8_t *f, uint64_t seq, size_t payload, bool bad_tag, const uint8_t *key,
+		    uint8_t kid, const uint8_t nkey[XCHAN_PAIR_KEY_LEN], uint8_t nkid)
+{
+	static uint8_t inner[PKT_MAX], pl[PKT_MAX];
+	static uint64_t nk[NH_KEY_WORDS];
+	struct pkt_spec in = { .saddr = IP_R, .daddr = IP_A, .sport = 5000, .dport = 6000,
+			       .payload = pl, .payload_len = payload };
+	struct xchan_hdr h = { .version = XCHAN_VERSION, .type = XCHAN_T_DATA_NH,
+			       .src_part = htonl(P_R), .dst_part = htonl(P_A), .reason = nkid,
+			       .src_ep = htons(5000), .dst_ep = htons(6000), .seq = htobe64(seq),
+			       .key_id = kid };
+	struct pkt_spec out = { .saddr = NODE2, .daddr = NODE1, .sport = XCHAN_UDP_PORT,
+				.dport = XCHAN_UDP_PORT, .xh = &h };
+	size_t ilen;
+	uint64_t tag;
+
+	memset(pl, 'p', payload);
+	ilen = pkt_build(inner, sizeof(inner), &in) - 14;
+	nh_key_ref(nkey, nk);
+	tag = nh_tag_ref(key, nk, (const void *)&h, inner + 14, ilen) ^ bad_tag;
+	for (int i = 0; i < 8; i++)
+		h.auth[i] = tag >> (8 * i);
+	out.payload = inner + 14;
+	out.payload_len = ilen;
+	memcpy(out.src_mac, MAC_N2, 6);
+	memcpy(out.dst_mac, MAC_GW, 6);
+	return pkt_build(f, PKT_MAX, &out);
 }
 
 size_t nic_frame_key(uint8_t *f, uint64_t seq, size_t payload, uint32_t outer_src, bool bad_tag,

@@ -47,6 +47,16 @@ size_t nic_frame(uint8_t *f, uint64_t seq, size_t payload, uint32_t outer_src, b
 /* The same under channel key `key` with id kid (nic_frame: KEY, id 0). */
 size_t nic_frame_key(uint8_t *f, uint64_t seq, size_t payload, uint32_t outer_src, bool bad_tag,
 		     const uint8_t *key, uint8_t kid);
+/* The same frame of type XCHAN_T_DATA_NH: tagged with NH-Toeplitz under SipHash-2-4
+ * with the NH key nk_ref derives from node key nkey (node key id nkid, in reason). */
+size_t nic_frame_nh(uint8_t *f, uint64_t seq, size_t payload, bool bad_tag, const uint8_t *key,
+		    uint8_t kid, const uint8_t nkey[XCHAN_PAIR_KEY_LEN], uint8_t nkid);
+/* include/nh.h's tag (hdr: H', the header with auth zero) and the agent's NH key
+ * derivation (DESIGN 4), written again from their definitions, for the tests and the
+ * bench to check the CMM and the agent by. */
+uint64_t nh_tag_ref(const uint8_t key[16], const uint64_t *k64, const uint8_t *hdr,
+		    const uint8_t *p, size_t len);
+void nh_key_ref(const uint8_t nkey[XCHAN_PAIR_KEY_LEN], uint64_t *k64);
 
 /* A UDP frame from B to daddr:dport. */
 struct pkt_spec udp_from_b(uint32_t daddr, uint16_t sport, uint16_t dport);

@@ -3,11 +3,14 @@
  * node 2: DATA arriving on the uplink (tag, replay window, origin, decapsulation)
  * and a partition's frame to R leaving it (tag, sequence number, encapsulation). */
 #include <endian.h>
+#include <errno.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "verdicts.h"
+#include "nh.h"
 
 /* The output of a decapsulated DATA frame R:5000 -> A:6000 carrying `payload`
  * bytes of 'p' (nic_frame's): addressed to A, the inner packet byte for byte. */
@@ -194,8 +197,209 @@ static void uplink_no_window(void)
 	tap_end("uplink: DATA for a key without a window is dropped and makes no window");
 }
 
+static int nh_key_count(uint32_t node)
+{
+	struct xchan_nh_id id, *prev = NULL;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(fx.cmm.map_fd[M_NHKEYS], prev, &id)) {
+		n += id.node == node;
+		prev = &id;
+	}
+	return n;
+}
+
+/* DATA with NH tags (XCHAN_T_DATA_NH) arriving: node 2 is the key file's node, node
+ * key id 0, whose NH key both directions derive from PAIR. */
+static void uplink_nh_recv(void)
+{
+	uint8_t f[PKT_MAX];
+	struct run r;
+	size_t len;
+
+	tap_begin();
+	reset();
+	fixture_nic();
+	ASSERT_EQ(nh_key_count(2), 2, "node add made node 2's NH keys for id 0, rx and tx");
+	for (size_t pl = 0; pl <= 32; pl++) {
+		len = nic_frame_nh(f, 100 + pl, pl + 100, false, KEY, 0, PAIR, 0);
+		r = expect(f, len, if_up, XDP_REDIRECT, XR_PASS_DECAP);
+		check_decap(&r, pl + 100);
+	}
+	len = nic_frame_nh(f, 200, XCHAN_MAX_INNER - 28, false, KEY, 0, PAIR, 0);
+	r = expect(f, len, if_up, XDP_REDIRECT, XR_PASS_DECAP);
+	check_decap(&r, XCHAN_MAX_INNER - 28);
+	tap_end("uplink, NH tags: every inner length modulo 32 and the largest verify and are decapsulated");
+
+	tap_begin();
+	for (size_t pl = 101; pl <= 108; pl++) {
+		len = nic_frame_nh(f, 300 + pl, pl, false, KEY, 0, PAIR, 0);
+		f[len - 1 - (pl & 7) * 9 % (pl - 28)] ^= 0x10;	/* a byte of the last words */
+		expect(f, len, if_up, XDP_DROP, XR_DROP_BAD_TAG);
+	}
+	len = nic_frame_nh(f, 500, 5, true, KEY, 0, PAIR, 0);
+	expect(f, len, if_up, XDP_DROP, XR_DROP_BAD_TAG);
+	len = nic_frame_nh(f, 500, 5, false, KEY, 0, PAIR, 0);
+	expect(f, len, if_up, XDP_REDIRECT, XR_PASS_DECAP);
+	expect(f, len, if_up, XDP_DROP, XR_DROP_REPLAY);
+	tap_end("uplink, NH tags: a changed byte or tag is a bad tag; the same number again a replay");
+
+	tap_begin();
+	{
+		uint8_t other[32];
+
+		memcpy(other, PAIR, 32);
+		other[31] ^= 1;	/* an NH key from another node key */
+		len = nic_frame_nh(f, 600, 5, false, KEY, 0, other, 0);
+		expect(f, len, if_up, XDP_DROP, XR_DROP_BAD_TAG);
+	}
+	/* the type is covered: the same frame as SipHash DATA, and SipHash DATA as NH */
+	len = nic_frame_nh(f, 601, 5, false, KEY, 0, PAIR, 0);
+	f[PKT_OFF_XCHAN + 1] = XCHAN_T_DATA;
+	expect(f, len, if_up, XDP_DROP, XR_DROP_BAD_TAG);
+	len = nic_frame(f, 602, 5, NODE2, false);
+	f[PKT_OFF_XCHAN + 1] = XCHAN_T_DATA_NH;
+	expect(f, len, if_up, XDP_DROP, XR_DROP_BAD_TAG);
+	len = nic_frame(f, 603, 5, NODE2, false);
+	expect(f, len, if_up, XDP_REDIRECT, XR_PASS_DECAP);
+	tap_end("uplink, NH tags: another NH key fails; the type is covered; SipHash DATA still verifies");
+
+	tap_begin();
+	len = nic_frame_nh(f, 700, 5, false, KEY, 0, PAIR, 7);	/* node key 7: not node 2's */
+	expect(f, len, if_up, XDP_DROP, XR_DROP_KEY_RETIRED);
+	/* an NH key the entry does not name (left by a failed install) is not used */
+	{
+		struct xchan_nh_id id = { .node = 2, .kid = 7, .dir = XCHAN_NH_RX };
+		struct xchan_nh_key k;
+
+		nh_key_ref(PAIR, (uint64_t *)k.w);
+		bpf_map_update_elem(fx.cmm.map_fd[M_NHKEYS], &id, &k, BPF_ANY);
+		len = nic_frame_nh(f, 701, 5, false, KEY, 0, PAIR, 7);
+		expect(f, len, if_up, XDP_DROP, XR_DROP_KEY_RETIRED);
+		bpf_map_delete_elem(fx.cmm.map_fd[M_NHKEYS], &id);
+		id.kid = 0;
+		bpf_map_delete_elem(fx.cmm.map_fd[M_NHKEYS], &id);
+		len = nic_frame_nh(f, 702, 5, false, KEY, 0, PAIR, 0);
+		expect(f, len, if_up, XDP_DROP, XR_DROP_KEY_RETIRED);
+	}
+	tap_end("uplink, NH tags: a node key the entry does not name, or without its NH key, is refused");
+}
+
+/* The NH keys follow the node keys: install, retire, del (user/lib/nodekey.c). */
+static void uplink_nh_keys(void)
+{
+	struct xc_node_key k1 = { .id = 1 };
+	struct xchan_nh_id id = { .node = 2, .kid = 1, .dir = XCHAN_NH_RX };
+	struct xchan_nh_key got;
+	uint64_t want[NH_KEY_WORDS];
+	struct xc_err e;
+
+	tap_begin();
+	reset();
+	fixture_nic();
+	memset(k1.rx, 0x5a, 32);
+	memset(k1.tx, 0xa5, 32);
+	ASSERT_EQ(xc_node_key_install(&fx, 2, NODE2, &k1, &e), 0, e.msg);
+	nh_key_ref(k1.rx, want);
+	ASSERT_TRUE(!bpf_map_lookup_elem(fx.cmm.map_fd[M_NHKEYS], &id, &got) &&
+		    !memcmp(got.w, want, sizeof(want)), "rx: derived from the node key's rx");
+	id.dir = XCHAN_NH_TX;
+	nh_key_ref(k1.tx, want);
+	ASSERT_TRUE(!bpf_map_lookup_elem(fx.cmm.map_fd[M_NHKEYS], &id, &got) &&
+		    !memcmp(got.w, want, sizeof(want)), "tx: from its tx");
+	ASSERT_EQ(nh_key_count(2), 4, "ids 0 and 1, both directions");
+	ASSERT_EQ(xc_node_key_retire(&fx, 2, 1, &e), 0, e.msg);
+	ASSERT_EQ(nh_key_count(2), 2, "retiring id 0 removes its NH keys");
+	id.kid = 0;
+	ASSERT_TRUE(bpf_map_lookup_elem(fx.cmm.map_fd[M_NHKEYS], &id, &got), "id 0's are gone");
+	ASSERT_EQ(xc_node_del(&fx, 2, &e), 0, e.msg);
+	ASSERT_EQ(nh_key_count(2), 0, "node del removes every NH key of the node");
+	ASSERT_EQ(xc_node_data_mac(&fx, 2, true, &e), -ENOENT, "a node not known here");
+	ASSERT_TRUE(xc_node_data_mac(&fx, 0, true, &e) < 0, "node 0 is this node");
+	tap_end("NH keys: derived per direction at install, gone with a retired key and with the node");
+}
+
+/* B:5000 -> R:6000 towards node 2 with NH tags: type, node key id, and the tag
+ * userspace computes with the NH key derived from the node key's tx. */
+static void check_encap_nh(size_t payload, uint64_t seq, const uint8_t *ntx, uint8_t nkid)
+{
+	static uint8_t pl[PKT_MAX], f[PKT_MAX];
+	static uint64_t nk[NH_KEY_WORDS];
+	struct pkt_spec s = udp_from_b(IP_R, 5000, 6000);
+	struct xchan_hdr h;
+	uint64_t tag = 0;
+	struct run r;
+	size_t len;
+
+	memset(pl, 'q', payload);
+	s.payload = pl;
+	s.payload_len = payload;
+	len = pkt_build(f, sizeof(f), &s);
+	r = expect(f, len, if_b, XDP_REDIRECT, XR_PASS_ENCAP);
+	ASSERT_EQ(r.out_len, len + XCHAN_ENCAP_LEN, "encapsulated length");
+	memcpy(&h, r.out + PKT_OFF_XCHAN, sizeof(h));
+	ASSERT_EQ(h.type, XCHAN_T_DATA_NH, "DATA with an NH tag");
+	ASSERT_EQ(h.reason, nkid, "the node key whose NH key tagged it");
+	ASSERT_EQ(be64toh(h.seq), seq, "sequence number");
+	for (int i = 0; i < 8; i++)
+		tag |= (uint64_t)h.auth[i] << (8 * i);
+	memset(h.auth, 0, sizeof(h.auth));
+	nh_key_ref(ntx, nk);
+	ASSERT_TRUE(tag == nh_tag_ref(KEY, nk, (const void *)&h, f + 14, len - 14),
+		    "tag as userspace computes it");
+}
+
+static void uplink_nh_send(void)
+{
+	struct xc_node_key k1 = { .id = 1 };
+	struct xc_err e;
+	uint64_t seq = 1;
+
+	tap_begin();
+	reset();
+	fixture_nic();
+	ASSERT_EQ(xc_node_data_mac(&fx, 2, true, &e), 0, e.msg);
+	for (size_t pl = 0; pl <= 32; pl++)
+		check_encap_nh(pl + 100, seq++, PAIR, 0);
+	check_encap_nh(XCHAN_MAX_INNER - 28, seq++, PAIR, 0);
+	tap_end("partition to a remote partition, NH tags: every inner length modulo 32 and the largest");
+
+	/* a new node key: not used for NH tags until it has settled, while the other holds */
+	tap_begin();
+	memset(k1.rx, 0x5a, 32);
+	memset(k1.tx, 0xa5, 32);
+	ASSERT_EQ(xc_node_key_install(&fx, 2, NODE2, &k1, &e), 0, e.msg);
+	check_encap_nh(5, seq++, PAIR, 0);
+	usleep(XCHAN_NH_SETTLE_NS / 1000 + 100000);
+	check_encap_nh(5, seq++, k1.tx, 1);
+	ASSERT_EQ(xc_node_key_retire(&fx, 2, 1, &e), 0, e.msg);
+	check_encap_nh(5, seq++, k1.tx, 1);
+	tap_end("NH tags: a new node key after it settled (1 s), the older one until then");
+
+	tap_begin();
+	{
+		struct xchan_nh_id id = { .node = 2, .kid = 1, .dir = XCHAN_NH_TX };
+		struct pkt_spec s = udp_from_b(IP_R, 5000, 6000);
+		uint8_t f[PKT_MAX];
+		size_t len = pkt_build(f, sizeof(f), &s);
+		struct run r;
+
+		bpf_map_delete_elem(fx.cmm.map_fd[M_NHKEYS], &id);
+		r = expect(f, len, if_b, XDP_REDIRECT, XR_PASS_ENCAP);
+		ASSERT_EQ(r.out[PKT_OFF_XCHAN + 1], XCHAN_T_DATA, "without the NH key: SipHash DATA");
+		ASSERT_EQ(xc_node_data_mac(&fx, 2, false, &e), 0, e.msg);
+		ASSERT_EQ(xc_node_key_install(&fx, 2, NODE2, &k1, &e), 0, e.msg);
+		r = expect(f, len, if_b, XDP_REDIRECT, XR_PASS_ENCAP);
+		ASSERT_EQ(r.out[PKT_OFF_XCHAN + 1], XCHAN_T_DATA, "data mac siphash: SipHash DATA");
+	}
+	tap_end("NH tags: SipHash DATA without the NH key, and when the node is set back to siphash");
+}
+
 void test_uplink(void)
 {
+	uplink_nh_recv();
+	uplink_nh_keys();
+	uplink_nh_send();
 	uplink_data();
 	uplink_other();
 	uplink_send();

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* cmd_node.c: `xchan node self|add|del|key-install|key-retire|list|refresh` and
+/* cmd_node.c: `xchan node self|add|set|del|key-install|key-retire|list|refresh` and
  * `xchan attach IFACE --uplink`. */
 #include <errno.h>
 #include <stddef.h>
@@ -13,7 +13,12 @@
 struct node_cfg {
 	uint32_t id, key_id;
 	const char *addr, *key_file, *rx_file, *tx_file;
+	int data_mac;		/* 0: not said, else 1 + index in data_macs */
 };
+
+/* DATA's tag towards a node (xc_node_data_mac): SipHash-2-4, or NH-Toeplitz under it */
+static const char *const data_macs[] = { "siphash", "nh", NULL };
+#define DATA_MAC_NH	2
 
 static const struct opt self_opts[] = {
 	{ NULL, 0, "ID", OPT_U32, offsetof(struct node_cfg, id), OPT_REQUIRED | OPT_NONZERO, NULL,
@@ -29,6 +34,15 @@ static const struct opt add_opts[] = {
 	  "its address" },
 	{ "--key-file", 0, "FILE", OPT_STR, offsetof(struct node_cfg, key_file), OPT_REQUIRED,
 	  NULL, "the node-pair key: 32 bytes raw or 64 hex digits, mode 0600" },
+	{ "--data-mac", 0, "siphash|nh", OPT_ENUM, offsetof(struct node_cfg, data_mac), 0, data_macs,
+	  "the tag of DATA sent to it (default siphash; nh only if it runs an xchan with NH tags)" },
+	OPT_END,
+};
+static const struct opt set_opts[] = {
+	{ NULL, 0, "ID", OPT_U32, offsetof(struct node_cfg, id), OPT_REQUIRED | OPT_NONZERO, NULL,
+	  "the peer's id" },
+	{ "--data-mac", 0, "siphash|nh", OPT_ENUM, offsetof(struct node_cfg, data_mac), OPT_REQUIRED,
+	  data_macs, "the tag of DATA sent to it: nh only if it runs an xchan with NH tags" },
 	OPT_END,
 };
 
@@ -91,8 +105,22 @@ static int do_add(struct cli *c, void *cfg)
 		return err;
 	err = xc_node_add(&c->xc, k->id, ip, key, &c->err);
 	explicit_bzero(key, sizeof(key));
+	if (!err && k->data_mac == DATA_MAC_NH &&
+	    (err = xc_node_data_mac(&c->xc, k->id, true, &c->err)))
+		xc_node_del(&c->xc, k->id, &(struct xc_err){ 0 });	/* all or nothing */
 	if (!err)
-		cli_info(c, "node %u at %s", k->id, k->addr);
+		cli_info(c, "node %u at %s%s", k->id, k->addr,
+			 k->data_mac == DATA_MAC_NH ? ", DATA to it with NH tags" : "");
+	return err;
+}
+
+static int do_set(struct cli *c, void *cfg)
+{
+	struct node_cfg *k = cfg;
+	int err = xc_node_data_mac(&c->xc, k->id, k->data_mac == DATA_MAC_NH, &c->err);
+
+	if (!err)
+		cli_info(c, "node %u: DATA to it with %s tags", k->id, data_macs[k->data_mac - 1]);
 	return err;
 }
 
@@ -219,7 +247,8 @@ static int do_list(struct cli *c, void *cfg)
 				 m[0], m[1], m[2], m[3], m[4], m[5]);
 		}
 		if (!c->json) {
-			printf("peer %u at %s, next hop %s,", v[i].id, xc_ip_str(v[i].addr, b), via);
+			printf("peer %u at %s, next hop %s, data mac %s,", v[i].id,
+			       xc_ip_str(v[i].addr, b), via, data_macs[v[i].data_nh]);
 			list_keys(c, &v[i]);
 			printf("\n");
 			continue;
@@ -228,6 +257,7 @@ static int do_list(struct cli *c, void *cfg)
 		jw_u64(&c->jw, "id", v[i].id);
 		jw_str(&c->jw, "addr", xc_ip_str(v[i].addr, b));
 		jw_str(&c->jw, "next_hop", via);
+		jw_str(&c->jw, "data_mac", data_macs[v[i].data_nh]);
 		list_keys(c, &v[i]);
 		jw_end_obj(&c->jw);
 	}
@@ -254,6 +284,8 @@ const struct cmd cmds_node[] = {
 	  "This node's id and address."),
 	CMD("add", add_opts, sizeof(struct node_cfg), do_add, false,
 	  "A peer node and the key this node shares with it."),
+	CMD("set", set_opts, sizeof(struct node_cfg), do_set, false,
+	  "Changes how DATA to a peer is tagged (--data-mac)."),
 	CMD("del", del_opts, sizeof(struct node_cfg), do_del, false,
 	  "Removes a peer and its next hop: its control and DATA are refused from then on."),
 	CMD("key-install", install_opts, sizeof(struct node_cfg), do_key_install, false,

@@ -34,7 +34,7 @@ const char *const cmm_map_names[M__N] = {
 	[M_PEERNONCE] = "xchan_peernonce",
 	[M_IFPART] = "xchan_ifpart", [M_FLOWS] = "xchan_flows",
 	[M_PARTSTATS] = "xchan_partstats", [M_FLOWSTATS] = "xchan_flowstats",
-	[M_FLOWSLOTS] = "xchan_flowalloc",
+	[M_FLOWSLOTS] = "xchan_flowalloc", [M_NHKEYS] = "xchan_nhkeys",
 };
 
 const char *const xchan_reason_names[XR__MAX] = XCHAN_REASON_NAMES;
@@ -210,10 +210,11 @@ static int open_pinned(struct cmm *c, bool lenient)
 		}
 		/* an instance older than these maps runs a program that does without them:
 		 * the nonce in xchan_nodes, the sender by the hash only, no fast path, no
-		 * counters by partition, the fast path's frames counted in the row */
+		 * counters by partition, the fast path's frames counted in the row, no NH
+		 * tags between nodes */
 		if (c->map_fd[i] < 0 && (i == M_PEERNONCE || i == M_IFPART || i == M_FLOWS ||
 					 i == M_PARTSTATS || i == M_FLOWSTATS ||
-					 i == M_FLOWSLOTS) && errno == ENOENT)
+					 i == M_FLOWSLOTS || i == M_NHKEYS) && errno == ENOENT)
 			continue;
 		if (c->map_fd[i] < 0 && lenient && errno == ENOENT)
 			continue;

@@ -89,6 +89,15 @@ int xc_node_add(struct xc *x, uint32_t id, uint32_t addr,
 			xc_fail(e, err, "node %u exists already", id);
 		else
 			xc_fail(e, err, "cannot add node %u: %s", id, strerror(-err));
+	} else {
+		/* after the entry (NOEXIST: another node's keys are not overwritten), before
+		 * anything sends this node NH tags (xc_node_data_mac) */
+		err = nh_keys_put(x, id, 0, &n.slot[0]);
+		if (err) {
+			bpf_map_delete_elem(XC_FD(x, M_NODES), &id);
+			nh_keys_del(x, id, 0);
+			xc_fail(e, err, "cannot add node %u's NH keys: %s", id, strerror(-err));
+		}
 	}
 	explicit_bzero(&n, sizeof(n));
 	if (!err) {
@@ -122,6 +131,7 @@ static int node_one(const void *key, void *ctx)
 	memset(slot, 0, sizeof(*slot));
 	slot->id = *(const uint32_t *)key;
 	slot->addr = n.addr;
+	slot->data_nh = n.flags & XCHAN_NODE_F_NH;
 	for (int s = 0; s < 2; s++) {
 		slot->key[s].valid = n.valid & (1U << s);
 		slot->key[s].cur = slot->key[s].valid && (n.cur & 1) == s;

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include <sodium.h>
 #include "xc_int.h"
+#include "nh.h"
 
 /* A peer id: not 0 (this node in the maps), not this node's own. */
 static int peer_id_check(struct xc *x, uint32_t node, struct xc_err *e)
@@ -31,6 +33,88 @@ int peer_nonce_make(struct xc *x, uint32_t node, struct xc_err *e)
 	return xc_fail(e, -errno, "cannot record node %u's nonce: %s", node,
 		       errno == E2BIG ? "nonce table full (xchan down and a new instance)" :
 		       strerror(errno));
+}
+
+/* One direction's NH key (include/nh.h) from that direction's node key: BLAKE2b-512
+ * keyed by the node key, of a label that no other use of it has and a block number.
+ * Keyed BLAKE2b is a PRF, so the key is independent of the node key's SipHash uses
+ * (wrapping with bytes 0-15, signing with 16-31). Both nodes derive the same bytes. */
+static void nh_derive(const uint8_t nk[XCHAN_PAIR_KEY_LEN], struct xchan_nh_key *out)
+{
+	static const char label[] = "xchan nh-toeplitz v1";
+	uint8_t msg[sizeof(label)], *o = (uint8_t *)out->w;
+
+	_Static_assert(sizeof(*out) % 64 == 0, "whole BLAKE2b-512 blocks");
+	memcpy(msg, label, sizeof(label) - 1);
+	for (size_t i = 0; i < sizeof(*out) / 64; i++) {
+		msg[sizeof(label) - 1] = i;
+		crypto_generichash(o + 64 * i, 64, msg, sizeof(msg), nk, XCHAN_PAIR_KEY_LEN);
+	}
+}
+
+int nh_keys_put(struct xc *x, uint32_t node, uint8_t kid, const struct xchan_node_slot *sl)
+{
+	struct xchan_nh_id id = { .node = node, .kid = kid };
+	struct xchan_nh_key k;
+	int err = 0;
+
+	if (XC_FD(x, M_NHKEYS) < 0)	/* an instance from before NH tags */
+		return 0;
+	if (sodium_init() < 0)
+		return -EIO;
+	for (id.dir = XCHAN_NH_RX; id.dir <= XCHAN_NH_TX && !err; id.dir++) {
+		nh_derive(id.dir == XCHAN_NH_RX ? sl->rx : sl->tx, &k);
+		if (bpf_map_update_elem(XC_FD(x, M_NHKEYS), &id, &k, BPF_ANY))
+			err = -errno;
+	}
+	explicit_bzero(&k, sizeof(k));
+	return err;
+}
+
+static int nh_key_one(const void *key, void *ctx)
+{
+	const struct xchan_nh_id *id = key;
+	const struct { struct xc *x; uint32_t node; } *w = ctx;
+
+	if (id->node == w->node)
+		bpf_map_delete_elem(XC_FD(w->x, M_NHKEYS), id);
+	return 0;
+}
+
+void nh_keys_del(struct xc *x, uint32_t node, int kid)
+{
+	struct xchan_nh_id id = { .node = node, .kid = kid };
+	struct { struct xc *x; uint32_t node; } w = { x, node };
+
+	if (XC_FD(x, M_NHKEYS) < 0)
+		return;
+	if (kid < 0) {	/* every id: also what a failed install left */
+		xc_map_each(XC_FD(x, M_NHKEYS), sizeof(id), nh_key_one, &w);
+		return;
+	}
+	for (id.dir = XCHAN_NH_RX; id.dir <= XCHAN_NH_TX; id.dir++)
+		bpf_map_delete_elem(XC_FD(x, M_NHKEYS), &id);
+}
+
+int xc_node_data_mac(struct xc *x, uint32_t node, bool nh, struct xc_err *e)
+{
+	struct xchan_node n;
+	int err = xc_open(x, false, e);
+
+	if (!err)
+		err = peer_id_check(x, node, e);
+	if (err)
+		return err;
+	if (nh && XC_FD(x, M_NHKEYS) < 0)
+		return xc_fail(e, -EOPNOTSUPP, "this instance predates NH tags (xchan down, then a new one)");
+	if (bpf_map_lookup_elem(XC_FD(x, M_NODES), &node, &n))
+		return xc_fail(e, -ENOENT, "node %u is not known here", node);
+	n.flags = nh ? n.flags | XCHAN_NODE_F_NH : n.flags & ~XCHAN_NODE_F_NH;
+	if (bpf_map_update_elem(XC_FD(x, M_NODES), &node, &n, BPF_EXIST))
+		err = xc_fail(e, -errno, "cannot change node %u: %s", node,
+			      errno == ENOENT ? "it was removed meanwhile" : strerror(errno));
+	explicit_bzero(&n, sizeof(n));
+	return err;
 }
 
 /* Slot s of n holds k and is the newest. The same key installed again (a daemon's
@@ -67,7 +151,7 @@ int xc_node_key_install(struct xc *x, uint32_t node, uint32_t addr,
 {
 	struct xchan_node n = {};
 	bool fresh, moved;
-	int err = xc_open(x, true, e);
+	int s, err = xc_open(x, true, e);
 
 	if (!err)
 		err = peer_id_check(x, node, e);
@@ -82,7 +166,15 @@ int xc_node_key_install(struct xc *x, uint32_t node, uint32_t addr,
 		memset(&n, 0, sizeof(n));
 	moved = fresh || n.addr != addr;
 	n.addr = addr;
-	slot_put(&n, fresh ? 0 : slot_for(&n, k->id), k);
+	s = fresh ? 0 : slot_for(&n, k->id);
+	slot_put(&n, s, k);
+	/* before the entry: a peer may tag with it as soon as it has it (a failure here
+	 * leaves NH keys of an id the entry does not name, which the CMM never uses) */
+	err = nh_keys_put(x, node, k->id, &n.slot[s]);
+	if (err) {
+		explicit_bzero(&n, sizeof(n));
+		return xc_fail(e, err, "cannot install node %u's NH keys: %s", node, strerror(-err));
+	}
 	if (bpf_map_update_elem(XC_FD(x, M_NODES), &node, &n, fresh ? BPF_NOEXIST : BPF_EXIST)) {
 		err = -errno;
 		xc_fail(e, err, "cannot install a key for node %u: %s", node,
@@ -98,7 +190,7 @@ int xc_node_key_install(struct xc *x, uint32_t node, uint32_t addr,
 int xc_node_key_retire(struct xc *x, uint32_t node, uint8_t keep_id, struct xc_err *e)
 {
 	struct xchan_node n;
-	int keep = -1, err = xc_open(x, false, e);
+	int keep = -1, gone, err = xc_open(x, false, e);
 
 	if (!err)
 		err = peer_id_check(x, node, e);
@@ -114,6 +206,7 @@ int xc_node_key_retire(struct xc *x, uint32_t node, uint8_t keep_id, struct xc_e
 		return xc_fail(e, -ENOENT, "node %u has no key with id %u; nothing retired", node,
 			       keep_id);
 	}
+	gone = (n.valid & (1U << (keep ^ 1))) && n.kid[keep ^ 1] != keep_id ? n.kid[keep ^ 1] : -1;
 	explicit_bzero(&n.slot[keep ^ 1], sizeof(n.slot[0]));
 	n.kid[keep ^ 1] = 0;
 	n.installed_ns[keep ^ 1] = 0;
@@ -121,6 +214,8 @@ int xc_node_key_retire(struct xc *x, uint32_t node, uint8_t keep_id, struct xc_e
 	n.cur = keep;
 	if (bpf_map_update_elem(XC_FD(x, M_NODES), &node, &n, BPF_EXIST))
 		err = xc_fail(e, -errno, "cannot retire node %u's keys: %s", node, strerror(errno));
+	else if (gone >= 0)	/* after the entry, which no longer names it */
+		nh_keys_del(x, node, gone);
 	explicit_bzero(&n, sizeof(n));
 	return err;
 }
@@ -137,5 +232,6 @@ int xc_node_del(struct xc *x, uint32_t node, struct xc_err *e)
 		return xc_fail(e, -errno, errno == ENOENT ? "node %u is not known here" :
 			       "cannot remove node %u", node);
 	bpf_map_delete_elem(XC_FD(x, M_NEXTHOP), &node);
+	nh_keys_del(x, node, -1);
 	return 0;
 }

@@ -207,6 +207,10 @@ int xc_node_key_retire(struct xc *x, uint32_t node, uint8_t keep_id, struct xc_e
 /* Removes the peer and its next hop: its control and DATA are then refused
  * (drop_bad_origin_node). Not node 0 nor this node. */
 int xc_node_del(struct xc *x, uint32_t node, struct xc_err *e);
+/* Whether DATA to node goes with NH tags (XCHAN_T_DATA_NH, include/nh.h) or
+ * SipHash-2-4 ones: only towards a node that verifies them (an xchan with NH tags;
+ * every such node accepts both). -EOPNOTSUPP in an instance from before them. */
+int xc_node_data_mac(struct xc *x, uint32_t node, bool nh, struct xc_err *e);
 struct xc_node_key_info {
 	bool valid, cur;	/* cur: the newest, what this node tries first */
 	uint8_t id;
@@ -214,6 +218,7 @@ struct xc_node_key_info {
 };
 struct xc_node_info {
 	uint32_t id, addr;
+	bool data_nh;		/* DATA to it goes with NH tags (xc_node_data_mac) */
 	uint32_t nh_ifindex;	/* 0: next hop unresolved (its DATA: drop_no_neighbour) */
 	uint8_t nh_mac[6];
 	struct xc_node_key_info key[2];	/* by slot; never the key bytes */

@@ -102,6 +102,10 @@ int flow_counted(struct xc *x, const struct xchan_chan_id *in, struct xchan_chan
  * replaced: seeded a little behind the wall clock, so that what was recorded
  * before this instance existed is stale. 0 or -errno with e filled. */
 int peer_nonce_make(struct xc *x, uint32_t node, struct xc_err *e);
+/* The NH keys (include/nh.h) of node key kid of node, from its directional keys
+ * (nodekey.c): written before the node key is used, removed after it is retired. */
+int nh_keys_put(struct xc *x, uint32_t node, uint8_t kid, const struct xchan_node_slot *sl);
+void nh_keys_del(struct xc *x, uint32_t node, int kid);	/* kid -1: every one of node's */
 
 /* CLOCK_REALTIME in ns: what control nonces follow (nodectl.c, peer_nonce_make). */
 static inline uint64_t xc_real_ns(void)
