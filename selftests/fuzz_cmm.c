@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "fixture.h"
+#include "nh.h"
 
 enum { O_DROP = XDP_DROP, O_PASS = XDP_PASS, O_TX = XDP_TX, O_REDIRECT = XDP_REDIRECT };
 
@@ -238,7 +239,7 @@ static int model_uplink(const uint8_t *f, size_t len)
 		return O_DROP;
 	if (x[1] == XCHAN_T_CONNECT_ACK || x[1] == XCHAN_T_CONNECT_NACK || x[1] == XCHAN_T_CLOSE_ACK)
 		return O_PASS;
-	if (x[1] == XCHAN_T_DATA) {
+	if (x[1] == XCHAN_T_DATA || x[1] == XCHAN_T_DATA_NH) {
 		const uint8_t *in = x + 40, *iu = in + 20;
 		size_t il = ulen - 48;
 		uint8_t body[40 + XCHAN_MAX_INNER];
@@ -260,8 +261,16 @@ static int model_uplink(const uint8_t *f, size_t len)
 		memcpy(body, x, 40);
 		memset(body + 24, 0, 16);
 		memcpy(body + 40, in, il);
-		if (siphash24(KEY, body, 40 + il) != le64(x + 24) || !seq)
+		if (x[1] == XCHAN_T_DATA_NH) {
+			/* NH tags under node 2's one node key, id 0 (node add made its NH keys) */
+			static uint64_t nk[NH_KEY_WORDS];
+
+			nh_key_ref(PAIR, nk);
+			if (x[3] != 0 || nh_tag_ref(KEY, nk, body, in, il) != le64(x + 24) || !seq)
+				return O_DROP;
+		} else if (siphash24(KEY, body, 40 + il) != le64(x + 24) || !seq) {
 			return O_DROP;
+		}
 		for (int i = 0; i < n_accepted; i++)
 			if (accepted[i] == seq)
 				return O_DROP;
@@ -367,6 +376,7 @@ static void write_seeds(const char *dir)
 	xh.src_ep = htons(6001);
 	write_seed(dir, "connect-unauthorized", 4, f, pkt_build(f, sizeof(f), &s));
 	write_seed(dir, "uplink-data", 5, f, nic_frame(f, 1, 16, NODE2, false));
+	write_seed(dir, "uplink-data-nh", 5, f, nic_frame_nh(f, 2, 16, false, KEY, 0, PAIR, 0));
 	{
 		/* node 2 connects R:6000 <- B:5000, signed with the pair key, nonce 1000 */
 		uint8_t msg[48];
