@@ -264,9 +264,9 @@ fabric() {	# fabric bridge|xdp
 size_rows() {	# size_rows NAME REP: 64 and 1400 bytes
 	for size in 64 1400; do once "${1}_$size" "$2" "${PFX}alice" "${PFX}bob" "${NFRAME[@]}" --size $size; done
 }
-# the program on the path's three interfaces: the agent's CMM, the SipHash-1-3 build
-# or the NH-Toeplitz one over the same maps (prototypes: the wire format says 2-4; NH's
-# one key, random per run, is the same on both nodes), or none at all
+# the program on the path's three interfaces: the agent's CMM (with SipHash-2-4 tags,
+# or with NH tags once node 2 is told node 1 verifies them), the SipHash-1-3 build over
+# the same maps (a prototype: the wire format says 2-4), or none at all
 BUILD=$(dirname "$XCHAN")
 on_nodes() {	# on_nodes WHAT: xchan-bench-swap WHAT on node 2's hbob up0 and node 1's up0 halice
 	nsenter --net="/run/netns/$N2" "$BUILD/xchan-bench-swap" "$PIN2" "$1" hbob up0 &&
@@ -274,8 +274,14 @@ on_nodes() {	# on_nodes WHAT: xchan-bench-swap WHAT on node 2's hbob up0 and nod
 }
 path_xchan() { on_nodes --pinned; }
 path_sip13() { on_nodes "$BUILD/xchan_sip13.bpf.o"; }
-head -c $((8 * 184)) /dev/urandom >"$TMPD/nh.key"	# NH_KEY_WORDS, include/nh.h
-path_nh() { XCHAN_BENCH_NH_KEY="$TMPD/nh.key" on_nodes "$BUILD/xchan_nh.bpf.o"; }
+NH_ON=0
+path_nh() {	# and whether node 2 then says so, with NH keys towards node 1 to use
+	path_xchan && quiet x2 node set 1 --data-mac nh &&
+	[ "$(x2 -j node list | jq -r '.peers[] | select(.id==1) | .data_mac')" = nh ] &&
+	[ "$(bpftool -j map dump pinned "$PIN2/xchan_nhkeys" | jq '[.[] | select(.formatted.key.node==1)] | length')" -eq 2 ] &&
+	NH_ON=$((NH_ON + 1))
+}
+path_nh_off() { quiet x2 node set 1 --data-mac siphash; }
 path_none() {
 	local n d
 	for n in "$N2:hbob up0" "$N1:up0 halice"; do
@@ -313,6 +319,7 @@ if nodes_setup && quiet x2 channel authorize bob:5000 alice:6000 --out &&
 				once nodes_xchan_xdp_64_2c2ch "$r" "${PFX}alice" "${PFX}bob" "${NFRAME[@]}" --threads 2 --sport-step 1
 				path_sip13 && size_rows nodes_xchan_xdp_sip13 "$r"
 				path_nh && size_rows nodes_xchan_xdp_nh "$r"
+				path_nh_off
 			fi
 			path_none
 			size_rows "nodes_kernel_$FABRIC" "$r"
@@ -352,6 +359,7 @@ for row in nodes_xchan_bridge_64 nodes_xchan_xdp_64 nodes_xchan_xdp_1400 nodes_x
 	nodes_kernel_bridge_1400 cmm_allowed_2c; do
 	check "between nodes: $row delivered frames" [ "$(jq -s "[.[] | select(.scenario==\"$row\") | .sink.packets] | min // 0" "$RES")" -gt 0 ]
 done
+check "between nodes: the NH rows ran with node 2 set to NH tags and holding their keys ($NH_ON of $REPS)" [ "$NH_ON" -eq "$REPS" ]
 check "receive side: the routed flood delivered nothing, was counted" \
 	[ "$(jq -s '[.[] | select(.scenario=="rx_flood") | .sink.packets] | max' "$RES")$(jq -s '[.[] | select(.scenario=="rx_flood") | .dropped > 0] | all' "$RES")" = 0true ]
 check "CMM flood delivered nothing" [ "$(jq -s '[.[] | select(.scenario=="cmm_flood") | .sink.packets] | max' "$RES")" -eq 0 ]

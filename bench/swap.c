@@ -6,12 +6,8 @@
  * agent made. --full-path: the instance's program with its flow entries ignored
  * (bench_no_flow), i.e. every frame through the full path. The instance's own
  * program stays pinned; --pinned puts it back
- * (or `xchan-bench detach` removes the variant). A variant with the map
- * xchan_bench_nh (build/xchan_nh.bpf.o) gets its NH key from the file named by
- * XCHAN_BENCH_NH_KEY, the same file on both nodes. */
+ * (or `xchan-bench detach` removes the variant). */
 #include <errno.h>
-#include <stdint.h>
-#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,7 +17,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "xchan.h"
-#include "nh.h"
 #include "xchan.skel.h"
 
 static int reuse_pins(struct bpf_object *obj, const char *root)
@@ -84,32 +79,6 @@ static int load_full_path(const char *root)
 	return bpf_program__fd(p->progs.xchan_cmm);	/* kept until exit */
 }
 
-/* The NH prototype's one key (bpf/node_data.h, XCHAN_DATA_NH), read whole from the
- * file XCHAN_BENCH_NH_KEY names. 0, or -1 with a line said. */
-static int nh_key_set(struct bpf_object *obj)
-{
-	struct bpf_map *m = bpf_object__find_map_by_name(obj, "xchan_bench_nh");
-	const char *path = getenv("XCHAN_BENCH_NH_KEY");
-	uint8_t key[8 * NH_KEY_WORDS];
-	FILE *f;
-	size_t n;
-
-	if (!m)
-		return 0;
-	if (bpf_map__value_size(m) != sizeof(key) || !path || !(f = fopen(path, "rb"))) {
-		fprintf(stderr, "xchan-bench-swap: the NH prototype needs XCHAN_BENCH_NH_KEY, a file of %zu bytes\n",
-			sizeof(key));
-		return -1;
-	}
-	n = fread(key, 1, sizeof(key), f);
-	fclose(f);
-	if (n != sizeof(key) || bpf_map_update_elem(bpf_map__fd(m), &(uint32_t){ 0 }, key, 0)) {
-		fprintf(stderr, "xchan-bench-swap: cannot set the NH key from %s\n", path);
-		return -1;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct bpf_object *obj;
@@ -145,8 +114,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xchan-bench-swap: cannot load %s: %s\n", argv[2], strerror(errno));
 		return 1;
 	}
-	if (nh_key_set(obj))
-		return 1;
 	fd = bpf_program__fd(bpf_object__find_program_by_name(obj, "xchan_cmm"));
 	return attach_all(fd, argc - 3, argv + 3);	/* the attachments keep the program */
 }
