@@ -268,7 +268,7 @@ struct {
  * DATA frame between nodes that use NH tags. Not preallocated: 1472 bytes a key. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);	/* 256 nodes x 2 node keys x 2 directions */
+	__uint(max_entries, 2048);	/* 256 nodes x 2 node keys x 2 directions, twice */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct xchan_nh_id);
 	__type(value, struct xchan_nh_key);

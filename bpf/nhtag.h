@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* nhtag.h: the NH-Toeplitz tag of include/nh.h over a DATA message in the packet, for
- * the bench's `mac nh` rows (bpf/macs.bpf.c) and the CMM's prototype build that uses it
- * between nodes (build/xchan_nh.bpf.o, XCHAN_DATA_NH; not the wire format). Both are
- * built with -mcpu=v3: NH's 32-bit adds then need no zero extension.
+/* nhtag.h: the NH-Toeplitz tag of include/nh.h over a DATA message in the packet:
+ * DATA_NH between nodes (bpf/node_data.h) and the bench's `mac nh` rows
+ * (bpf/macs.bpf.c). Built with -mcpu=v3: NH's 32-bit adds then need no zero extension.
+ * Returns 0 if the packet is shorter than len (the caller checked it is not).
  */
 #ifndef XCHAN_NHTAG_H
 #define XCHAN_NHTAG_H

@@ -18,9 +18,11 @@ _Static_assert(XCHAN_MAX_INNER <= SIP_OFF_MASK, "the tag loop's offset mask keep
 #define REPLAY_WINDOW	((XCHAN_REPLAY_WORDS - 1) * 64)
 
 /* The NH key to tag DATA to node_id with (XCHAN_T_DATA_NH), its node key's id in kid;
- * 0: SipHash-2-4 (the node does not verify NH tags, or has no NH key here). The
- * newest node key, unless it is younger than XCHAN_NH_SETTLE_NS and the other is
- * still valid: the peer installs a rotation's new key moments after us or before. */
+ * 0: SipHash-2-4 (the node does not verify NH tags, or has no NH key here). While two
+ * node keys are valid, the older one: a rotation installs the new key on both nodes,
+ * then retires the old one on both, so the peer holds the older key until we retire
+ * it, but may not hold the newer one yet (DATA is not what a rotation protects from
+ * a leaked key: that is the channel keys the control path wraps, under the newest). */
 static __always_inline const struct xchan_nh_key *nh_key_tx(__u32 node_id, __u8 *kid)
 {
 	struct xchan_nh_id id = { .node = node_id, .dir = XCHAN_NH_TX };
@@ -30,11 +32,10 @@ static __always_inline const struct xchan_nh_key *nh_key_tx(__u32 node_id, __u8 
 	if (!n || !(n->flags & XCHAN_NODE_F_NH))
 		return 0;
 	s = n->cur & 1;
-	if (!(n->valid & (1U << s)))
-		return 0;
-	if ((n->valid & (1U << (s ^ 1))) &&
-	    bpf_ktime_get_ns() - n->installed_ns[s] < XCHAN_NH_SETTLE_NS)
+	if (n->valid & (1U << (s ^ 1)))
 		s ^= 1;
+	else if (!(n->valid & (1U << s)))
+		return 0;
 	id.kid = n->kid[s];
 	*kid = id.kid;
 	return bpf_map_lookup_elem(&xchan_nhkeys, &id);
@@ -311,7 +312,9 @@ static __always_inline int tag_verify(struct xpkt *pkt, const struct xchan_key *
 		tag = nh_tag(key, nk->w, &h, (void *)(pkt->xh + 1), inner_len, pkt->c.end);
 	else
 		tag = tag_compute(key, &h, (void *)(pkt->xh + 1), inner_len, pkt->c.end);
-	if ((tag ^ ld64(pkt->xh->auth)) != 0) {	/* the whole word at once: no early exit */
+	/* the whole word at once, no early exit; auth[8..15] is sent as zero and must be
+	 * (nothing else may vary unseen); a computation that failed returns 0 */
+	if (((tag ^ ld64(pkt->xh->auth)) | ld64(pkt->xh->auth + 8)) != 0 || !tag) {
 		chan_count(&pkt->id, 0, 1);
 		return XR_DROP_BAD_TAG;
 	}

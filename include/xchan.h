@@ -403,9 +403,6 @@ struct xchan_node_slot {
 /* xchan_node.flags */
 #define XCHAN_NODE_F_NH		(1U << 0)	/* DATA to this node goes with NH tags
 						 * (XCHAN_T_DATA_NH): it verifies them */
-/* A node key newer than this is not yet used for NH tags while the other slot is
- * valid: the peer may not have installed it yet (a rotation's two installs). */
-#define XCHAN_NH_SETTLE_NS	(1000ULL * 1000 * 1000)
 
 struct xchan_node {
 	__be32	addr;

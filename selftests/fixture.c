@@ -227,7 +227,7 @@ void fixture_nic(void)
 	struct xc_err e;
 
 	xc_part_remove(&fx, P_R, NULL);
-	clear_map(fx.cmm.map_fd[M_NODES]);	/* the library has no `node del` */
+	clear_map(fx.cmm.map_fd[M_NODES]);	/* every node at once, NH keys with them */
 	clear_map(fx.cmm.map_fd[M_NHKEYS]);
 	clear_map(fx.cmm.map_fd[M_REPLAY]);
 	/* the uplink's route and neighbour towards node 2, before `node add` resolves them */

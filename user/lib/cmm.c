@@ -226,7 +226,8 @@ static int open_pinned(struct cmm *c, bool lenient)
 	 * closing channels without touching entries the program still reads */
 	if (!lenient && ((c->map_fd[M_FLOWS] < 0 && c->map_fd[M_FLOWSTATS] < 0 &&
 			  c->map_fd[M_FLOWSLOTS] < 0 && prog_has_map(c->prog_fd, "xchan_flows") != 0) ||
-			 (old_bitmap && prog_has_map(c->prog_fd, "xchan_flowcache") != 0)))
+			 (old_bitmap && prog_has_map(c->prog_fd, "xchan_flowcache") != 0) ||
+			 (c->map_fd[M_NHKEYS] < 0 && prog_has_map(c->prog_fd, "xchan_nhkeys") != 0)))
 		return -EUCLEAN;
 	if (!(old_row && (c->map_fd[M_FLOWSTATS] >= 0 || c->map_fd[M_FLOWSLOTS] >= 0))) {
 		int err = map_flowslots(c);

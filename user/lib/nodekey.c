@@ -3,7 +3,11 @@
  * (a new key becomes the newest, the previous one stays valid), retire (all but one
  * go), and removing a peer node altogether. Key bytes are never logged or returned. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
 #include <bpf/bpf.h>
 #include <sodium.h>
 #include "xc_int.h"
@@ -96,10 +100,36 @@ void nh_keys_del(struct xc *x, uint32_t node, int kid)
 		bpf_map_delete_elem(XC_FD(x, M_NHKEYS), &id);
 }
 
+/* An exclusive flock on the xchan_nodes pin: install, retire and node set read the
+ * entry, change it and write it whole, so two of them (the cluster daemon's and an
+ * operator's) must not interleave, or one would put back what the other removed. An
+ * fd to close, or -1 (a private instance, or a pin that cannot be opened: as before). */
+static int nodes_lock(struct xc *x)
+{
+	char p[600];
+	int fd;
+
+	if (!x->cmm.root[0])
+		return -1;
+	snprintf(p, sizeof(p), "%s/%s", x->cmm.root, cmm_map_names[M_NODES]);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void nodes_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
 int xc_node_data_mac(struct xc *x, uint32_t node, bool nh, struct xc_err *e)
 {
 	struct xchan_node n;
-	int err = xc_open(x, false, e);
+	int lock, err = xc_open(x, false, e);
 
 	if (!err)
 		err = peer_id_check(x, node, e);
@@ -107,13 +137,17 @@ int xc_node_data_mac(struct xc *x, uint32_t node, bool nh, struct xc_err *e)
 		return err;
 	if (nh && XC_FD(x, M_NHKEYS) < 0)
 		return xc_fail(e, -EOPNOTSUPP, "this instance predates NH tags (xchan down, then a new one)");
-	if (bpf_map_lookup_elem(XC_FD(x, M_NODES), &node, &n))
+	lock = nodes_lock(x);
+	if (bpf_map_lookup_elem(XC_FD(x, M_NODES), &node, &n)) {
+		nodes_unlock(lock);
 		return xc_fail(e, -ENOENT, "node %u is not known here", node);
+	}
 	n.flags = nh ? n.flags | XCHAN_NODE_F_NH : n.flags & ~XCHAN_NODE_F_NH;
 	if (bpf_map_update_elem(XC_FD(x, M_NODES), &node, &n, BPF_EXIST))
 		err = xc_fail(e, -errno, "cannot change node %u: %s", node,
 			      errno == ENOENT ? "it was removed meanwhile" : strerror(errno));
 	explicit_bzero(&n, sizeof(n));
+	nodes_unlock(lock);
 	return err;
 }
 
@@ -150,8 +184,9 @@ int xc_node_key_install(struct xc *x, uint32_t node, uint32_t addr,
 			const struct xc_node_key *k, struct xc_err *e)
 {
 	struct xchan_node n = {};
-	bool fresh, moved;
-	int s, err = xc_open(x, true, e);
+	struct xchan_node_slot was;
+	bool fresh, moved, had;
+	int s, lock, gone, err = xc_open(x, true, e);
 
 	if (!err)
 		err = peer_id_check(x, node, e);
@@ -161,27 +196,38 @@ int xc_node_key_install(struct xc *x, uint32_t node, uint32_t addr,
 		err = peer_nonce_make(x, node, e);
 	if (err)
 		return err;
+	lock = nodes_lock(x);
 	fresh = bpf_map_lookup_elem(XC_FD(x, M_NODES), &node, &n) != 0;
 	if (fresh)
 		memset(&n, 0, sizeof(n));
 	moved = fresh || n.addr != addr;
 	n.addr = addr;
 	s = fresh ? 0 : slot_for(&n, k->id);
+	/* what the slot held: the same id (its bytes change), or another one, whose NH
+	 * keys go once the entry no longer names it */
+	had = (n.valid & (1U << s)) && n.kid[s] == k->id;
+	gone = (n.valid & (1U << s)) && n.kid[s] != k->id ? n.kid[s] : -1;
+	memcpy(&was, &n.slot[s], sizeof(was));
 	slot_put(&n, s, k);
-	/* before the entry: a peer may tag with it as soon as it has it (a failure here
-	 * leaves NH keys of an id the entry does not name, which the CMM never uses) */
+	/* before the entry: a peer may tag with it as soon as it has it */
 	err = nh_keys_put(x, node, k->id, &n.slot[s]);
-	if (err) {
-		explicit_bzero(&n, sizeof(n));
-		return xc_fail(e, err, "cannot install node %u's NH keys: %s", node, strerror(-err));
-	}
-	if (bpf_map_update_elem(XC_FD(x, M_NODES), &node, &n, fresh ? BPF_NOEXIST : BPF_EXIST)) {
+	if (!err && bpf_map_update_elem(XC_FD(x, M_NODES), &node, &n, fresh ? BPF_NOEXIST : BPF_EXIST)) {
 		err = -errno;
 		xc_fail(e, err, "cannot install a key for node %u: %s", node,
 			err == -EEXIST || err == -ENOENT ? "the node entry changed meanwhile, try again" :
 			err == -E2BIG ? "node table full" : strerror(-err));
+	} else if (err) {
+		xc_fail(e, err, "cannot install node %u's NH keys: %s", node, strerror(-err));
 	}
+	if (err && had)		/* the entry still names the id with its old bytes */
+		nh_keys_put(x, node, k->id, &was);
+	else if (err)
+		nh_keys_del(x, node, k->id);
+	else if (gone >= 0)
+		nh_keys_del(x, node, gone);
 	explicit_bzero(&n, sizeof(n));
+	explicit_bzero(&was, sizeof(was));
+	nodes_unlock(lock);
 	if (!err && moved)	/* best effort, as node add: attach and refresh retry */
 		xc_node_refresh_one(x, node, addr, &(struct xc_err){ 0 });
 	return err;
@@ -190,19 +236,23 @@ int xc_node_key_install(struct xc *x, uint32_t node, uint32_t addr,
 int xc_node_key_retire(struct xc *x, uint32_t node, uint8_t keep_id, struct xc_err *e)
 {
 	struct xchan_node n;
-	int keep = -1, gone, err = xc_open(x, false, e);
+	int keep = -1, gone, lock, err = xc_open(x, false, e);
 
 	if (!err)
 		err = peer_id_check(x, node, e);
 	if (err)
 		return err;
-	if (bpf_map_lookup_elem(XC_FD(x, M_NODES), &node, &n))
+	lock = nodes_lock(x);
+	if (bpf_map_lookup_elem(XC_FD(x, M_NODES), &node, &n)) {
+		nodes_unlock(lock);
 		return xc_fail(e, -ENOENT, "node %u is not known here", node);
+	}
 	for (int s = 0; s < 2; s++)
 		if ((n.valid & (1U << s)) && n.kid[s] == keep_id)
 			keep = s;
 	if (keep < 0) {
 		explicit_bzero(&n, sizeof(n));
+		nodes_unlock(lock);
 		return xc_fail(e, -ENOENT, "node %u has no key with id %u; nothing retired", node,
 			       keep_id);
 	}
@@ -217,6 +267,7 @@ int xc_node_key_retire(struct xc *x, uint32_t node, uint8_t keep_id, struct xc_e
 	else if (gone >= 0)	/* after the entry, which no longer names it */
 		nh_keys_del(x, node, gone);
 	explicit_bzero(&n, sizeof(n));
+	nodes_unlock(lock);
 	return err;
 }
 
