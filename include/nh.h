@@ -28,6 +28,11 @@
 #define __always_inline inline __attribute__((always_inline))
 #endif
 
+/* The shortest inner packet a sender tags with NH (towards a node set so): below it
+ * SipHash-2-4 over header and packet costs less than NH plus the lookups of the
+ * node's entry and its NH key. A receiver accepts either at any length. */
+#define XCHAN_NH_MIN_INNER	128
+
 /* Key words: one per message word of the largest inner packet, two more for the
  * shifted pass, rounded up to the loop's block of four words. */
 #define NH_KEY_WORDS	184

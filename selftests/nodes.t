@@ -120,7 +120,8 @@ want = b"".join(hashlib.blake2b(b"xchan nh-toeplitz v1" + bytes([i]), key=key, d
                 for i in range(23))
 sys.exit(0 if want.hex() == sys.stdin.read().strip() else 1)' "$TMPD/pair.key" <<<"$nhk"
 check "node 1's NH key from node 2 is the one BLAKE2b derives from the pair key" [ $? -eq 0 ]
-hold "$TMPD/nh.pcap" nh
+NHT=nh$(printf 'n%.0s' $(seq 110))	# an inner packet of 128 bytes or more (XCHAN_NH_MIN_INNER)
+hold "$TMPD/nh.pcap" "$NHT"
 types=$(python3 - "$TMPD/nh.pcap" <<'PY'
 import struct, sys
 data, off, t = open(sys.argv[1], "rb").read(), 24, []
@@ -134,16 +135,29 @@ PY
 check "held on the fabric: DATA of type 8 naming node key 0 ($types)" [ "$types" = "8/0 10" ]
 n=$(inject "$TMPD/nh.pcap" none)
 sleep 0.3
-check "NH-tagged frames released: 10 of 10 delivered" [ "$(received alice 6000 | grep -c ' 5000 nh-')" -eq 10 ]
+check "NH-tagged frames released: 10 of 10 delivered" [ "$(received alice 6000 | grep -c " 5000 $NHT-")" -eq 10 ]
 bt=$(st drop_bad_tag)
 inject "$TMPD/nh.pcap" tag >/dev/null; inject "$TMPD/nh.pcap" payload >/dev/null; inject "$TMPD/nh.pcap" id >/dev/null
 sleep 0.3
-check "NH tags: tampered tag, payload or id delivered nothing more" [ "$(received alice 6000 | grep -c ' 5000 nh-')" -eq 10 ]
+check "NH tags: tampered tag, payload or id delivered nothing more" [ "$(received alice 6000 | grep -c " 5000 $NHT-")" -eq 10 ]
 check "... dropped as bad tags ($(( $(st drop_bad_tag) - bt )))" [ $(( $(st drop_bad_tag) - bt )) -ge 20 ]
 rp=$(st drop_replay)
 inject "$TMPD/nh.pcap" none >/dev/null
 sleep 0.3
 check "NH tags: replayed frames dropped as replays ($(( $(st drop_replay) - rp )))" [ $(( $(st drop_replay) - rp )) -eq 10 ]
+hold "$TMPD/short.pcap" short
+types=$(python3 - "$TMPD/short.pcap" <<'PY'
+import struct, sys
+data, off, t = open(sys.argv[1], "rb").read(), 24, []
+while off + 16 <= len(data):
+    incl = struct.unpack_from("<I", data, off + 8)[0]
+    f = data[off + 16:off + 16 + incl]; off += 16 + incl
+    t.append(str(f[43]))
+print(" ".join(sorted(set(t))), len(t))
+PY
+)
+check "NH tags set, short messages still go with SipHash tags, type 1 ($types)" [ "$types" = "1 10" ]
+inject "$TMPD/short.pcap" none >/dev/null
 big=$(printf 'b%.0s' $(seq 1380))
 send_udp bob 5000 10.101.0.1 6000 20 "$big"
 sleep 0.5

@@ -407,19 +407,28 @@ static void uplink_nh_send(void)
 	memset(k1.rx, 0x5a, 32);
 	memset(k1.tx, 0xa5, 32);
 	ASSERT_EQ(xc_node_key_install(&fx, 2, NODE2, &k1, &e), 0, e.msg);
-	check_encap_nh(5, seq++, PAIR, 0);
+	check_encap_nh(200, seq++, PAIR, 0);
 	ASSERT_EQ(xc_node_key_retire(&fx, 2, 1, &e), 0, e.msg);
-	check_encap_nh(5, seq++, k1.tx, 1);
+	check_encap_nh(200, seq++, k1.tx, 1);
 	tap_end("NH tags: the older node key while two are valid, the new one once the older is retired");
 
 	tap_begin();
 	{
 		struct xchan_nh_id id = { .node = 2, .kid = 1, .dir = XCHAN_NH_TX };
 		struct pkt_spec s = udp_from_b(IP_R, 5000, 6000);
-		uint8_t f[PKT_MAX];
-		size_t len = pkt_build(f, sizeof(f), &s);
+		static uint8_t f[PKT_MAX], pl[PKT_MAX];
+		size_t len;
 		struct run r;
 
+		s.payload = pl;
+		s.payload_len = XCHAN_NH_MIN_INNER - 28 - 1;	/* one byte short of NH */
+		len = pkt_build(f, sizeof(f), &s);
+		r = expect(f, len, if_b, XDP_REDIRECT, XR_PASS_ENCAP);
+		ASSERT_EQ(r.out[PKT_OFF_XCHAN + 1], XCHAN_T_DATA, "a short packet: SipHash DATA");
+		seq++;	/* the short one took a number */
+		check_encap_nh(XCHAN_NH_MIN_INNER - 28, seq++, k1.tx, 1);
+		s.payload_len = 300;
+		len = pkt_build(f, sizeof(f), &s);
 		bpf_map_delete_elem(fx.cmm.map_fd[M_NHKEYS], &id);
 		r = expect(f, len, if_b, XDP_REDIRECT, XR_PASS_ENCAP);
 		ASSERT_EQ(r.out[PKT_OFF_XCHAN + 1], XCHAN_T_DATA, "without the NH key: SipHash DATA");
@@ -428,7 +437,7 @@ static void uplink_nh_send(void)
 		r = expect(f, len, if_b, XDP_REDIRECT, XR_PASS_ENCAP);
 		ASSERT_EQ(r.out[PKT_OFF_XCHAN + 1], XCHAN_T_DATA, "data mac siphash: SipHash DATA");
 	}
-	tap_end("NH tags: SipHash DATA without the NH key, and when the node is set back to siphash");
+	tap_end("NH tags: SipHash DATA below XCHAN_NH_MIN_INNER, without the NH key, and when the node is set back to siphash");
 }
 
 void test_uplink(void)
