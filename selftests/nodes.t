@@ -102,6 +102,19 @@ sleep 0.3
 check "reordered inside the window: all 10 accepted" [ "$(received alice 6000 | grep -c ' 5000 rev-')" -eq 10 ]
 check "... in the order they came (last first)" [ "$(received alice 6000 | grep ' 5000 rev-' | head -1 | awk '{print $3}')" = rev-9 ]
 
+# pcap_types PCAP type|type/reason: the xchan header's type (and reason) of each frame
+# held on the fabric, each value once, then how many frames
+pcap_types() {
+	python3 - "$1" "$2" <<'PY'
+import struct, sys
+data, off, t = open(sys.argv[1], "rb").read(), 24, []
+while off + 16 <= len(data):
+    incl = struct.unpack_from("<I", data, off + 8)[0]
+    f = data[off + 16:off + 16 + incl]; off += 16 + incl
+    t.append("%d/%d" % (f[43], f[45]) if sys.argv[2] == "type/reason" else str(f[43]))
+print(" ".join(sorted(set(t))), len(t))
+PY
+}
 # NH tags (XCHAN_T_DATA_NH): node 2 tags what it sends node 1 with them once told that
 # node 1 verifies them; node 1 derived the same NH key from the pair key
 check "node set 1 --data-mac nh on node 2" quiet x2 node set 1 --data-mac nh
@@ -122,16 +135,7 @@ sys.exit(0 if want.hex() == sys.stdin.read().strip() else 1)' "$TMPD/pair.key" <
 check "node 1's NH key from node 2 is the one BLAKE2b derives from the pair key" [ $? -eq 0 ]
 NHT=nh$(printf 'n%.0s' $(seq 110))	# an inner packet of 128 bytes or more (XCHAN_NH_MIN_INNER)
 hold "$TMPD/nh.pcap" "$NHT"
-types=$(python3 - "$TMPD/nh.pcap" <<'PY'
-import struct, sys
-data, off, t = open(sys.argv[1], "rb").read(), 24, []
-while off + 16 <= len(data):
-    incl = struct.unpack_from("<I", data, off + 8)[0]
-    f = data[off + 16:off + 16 + incl]; off += 16 + incl
-    t.append("%d/%d" % (f[43], f[45]))       # type and reason of the xchan header
-print(" ".join(sorted(set(t))), len(t))
-PY
-)
+types=$(pcap_types "$TMPD/nh.pcap" type/reason)
 check "held on the fabric: DATA of type 8 naming node key 0 ($types)" [ "$types" = "8/0 10" ]
 n=$(inject "$TMPD/nh.pcap" none)
 sleep 0.3
@@ -146,16 +150,7 @@ inject "$TMPD/nh.pcap" none >/dev/null
 sleep 0.3
 check "NH tags: replayed frames dropped as replays ($(( $(st drop_replay) - rp )))" [ $(( $(st drop_replay) - rp )) -eq 10 ]
 hold "$TMPD/short.pcap" short
-types=$(python3 - "$TMPD/short.pcap" <<'PY'
-import struct, sys
-data, off, t = open(sys.argv[1], "rb").read(), 24, []
-while off + 16 <= len(data):
-    incl = struct.unpack_from("<I", data, off + 8)[0]
-    f = data[off + 16:off + 16 + incl]; off += 16 + incl
-    t.append(str(f[43]))
-print(" ".join(sorted(set(t))), len(t))
-PY
-)
+types=$(pcap_types "$TMPD/short.pcap" type)
 check "NH tags set, short messages still go with SipHash tags, type 1 ($types)" [ "$types" = "1 10" ]
 inject "$TMPD/short.pcap" none >/dev/null
 big=$(printf 'b%.0s' $(seq 1380))
@@ -164,16 +159,7 @@ sleep 0.5
 check "NH tags: 20 of 20 messages of 1385 bytes delivered whole" [ "$(received alice 6000 | grep -c " 5000 $big-")" -eq 20 ]
 check "node set 1 --data-mac siphash on node 2" quiet x2 node set 1 --data-mac siphash
 hold "$TMPD/sip.pcap" sip
-types=$(python3 - "$TMPD/sip.pcap" <<'PY'
-import struct, sys
-data, off, t = open(sys.argv[1], "rb").read(), 24, []
-while off + 16 <= len(data):
-    incl = struct.unpack_from("<I", data, off + 8)[0]
-    f = data[off + 16:off + 16 + incl]; off += 16 + incl
-    t.append(str(f[43]))
-print(" ".join(sorted(set(t))), len(t))
-PY
-)
+types=$(pcap_types "$TMPD/sip.pcap" type)
 check "... then SipHash DATA again, type 1 ($types)" [ "$types" = "1 10" ]
 inject "$TMPD/sip.pcap" none >/dev/null
 sleep 0.3
