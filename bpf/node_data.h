@@ -18,11 +18,12 @@ _Static_assert(XCHAN_MAX_INNER <= SIP_OFF_MASK, "the tag loop's offset mask keep
 #define REPLAY_WINDOW	((XCHAN_REPLAY_WORDS - 1) * 64)
 
 /* The NH key to tag DATA to node_id with (XCHAN_T_DATA_NH), its node key's id in kid;
- * 0: SipHash-2-4 (the node does not verify NH tags, or has no NH key here). While two
- * node keys are valid, the older one: a rotation installs the new key on both nodes,
- * then retires the old one on both, so the peer holds the older key until we retire
- * it, but may not hold the newer one yet (DATA is not what a rotation protects from
- * a leaked key: that is the channel keys the control path wraps, under the newest). */
+ * 0: SipHash-2-4 (the node does not verify NH tags, has no NH key here, or a rotation
+ * is under way). NH tags only while exactly one node key is valid: during a rotation
+ * (the new key installed on both nodes, then the old one retired on each) the peer may
+ * not hold the newer key yet, and may have retired the older one already, since the
+ * two nodes retire independently; every receiver verifies SipHash-2-4 tags, which
+ * need no node key, so DATA never stops for a rotation. */
 static __always_inline const struct xchan_nh_key *nh_key_tx(__u32 node_id, __u8 *kid)
 {
 	struct xchan_nh_id id = { .node = node_id, .dir = XCHAN_NH_TX };
@@ -32,9 +33,7 @@ static __always_inline const struct xchan_nh_key *nh_key_tx(__u32 node_id, __u8 
 	if (!n || !(n->flags & XCHAN_NODE_F_NH))
 		return 0;
 	s = n->cur & 1;
-	if (n->valid & (1U << (s ^ 1)))
-		s ^= 1;
-	else if (!(n->valid & (1U << s)))
+	if (n->valid != 1U << s)	/* none, or two */
 		return 0;
 	id.kid = n->kid[s];
 	*kid = id.kid;

@@ -401,16 +401,18 @@ static void uplink_nh_send(void)
 	check_encap_nh(XCHAN_MAX_INNER - 28, seq++, PAIR, 0);
 	tap_end("partition to a remote partition, NH tags: every inner length modulo 32 and the largest");
 
-	/* a rotation: the older node key while both are valid (the peer may not hold the
-	 * new one yet), the new one once the old is retired */
+	/* a rotation: SipHash-2-4 tags while both node keys are valid (the peer may not
+	 * hold the new one yet, or may have retired the old one already), NH tags under
+	 * the new one once the old is retired here */
 	tap_begin();
 	memset(k1.rx, 0x5a, 32);
 	memset(k1.tx, 0xa5, 32);
 	ASSERT_EQ(xc_node_key_install(&fx, 2, NODE2, &k1, &e), 0, e.msg);
-	check_encap_nh(200, seq++, PAIR, 0);
+	check_encap(200, seq++);
+	check_encap(XCHAN_MAX_INNER - 28, seq++);
 	ASSERT_EQ(xc_node_key_retire(&fx, 2, 1, &e), 0, e.msg);
 	check_encap_nh(200, seq++, k1.tx, 1);
-	tap_end("NH tags: the older node key while two are valid, the new one once the older is retired");
+	tap_end("NH tags: SipHash-2-4 while two node keys are valid, NH under the new one once the older is retired");
 
 	tap_begin();
 	{
