@@ -75,31 +75,44 @@ fab_capture() {
 	sleep 0.5
 }
 fab_capture_stop() { sleep 0.3; kill "$fab_tcpd"; wait "$fab_tcpd" 2>/dev/null; }
-# fab_frames PCAP [TYPE]: each captured xchan message as "type key_id reason", or of
-# one type only (1 DATA, 2 CONNECT, 7 REKEY ...)
+# fab_frames PCAP [TYPES]: each captured xchan message as "type key_id reason", or of
+# those types only, comma-separated (1 DATA, 2 CONNECT, 7 REKEY, 8 DATA_NH ...)
 fab_frames() {
 	python3 - "$1" "${2:-0}" <<'PY'
 import struct, sys
-data, want = open(sys.argv[1], "rb").read(), int(sys.argv[2])
+data, want = open(sys.argv[1], "rb").read(), {int(t) for t in sys.argv[2].split(",")}
 off = 24
 while off + 16 <= len(data):
     incl = struct.unpack_from("<I", data, off + 8)[0]
     f = data[off + 16:off + 16 + incl]; off += 16 + incl
-    if len(f) >= 82 and (not want or f[43] == want):
+    if len(f) >= 82 and (0 in want or f[43] in want):
         print(f[43], f[44], f[45])
 PY
 }
-# fab_inject DEV PCAP [TYPE]: send the captured frames (of one type) out of DEV again
+# pcap_types PCAP type|type/reason: the xchan header's type (and reason) of each frame
+# captured on the fabric, each value once, then how many frames
+pcap_types() {
+	python3 - "$1" "$2" <<'PY'
+import struct, sys
+data, off, t = open(sys.argv[1], "rb").read(), 24, []
+while off + 16 <= len(data):
+    incl = struct.unpack_from("<I", data, off + 8)[0]
+    f = data[off + 16:off + 16 + incl]; off += 16 + incl
+    t.append("%d/%d" % (f[43], f[45]) if sys.argv[2] == "type/reason" else str(f[43]))
+print(" ".join(sorted(set(t))), len(t))
+PY
+}
+# fab_inject DEV PCAP [TYPES]: send the captured frames (of those types) out of DEV again
 fab_inject() {
 	ip netns exec "$FAB" python3 - "$1" "$2" "${3:-0}" <<'PY'
 import socket, struct, sys
-data, want = open(sys.argv[2], "rb").read(), int(sys.argv[3])
+data, want = open(sys.argv[2], "rb").read(), {int(t) for t in sys.argv[3].split(",")}
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind((sys.argv[1], 0))
 off, n = 24, 0
 while off + 16 <= len(data):
     incl = struct.unpack_from("<I", data, off + 8)[0]
     f = data[off + 16:off + 16 + incl]; off += 16 + incl
-    if len(f) >= 82 and (not want or f[43] == want):
+    if len(f) >= 82 and (0 in want or f[43] in want):
         s.send(f); n += 1
 print(n)
 PY

@@ -102,19 +102,6 @@ sleep 0.3
 check "reordered inside the window: all 10 accepted" [ "$(received alice 6000 | grep -c ' 5000 rev-')" -eq 10 ]
 check "... in the order they came (last first)" [ "$(received alice 6000 | grep ' 5000 rev-' | head -1 | awk '{print $3}')" = rev-9 ]
 
-# pcap_types PCAP type|type/reason: the xchan header's type (and reason) of each frame
-# held on the fabric, each value once, then how many frames
-pcap_types() {
-	python3 - "$1" "$2" <<'PY'
-import struct, sys
-data, off, t = open(sys.argv[1], "rb").read(), 24, []
-while off + 16 <= len(data):
-    incl = struct.unpack_from("<I", data, off + 8)[0]
-    f = data[off + 16:off + 16 + incl]; off += 16 + incl
-    t.append("%d/%d" % (f[43], f[45]) if sys.argv[2] == "type/reason" else str(f[43]))
-print(" ".join(sorted(set(t))), len(t))
-PY
-}
 # NH tags (XCHAN_T_DATA_NH): node 2 tags what it sends node 1 with them once told that
 # node 1 verifies them; node 1 derived the same NH key from the pair key
 check "node set 1 --data-mac nh on node 2" quiet x2 node set 1 --data-mac nh

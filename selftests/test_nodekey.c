@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 #include <sodium.h>
+#include <json-c/json.h>
 #include "tap.h"
 #include "nodekey.h"
 #include "store.h"
@@ -256,6 +257,83 @@ static void t_records(void)
 	tap_end("records: signed over every field, verified under the right identity only");
 }
 
+/* json with its members in del removed, and with caps set to caps and signed by id
+ * over what caps_sig signs (NULL: left as is), into out. */
+static void caps_edit(const char *json, const char *del, const char *caps,
+		      const struct st_node *n, const struct nk_identity *id, char *out, size_t len)
+{
+	struct json_object *o = json_tokener_parse(json);
+	char canon[ST_RECORD_MAX + ST_CAPS_MAX], sig[NK_SIG_HEX];
+	int c;
+
+	for (const char *k = del; k && *k; k += strlen(k) + 1)
+		json_object_object_del(o, k);
+	if (caps) {
+		c = st_node_canon(n, canon, sizeof(canon));
+		c += snprintf(canon + c, sizeof(canon) - c, "|caps=%s", caps);
+		nk_sign(id, canon, c, sig);
+		json_object_object_add(o, "caps", json_object_new_string(caps));
+		json_object_object_add(o, "caps_sig", json_object_new_string(sig));
+	}
+	snprintf(out, len, "%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
+/* caps: signed apart from the fields an older agent verifies, so that it still
+ * verifies the record; a list that is not signed is refused; names not known are
+ * ignored; caps removed altogether look like a node from before them. */
+static void t_records_caps(void)
+{
+	struct nk_identity id, other;
+	struct st_node n = { .id = 5, .epoch = 7, .key_time = 1800000000, .lease = 42, .nh = true }, got;
+	struct xc_err e = { 0 };
+	char d[256], o[256], json[ST_RECORD_MAX], ed[ST_RECORD_MAX], canon[ST_RECORD_MAX];
+	const char *sig;
+	struct json_object *jo;
+	int cl;
+
+	tap_begin();
+	nk_identity_load(dir_of("a", d), false, &id, NULL, &e);
+	nk_identity_load(dir_of("o", o), false, &other, NULL, &e);
+	inet_pton(AF_INET, "10.99.0.5", &n.addr);
+	memset(n.kx_pub, 0x33, NK_PUB_LEN);
+	ASSERT_EQ(st_node_encode(&n, &id, json, sizeof(json), &e), 0, "node record with caps made");
+	printf("# %s\n", json);
+	ASSERT_TRUE(strstr(json, "\"caps\":\"nh\"") != NULL, "caps says nh");
+	ASSERT_EQ(st_node_decode(json, strlen(json), id.pk, &got, &e), 0, "and verifies");
+	ASSERT_TRUE(got.nh && got.id == 5 && got.epoch == 7 && got.lease == 42, "nh comes back");
+	/* what an agent from before caps checks: sig over the v1 canon, unchanged */
+	jo = json_tokener_parse(json);
+	sig = json_object_get_string(json_object_object_get(jo, "sig"));
+	cl = st_node_canon(&n, canon, sizeof(canon));
+	ASSERT_EQ(nk_verify(id.pk, canon, cl, sig), 0, "an older agent still verifies the record");
+	json_object_put(jo);
+	ASSERT_TRUE(tampered(json, "caps", "\"nh,zz\"", id.pk, false), "a changed list is refused");
+	ASSERT_TRUE(tampered(json, "caps", "\"\"", id.pk, false), "an emptied list is refused");
+	ASSERT_TRUE(tampered(json, "epoch", "8", id.pk, false), "the caps' signature does not make a changed field pass");
+	caps_edit(json, "caps_sig\0", NULL, &n, &id, ed, sizeof(ed));
+	ASSERT_EQ(st_node_decode(ed, strlen(ed), id.pk, &got, &e), -EINVAL, "caps without caps_sig: malformed");
+	caps_edit(json, NULL, "nh", &n, &other, ed, sizeof(ed));
+	ASSERT_EQ(st_node_decode(ed, strlen(ed), id.pk, &got, &e), -EBADMSG, "caps signed by another identity: refused");
+	caps_edit(json, NULL, "zz,nh,q-1", &n, &id, ed, sizeof(ed));
+	ASSERT_EQ(st_node_decode(ed, strlen(ed), id.pk, &got, &e), 0, "names not known beside nh: verifies");
+	ASSERT_TRUE(got.nh, "... and says nh");
+	caps_edit(json, NULL, "nhx,n", &n, &id, ed, sizeof(ed));
+	ASSERT_EQ(st_node_decode(ed, strlen(ed), id.pk, &got, &e), 0, "names not known only: verifies");
+	ASSERT_TRUE(!got.nh, "... and does not say nh");
+	caps_edit(json, NULL, "NH", &n, &id, ed, sizeof(ed));
+	ASSERT_EQ(st_node_decode(ed, strlen(ed), id.pk, &got, &e), -EINVAL, "a list of other characters: malformed");
+	caps_edit(json, "caps\0caps_sig\0", NULL, &n, &id, ed, sizeof(ed));
+	ASSERT_EQ(st_node_decode(ed, strlen(ed), id.pk, &got, &e), 0, "caps removed altogether: verifies");
+	ASSERT_TRUE(!got.nh, "... as a node from before them (SipHash-2-4 tags to it)");
+	n.nh = false;
+	ASSERT_EQ(st_node_encode(&n, &id, json, sizeof(json), &e), 0, "a record without nh");
+	ASSERT_TRUE(!strstr(json, "caps"), "... has no caps");
+	nk_identity_wipe(&id);
+	nk_identity_wipe(&other);
+	tap_end("records: caps signed apart, so older agents verify them; an unsigned or changed list refused");
+}
+
 /* cluster.json names the store this node trusts: not through a symlink, nor writable
  * by others. */
 static void t_conf_trust(const char *d)
@@ -317,6 +395,7 @@ int main(void)
 	t_kx();
 	t_pair();
 	t_records();
+	t_records_caps();
 	t_fpr_conf();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	if (system(cmd))

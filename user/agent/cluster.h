@@ -21,7 +21,11 @@ struct cluster_cfg {
 	uint32_t lease_ttl;	/* s */
 	uint32_t node_key_interval, key_overlap, chan_key_interval;	/* s */
 	uint32_t chan_key_grace_ms;
+	int data_mac;		/* --data-mac: 0 or CL_DATA_MAC_NH: NH tags between nodes that
+				 * both say they verify them; CL_DATA_MAC_SIPHASH: never */
 };
+#define CL_DATA_MAC_NH		1
+#define CL_DATA_MAC_SIPHASH	2
 
 /* One key of the store (relative to the prefix) and its value. */
 struct view_kv {
@@ -53,6 +57,7 @@ struct peer {
 	uint64_t installed_ms, retire_ms;	/* retire_ms: when prev_kid goes */
 	uint8_t pub[32];			/* its X25519 key the pair key came from */
 	uint32_t epoch, my_epoch;
+	bool mac_set, nh;			/* nh: DATA to it with NH tags, as set */
 };
 
 /* A pin (cluster_pin.c): a node's identity or a partition's node, as the state
@@ -176,6 +181,7 @@ struct node_rec {
 	uint32_t id, addr, epoch;
 	uint8_t pub[32];
 	int64_t key_time;
+	bool nh;		/* its signed caps say it verifies NH tags */
 };
 int node_rec_parse(struct cluster *c, const struct view_kv *kv, struct node_rec *r);
 bool node_live(struct cluster *c, uint32_t id);
@@ -214,6 +220,9 @@ void refuse_clear(struct cluster *c, const char *what);
 /* Installs the pair key for a live peer unless it is in place; with !may_install
  * only notes the peer as live. true: an install was tried. */
 bool keys_peer(struct cluster *c, const struct node_rec *r, bool may_install);
+/* This node verifies NH tags and says so in its record: its instance has them and
+ * --data-mac is not siphash. */
+bool keys_nh_local(struct cluster *c);
 void keys_peer_forget(struct cluster *c, uint32_t id);
 void keys_tick(struct cluster *c);
 int rekey_start(struct cluster *c, struct xc_err *e);

@@ -89,6 +89,38 @@ static void peer_installed(struct cluster *c, struct peer *p, const struct node_
 	p->installed_ms = now;
 }
 
+bool keys_nh_local(struct cluster *c)
+{
+	return c->cfg.data_mac != CL_DATA_MAC_SIPHASH && xc_nh_tags(c->xc);
+}
+
+/* DATA to the peer with NH tags when both records say they verify them, else
+ * SipHash-2-4 tags; set when that changes, and once per entry this agent made (an
+ * operator's `node set` holds until then). A node key's slots carry no flags, so
+ * installing and retiring keep it. */
+static void peer_data_mac(struct cluster *c, struct peer *p, const struct node_rec *r)
+{
+	bool nh = r->nh && keys_nh_local(c);
+	struct xc_err e = {};
+	char what[48];
+
+	if (p->mac_set && p->nh == nh)
+		return;
+	snprintf(what, sizeof(what), "DATA tags to node %u", r->id);
+	if (!fail_due(c, what))
+		return;
+	if (xc_node_data_mac(c->xc, r->id, nh, &e)) {
+		fail_set(c, what, e.msg);
+		return;
+	}
+	fail_clear(c, what);
+	if (nh || p->mac_set)
+		agent_log(LOG_INFO, "cluster: node %u: DATA to it with %s tags", r->id,
+			  nh ? "NH" : "SipHash-2-4");
+	p->mac_set = true;
+	p->nh = nh;
+}
+
 bool keys_peer(struct cluster *c, const struct node_rec *r, bool may_install)
 {
 	struct peer *p = peer_get(c, r->id);
@@ -100,8 +132,10 @@ bool keys_peer(struct cluster *c, const struct node_rec *r, bool may_install)
 	if (!p)
 		return false;
 	p->seen = p->live = true;
-	if (peer_current(p, r, c->kx.epoch))
+	if (peer_current(p, r, c->kx.epoch)) {
+		peer_data_mac(c, p, r);
 		return false;
+	}
 	snprintf(what, sizeof(what), "pair key of node %u", r->id);
 	if (!fail_due(c, what) || !may_install)
 		return false;
@@ -116,6 +150,7 @@ bool keys_peer(struct cluster *c, const struct node_rec *r, bool may_install)
 	}
 	fail_clear(c, what);
 	peer_installed(c, p, r, k.id);
+	peer_data_mac(c, p, r);
 	return true;
 }
 

@@ -14,7 +14,7 @@ char *pub_node_json(struct cluster *c, int64_t lease)
 {
 	struct nk_kx *kx = &c->kx;
 	struct st_node n = { .id = c->self, .addr = c->self_addr, .epoch = kx->epoch,
-			     .key_time = kx->key_time, .lease = lease };
+			     .key_time = kx->key_time, .lease = lease, .nh = keys_nh_local(c) };
 	char buf[ST_RECORD_MAX];
 	struct xc_err e = {};
 

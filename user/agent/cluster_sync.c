@@ -76,7 +76,7 @@ int node_rec_parse(struct cluster *c, const struct view_kv *kv, struct node_rec 
 	}
 	bad_sig_forget(c, key);
 	*r = (struct node_rec){ .id = id, .addr = n.addr, .epoch = n.epoch,
-				.key_time = (int64_t)n.key_time };
+				.key_time = (int64_t)n.key_time, .nh = n.nh };
 	memcpy(r->pub, n.kx_pub, sizeof(r->pub));
 	return 0;
 }

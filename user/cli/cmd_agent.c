@@ -8,6 +8,8 @@
 #include "etcd.h"
 #include "../agent/agent.h"
 
+static const char *const agent_macs[] = { "nh", "siphash", NULL };
+
 static const struct opt agent_opts[] = {
 	{ "--policy", 0, "FILE", OPT_STR, offsetof(struct agent_cfg, policy), 0, NULL,
 	  "which partitions may ask for which channels (format in the README); required\n"
@@ -36,6 +38,10 @@ static const struct opt agent_opts[] = {
 	  NULL, "the previous pair key is accepted this long after a new one (default 30)" },
 	{ "--chan-key-interval", 0, "S", OPT_U32, offsetof(struct agent_cfg, cl.chan_key_interval),
 	  OPT_NONZERO, NULL, "the channels this node receives on get new keys this often (default 600)" },
+	{ "--data-mac", 0, "nh|siphash", OPT_ENUM, offsetof(struct agent_cfg, cl.data_mac), 0, agent_macs,
+	  "DATA between nodes: nh (default) tags it with NH tags where both nodes' records\n"
+	  "say they verify them; siphash: with SipHash-2-4 tags both ways, this node's\n"
+	  "record says nothing" },
 	OPT_END,
 };
 

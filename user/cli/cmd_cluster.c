@@ -324,10 +324,13 @@ static void row_json(struct cli *c, const struct status *st, const struct srow *
 		jw_u64(&c->jw, "key_age_s", now > r->rec.key_time ? now - r->rec.key_time : 0);
 		if (r->ttl >= 0)
 			jw_u64(&c->jw, "lease_ttl_s", r->ttl);
+		jw_bool(&c->jw, "verifies_nh", r->verified && r->rec.nh);
 	}
 	if (!r->self && st->have_maps) {
 		jw_obj(&c->jw, "pair_key");
 		jw_bool(&c->jw, "installed", k != NULL);
+		if (r->local)
+			jw_str(&c->jw, "data_mac", r->local->data_nh ? "nh" : "siphash");
 		if (k) {
 			jw_u64(&c->jw, "id", k->id);
 			jw_u64(&c->jw, "age_s", (mono_ns() - k->installed_ns) / 1000000000ULL);
@@ -342,7 +345,7 @@ static void row_json(struct cli *c, const struct status *st, const struct srow *
 static void row_text(const struct status *st, const struct srow *r)
 {
 	const struct xc_node_key_info *k = cur_key(r);
-	char ip[INET_ADDRSTRLEN], lease[48] = "", pk[96] = "";
+	char ip[INET_ADDRSTRLEN], lease[48] = "", pk[128] = "";
 	uint64_t now = time(NULL);
 
 	if (!r->live) {
@@ -353,10 +356,11 @@ static void row_text(const struct status *st, const struct srow *r)
 	if (r->ttl >= 0)
 		snprintf(lease, sizeof(lease), ", lease %llds left", (long long)r->ttl);
 	if (!r->self && st->have_maps && k)
-		snprintf(pk, sizeof(pk), ", pair key id 0x%02x installed %llus ago%s", k->id,
-			 (unsigned long long)((mono_ns() - k->installed_ns) / 1000000000ULL),
+		snprintf(pk, sizeof(pk), ", pair key id 0x%02x installed %llus ago%s, DATA to it with %s tags",
+			 k->id, (unsigned long long)((mono_ns() - k->installed_ns) / 1000000000ULL),
 			 st->self_epoch && k->id != nk_pair_key_id(st->self, st->self_epoch, r->id,
-								   r->rec.epoch) ? " (not the current one)" : "");
+								   r->rec.epoch) ? " (not the current one)" : "",
+			 r->local->data_nh ? "NH" : "SipHash-2-4");
 	else if (!r->self && st->have_maps)
 		snprintf(pk, sizeof(pk), ", no pair key installed");
 	printf("node %u at %s: live%s, key epoch %u (%llus old)%s%s%s\n", r->id,

@@ -126,6 +126,11 @@ static void nodes_unlock(int fd)
 		close(fd);
 }
 
+bool xc_nh_tags(struct xc *x)
+{
+	return XC_FD(x, M_NHKEYS) >= 0;
+}
+
 int xc_node_data_mac(struct xc *x, uint32_t node, bool nh, struct xc_err *e)
 {
 	struct xchan_node n;

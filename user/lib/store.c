@@ -52,6 +52,28 @@ int st_node_canon(const struct st_node *n, char *buf, size_t len)
 	return r < 0 || (size_t)r >= len ? -ENOSPC : r;
 }
 
+/* The string caps_sig signs: the record's canon, then "|caps=" and the list. */
+static int caps_canon(const struct st_node *n, const char *caps, char *buf, size_t len)
+{
+	int c = st_node_canon(n, buf, len), r;
+
+	if (c < 0)
+		return c;
+	r = snprintf(buf + c, len - c, "|caps=%s", caps);
+	return r < 0 || (size_t)r >= len - c ? -ENOSPC : c + r;
+}
+
+/* Whether the comma-separated list caps names cap. */
+static bool caps_has(const char *caps, const char *cap)
+{
+	size_t n = strlen(cap);
+
+	for (const char *p = caps; *p; p += strcspn(p, ","), p += *p == ',')
+		if (!strncmp(p, cap, n) && (p[n] == ',' || !p[n]))
+			return true;
+	return false;
+}
+
 static bool name_ok(const char *s)
 {
 	for (; *s; s++)
@@ -111,6 +133,18 @@ int st_node_encode(const struct st_node *n, const struct nk_identity *id, char *
 	/* a string: lease ids use all 63 bits, more than a double carries */
 	snprintf(lease, sizeof(lease), "%" PRId64, n->lease);
 	json_object_object_add(o, "lease", json_object_new_string(lease));
+	if (n->nh) {
+		char ccanon[ST_RECORD_MAX + ST_CAPS_MAX], sig[NK_SIG_HEX];
+		int cl = caps_canon(n, "nh", ccanon, sizeof(ccanon));
+
+		if (cl < 0) {
+			json_object_put(o);
+			return xc_fail(e, -ENOMEM, "cannot make the node record");
+		}
+		nk_sign(id, ccanon, cl, sig);
+		json_object_object_add(o, "caps", json_object_new_string("nh"));
+		json_object_object_add(o, "caps_sig", json_object_new_string(sig));
+	}
 	return finish(o, id, canon, clen, buf, len, e);
 }
 
@@ -209,6 +243,32 @@ static int node_fields(struct json_object *o, struct st_node *n)
 	return errno || *end || end == lease ? -EINVAL : 0;
 }
 
+/* "caps" and "caps_sig", if there: the list must be signed; n->nh if it names "nh". */
+static int node_caps(struct json_object *o, const uint8_t *pk, struct st_node *n,
+		     struct xc_err *e)
+{
+	char ccanon[ST_RECORD_MAX + ST_CAPS_MAX];
+	struct json_object *m;
+	const char *caps;
+	int cl;
+
+	if (!json_object_object_get_ex(o, "caps", &m))
+		return 0;	/* a node from before them */
+	caps = get_str(o, "caps");
+	if (!caps || strlen(caps) >= ST_CAPS_MAX || !get_str(o, "caps_sig"))
+		return xc_fail(e, -EINVAL, "malformed node record: caps");
+	for (const char *p = caps; *p; p++)
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == ',' || *p == '-'))
+			return xc_fail(e, -EINVAL, "malformed node record: caps");
+	cl = caps_canon(n, caps, ccanon, sizeof(ccanon));
+	if (cl < 0)
+		return xc_fail(e, -EINVAL, "malformed node record: caps");
+	if (pk && nk_verify(pk, ccanon, cl, get_str(o, "caps_sig")))
+		return xc_fail(e, -EBADMSG, "node record: the signature of its caps does not verify under its node's identity");
+	n->nh = caps_has(caps, "nh");
+	return 0;
+}
+
 int st_node_decode(const char *json, size_t len, const uint8_t *pk, struct st_node *n,
 		   struct xc_err *e)
 {
@@ -223,6 +283,8 @@ int st_node_decode(const char *json, size_t len, const uint8_t *pk, struct st_no
 	clen = st_node_canon(n, canon, sizeof(canon));
 	err = clen < 0 ? xc_fail(e, -EINVAL, "malformed node record") :
 	      check_sig(o, pk, canon, clen, "node record", e);
+	if (!err)
+		err = node_caps(o, pk, n, e);
 	json_object_put(o);
 	return err;
 }

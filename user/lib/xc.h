@@ -211,6 +211,8 @@ int xc_node_del(struct xc *x, uint32_t node, struct xc_err *e);
  * SipHash-2-4 ones: only towards a node that verifies them (an xchan with NH tags;
  * every such node accepts both). -EOPNOTSUPP in an instance from before them. */
 int xc_node_data_mac(struct xc *x, uint32_t node, bool nh, struct xc_err *e);
+/* Whether the open instance verifies NH tags (has xchan_nhkeys). */
+bool xc_nh_tags(struct xc *x);
 struct xc_node_key_info {
 	bool valid, cur;	/* cur: the newest, what this node tries first */
 	uint8_t id;
