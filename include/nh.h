@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* nh.h: NH, the universal hash of UMAC (Black, Halevi, Krawczyk, Krovetz and Rogaway,
- * CRYPTO '99; RFC 4418), with 32-bit words and the Toeplitz construction over two
+ * CRYPTO '99: adjacent words paired; RFC 4418 pairs words four apart, so its test
+ * vectors do not apply), with 32-bit words and the Toeplitz construction over two
  * passes: the tag of DATA between nodes that have it (XCHAN_T_DATA_NH), a third of
  * SipHash-2-4's cost over long inner packets (issue 15).
  *

@@ -41,8 +41,9 @@ int peer_nonce_make(struct xc *x, uint32_t node, struct xc_err *e)
 
 /* One direction's NH key (include/nh.h) from that direction's node key: BLAKE2b-512
  * keyed by the node key, of a label that no other use of it has and a block number.
- * Keyed BLAKE2b is a PRF, so the key is independent of the node key's SipHash uses
- * (wrapping with bytes 0-15, signing with 16-31). Both nodes derive the same bytes. */
+ * Independent of the node key's SipHash uses (wrapping with bytes 0-15, signing with
+ * 16-31) as long as keyed BLAKE2b and SipHash under the key's halves do not interact
+ * (no attack known; DESIGN 4). Both nodes derive the same bytes. */
 static void nh_derive(const uint8_t nk[XCHAN_PAIR_KEY_LEN], struct xchan_nh_key *out)
 {
 	static const char label[] = "xchan nh-toeplitz v1";
