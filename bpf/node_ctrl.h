@@ -40,6 +40,18 @@ static __always_inline struct xchan_peernonce *peer_nonce(__u32 part)
 	return bpf_map_lookup_elem(&xchan_peernonce, &node_id);
 }
 
+/* A message from node_id, signed under its node key kid, verified: the peer holds
+ * that key, so the NH key we would tag DATA to it with may be used (node_data.h
+ * nh_key_tx). Set once; the agent writes the entry anew with a new key. */
+static __always_inline void nh_key_held(__u32 node_id, __u8 kid)
+{
+	struct xchan_nh_id id = { .node = node_id, .kid = kid, .dir = XCHAN_NH_TX };
+	struct xchan_nh_key *k = bpf_map_lookup_elem(&xchan_nhkeys, &id);
+
+	if (k && !(k->flags & XCHAN_NH_F_HELD))
+		__sync_fetch_and_or(&k->flags, XCHAN_NH_F_HELD);
+}
+
 /* Signature, then nonce: a forged message must not move the nonce forward. No
  * nonce record (made by the agent with the node) is no proof of freshness. */
 static __always_inline int node_ctrl_auth(struct xpkt *pkt, const struct xchan_node_slot *ks,
@@ -103,6 +115,7 @@ static __always_inline enum xchan_reason node_ctrl(struct xpkt *pkt)
 	}
 	r = node_ctrl_auth(pkt, &ks, t);
 	if (r == XCHAN_CONT) {
+		nh_key_held(node_id, node_kid);
 		r = node_ctrl_apply(pkt, &ks);
 		/* the answer keeps the request's nonce (ctrl_reply leaves seq alone), names
 		 * the node key it is signed with, and is signed with our key towards that

@@ -23,11 +23,14 @@ _Static_assert(XCHAN_MAX_INNER <= SIP_OFF_MASK, "the tag loop's offset mask keep
  * (the new key installed on both nodes, then the old one retired on each) the peer may
  * not hold the newer key yet, and may have retired the older one already, since the
  * two nodes retire independently; every receiver verifies SipHash-2-4 tags, which
- * need no node key, so DATA never stops for a rotation. */
+ * need no node key, so DATA never stops for a rotation. And only under a node key the
+ * peer showed it holds (XCHAN_NH_F_HELD: a control message of its verified under it,
+ * node_ctrl): installing a key here does not mean the peer has it yet. */
 static __always_inline const struct xchan_nh_key *nh_key_tx(__u32 node_id, __u8 *kid)
 {
 	struct xchan_nh_id id = { .node = node_id, .dir = XCHAN_NH_TX };
 	struct xchan_node *n = bpf_map_lookup_elem(&xchan_nodes, &node_id);
+	const struct xchan_nh_key *k;
 	__u32 s;
 
 	if (!n || !(n->flags & XCHAN_NODE_F_NH))
@@ -37,7 +40,8 @@ static __always_inline const struct xchan_nh_key *nh_key_tx(__u32 node_id, __u8 
 		return 0;
 	id.kid = n->kid[s];
 	*kid = id.kid;
-	return bpf_map_lookup_elem(&xchan_nhkeys, &id);
+	k = bpf_map_lookup_elem(&xchan_nhkeys, &id);
+	return k && (k->flags & XCHAN_NH_F_HELD) ? k : 0;
 }
 
 /* The NH key that verifies DATA from node_id (entry n) under its node key kid: only

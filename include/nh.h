@@ -34,10 +34,14 @@
  * node's entry and its NH key. A receiver accepts either at any length. */
 #define XCHAN_NH_MIN_INNER	128
 
-/* Key words: one per message word of the largest inner packet, two more for the
- * shifted pass, rounded up to the loop's block of four words. */
-#define NH_KEY_WORDS	184
+/* Key words: one per message word of the largest inner packet (179), two more for
+ * the shifted pass, and room for the tag loop's bounds (its last block of four). The
+ * agent derives NH_KEY_BLOCKS BLAKE2b-512 blocks and keeps the first NH_KEY_WORDS
+ * words; the entry's last word is its flags. */
+#define NH_KEY_WORDS	183
+#define NH_KEY_BLOCKS	23
 _Static_assert(NH_KEY_WORDS >= (XCHAN_MAX_INNER + 7) / 8 + 2, "a key word for every message word");
+_Static_assert(NH_KEY_BLOCKS * 64 >= NH_KEY_WORDS * 8, "derived bytes for every key word");
 
 struct nh {
 	__u64 s1, s2;
@@ -55,8 +59,14 @@ struct xchan_nh_id {
 };
 _Static_assert(sizeof(struct xchan_nh_id) == 8, "xchan_nhkeys key");
 
+/* XCHAN_NH_F_HELD, on a tx key: the peer showed it holds this node key (the CMM
+ * verified a control message of the peer's under it), so it can verify NH tags made
+ * with it. The CMM sets it; the agent writes 0, or what was there when it writes the
+ * same key again. */
+#define XCHAN_NH_F_HELD	1ULL
 struct xchan_nh_key {
 	__u64	w[NH_KEY_WORDS];
+	__u64	flags;
 };
 _Static_assert(sizeof(struct xchan_nh_key) == 1472, "xchan_nhkeys value");
 

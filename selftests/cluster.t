@@ -345,8 +345,59 @@ seen_current() {	# (no number while node 2's status misses node 1's record)
 }
 eventually 15 seen_current
 check "store back: node 1 rotates again and node 2 reads its current epoch ($(kx_epoch))" [ $? -eq 0 ]
-cagent_stop 1
-cagent_start 1
+
+# a peer that lags: node 1's agent stopped (on a lease that outlives the stop) while
+# node 2 rotates its node key and keeps only the new pair key, which node 1 does not
+# have. Node 2 has not seen node 1 use it (no control message of node 1's verified
+# under it), so DATA to node 1 goes with SipHash-2-4 tags, which need no node key, and
+# arrives. Once node 1's agent runs again, installs the key and retires its old one,
+# it renews a channel from node 2 (a REKEY under the new key), and DATA to it goes
+# with NH tags again
+cagent_stop 1; cagent_stop 2
+no_rec1() { [ -z "$(etcd_ctl get /xchan/v1/nodes/1 --print-value-only)" ]; }
+eventually 10 no_rec1	# its lease expired: the next one is granted with the TTL below
+LEASE_TTL=30 cagent_start 1 --key-overlap 1
+cagent_start 2 --key-overlap 1
+keys_of() { xn "$1" -j node list | jq -r ".peers[] | select(.id==$2) | [.keys[].id] | join(\" \")"; }
+pair_12() { [ -n "$(keys_of 1 2)" ] && [ -n "$(keys_of 2 1)" ]; }	# (node 3 is gone)
+in_bob() { [ "$(xn 1 -j channel list | jq -r '.[] | select(.dir=="in" and .remote_part==2) | .state')" = established ]; }
+eventually 20 pair_12 && eventually 20 in_bob && eventually 10 established 2 2 5000
+check "node 1's agent on a 30 s lease, both with a 1 s key overlap: channels established" [ $? -eq 0 ]
+kill -STOP "$(cat "$TMPD/agent1.pid")"
+cagent_stop 2; cagent_start 2 --node-key-interval 2 --key-overlap 1
+lagging() {	# node 2 holds one pair key for node 1, and node 1 does not hold it
+	local k2; k2=$(keys_of 2 1)
+	[ -n "$k2" ] && [ "$k2" = "${k2// /}" ] && ! grep -qw -- "$k2" <<<" $(keys_of 1 2) "
+}
+eventually 15 lagging
+check "node 1's agent stopped: node 2 rotated and keeps only pair key $(keys_of 2 1), node 1 holds $(keys_of 1 2)" [ $? -eq 0 ]
+cagent_stop 2; cagent_start 2 --key-overlap 1	# no more rotations
+eventually 10 lagging
+fab_capture f1 "$TMPD/lag.pcap"
+send_udp bob 5000 10.101.0.1 6000 10 "lag$NHT"
+eventually 3 got 5000 "lag$NHT" 10; rc=$?
+fab_capture_stop
+types=$(dtypes "$TMPD/lag.pcap")
+check "... bob's 10 datagrams of 133 bytes reach alice, with SipHash-2-4 tags ($types)" [ $rc -eq 0 -a "$types" = "1:10" ]
+kb=$(in_kid)
+kill -CONT "$(cat "$TMPD/agent1.pid")"
+nh_again() {
+	fab_capture f1 "$TMPD/again.pcap"
+	send_udp bob 5000 10.101.0.1 6000 5 "again$NHT"
+	echo 5 >>"$TMPD/again.sent"
+	sleep 0.3
+	fab_capture_stop
+	[ "$(dtypes "$TMPD/again.pcap")" = "8:5" ]
+}
+eventually 2 nh_again	# (20 tries: each takes a second)
+check "node 1's agent running again: it installs the key, renews a channel from node 2 under it, and DATA to it goes with NH tags ($(dtypes "$TMPD/again.pcap"))" [ $? -eq 0 ]
+check "... node 2 saw it in a REKEY of alice's channel from bob (its key id $kb -> $(in_kid))" [ "$(in_kid)" != "$kb" ]
+sleep 0.3
+sent=$(awk '{n += $1} END {print n + 0}' "$TMPD/again.sent")
+check "... and every datagram sent meanwhile arrived ($(received alice 6000 | grep -c " 5000 again$NHT-") of $sent)" \
+	[ "$(received alice 6000 | grep -c " 5000 again$NHT-")" -eq "$sent" ]
+cagent_stop 1; cagent_stop 2
+cagent_start 1; cagent_start 2
 
 diag "cluster.t took $(echo "$(date +%s.%N) - $T0" | bc)s"
 recv_stop alice 6000

@@ -69,5 +69,12 @@ for i in 1 2 3; do cagent_start $i; done
 eventually 20 all_peers && eventually 20 both_in && eventually 10 established 2 2 5000
 check "agents restarted after their leases expired: keys and channels made again" [ $? -eq 0 ]
 send_udp bob 5000 10.101.0.1 6000 10 back
-eventually 3 got 5000 back 10
-check "... and bob's datagrams arrive: 10 of 10" [ $? -eq 0 ]
+eventually 3 got 5000 back 10; rc=$?
+check "... and bob's datagrams arrive: 10 of 10 ($(received alice 6000 | grep -c ' 5000 back-'))" [ $rc -eq 0 ]
+if [ $rc -ne 0 ]; then	# where they went: each node's drops, its peers and channels
+	for i in 1 2; do
+		diag "node $i: $(xn "$i" -j stats | jq -c '[.reasons[] | select(.packets > 0) | "\(.reason)=\(.packets)"]')"
+		diag "node $i: $(xn "$i" -j node list | jq -c '[.peers[] | {id, data_mac, next_hop, keys: [.keys[].id]}]')"
+		diag "node $i: $(xn "$i" -j channel list | jq -c '[.[] | "\(.dir) \(.local_part):\(.local_ep) \(.remote_part):\(.remote_ep) \(.state) \(.key_id)"]')"
+	done
+fi

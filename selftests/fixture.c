@@ -14,6 +14,7 @@
 #include "fixture.h"
 #include "xc_int.h"
 #include "nh.h"
+#include "xchan_auth.h"
 
 const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 0, 0x0a };
 const uint8_t MAC_B[6] = { 0x02, 0, 0, 0, 0, 0x0b };
@@ -290,13 +291,13 @@ uint64_t nh_tag_ref(const uint8_t key[16], const uint64_t *k64, const uint8_t *h
 
 void nh_key_ref(const uint8_t nkey[XCHAN_PAIR_KEY_LEN], uint64_t *k64)
 {
-	uint8_t out[8 * NH_KEY_WORDS], msg[21] = "xchan nh-toeplitz v1";
+	uint8_t out[64 * NH_KEY_BLOCKS], msg[21] = "xchan nh-toeplitz v1";
 
-	for (int i = 0; i < (int)sizeof(out) / 64; i++) {
+	for (int i = 0; i < NH_KEY_BLOCKS; i++) {
 		msg[20] = i;
 		crypto_generichash(out + 64 * i, 64, msg, sizeof(msg), nkey, XCHAN_PAIR_KEY_LEN);
 	}
-	memcpy(k64, out, sizeof(out));
+	memcpy(k64, out, 8 * NH_KEY_WORDS);
 }
 
 size_t nic_frame_nh(uint8_t *f, uint64_t seq, size_t payload, bool bad_tag, const uint8_t *key,
@@ -326,6 +327,30 @@ size_t nic_frame_nh(uint8_t *f, uint64_t seq, size_t payload, bool bad_tag, cons
 	memcpy(out.src_mac, MAC_N2, 6);
 	memcpy(out.dst_mac, MAC_GW, 6);
 	return pkt_build(f, PKT_MAX, &out);
+}
+
+uint64_t node2_nonce = 1000;
+
+/* Node 2's request for the channel B:5000 -> R:6000 (R receives, so node 2 asks),
+ * under its node key node_kid (bytes k32), the channel key id in the reason byte. */
+size_t node2_req(uint8_t *f, uint8_t type, uint8_t node_kid, uint8_t chan_kid,
+		       const uint8_t *key16, const uint8_t *k32)
+{
+	uint8_t tr[8];
+	struct xchan_hdr h = { .version = XCHAN_VERSION, .type = type, .key_id = node_kid,
+			       .reason = chan_kid, .src_part = htonl(P_R), .dst_part = htonl(P_B),
+			       .src_ep = htons(6000), .dst_ep = htons(5000), .seq = htobe64(++node2_nonce) };
+	struct pkt_spec c = { .saddr = NODE2, .daddr = NODE1, .sport = 40000,
+			      .dport = XCHAN_UDP_PORT, .xh = &h, .payload = tr, .payload_len = 8 };
+
+	if (key16) {
+		memcpy(h.auth, key16, 16);
+		xchan_key_wrap(h.auth, k32, node2_nonce);
+	}
+	xchan_put_le64(tr, xchan_hdr_mac(k32, &h));
+	memcpy(c.src_mac, MAC_N2, 6);
+	memcpy(c.dst_mac, MAC_GW, 6);
+	return pkt_build(f, PKT_MAX, &c);
 }
 
 size_t nic_frame_key(uint8_t *f, uint64_t seq, size_t payload, uint32_t outer_src, bool bad_tag,

@@ -45,6 +45,12 @@ void fixture_nic(void);
  * in userspace (or wrongly, with bad_tag). */
 size_t nic_frame(uint8_t *f, uint64_t seq, size_t payload, uint32_t outer_src, bool bad_tag);
 /* The same under channel key `key` with id kid (nic_frame: KEY, id 0). */
+/* Node 2's request for the channel B:5000 -> R:6000 (R receives, so node 2 asks),
+ * under its node key node_kid (bytes k32), the channel key id in the reason byte
+ * (key16: the channel key, wrapped; NULL for none); nonce ++node2_nonce. */
+extern uint64_t node2_nonce;
+size_t node2_req(uint8_t *f, uint8_t type, uint8_t node_kid, uint8_t chan_kid,
+		 const uint8_t *key16, const uint8_t *k32);
 size_t nic_frame_key(uint8_t *f, uint64_t seq, size_t payload, uint32_t outer_src, bool bad_tag,
 		     const uint8_t *key, uint8_t kid);
 /* The same frame of type XCHAN_T_DATA_NH: tagged with NH-Toeplitz under SipHash-2-4

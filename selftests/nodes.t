@@ -117,9 +117,14 @@ python3 -c '
 import hashlib, sys
 key = bytes.fromhex(open(sys.argv[1]).read().strip())
 want = b"".join(hashlib.blake2b(b"xchan nh-toeplitz v1" + bytes([i]), key=key, digest_size=64).digest()
-                for i in range(23))
+                for i in range(23))[:183 * 8] + bytes(8)   # 183 key words, then flags: 0 on rx
 sys.exit(0 if want.hex() == sys.stdin.read().strip() else 1)' "$TMPD/pair.key" <<<"$nhk"
 check "node 1's NH key from node 2 is the one BLAKE2b derives from the pair key" [ $? -eq 0 ]
+# node 2 tags with NH only under a node key node 1 showed it holds: node 1's CONNECT
+# for the channel, signed under node key 0, verified by node 2's CMM
+held=$(bpftool -j map lookup pinned "$PIN2/xchan_nhkeys" key 1 0 0 0 0 1 0 0 2>/dev/null |
+	jq -r '.value[-8:] | map(ltrimstr("0x")) | join("")')
+check "node 2 learnt from node 1's CONNECT that it holds node key 0 (flags $held)" [ "$held" = 0100000000000000 ]
 NHT=nh$(printf 'n%.0s' $(seq 110))	# an inner packet of 128 bytes or more (XCHAN_NH_MIN_INNER)
 hold "$TMPD/nh.pcap" "$NHT"
 types=$(pcap_types "$TMPD/nh.pcap" type/reason)

@@ -24,29 +24,6 @@
 static const uint8_t R1[32] = { [0] = 0x11, [8] = 1, [16] = 0x12, [31] = 0x13 };
 static const uint8_t T1[32] = { [0] = 0x21, [8] = 2, [16] = 0x22, [31] = 0x23 };
 static const uint8_t KEY2[16] = { 0x77, 7 }, KEY3[16] = { 0x88, 8 };
-static uint64_t nonce = 1000;
-
-/* Node 2's request for the channel B:5000 -> R:6000 (R receives, so node 2 asks),
- * under its node key node_kid (bytes k32), the channel key id in the reason byte. */
-static size_t node_req(uint8_t *f, uint8_t type, uint8_t node_kid, uint8_t chan_kid,
-		       const uint8_t *key16, const uint8_t *k32)
-{
-	uint8_t tr[8];
-	struct xchan_hdr h = { .version = XCHAN_VERSION, .type = type, .key_id = node_kid,
-			       .reason = chan_kid, .src_part = htonl(P_R), .dst_part = htonl(P_B),
-			       .src_ep = htons(6000), .dst_ep = htons(5000), .seq = htobe64(++nonce) };
-	struct pkt_spec c = { .saddr = NODE2, .daddr = NODE1, .sport = 40000,
-			      .dport = XCHAN_UDP_PORT, .xh = &h, .payload = tr, .payload_len = 8 };
-
-	if (key16) {
-		memcpy(h.auth, key16, 16);
-		xchan_key_wrap(h.auth, k32, nonce);
-	}
-	xchan_put_le64(tr, xchan_hdr_mac(k32, &h));
-	memcpy(c.src_mac, MAC_N2, 6);
-	memcpy(c.dst_mac, MAC_GW, 6);
-	return pkt_build(f, PKT_MAX, &c);
-}
 
 /* The answer: an ACK under node key kid, signed with tx, and not with rx. */
 static void check_signed(const struct run *r, uint8_t kid, const uint8_t *tx, const uint8_t *rx)
@@ -115,24 +92,24 @@ static void node_ctrl_slots(void)
 
 	tap_begin();
 	two_node_keys();
-	len = node_req(f, XCHAN_T_CONNECT, 1, 0, KEY2, R1);
+	len = node2_req(f, XCHAN_T_CONNECT, 1, 0, KEY2, R1);
 	r = expect(f, len, if_up, XDP_TX, XR_CTRL_ACK);
 	check_signed(&r, 1, T1, R1);
 	ASSERT_TRUE(out_key_is(0, KEY2), "OUT key 0 stored, unwrapped with rx");
 	tap_end("node control under node key 1 (slot 1) while key 0 is the newest: accepted, answered under 1, signed with tx");
 
 	tap_begin();
-	len = node_req(f, XCHAN_T_REKEY, 0, 1, KEY3, PAIR);
+	len = node2_req(f, XCHAN_T_REKEY, 0, 1, KEY3, PAIR);
 	r = expect(f, len, if_up, XDP_TX, XR_CTRL_ACK);
 	check_signed(&r, 0, PAIR, R1);
 	ASSERT_TRUE(out_key_is(1, KEY3), "OUT on channel key 1");
 	tap_end("REKEY between nodes under node key 0: the channel key id from the reason byte, OUT on key 1");
 
 	tap_begin();
-	len = node_req(f, XCHAN_T_REKEY, 7, 2, KEY2, R1);
+	len = node2_req(f, XCHAN_T_REKEY, 7, 2, KEY2, R1);
 	expect(f, len, if_up, XDP_DROP, XR_DROP_CTRL_BAD_AUTH);
 	ASSERT_TRUE(has_event(XCHAN_E_BAD_AUTH, XR_DROP_CTRL_BAD_AUTH), "audited");
-	len = node_req(f, XCHAN_T_REKEY, 1, 2, KEY2, T1);
+	len = node2_req(f, XCHAN_T_REKEY, 1, 2, KEY2, T1);
 	expect(f, len, if_up, XDP_DROP, XR_DROP_CTRL_BAD_AUTH);
 	ASSERT_TRUE(out_key_is(1, KEY3), "OUT unchanged");
 	tap_end("node control under an unknown node key id, or signed with our own tx: drop_ctrl_bad_auth");
@@ -147,9 +124,9 @@ static void node_retire_del(void)
 
 	tap_begin();
 	ASSERT_EQ(xc_node_key_retire(&fx, 2, 1, &e), 0, e.msg);
-	len = node_req(f, XCHAN_T_REKEY, 0, 2, KEY2, PAIR);
+	len = node2_req(f, XCHAN_T_REKEY, 0, 2, KEY2, PAIR);
 	expect(f, len, if_up, XDP_DROP, XR_DROP_CTRL_BAD_AUTH);
-	len = node_req(f, XCHAN_T_REKEY, 1, 2, KEY2, R1);
+	len = node2_req(f, XCHAN_T_REKEY, 1, 2, KEY2, R1);
 	expect(f, len, if_up, XDP_TX, XR_CTRL_ACK);
 	ASSERT_TRUE(xc_node_key_retire(&fx, 2, 9, &e) == -ENOENT, "retiring all but an absent id is refused");
 	tap_end("after key-retire --keep 1, control under node key 0 is drop_ctrl_bad_auth, under 1 accepted");
@@ -159,7 +136,7 @@ static void node_retire_del(void)
 		    "node 0 and this node refused");
 	ASSERT_EQ(xc_node_del(&fx, 2, &e), 0, e.msg);
 	ASSERT_TRUE(bpf_map_lookup_elem(fx.cmm.map_fd[M_NEXTHOP], &(uint32_t){ 2 }, &nh), "next hop gone");
-	len = node_req(f, XCHAN_T_CLOSE, 1, 0, NULL, R1);
+	len = node2_req(f, XCHAN_T_CLOSE, 1, 0, NULL, R1);
 	expect(f, len, if_up, XDP_DROP, XR_DROP_BAD_ORIGIN);
 	len = nic_frame(f, 100, 5, NODE2, false);
 	expect(f, len, if_up, XDP_DROP, XR_DROP_BAD_ORIGIN);
@@ -179,7 +156,7 @@ static uint64_t peer_nonce(void)
 static size_t recorded_close(uint8_t *f)
 {
 	struct xchan_chan_id out;
-	size_t len = node_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
+	size_t len = node2_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
 	uint8_t g[PKT_MAX];
 
 	memcpy(g, f, len);	/* the CMM answers in place: the run gets a copy */
@@ -208,7 +185,7 @@ static void node_nonce_outlives(void)
 	bpf_map_delete_elem(fx.cmm.map_fd[M_EVLIMIT], &(struct xchan_src_key){ 0, XCHAN_SRC_PEER });
 	len = recorded_close(f);
 	last = peer_nonce();
-	ASSERT_EQ(last, nonce, "the CMM raised node 2's nonce record");
+	ASSERT_EQ(last, node2_nonce, "the CMM raised node 2's nonce record");
 	ASSERT_EQ(xc_node_del(&fx, 2, &e), 0, e.msg);
 	ASSERT_EQ(peer_nonce(), last, "node del leaves the record");
 	ASSERT_EQ(xc_node_add(&fx, 2, NODE2, PAIR, &e), 0, e.msg);
@@ -219,23 +196,23 @@ static void node_nonce_outlives(void)
 	ASSERT_EQ(xc_node_del(&fx, 2, &e), 0, e.msg);
 	ASSERT_EQ(xc_node_key_install(&fx, 2, NODE2, &k0, &e), 0, e.msg);
 	expect(f, len, if_up, XDP_DROP, XR_DROP_REPLAY);
-	len = node_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
+	len = node2_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
 	expect(f, len, if_up, XDP_TX, XR_CTRL_CLOSE);
 	tap_end("node del, then node add or a fresh key-install with the same key: a recorded CLOSE is drop_replay (the nonce record outlives the entry), a new one accepted");
 
 	tap_begin();
 	bpf_map_delete_elem(fx.cmm.map_fd[M_PEERNONCE], &(uint32_t){ 2 });
-	len = node_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
+	len = node2_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
 	expect(f, len, if_up, XDP_DROP, XR_DROP_REPLAY);
 	ASSERT_EQ(xc_node_key_install(&fx, 2, NODE2, &k0, &e), 0, e.msg);
 	last = peer_nonce();
 	ASSERT_TRUE(last + XCHAN_NONCE_SKEW_NS <= xc_real_ns() + 1000000000ULL &&
 		    last + XCHAN_NONCE_SKEW_NS + 1000000000ULL >= xc_real_ns(),
 		    "a new record starts a minute behind the wall clock");
-	len = node_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
+	len = node2_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
 	expect(f, len, if_up, XDP_DROP, XR_DROP_REPLAY);
-	nonce = xc_real_ns();
-	len = node_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
+	node2_nonce = xc_real_ns();
+	len = node2_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
 	expect(f, len, if_up, XDP_TX, XR_CTRL_CLOSE);
 	tap_end("no nonce record: drop_replay; the agent makes one a minute behind the wall clock, so what was recorded before it is stale and a clock-based nonce passes");
 }
@@ -405,7 +382,7 @@ static void node_entry_churn(void)
 	pthread_create(&c.t, NULL, churn, &c);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
-		size_t len = node_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
+		size_t len = node2_req(f, XCHAN_T_CLOSE, 0, 0, NULL, PAIR);
 		struct run r = run_raw(fx.cmm.prog_fd, f, len, if_up);
 		const struct xchan_hdr *xh = (const void *)(r.out + PKT_OFF_XCHAN);
 

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include "verdicts.h"
 #include "nh.h"
+#include "xc_int.h"
 
 /* The output of a decapsulated DATA frame R:5000 -> A:6000 carrying `payload`
  * bytes of 'p' (nic_frame's): addressed to A, the inner packet byte for byte. */
@@ -386,6 +387,26 @@ static void check_encap_nh(size_t payload, uint64_t seq, const uint8_t *ntx, uin
 		    "tag as userspace computes it");
 }
 
+/* Node 2 shows it holds node key kid: a CLOSE of its, signed with k32 (its tx: our
+ * rx), verified here; then the OUT key the CLOSE removed is put back. forged: signed
+ * with something else, refused. */
+static void node2_shows(uint8_t kid, const uint8_t *k32, bool forged)
+{
+	uint64_t was = node2_nonce;
+	struct xchan_chan_id out;
+	uint8_t f[PKT_MAX], other[32];
+	size_t len;
+
+	memset(other, 0xee, sizeof(other));	/* both halves differ from every key here */
+	node2_nonce = xc_real_ns();	/* above the record the agent made */
+	len = node2_req(f, XCHAN_T_CLOSE, kid, 0, NULL, forged ? other : k32);
+	node2_nonce = was;		/* as the tests after this one expect it */
+	expect(f, len, if_up, forged ? XDP_DROP : XDP_TX,
+	       forged ? XR_DROP_CTRL_BAD_AUTH : XR_CTRL_CLOSE);
+	xchan_chan_id_make(&out, P_B, 5000, P_R, 6000, XCHAN_DIR_OUT);
+	put_key(&out, KEY, XCHAN_OWNER_REMOTE);
+}
+
 static void uplink_nh_send(void)
 {
 	struct xc_node_key k1 = { .id = 1 };
@@ -396,6 +417,14 @@ static void uplink_nh_send(void)
 	reset();
 	fixture_nic();
 	ASSERT_EQ(xc_node_data_mac(&fx, 2, true, &e), 0, e.msg);
+	/* set to NH, but node 2 has not shown it holds node key 0 yet */
+	check_encap(200, seq++);
+	node2_shows(0, PAIR, true);
+	check_encap(200, seq++);
+	tap_end("NH tags: SipHash-2-4 until the peer shows it holds the node key (a forged message shows nothing)");
+
+	tap_begin();
+	node2_shows(0, PAIR, false);
 	for (size_t pl = 0; pl <= 32; pl++)
 		check_encap_nh(pl + 100, seq++, PAIR, 0);
 	check_encap_nh(XCHAN_MAX_INNER - 28, seq++, PAIR, 0);
@@ -411,8 +440,13 @@ static void uplink_nh_send(void)
 	check_encap(200, seq++);
 	check_encap(XCHAN_MAX_INNER - 28, seq++);
 	ASSERT_EQ(xc_node_key_retire(&fx, 2, 1, &e), 0, e.msg);
+	check_encap(200, seq++);	/* node 2 has not shown it holds key 1 */
+	node2_shows(1, k1.rx, false);
 	check_encap_nh(200, seq++, k1.tx, 1);
-	tap_end("NH tags: SipHash-2-4 while two node keys are valid, NH under the new one once the older is retired");
+	/* installing the same key again (a daemon's restart) keeps what the CMM learnt */
+	ASSERT_EQ(xc_node_key_install(&fx, 2, NODE2, &k1, &e), 0, e.msg);
+	check_encap_nh(200, seq++, k1.tx, 1);
+	tap_end("NH tags: SipHash-2-4 while two node keys are valid, and after the retirement until the peer shows it holds the new one; then NH under it, also after the same key is installed again");
 
 	tap_begin();
 	{

@@ -138,6 +138,7 @@ static void cluster_free(struct cluster *c)
 	free(c->view.kv);
 	free(c->peers);
 	free(c->fails);
+	free(c->shown);
 	free(c->mine);
 	for (size_t i = 0; i < c->nbad; i++)
 		free(c->bad_sigs[i]);

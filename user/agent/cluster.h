@@ -108,6 +108,10 @@ struct cluster {
 	/* channel keys (cluster_keys.c, its own thread: a rekey may wait for a peer) */
 	pthread_t rekeyer;
 	bool rekeying;
+	/* under mu: peers whose previous pair key this node retired, for the rekeyer to
+	 * rekey one channel from each (so that they see the new key in use: NH tags) */
+	uint32_t *shown;
+	size_t nshown, capshown;
 	pthread_t thread;		/* reconcile */
 	/* the watch thread and what it hands over */
 	pthread_t watcher;

@@ -162,6 +162,76 @@ void keys_peer_forget(struct cluster *c, uint32_t id)
 		*p = c->peers[--c->npeers];
 }
 
+/* The peer tags DATA to us with NH tags only under a node key its CMM saw us use
+ * (XCHAN_NH_F_HELD): a control message of ours, verified there. After a rotation that
+ * would be the next rekey of a channel it sends us on, up to --chan-key-interval
+ * away; so once we keep only the new key, the rekeyer renews one such channel now
+ * (the peer has had the overlap to install the key; if not, the rekey fails and the
+ * periodic one tries again). Only when our record says we verify NH tags. */
+static void show_later(struct cluster *c, uint32_t node)
+{
+	uint32_t *slot;
+
+	if (!keys_nh_local(c))
+		return;
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->nshown; i++)
+		if (c->shown[i] == node)
+			node = 0;
+	if (node && (slot = xc_grow((void **)&c->shown, &c->nshown, &c->capshown, sizeof(*slot))))
+		*slot = node;
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* The rekeyer's part: one established channel we receive on from each node waiting. */
+static void show_held(struct cluster *c)
+{
+	struct xc_chan_info *ci = NULL;
+	struct xc_part_info *pi = NULL;
+	size_t n = 0, np = 0, nw;
+	uint32_t *want;
+	struct xc_err e = {};
+
+	pthread_mutex_lock(&c->mu);
+	want = c->shown;
+	nw = c->nshown;
+	c->shown = NULL;
+	c->nshown = c->capshown = 0;
+	pthread_mutex_unlock(&c->mu);
+	if (!nw)
+		return;
+	if (xc_part_list(c->xc, &pi, &np, &e) || xc_chan_list(c->xc, &ci, &n, &e)) {
+		agent_log(LOG_WARN, "cluster: no channel renewed after a pair key retired: %s", e.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < n && !c->stop; i++) {
+		struct xc_ep dst = { ci[i].id.local_part, ci[i].id.local_ep };
+		struct xc_ep src = { ci[i].id.remote_part, ci[i].id.remote_ep };
+		uint32_t node = 0;
+		size_t k;
+
+		if (ci[i].id.dir != XCHAN_DIR_IN || ci[i].ch.state != XCHAN_S_ESTABLISHED)
+			continue;
+		for (size_t j = 0; j < np && !node; j++)
+			if (pi[j].id == src.part)
+				node = pi[j].meta.node_id;
+		for (k = 0; k < nw && (!node || want[k] != node); k++)
+			;
+		if (k == nw)
+			continue;
+		want[k] = 0;	/* one channel a node */
+		int r = xc_chan_rekey(c->xc, &src, &dst, c->cfg.chan_key_grace_ms, &e);
+
+		if (r && r != XC_REKEY_KEPT_OLD)
+			agent_log(LOG_INFO, "cluster: channel %u:%u -> %u:%u not renewed (to show node %u the new pair key; the periodic rekey will): %s",
+				  src.part, src.port, dst.part, dst.port, node, e.msg);
+	}
+out:
+	free(ci);
+	free(pi);
+	free(want);
+}
+
 static void retire_due(struct cluster *c, uint64_t now)
 {
 	for (size_t i = 0; i < c->npeers; i++) {
@@ -181,9 +251,11 @@ static void retire_due(struct cluster *c, uint64_t now)
 			continue;
 		}
 		p->has_prev = false;
-		if (p->prev_kid != p->kid)
+		if (p->prev_kid != p->kid) {
 			agent_log(LOG_INFO, "cluster: node %u: pair key id 0x%02x retired, 0x%02x stays",
 				  p->id, p->prev_kid, p->kid);
+			show_later(c, p->id);
+		}
 	}
 }
 
@@ -278,8 +350,10 @@ static void *rekeyer(void *arg)
 	while (!c->stop) {
 		uint64_t until = cl_now_ms() + c->cfg.chan_key_interval * 1000ULL;
 
-		while (!c->stop && cl_now_ms() < until)
+		while (!c->stop && cl_now_ms() < until) {
 			nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000000 }, NULL);
+			show_held(c);
+		}
 		if (!c->stop)
 			chan_rekey_all(c);
 	}

@@ -47,20 +47,22 @@ int peer_nonce_make(struct xc *x, uint32_t node, struct xc_err *e)
 static void nh_derive(const uint8_t nk[XCHAN_PAIR_KEY_LEN], struct xchan_nh_key *out)
 {
 	static const char label[] = "xchan nh-toeplitz v1";
-	uint8_t msg[sizeof(label)], *o = (uint8_t *)out->w;
+	uint8_t msg[sizeof(label)], o[NH_KEY_BLOCKS * 64];
 
-	_Static_assert(sizeof(*out) % 64 == 0, "whole BLAKE2b-512 blocks");
 	memcpy(msg, label, sizeof(label) - 1);
-	for (size_t i = 0; i < sizeof(*out) / 64; i++) {
+	for (size_t i = 0; i < NH_KEY_BLOCKS; i++) {
 		msg[sizeof(label) - 1] = i;
 		crypto_generichash(o + 64 * i, 64, msg, sizeof(msg), nk, XCHAN_PAIR_KEY_LEN);
 	}
+	memcpy(out->w, o, sizeof(out->w));
+	out->flags = 0;
+	explicit_bzero(o, sizeof(o));
 }
 
 int nh_keys_put(struct xc *x, uint32_t node, uint8_t kid, const struct xchan_node_slot *sl)
 {
 	struct xchan_nh_id id = { .node = node, .kid = kid };
-	struct xchan_nh_key k;
+	struct xchan_nh_key k, was;
 	int err = 0;
 
 	if (XC_FD(x, M_NHKEYS) < 0)	/* an instance from before NH tags */
@@ -69,10 +71,16 @@ int nh_keys_put(struct xc *x, uint32_t node, uint8_t kid, const struct xchan_nod
 		return -EIO;
 	for (id.dir = XCHAN_NH_RX; id.dir <= XCHAN_NH_TX && !err; id.dir++) {
 		nh_derive(id.dir == XCHAN_NH_RX ? sl->rx : sl->tx, &k);
+		/* the same key again (a daemon's restart, a reconcile) keeps what the CMM
+		 * learnt of it: that the peer holds it */
+		if (!bpf_map_lookup_elem(XC_FD(x, M_NHKEYS), &id, &was) &&
+		    !sodium_memcmp(was.w, k.w, sizeof(k.w)))
+			k.flags = was.flags;
 		if (bpf_map_update_elem(XC_FD(x, M_NHKEYS), &id, &k, BPF_ANY))
 			err = -errno;
 	}
 	explicit_bzero(&k, sizeof(k));
+	explicit_bzero(&was, sizeof(was));
 	return err;
 }
 
