@@ -275,10 +275,12 @@ on_nodes() {	# on_nodes WHAT: xchan-bench-swap WHAT on node 2's hbob up0 and nod
 path_xchan() { on_nodes --pinned; }
 path_sip13() { on_nodes "$BUILD/xchan_sip13.bpf.o"; }
 NH_ON=0
-path_nh() {	# and whether node 2 then says so, with NH keys towards node 1 to use
+path_nh() {	# and whether node 2 then says so, with NH keys towards node 1 to use, the
+		# one it tags with marked as held by node 1 (its CONNECT verified under it)
 	path_xchan && quiet x2 node set 1 --data-mac nh &&
 	[ "$(x2 -j node list | jq -r '.peers[] | select(.id==1) | .data_mac')" = nh ] &&
 	[ "$(bpftool -j map dump pinned "$PIN2/xchan_nhkeys" | jq '[.[] | select(.formatted.key.node==1)] | length')" -eq 2 ] &&
+	[ "$(bpftool -j map dump pinned "$PIN2/xchan_nhkeys" | jq -r '[.[] | select(.formatted.key.node==1 and .formatted.key.dir==1) | .formatted.value.flags | tostring] | join(" ")')" = 1 ] &&
 	NH_ON=$((NH_ON + 1))
 }
 path_nh_off() { quiet x2 node set 1 --data-mac siphash; }
