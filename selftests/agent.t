@@ -157,7 +157,7 @@ check "the text format's HELP/TYPE for each new family" \
 	eval "[ \$(grep -cE '^# TYPE xchan_(partition_verdict|partition_channel|events)_[a-z]+_total counter$' '$TMPD/metrics') -eq 7 ]"
 x -j stats --by-partition >"$TMPD/stats" 2>&1
 check "stats --by-partition -j: bob's 5 refused sends, alice's 10 received, bob's 10 sent" \
-	jq -e --arg a "$A" --arg b "$B" '([.partitions[] | select(.name == $b and .reason == "drop_no_out_channel") | .packets] == [5]) and
+	quiet jq -e --arg a "$A" --arg b "$B" '([.partitions[] | select(.name == $b and .reason == "drop_no_out_channel") | .packets] == [5]) and
 	([.partitions[] | select(.reason == "pass_channel")] == []) and
 	([.partition_channels[] | select(.name == $a) | .received_packets] == [10]) and
 	([.partition_channels[] | select(.name == $b) | .sent_packets] == [10])' "$TMPD/stats"
@@ -279,9 +279,11 @@ agent_stop
 
 # a squatter (no agent running, a non-root process binds @xchan) is not taken for the agent
 ip netns exec "${PFX}gone" setpriv --reuid 65534 --regid 65534 --clear-groups /usr/bin/python3 -c '
-import socket, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind("\0xchan"); s.listen(4); time.sleep(30)' &
-squat_pid=$!; sleep 0.3
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind("\0xchan"); s.listen(4)
+print("bound", flush=True); time.sleep(30)' >"$TMPD/squat" &
+squat_pid=$!
+for _ in $(seq 50); do grep -q bound "$TMPD/squat" 2>/dev/null && break; sleep 0.1; done	# (a loaded machine)
 ip netns exec "${PFX}gone" "$BUILD/xchan-client" list >/dev/null 2>"$TMPD/err"; rc=$?
 check "the client refuses a socket not owned by root ($rc: $(cat "$TMPD/err"))" \
 	eval "[ $rc -ne 0 ] && grep -q 'is not the agent.s: its owner is a process in here, not root' '$TMPD/err'"
