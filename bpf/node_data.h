@@ -309,7 +309,9 @@ static __always_inline int tag_verify(struct xpkt *pkt, const struct xchan_key *
 
 	if (!key || (nh && !nk)) {
 		chan_count(&pkt->id, 0, 1);
-		return XR_DROP_KEY_RETIRED;
+		/* an NH tag under a node key this node does not hold (not yet, or no
+		 * more): the sender's and our rotations out of step */
+		return key ? XR_DROP_NH_NO_KEY : XR_DROP_KEY_RETIRED;
 	}
 	hdr_copy(&h, pkt->xh);
 	__builtin_memset(h.auth, 0, sizeof(h.auth));

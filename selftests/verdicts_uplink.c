@@ -273,7 +273,7 @@ static void uplink_nh_recv(void)
 
 	tap_begin();
 	len = nic_frame_nh(f, 700, 5, false, KEY, 0, PAIR, 7);	/* node key 7: not node 2's */
-	expect(f, len, if_up, XDP_DROP, XR_DROP_KEY_RETIRED);
+	expect(f, len, if_up, XDP_DROP, XR_DROP_NH_NO_KEY);
 	/* an NH key the entry does not name (left by a failed install) is not used */
 	{
 		struct xchan_nh_id id = { .node = 2, .kid = 7, .dir = XCHAN_NH_RX };
@@ -282,14 +282,14 @@ static void uplink_nh_recv(void)
 		nh_key_ref(PAIR, (uint64_t *)k.w);
 		bpf_map_update_elem(fx.cmm.map_fd[M_NHKEYS], &id, &k, BPF_ANY);
 		len = nic_frame_nh(f, 701, 5, false, KEY, 0, PAIR, 7);
-		expect(f, len, if_up, XDP_DROP, XR_DROP_KEY_RETIRED);
+		expect(f, len, if_up, XDP_DROP, XR_DROP_NH_NO_KEY);
 		bpf_map_delete_elem(fx.cmm.map_fd[M_NHKEYS], &id);
 		id.kid = 0;
 		bpf_map_delete_elem(fx.cmm.map_fd[M_NHKEYS], &id);
 		len = nic_frame_nh(f, 702, 5, false, KEY, 0, PAIR, 0);
-		expect(f, len, if_up, XDP_DROP, XR_DROP_KEY_RETIRED);
+		expect(f, len, if_up, XDP_DROP, XR_DROP_NH_NO_KEY);
 	}
-	tap_end("uplink, NH tags: a node key the entry does not name, or without its NH key, is refused");
+	tap_end("uplink, NH tags: a node key the entry does not name, or without its NH key, is drop_nh_key_not_held");
 }
 
 /* The key file's key, installed as node key 0 (rx = tx). */
@@ -341,7 +341,7 @@ static void uplink_nh_keys(void)
 	id.kid = 0;
 	ASSERT_TRUE(bpf_map_lookup_elem(fx.cmm.map_fd[M_NHKEYS], &id, &got), "id 0's are gone");
 	len = nic_frame_nh(f, 13, 50, false, KEY, 0, PAIR, 0);
-	expect(f, len, if_up, XDP_DROP, XR_DROP_KEY_RETIRED);
+	expect(f, len, if_up, XDP_DROP, XR_DROP_NH_NO_KEY);
 	/* a third key takes the older slot: the id it held loses its NH keys */
 	memset(k2.rx, 0x3c, 32);
 	memset(k2.tx, 0xc3, 32);

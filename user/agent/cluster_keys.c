@@ -103,13 +103,17 @@ static void peer_data_mac(struct cluster *c, struct peer *p, const struct node_r
 	bool nh = r->nh && keys_nh_local(c);
 	struct xc_err e = {};
 	char what[48];
+	int err;
 
 	if (p->mac_set && p->nh == nh)
 		return;
 	snprintf(what, sizeof(what), "DATA tags to node %u", r->id);
 	if (!fail_due(c, what))
 		return;
-	if (xc_node_data_mac(c->xc, r->id, nh, &e)) {
+	err = xc_node_data_mac(c->xc, r->id, nh, &e);
+	if (err == -ENOENT && !p->installed_ms)
+		return;		/* no entry yet: set once the pair key makes it */
+	if (err) {
 		fail_set(c, what, e.msg);
 		return;
 	}
@@ -136,6 +140,10 @@ bool keys_peer(struct cluster *c, const struct node_rec *r, bool may_install)
 		peer_data_mac(c, p, r);
 		return false;
 	}
+	/* an entry an earlier run left (its install may wait here): tagged as this run
+	 * says, not as that one did */
+	if (!p->mac_set)
+		peer_data_mac(c, p, r);
 	snprintf(what, sizeof(what), "pair key of node %u", r->id);
 	if (!fail_due(c, what) || !may_install)
 		return false;

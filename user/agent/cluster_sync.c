@@ -51,6 +51,7 @@ int node_rec_parse(struct cluster *c, const struct view_kv *kv, struct node_rec 
 {
 	const char *key = kv->key, *val = kv->val;
 	uint8_t pk[NK_PUB_LEN];
+	char ckey[64];
 	struct st_node n;
 	struct xc_err e = {};
 	uint32_t id;
@@ -75,6 +76,11 @@ int node_rec_parse(struct cluster *c, const struct view_kv *kv, struct node_rec 
 		return err;
 	}
 	bad_sig_forget(c, key);
+	snprintf(ckey, sizeof(ckey), "%s caps", key);
+	if (n.caps_ignored)
+		bad_sig_once(c, ckey, e.msg);
+	else
+		bad_sig_forget(c, ckey);
 	*r = (struct node_rec){ .id = id, .addr = n.addr, .epoch = n.epoch,
 				.key_time = (int64_t)n.key_time, .nh = n.nh };
 	memcpy(r->pub, n.kx_pub, sizeof(r->pub));

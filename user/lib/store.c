@@ -243,9 +243,12 @@ static int node_fields(struct json_object *o, struct st_node *n)
 	return errno || *end || end == lease ? -EINVAL : 0;
 }
 
-/* "caps" and "caps_sig", if there: the list must be signed; n->nh if it names "nh". */
-static int node_caps(struct json_object *o, const uint8_t *pk, struct st_node *n,
-		     struct xc_err *e)
+/* "caps" and "caps_sig", if there: n->nh if the list names "nh" and is signed. A
+ * list that is malformed or not signed is ignored, not the record: that is what
+ * removing it would do, and a later version's list must not make this one take the
+ * node for down (caps_ignored, e says why). */
+static void node_caps(struct json_object *o, const uint8_t *pk, struct st_node *n,
+		      struct xc_err *e)
 {
 	char ccanon[ST_RECORD_MAX + ST_CAPS_MAX];
 	struct json_object *m;
@@ -253,20 +256,31 @@ static int node_caps(struct json_object *o, const uint8_t *pk, struct st_node *n
 	int cl;
 
 	if (!json_object_object_get_ex(o, "caps", &m))
-		return 0;	/* a node from before them */
+		return;		/* a node from before them */
 	caps = get_str(o, "caps");
-	if (!caps || strlen(caps) >= ST_CAPS_MAX || !get_str(o, "caps_sig"))
-		return xc_fail(e, -EINVAL, "malformed node record: caps");
+	n->caps_ignored = true;
+	if (!caps || strlen(caps) != (size_t)json_object_get_string_len(m) ||
+	    strlen(caps) >= ST_CAPS_MAX || !get_str(o, "caps_sig")) {
+		xc_fail(e, -EINVAL, "its caps are malformed or unsigned: ignored");
+		return;
+	}
 	for (const char *p = caps; *p; p++)
-		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == ',' || *p == '-'))
-			return xc_fail(e, -EINVAL, "malformed node record: caps");
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == ',' ||
+		      *p == '-' || *p == '_')) {
+			xc_fail(e, -EINVAL, "its caps are malformed: ignored");
+			return;
+		}
 	cl = caps_canon(n, caps, ccanon, sizeof(ccanon));
-	if (cl < 0)
-		return xc_fail(e, -EINVAL, "malformed node record: caps");
-	if (pk && nk_verify(pk, ccanon, cl, get_str(o, "caps_sig")))
-		return xc_fail(e, -EBADMSG, "node record: the signature of its caps does not verify under its node's identity");
+	if (cl < 0) {
+		xc_fail(e, -EINVAL, "its caps are malformed: ignored");
+		return;
+	}
+	if (pk && nk_verify(pk, ccanon, cl, get_str(o, "caps_sig"))) {
+		xc_fail(e, -EBADMSG, "the signature of its caps does not verify under its node's identity: ignored");
+		return;
+	}
+	n->caps_ignored = false;
 	n->nh = caps_has(caps, "nh");
-	return 0;
 }
 
 int st_node_decode(const char *json, size_t len, const uint8_t *pk, struct st_node *n,
@@ -284,7 +298,7 @@ int st_node_decode(const char *json, size_t len, const uint8_t *pk, struct st_no
 	err = clen < 0 ? xc_fail(e, -EINVAL, "malformed node record") :
 	      check_sig(o, pk, canon, clen, "node record", e);
 	if (!err)
-		err = node_caps(o, pk, n, e);
+		node_caps(o, pk, n, e);
 	json_object_put(o);
 	return err;
 }

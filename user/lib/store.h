@@ -40,17 +40,19 @@ struct st_node {
 	uint64_t key_time;		/* unix seconds */
 	int64_t lease;
 	bool nh;			/* it verifies DATA with NH tags (caps "nh") */
+	bool caps_ignored;		/* decoded: caps there, but malformed or not signed */
 };
 /* "xchan-node-v1|id|addr|kx_pub hex|epoch|key_time|lease": what sig signs. */
 int st_node_canon(const struct st_node *n, char *buf, size_t len);
 /* A record's capabilities travel beside the fields above, signed apart ("caps", a
  * comma-separated list, and "caps_sig" over the canon above, "|caps=" and the list),
  * so that an agent from before them still verifies the record it knows; one that
- * knows them refuses a list whose signature does not verify, and ignores a name it
- * does not know. Removing both is possible for whoever writes the store: it makes
- * the node look like one from before them (DATA to it with SipHash-2-4 tags), which
- * is secure too. */
-#define ST_CAPS_MAX	64
+ * knows them ignores a list that is malformed or whose signature does not verify
+ * (caps_ignored, e says why; the record stands, as one from before them), and a name
+ * it does not know. Removing both is possible for whoever writes the store anyway:
+ * it makes the node look like one from before them (DATA to it with SipHash-2-4
+ * tags), which is secure too. Names: [a-z0-9_-], comma-separated. */
+#define ST_CAPS_MAX	256
 /* The record as JSON, signed by id, into buf. */
 int st_node_encode(const struct st_node *n, const struct nk_identity *id, char *buf,
 		   size_t len, struct xc_err *e);
