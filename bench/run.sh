@@ -280,7 +280,7 @@ path_nh() {	# and whether node 2 then says so, with NH keys towards node 1 to us
 	path_xchan && quiet x2 node set 1 --data-mac nh &&
 	[ "$(x2 -j node list | jq -r '.peers[] | select(.id==1) | .data_mac')" = nh ] &&
 	[ "$(bpftool -j map dump pinned "$PIN2/xchan_nhkeys" | jq '[.[] | select(.formatted.key.node==1)] | length')" -eq 2 ] &&
-	[ "$(bpftool -j map dump pinned "$PIN2/xchan_nhkeys" | jq -r '[.[] | select(.formatted.key.node==1 and .formatted.key.dir==1) | .formatted.value.flags | tostring] | join(" ")')" = 1 ] &&
+	[ "$(bpftool -j map dump pinned "$PIN2/xchan_nhkeys" | jq -r '[.[] | select(.formatted.key.node==1 and .formatted.key.dir==1) | .formatted.value.flags | tostring] | join(" ")')" = $((0x48454c44)) ] &&
 	NH_ON=$((NH_ON + 1))
 }
 path_nh_off() { quiet x2 node set 1 --data-mac siphash; }

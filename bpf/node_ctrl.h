@@ -48,8 +48,27 @@ static __always_inline void nh_key_held(__u32 node_id, __u8 kid)
 	struct xchan_nh_id id = { .node = node_id, .kid = kid, .dir = XCHAN_NH_TX };
 	struct xchan_nh_key *k = bpf_map_lookup_elem(&xchan_nhkeys, &id);
 
-	if (k && !(k->flags & XCHAN_NH_F_HELD))
-		__sync_fetch_and_or(&k->flags, XCHAN_NH_F_HELD);
+	if (k && k->flags != XCHAN_NH_HELD)
+		k->flags = XCHAN_NH_HELD;
+}
+
+/* The peer signed under a node key not in our entry (n): it moved on, or we did.
+ * What we tag DATA to it with NH under may then be a key it no longer holds, so the
+ * marks go until it signs under one of ours again; meanwhile DATA goes with SipHash
+ * tags. A forged frame can do this too: it costs speed, not protection. */
+static __always_inline void nh_keys_unheld(const struct xchan_node *n, __u32 node_id)
+{
+	struct xchan_nh_id id = { .node = node_id, .dir = XCHAN_NH_TX };
+	struct xchan_nh_key *k;
+
+	for (int s = 0; s < 2; s++) {
+		if (!(n->valid & (1U << s)))
+			continue;
+		id.kid = n->kid[s];
+		k = bpf_map_lookup_elem(&xchan_nhkeys, &id);
+		if (k && k->flags)
+			k->flags = 0;
+	}
 }
 
 /* Signature, then nonce: a forged message must not move the nonce forward. No
@@ -111,6 +130,8 @@ static __always_inline enum xchan_reason node_ctrl(struct xpkt *pkt)
 	 * node's value since node_of, the copy could hold that node's key */
 	if (!node_key(node, node_kid, &ks) || node->addr != pkt->saddr) {
 		__builtin_memset(&ks, 0, sizeof(ks));
+		if (node->addr == pkt->saddr)	/* a node key id we do not hold */
+			nh_keys_unheld(node, node_id);
 		return audit(pkt, XCHAN_E_BAD_AUTH, XR_DROP_CTRL_BAD_AUTH);
 	}
 	r = node_ctrl_auth(pkt, &ks, t);

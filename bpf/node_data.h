@@ -24,7 +24,7 @@ _Static_assert(XCHAN_MAX_INNER <= SIP_OFF_MASK, "the tag loop's offset mask keep
  * not hold the newer key yet, and may have retired the older one already, since the
  * two nodes retire independently; every receiver verifies SipHash-2-4 tags, which
  * need no node key, so DATA never stops for a rotation. And only under a node key the
- * peer showed it holds (XCHAN_NH_F_HELD: a control message of its verified under it,
+ * peer showed it holds (XCHAN_NH_HELD: a control message of its verified under it,
  * node_ctrl): installing a key here does not mean the peer has it yet. */
 static __always_inline const struct xchan_nh_key *nh_key_tx(__u32 node_id, __u8 *kid)
 {
@@ -41,7 +41,7 @@ static __always_inline const struct xchan_nh_key *nh_key_tx(__u32 node_id, __u8 
 	id.kid = n->kid[s];
 	*kid = id.kid;
 	k = bpf_map_lookup_elem(&xchan_nhkeys, &id);
-	return k && (k->flags & XCHAN_NH_F_HELD) ? k : 0;
+	return k && k->flags == XCHAN_NH_HELD ? k : 0;
 }
 
 /* The NH key that verifies DATA from node_id (entry n) under its node key kid: only

@@ -59,11 +59,13 @@ struct xchan_nh_id {
 };
 _Static_assert(sizeof(struct xchan_nh_id) == 8, "xchan_nhkeys key");
 
-/* XCHAN_NH_F_HELD, on a tx key: the peer showed it holds this node key (the CMM
- * verified a control message of the peer's under it), so it can verify NH tags made
- * with it. The CMM sets it; the agent writes 0, or what was there when it writes the
- * same key again. */
-#define XCHAN_NH_F_HELD	1ULL
+/* flags == XCHAN_NH_HELD, on a tx key: the peer showed it holds this node key (the
+ * CMM verified a control message of the peer's under it), so it can verify NH tags
+ * made with it. The CMM sets it, and clears it when the peer signs under a node key
+ * this node does not hold (it moved on); the agent writes 0, or what was there when
+ * it writes the same key again. A value, not a bit: an agent from before the flags
+ * wrote derived bytes there, which match it with probability 2^-64. */
+#define XCHAN_NH_HELD	0x48454c44ULL	/* "DLEH" */
 struct xchan_nh_key {
 	__u64	w[NH_KEY_WORDS];
 	__u64	flags;

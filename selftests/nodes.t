@@ -124,7 +124,7 @@ check "node 1's NH key from node 2 is the one BLAKE2b derives from the pair key"
 # for the channel, signed under node key 0, verified by node 2's CMM
 held=$(bpftool -j map lookup pinned "$PIN2/xchan_nhkeys" key 1 0 0 0 0 1 0 0 2>/dev/null |
 	jq -r '.value[-8:] | map(ltrimstr("0x")) | join("")')
-check "node 2 learnt from node 1's CONNECT that it holds node key 0 (flags $held)" [ "$held" = 0100000000000000 ]
+check "node 2 learnt from node 1's CONNECT that it holds node key 0 (flags $held)" [ "$held" = 444c454800000000 ]	# XCHAN_NH_HELD
 NHT=nh$(printf 'n%.0s' $(seq 110))	# an inner packet of 128 bytes or more (XCHAN_NH_MIN_INNER)
 hold "$TMPD/nh.pcap" "$NHT"
 types=$(pcap_types "$TMPD/nh.pcap" type/reason)

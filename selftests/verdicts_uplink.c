@@ -448,6 +448,27 @@ static void uplink_nh_send(void)
 	check_encap_nh(200, seq++, k1.tx, 1);
 	tap_end("NH tags: SipHash-2-4 while two node keys are valid, and after the retirement until the peer shows it holds the new one; then NH under it, also after the same key is installed again");
 
+	/* node 2 signs under a node key we do not hold (it moved on while we lag): what
+	 * we tag with NH may be a key it no longer holds, so SipHash until it signs under
+	 * ours again */
+	tap_begin();
+	{
+		uint64_t was = node2_nonce;
+		uint8_t f[PKT_MAX], k9[32];
+		size_t len;
+
+		memset(k9, 0x99, sizeof(k9));
+		node2_nonce = xc_real_ns();
+		len = node2_req(f, XCHAN_T_CLOSE, 9, 0, NULL, k9);
+		node2_nonce = was;
+		expect(f, len, if_up, XDP_DROP, XR_DROP_CTRL_BAD_AUTH);
+	}
+	check_encap(200, seq++);
+	check_encap(1000, seq++);
+	node2_shows(1, k1.rx, false);
+	check_encap_nh(200, seq++, k1.tx, 1);
+	tap_end("NH tags: node 2 signing under a node key not held here takes the mark away (SipHash tags) until it signs under ours again");
+
 	tap_begin();
 	{
 		struct xchan_nh_id id = { .node = 2, .kid = 1, .dir = XCHAN_NH_TX };

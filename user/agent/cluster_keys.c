@@ -171,7 +171,7 @@ void keys_peer_forget(struct cluster *c, uint32_t id)
 }
 
 /* The peer tags DATA to us with NH tags only under a node key its CMM saw us use
- * (XCHAN_NH_F_HELD): a control message of ours, verified there. After a rotation that
+ * (XCHAN_NH_HELD): a control message of ours, verified there. After a rotation that
  * would be the next rekey of a channel it sends us on, up to --chan-key-interval
  * away; so once we keep only the new key, the rekeyer renews one such channel now
  * (the peer has had the overlap to install the key; if not, the rekey fails and the
