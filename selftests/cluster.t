@@ -75,14 +75,20 @@ nh_all() {
 eventually 5 nh_all
 check "... so every agent sends both peers NH tags (node list)" [ $? -eq 0 ]
 NHT=nh$(printf 'n%.0s' $(seq 110))
-fab_capture f1 "$TMPD/nh.pcap"
-send_udp bob 5000 10.101.0.1 6000 10 "$NHT"
-eventually 3 got 5000 "$NHT" 10; rc=$?
-fab_capture_stop
-check "bob's 10 datagrams of 130 bytes reach alice" [ $rc -eq 0 ]
 # dtypes PCAP: the DATA captured, as TYPE:COUNT per type (1 SipHash-2-4, 8 NH tags)
 dtypes() { fab_frames "$1" 1,8 | awk '{print $1}' | sort | uniq -c | awk '{printf "%s%s:%s", (NR > 1 ? " " : ""), $2, $1}'; }
-types=$(dtypes "$TMPD/nh.pcap")
+# sent_as NAME TEXT: bob sends alice 10 datagrams TEXT-i while the fabric towards node
+# 1 is captured into NAME.pcap; prints 0 if all 10 arrived (else 1), then dtypes
+sent_as() {
+	local rc
+	fab_capture f1 "$TMPD/$1.pcap"
+	send_udp bob 5000 10.101.0.1 6000 10 "$2"
+	eventually 3 got 5000 "$2" 10; rc=$?
+	fab_capture_stop
+	echo "$rc $(dtypes "$TMPD/$1.pcap")"
+}
+read -r rc types < <(sent_as nh "$NHT")
+check "bob's 10 datagrams of 130 bytes reach alice" [ "$rc" = 0 ]
 check "... as DATA with NH tags on the fabric, type 8 ($types)" [ "$types" = "8:10" ]
 
 # etcd killed and restarted under traffic: the datapath never asks the store
@@ -178,12 +184,8 @@ eventually 10 sip_1
 check "node 1 restarted with --data-mac siphash: node 2 and node 1 tag DATA between them with SipHash-2-4" [ $? -eq 0 ]
 check "... node 1's record says nothing of NH tags" \
 	[ "$(xn 2 -j cluster status --state-dir "$TMPD/st2" | jq '.nodes[] | select(.id==1) | .verifies_nh')" = false ]
-fab_capture f1 "$TMPD/sip.pcap"
-send_udp bob 5000 10.101.0.1 6000 10 "sip$NHT"
-eventually 3 got 5000 "sip$NHT" 10; rc=$?
-fab_capture_stop
-types=$(dtypes "$TMPD/sip.pcap")
-check "... bob's 10 datagrams of 133 bytes reach alice as DATA of type 1 ($types)" [ $rc -eq 0 -a "$types" = "1:10" ]
+read -r rc types < <(sent_as sip "sip$NHT")
+check "... bob's 10 datagrams of 133 bytes reach alice as DATA of type 1 ($types)" [ "$rc" = 0 -a "$types" = "1:10" ]
 # an item that cannot be made: retried with backoff, counted, logged once
 etcd_ctl put /xchan/v1/spec/parts/9 "{\"id\":9,\"node\":1,\"netns\":\"${PFX}nosuch\"}" >/dev/null
 sleep 4
@@ -373,12 +375,8 @@ eventually 15 lagging
 check "node 1's agent stopped: node 2 rotated and keeps only pair key $(keys_of 2 1), node 1 holds $(keys_of 1 2)" [ $? -eq 0 ]
 cagent_stop 2; cagent_start 2 --key-overlap 1	# no more rotations
 eventually 10 lagging
-fab_capture f1 "$TMPD/lag.pcap"
-send_udp bob 5000 10.101.0.1 6000 10 "lag$NHT"
-eventually 3 got 5000 "lag$NHT" 10; rc=$?
-fab_capture_stop
-types=$(dtypes "$TMPD/lag.pcap")
-check "... bob's 10 datagrams of 133 bytes reach alice, with SipHash-2-4 tags ($types)" [ $rc -eq 0 -a "$types" = "1:10" ]
+read -r rc types < <(sent_as lag "lag$NHT")
+check "... bob's 10 datagrams of 133 bytes reach alice, with SipHash-2-4 tags ($types)" [ "$rc" = 0 -a "$types" = "1:10" ]
 kb=$(in_kid)
 kill -CONT "$(cat "$TMPD/agent1.pid")"
 nh_again() {
