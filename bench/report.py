@@ -313,7 +313,9 @@ if "request_open" in agent:
                                              a["open_max_us"] / 1000, a["median_us"] / 1000, a["n"]))
 if "apply" in agent:
     a = agent["apply"]
-    L.append("- `xchan apply` of %d channels: %.1f s, %.0f channels/s." % (a["channels"], a["secs"], a["per_sec"]))
+    L.append("- `xchan apply` of %d channels: %.1f s, %.0f channels/s." % (a["channels"], a["secs"], a["per_sec"])
+             + (" Creating the instance sized for them and adding the two partitions, timed apart before it: %.2f s." % a["create_secs"]
+                if "create_secs" in a else ""))
 L.append("\n## Targets\n")
 L.append("| target | measured | verdict |")
 L.append("|---|---|---|")
