@@ -119,7 +119,9 @@ static __always_inline enum xchan_reason node_ctrl(struct xpkt *pkt)
 	__u8 node_kid;
 	int r;
 
-	if (bpf_ntohs(pkt->udph->len) < sizeof(*pkt->udph) + sizeof(*pkt->xh) + sizeof(*t) ||
+	/* exactly: the answer goes back in the request's frame (XDP_TX), and nothing
+	 * after the trailer is signed */
+	if (bpf_ntohs(pkt->udph->len) != sizeof(*pkt->udph) + sizeof(*pkt->xh) + sizeof(*t) ||
 	    (void *)(t + 1) > pkt->c.end)
 		return XR_DROP_CTRL_MALFORMED;
 	node = node_of(bpf_ntohl(pkt->xh->src_part), pkt->saddr, &node_id);

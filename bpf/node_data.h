@@ -140,7 +140,9 @@ static __always_inline enum xchan_reason encap_write(struct xpkt *pkt,
 	struct xchan_hdr *xh;
 	void *end;
 
-	if (bpf_xdp_adjust_head(ctx, -XCHAN_ENCAP_LEN))
+	/* what the partition sent past its IP packet stays here: the tag does not
+	 * cover it, and the receiving CMM would drop it anyway */
+	if (frame_trim(ctx, sizeof(*eth) + inner_len) || bpf_xdp_adjust_head(ctx, -XCHAN_ENCAP_LEN))
 		return XR_DROP_TOO_BIG;
 	eth = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
@@ -286,8 +288,12 @@ static __always_inline int inner_check(const struct xpkt *pkt, __u32 inner_len)
 	if (inner_len < sizeof(*iph) + sizeof(*udph) || inner_len > XCHAN_MAX_INNER ||
 	    (void *)(udph + 1) > pkt->c.end)
 		return XR_DROP_MALFORMED_INNER;
+	/* no fragment either: the sending CMM sends none, and a partition behind
+	 * --isolated must not get one that only a peer's host could have made */
 	if (iph->version != 4 || iph->ihl != sizeof(*iph) / 4 ||
 	    bpf_ntohs(iph->tot_len) != inner_len || iph->protocol != IPPROTO_UDP ||
+	    (iph->frag_off & bpf_htons(XCHAN_IP_FRAG_MASK)) ||
+	    bpf_ntohs(udph->len) != inner_len - sizeof(*iph) ||
 	    udph->source != pkt->xh->src_ep || udph->dest != pkt->xh->dst_ep)
 		return XR_DROP_MALFORMED_INNER;
 	return XCHAN_CONT;
@@ -334,10 +340,13 @@ static __always_inline int tag_verify(struct xpkt *pkt, const struct xchan_key *
 	return XCHAN_CONT;
 }
 
-/* Strip the outer headers; the inner frame is addressed to dst's MAC, from a
- * locally administered twin of it (not the partition's own). */
+/* Strip the outer headers, and whatever follows the inner packet (the tag covers
+ * inner_len bytes: a trailer the fabric added must not reach the partition); the
+ * inner frame is addressed to dst's MAC, from a locally administered twin of it (not
+ * the partition's own). */
 static __always_inline enum xchan_reason node_decap(struct xpkt *pkt,
-						    const struct xchan_address *dst)
+						    const struct xchan_address *dst,
+						    __u32 inner_len)
 {
 	struct xdp_md *ctx = pkt->ctx;
 	struct ethhdr *eth;
@@ -345,7 +354,8 @@ static __always_inline enum xchan_reason node_decap(struct xpkt *pkt,
 
 	mac_copy(dmac, dst->mac);
 	pkt->redirect_ifindex = dst->ifindex;
-	if (bpf_xdp_adjust_head(ctx, XCHAN_ENCAP_LEN))
+	if (frame_trim(ctx, XCHAN_ENCAP_LEN + sizeof(*eth) + inner_len) ||
+	    bpf_xdp_adjust_head(ctx, XCHAN_ENCAP_LEN))
 		return XR_DROP_MALFORMED_INNER;
 	eth = (void *)(long)ctx->data;
 	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
@@ -397,7 +407,7 @@ static __always_inline enum xchan_reason node_recv(struct xpkt *pkt)
 	r = tag_verify(pkt, k, inner_len, nh, nk);
 	if (r != XCHAN_CONT)
 		return r;
-	return node_decap(pkt, dst);
+	return node_decap(pkt, dst, inner_len);
 }
 
 #endif /* XCHAN_NODE_DATA_H */

@@ -117,6 +117,17 @@ static __always_inline int mac_equal_any(const __u8 *a, const __u8 *b)
 	return a4 == b4 && a2 == b2;
 }
 
+/* The frame cut to len bytes if it is longer: 0, or -1 if it could not be. Every
+ * packet pointer is stale afterwards. */
+static __always_inline int frame_trim(struct xdp_md *ctx, __u32 len)
+{
+	__u32 flen = ctx->data_end - ctx->data;
+
+	if (flen <= len)
+		return 0;
+	return bpf_xdp_adjust_tail(ctx, -(int)(flen - len)) ? -1 : 0;
+}
+
 static __always_inline int parse_eth(struct cursor *c, struct ethhdr **eth)
 {
 	struct ethhdr *h = c->pos;

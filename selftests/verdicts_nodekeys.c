@@ -113,6 +113,20 @@ static void node_ctrl_slots(void)
 	expect(f, len, if_up, XDP_DROP, XR_DROP_CTRL_BAD_AUTH);
 	ASSERT_TRUE(out_key_is(1, KEY3), "OUT unchanged");
 	tap_end("node control under an unknown node key id, or signed with our own tx: drop_ctrl_bad_auth");
+
+	/* one byte past the trailer, in both lengths: the answer would carry back what
+	 * nobody signed */
+	tap_begin();
+	len = node2_req(f, XCHAN_T_REKEY, 1, 2, KEY2, R1);
+	f[len] = 0x5a;
+	f[PKT_OFF_IP + 3]++;
+	f[PKT_OFF_UDP + 5]++;
+	expect(f, len + 1, if_up, XDP_DROP, XR_DROP_CTRL_MALFORMED);
+	ASSERT_TRUE(out_key_is(1, KEY3), "OUT unchanged");
+	len = node2_req(f, XCHAN_T_REKEY, 1, 2, KEY2, R1);
+	r = expect(f, len, if_up, XDP_TX, XR_CTRL_ACK);
+	ASSERT_EQ(r.out_len, len, "the same request, exactly as long: answered");
+	tap_end("node control one byte longer than header and trailer: drop_ctrl_malformed");
 }
 
 static void node_retire_del(void)

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
 #include <bpf/bpf.h>
 #include "verdicts.h"
 #include "nh.h"
@@ -29,6 +31,21 @@ static void check_decap(const struct run *r, size_t payload)
 		for (size_t i = 14; i < ilen; i++)
 			if (r->out[i] != inner[i])
 				printf("#   byte %zu: %02x, sent %02x\n", i, r->out[i], inner[i]);
+}
+
+/* A SipHash-tagged DATA frame's tag made again over what it now holds (header with
+ * auth zero, inner packet): a test's change to the inner packet stays tagged. */
+static void retag(uint8_t *f, size_t len)
+{
+	static uint8_t body[PKT_MAX];
+	size_t n = len - PKT_OFF_XCHAN;
+	uint64_t tag;
+
+	memcpy(body, f + PKT_OFF_XCHAN, n);
+	memset(body + 24, 0, 16);
+	tag = siphash24(KEY, body, n);
+	for (int i = 0; i < 8; i++)
+		f[PKT_OFF_XCHAN + 24 + i] = tag >> (8 * i);
 }
 
 static void uplink_data(void)
@@ -89,6 +106,42 @@ static void uplink_data(void)
 		expect(f, len, if_up, XDP_DROP, XR_DROP_BAD_TAG);
 	}
 	tap_end("uplink: every inner length modulo 32 and the largest verify; a changed last byte does not");
+
+	/* bytes after the outer IP packet: no length covers them, nor the tag */
+	tap_begin();
+	len = nic_frame(f, 7400, 5, NODE2, false);
+	memset(f + len, 'z', 32);
+	r = expect(f, len + 32, if_up, XDP_REDIRECT, XR_PASS_DECAP);
+	check_decap(&r, 5);
+	len = nic_frame(f, 7401, 1400, NODE2, false);
+	memset(f + len, 'z', 7);
+	r = expect(f, len + 7, if_up, XDP_REDIRECT, XR_PASS_DECAP);
+	check_decap(&r, 1400);
+	tap_end("uplink: bytes the fabric appended after a DATA frame's packet are cut before the partition");
+
+	tap_begin();
+	{
+		struct iphdr *iph = (void *)(f + PKT_OFF_XCHAN + sizeof(struct xchan_hdr));
+		struct udphdr *udph = (void *)(iph + 1);
+
+		len = nic_frame(f, 7402, 5, NODE2, false);
+		retag(f, len);	/* unchanged: the same tag, so retag is right */
+		r = expect(f, len, if_up, XDP_REDIRECT, XR_PASS_DECAP);
+		check_decap(&r, 5);
+		len = nic_frame(f, 7403, 5, NODE2, false);
+		iph->frag_off = htons(0x2000);	/* more fragments */
+		retag(f, len);
+		expect(f, len, if_up, XDP_DROP, XR_DROP_MALFORMED_INNER);
+		len = nic_frame(f, 7404, 5, NODE2, false);
+		iph->frag_off = htons(1);	/* an offset */
+		retag(f, len);
+		expect(f, len, if_up, XDP_DROP, XR_DROP_MALFORMED_INNER);
+		len = nic_frame(f, 7405, 5, NODE2, false);
+		udph->len = htons(ntohs(udph->len) - 1);
+		retag(f, len);
+		expect(f, len, if_up, XDP_DROP, XR_DROP_MALFORMED_INNER);
+	}
+	tap_end("uplink: a tagged inner fragment, or an inner UDP length that disagrees, is dropped");
 }
 
 static void uplink_other(void)
@@ -118,7 +171,7 @@ static void uplink_other(void)
 
 /* B:5000 -> R:6000 with `payload` bytes: encapsulated towards node 2 with sequence
  * number `seq` and the tag userspace computes over header and inner packet. */
-static void check_encap(size_t payload, uint64_t seq)
+static void check_encap_t(size_t payload, uint64_t seq, size_t trailer)
 {
 	static uint8_t pl[PKT_MAX], f[PKT_MAX], body[PKT_MAX];
 	struct pkt_spec s = udp_from_b(IP_R, 5000, 6000);
@@ -131,7 +184,8 @@ static void check_encap(size_t payload, uint64_t seq)
 	s.payload = pl;
 	s.payload_len = payload;
 	len = pkt_build(f, sizeof(f), &s);
-	r = expect(f, len, if_b, XDP_REDIRECT, XR_PASS_ENCAP);
+	memset(f + len, 'z', trailer);	/* after the IP packet: not sent */
+	r = expect(f, len + trailer, if_b, XDP_REDIRECT, XR_PASS_ENCAP);
 	ASSERT_EQ(r.out_len, len + XCHAN_ENCAP_LEN, "encapsulated length");
 	xh = (const void *)(r.out + PKT_OFF_XCHAN);
 	ASSERT_EQ(xh->type, XCHAN_T_DATA, "DATA");
@@ -144,6 +198,11 @@ static void check_encap(size_t payload, uint64_t seq)
 	for (int i = 0; i < 8; i++)
 		tag |= (uint64_t)xh->auth[i] << (8 * i);
 	ASSERT_TRUE(tag == siphash24(KEY, body, sizeof(*xh) + len - 14), "tag as userspace computes it");
+}
+
+static void check_encap(size_t payload, uint64_t seq)
+{
+	check_encap_t(payload, seq, 0);
 }
 
 static void uplink_send(void)
@@ -163,6 +222,11 @@ static void uplink_send(void)
 		check_encap(pl + 100, 3 + pl);
 	check_encap(XCHAN_MAX_INNER - 28, 36);
 	tap_end("partition to a remote partition: the tag over every inner length modulo 32 and the largest");
+
+	tap_begin();
+	check_encap_t(5, 37, 40);
+	check_encap_t(1300, 38, 3);
+	tap_end("partition to a remote partition: what follows its IP packet stays on the node");
 
 	tap_begin();
 	{
