@@ -238,7 +238,7 @@ check "the attacker has an identity and a lease" [ ${#apk} -eq 64 -a -n "$lease"
 K=/xchan/v1
 id2=$(etcd_ctl get $K/ids/2 --print-value-only) id3=$(etcd_ctl get $K/ids/3 --print-value-only)
 check "node 1 pinned node 2's identity in its state dir (0600)" \
-	[ "$(cat "$TMPD/st1/known/2")" = "$id2" -a "$(stat -c %a "$TMPD/st1/known/2")" = 600 ]
+	[ "$(head -1 "$TMPD/st1/known/2")" = "$id2" -a "$(stat -c %a "$TMPD/st1/known/2")" = 600 ]
 # node 3 is down: the attacker takes its id, a record signed with its own identity
 etcd_ctl put $K/ids/3 "$apk" >/dev/null
 etcd_ctl put --lease="$lease" $K/nodes/3 "$(forge node 3 10.99.0.66 "$lease")" >/dev/null
@@ -272,7 +272,7 @@ etcd_ctl put $K/ids/2 "$id2" >/dev/null
 # which is down), alice's (bound to node 1, live) and one on node 2's address
 etcd_ctl put $K/ids/9 "$apk" >/dev/null
 etcd_ctl put --lease="$lease" $K/nodes/9 "$(forge node 9 10.99.0.9 "$lease")" >/dev/null
-for p in "3 carol 10.103.0.1" "60 evil 10.99.0.2" "1 alice 10.101.0.1"; do
+for p in "3 carol 10.103.0.1" "60 evil 10.99.0.2" "1 alice 10.101.0.1" "61 squat 10.103.0.1"; do
 	set -- $p
 	etcd_ctl put --lease="$lease" $K/parts/$1 "$(forge part "$1" "$2" 9 "$3")" >/dev/null
 done
@@ -281,9 +281,17 @@ eventually 10 grep -q "parts/3 refused: partition 3 is bound to node 3 here; nod
 check "node 9's claim of partition 3 (bound to node 3) is refused on node 2" [ $? -eq 0 ]
 eventually 10 grep -q "parts/60 refused: node 9 claims an address of a node" "$TMPD/agent1.log"
 check "node 9's partition on node 2's address is refused on node 1" [ $? -eq 0 ]
+# a new partition id on carol's address, while carol is away with node 3: the address
+# stays node 3's (else node 9's partition would hold it, and a channel to it would
+# deliver datagrams from carol's address)
+eventually 10 grep -q "parts/61 refused: address 10.103.0.1 is bound to node 3 here; node 9's claim refused" \
+	"$TMPD/agent2.log"
+check "node 9's partition 61 on carol's address (node 3 down) is refused on node 2" [ $? -eq 0 ]
+check "... the address is pinned to node 3 in node 2's state directory" \
+	[ "$(cat "$TMPD/st2/addrs/10.103.0.1" 2>/dev/null)" = 3 ]
 sleep 1
-check "... node 2 has no partition 3 or 60, and alice is still node 1's" \
-	[ "$(xn 2 -j partition list | jq -c '[.[] | select(.id==1 or .id==3 or .id==60) | [.id, .node]]')" = "[[1,1]]" ]
+check "... node 2 has no partition 3, 60 or 61, and alice is still node 1's" \
+	[ "$(xn 2 -j partition list | jq -c '[.[] | select(.id==1 or .id==3 or .id==60 or .id==61) | [.id, .node]]')" = "[[1,1]]" ]
 moved() { grep -q "partition 1 changed on node 9" "$TMPD/agent2.log"; }
 notmoved() { ! moved; }
 check "... alice never moved to node 9 on node 2" notmoved
@@ -312,11 +320,16 @@ xn 1 cluster forget --node 2 --state-dir "$TMPD/st1" >/dev/null
 repinned() { [ "$(grep -c "node 2's identity pinned" "$TMPD/agent1.log")" -gt "$n" ]; }
 eventually 10 repinned
 check "cluster forget --node 2: node 1 pins node 2's identity again" \
-	[ $? -eq 0 -a "$(cat "$TMPD/st1/known/2")" = "$id2" ]
+	[ $? -eq 0 -a "$(head -1 "$TMPD/st1/known/2")" = "$id2" ]
 out=$(xn 1 cluster forget --node 2 --part 3 --state-dir "$TMPD/st1" 2>&1); rc=$?
 check "cluster forget refuses --node with --part (exit $rc)" [ $rc -eq 2 -a "$(echo "$out" | wc -l)" -eq 1 ]
 etcd_ctl lease revoke "$lease" >/dev/null
 etcd_ctl del $K/ids/9 >/dev/null
+# (node 9's records gone with its lease: nothing claims carol's address meanwhile)
+out=$(xn 2 cluster forget --addr 10.103.0.01x --state-dir "$TMPD/st2" 2>&1); rc=$?
+check "cluster forget refuses a malformed --addr (exit $rc: $out)" [ $rc -eq 2 -a "$(echo "$out" | wc -l)" -eq 1 ]
+out=$(xn 2 cluster forget --addr 10.103.0.1 --state-dir "$TMPD/st2"); rc=$?
+check "cluster forget --addr 10.103.0.1 (exit $rc: $out)" [ $rc -eq 0 -a ! -e "$TMPD/st2/addrs/10.103.0.1" ]
 # one spelling per number: parts/007 is not partition 7
 etcd_ctl put $K/parts/007 x >/dev/null
 eventually 10 grep -q "ignoring parts/007: not a canonical key" "$TMPD/agent1.log"
@@ -394,6 +407,29 @@ sleep 0.3
 sent=$(awk '{n += $1} END {print n + 0}' "$TMPD/again.sent")
 check "... and every datagram sent meanwhile arrived ($(received alice 6000 | grep -c " 5000 again$NHT-") of $sent)" \
 	[ "$(received alice 6000 | grep -c " 5000 again$NHT-")" -eq "$sent" ]
+
+# a record of node 1's from before its last rotation, put back on its lease after node
+# 2's agent restarted: the key epoch node 2 keeps beside node 1's pinned identity
+# refuses it (kept in memory only, a restart forgot it, and the older record would
+# have installed a retired pair key as the newest)
+cagent_stop 1; cagent_stop 2
+LEASE_TTL=30 cagent_start 1 --node-key-interval 2 --key-overlap 1	# its 30 s lease, reused
+cagent_start 2 --key-overlap 1
+old1=$(etcd_ctl get /xchan/v1/nodes/1 --print-value-only)
+ep_old=$(jq -r .epoch <<<"$old1")
+# (not through jq: it reads numbers as doubles, and a lease id has 64 bits)
+lease1=$(printf '%x' "$(etcd_ctl get /xchan/v1/nodes/1 -w json | grep -o '"lease":[0-9]*' | cut -d: -f2)")
+newer_seen() { local s; s=$(epoch_seen 2 1); [[ "$s" =~ ^[0-9]+$ ]] && [ "$s" -gt "$ep_old" ]; }
+eventually 15 newer_seen
+check "node 1 rotates: node 2 reads epoch $(epoch_seen 2 1) after $ep_old" [ $? -eq 0 ]
+check "... and keeps it beside node 1's pinned identity ($(sed -n 2p "$TMPD/st2/known/1"))" \
+	[ "$(sed -n 2p "$TMPD/st2/known/1")" -gt "$ep_old" ]
+kill -STOP "$(cat "$TMPD/agent1.pid")"	# it would put its record back at once
+cagent_stop 2; cagent_start 2 --key-overlap 1
+out=$(etcd_ctl put --lease="$lease1" /xchan/v1/nodes/1 "$old1" 2>&1) || diag "put: $out"
+eventually 10 grep -q "ignoring nodes/1: key epoch $ep_old is older than one seen before" "$TMPD/agent2.log"
+check "node 2's agent restarted, node 1's record of epoch $ep_old put back on its lease: refused" [ $? -eq 0 ]
+kill -CONT "$(cat "$TMPD/agent1.pid")"
 cagent_stop 1; cagent_stop 2
 cagent_start 1; cagent_start 2
 

@@ -60,11 +60,15 @@ struct peer {
 	bool mac_set, nh;			/* nh: DATA to it with NH tags, as set */
 };
 
-/* A pin (cluster_pin.c): a node's identity or a partition's node, as the state
- * directory holds it (re-read each round), and a node's highest key epoch seen. */
+/* A pin (cluster_pin.c): a node's identity (and the newest key epoch of its records
+ * seen here), a partition's node, or an address's node, as the state directory keeps
+ * them. */
+enum pin_kind { PIN_IDENT, PIN_PART, PIN_ADDR };
+
 struct pin {
-	uint32_t id;
-	bool part, loaded, has;
+	uint32_t id;		/* node id, partition id, or IPv4 address (network order) */
+	uint8_t kind;		/* enum pin_kind */
+	bool loaded, has;
 	uint8_t pk[32];
 	uint32_t node, max_epoch;
 };
@@ -213,6 +217,9 @@ int cl_key_num(struct cluster *c, const char *key, const char *prefix, uint32_t 
 int pin_ident(struct cluster *c, uint32_t id, uint8_t pk[NK_PUB_LEN]);
 /* 0: part may be node's (pinned now with write); -EPERM: bound to another node. */
 int pin_part(struct cluster *c, uint32_t part, uint32_t node, bool write);
+/* The same for a partition's address: the node whose partitions may hold it. */
+int pin_addr(struct cluster *c, uint32_t addr, uint32_t node, bool write);
+uint32_t pin_addr_node(struct cluster *c, uint32_t addr);
 uint32_t pin_part_node(struct cluster *c, uint32_t part);
 bool pin_ident_has(struct cluster *c, uint32_t id);
 int pin_epoch(struct cluster *c, uint32_t id, uint32_t epoch);

@@ -48,6 +48,8 @@ static const struct opt forget_opts[] = {
 	  "forget the identity pinned for node ID (a node that was reinstalled)" },
 	{ "--part", 0, "ID", OPT_U32, offsetof(struct cluster_cfg, part), OPT_NONZERO, NULL,
 	  "forget which node partition ID is bound to (it moved to another node)" },
+	{ "--addr", 0, "IPV4", OPT_STR, offsetof(struct cluster_cfg, addr), 0, NULL,
+	  "forget which node's partitions may hold address IPV4 (it moved to another node)" },
 	{ "--state-dir", 0, "DIR", OPT_STR, offsetof(struct cluster_cfg, state_dir), 0, NULL,
 	  "where the agent keeps its pins (default " NK_DEFAULT_STATE_DIR ")" },
 	OPT_END,
@@ -427,27 +429,39 @@ static int do_status(struct cli *c, void *cfg)
 static int do_forget(struct cli *c, void *cfg)
 {
 	struct cluster_cfg *k = cfg;
-	char path[512];
-	bool node = k->node;
+	char path[512], what[64];
+	struct in_addr a;
+	int err;
 
-	if (!k->node == !k->part)
-		return xc_bad(&c->err, "give one of --node ID or --part ID");
+	if (!!k->node + !!k->part + !!k->addr != 1)
+		return xc_bad(&c->err, "give one of --node ID, --part ID or --addr IPV4");
+	if (k->addr && inet_pton(AF_INET, k->addr, &a) != 1)
+		return xc_bad(&c->err, "--addr %s is not an IPv4 address", k->addr);
 	if (!k->state_dir)
 		k->state_dir = NK_DEFAULT_STATE_DIR;
-	snprintf(path, sizeof(path), "%s/%s/%u", k->state_dir, node ? ST_PIN_IDS : ST_PIN_PARTS,
-		 node ? k->node : k->part);
-	if (unlink(path)) {
-		int err = errno;
+	if (k->node) {
+		snprintf(path, sizeof(path), "%s/%s/%u", k->state_dir, ST_PIN_IDS, k->node);
+		snprintf(what, sizeof(what), "node %u", k->node);
+	} else if (k->part) {
+		snprintf(path, sizeof(path), "%s/%s/%u", k->state_dir, ST_PIN_PARTS, k->part);
+		snprintf(what, sizeof(what), "partition %u", k->part);
+	} else {
+		/* the file's name is the address as inet_ntop writes it, whatever was typed */
+		char ip[INET_ADDRSTRLEN];
 
+		inet_ntop(AF_INET, &a, ip, sizeof(ip));
+		snprintf(path, sizeof(path), "%s/%s/%s", k->state_dir, ST_PIN_ADDRS, ip);
+		snprintf(what, sizeof(what), "address %s", ip);
+	}
+	if (unlink(path)) {
+		err = errno;
 		if (err == ENOENT)
-			return xc_fail(&c->err, -ENOENT, "nothing pinned for %s %u in %s",
-				       node ? "node" : "partition", node ? k->node : k->part,
+			return xc_fail(&c->err, -ENOENT, "nothing pinned for %s in %s", what,
 				       k->state_dir);
 		return xc_fail(&c->err, -err, "cannot remove %s: %s", path, strerror(err));
 	}
 	if (!c->json)
-		printf("%s %u forgotten: the agent pins what the store says next\n",
-		       node ? "node" : "partition", node ? k->node : k->part);
+		printf("%s forgotten: the agent pins what the store says next\n", what);
 	return 0;
 }
 
@@ -457,6 +471,6 @@ const struct cmd cmds_cluster[] = {
 	CMD("status", status_opts, sizeof(struct cluster_cfg), do_status, false,
 	  "Every node in the store: live or down, key epoch and age, lease, this node's pair key (never a key)."),
 	CMD("forget", forget_opts, sizeof(struct cluster_cfg), do_forget, false,
-	  "Forgets a pinned node identity (for a node that was reinstalled) or partition binding, so the agent accepts the store's next one."),
+	  "Forgets a pinned node identity (for a node that was reinstalled), partition binding or address binding, so the agent accepts the store's next one."),
 	{ NULL },
 };

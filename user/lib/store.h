@@ -20,9 +20,12 @@
 #define ST_CONF_FILE	"cluster.json"
 #define ST_RECORD_MAX	1024		/* a node or partition record as JSON */
 /* Pins in the state directory (the agent writes them on first sight, `cluster forget`
- * removes them): known/<node> its identity public key hex, bound/<part> its node id. */
+ * removes them): known/<node> its identity public key hex (and, on a second line, the
+ * newest key epoch of its records), bound/<part> its node id, addrs/<a.b.c.d> the node
+ * whose partitions may hold that address. */
 #define ST_PIN_IDS	"known"
 #define ST_PIN_PARTS	"bound"
+#define ST_PIN_ADDRS	"addrs"
 
 /* "nodes/7" into buf (at least 32 bytes); the same for the others. */
 const char *st_key_id(char *buf, size_t len, uint32_t node);
