@@ -164,10 +164,12 @@ $(OUT)/xchan-cni: $(CNI_OBJS) $(AGENT_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -ljson-c -o $@
 
-# The etcd client against a real etcd (etcd.t); node keys and store records.
-$(OUT)/test_etcd: $(OUT)/selftests/test_etcd.o $(OUT)/selftests/test_etcd_nodes.o $(AGENT_LIB)
+# The etcd client against a real etcd (etcd.t) and a fake one that answers what no
+# etcd sends; node keys and store records.
+$(OUT)/test_etcd: $(OUT)/selftests/test_etcd.o $(OUT)/selftests/test_etcd_nodes.o \
+		  $(OUT)/selftests/test_etcd_malformed.o $(AGENT_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
 
 $(OUT)/test_nodekey: $(OUT)/selftests/test_nodekey.o $(AGENT_LIB)
 	$(call msg,LINK,$@)

@@ -31,7 +31,9 @@ te() { in_ns "$TE" "$ETCD_URL" "$@"; }
 # run MODE ARGS: test_etcd's checks, then whether it ended well (a crash is a failure)
 run() { tap < <(te "$@"; echo "EXIT $? $1"); }
 
+# answers no etcd sends, from test_etcd's own fake gateway: errors, never a crash
 ns_add "$ENS" && ip -n "$ENS" link set lo up
+tap < <(in_ns "$TE" malformed; echo "EXIT $? malformed")
 etcd_start "$ENS" 127.0.0.1 || { echo "Bail out! no etcd"; exit 1; }
 T0=$(date +%s.%N)
 

@@ -2,7 +2,8 @@
 /* test_etcd.c: the etcd client (user/lib/etcd.h) against a real etcd that etcd.t
  * starts, stops and compacts. One mode per step of etcd.t; each check prints one line,
  * "PASS what" or "FAIL what: why", which etcd.t turns into TAP. The modes about nodes'
- * records and keys in the store are in test_etcd_nodes.c. */
+ * records and keys in the store are in test_etcd_nodes.c; answers no etcd sends, from a
+ * fake gateway, in test_etcd_malformed.c. */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -495,6 +496,8 @@ static int mode_bad(const char *url, const char *flag, size_t nbad)
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
+	if (argc == 2 && !strcmp(argv[1], "malformed"))
+		return mode_malformed();
 	if (argc == 3 && !strcmp(argv[2], "ops"))
 		return mode_ops(argv[1]);
 	if (argc == 3 && !strcmp(argv[2], "compact-prep"))
@@ -517,6 +520,6 @@ int main(int argc, char **argv)
 		return mode_publish(argv[1], argv[3], atoi(argv[4]));
 	fprintf(stderr, "usage: test_etcd URL ops|compact-prep|compacted OLD REV|down SECS|"
 		"watch-lost FLAG|again|publish STATE_DIR TTL|pair DIR_A PIN_A DIR_B PIN_B|\n"
-		"rotate DIR|bad FLAG NBAD\n");
+		"rotate DIR|bad FLAG NBAD\n       test_etcd malformed\n");
 	return 2;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* etcd.c: requests to etcd v3's JSON gateway: kv (put, range, delete, txn) and leases,
  * each one POST with a bounded answer and timeouts, keys and values in base64. */
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -123,22 +124,97 @@ struct json_object *j_raw_after(const char *raw, size_t len)
 	return o;
 }
 
+int j_get(struct json_object *o, const char *name, enum json_type type, struct json_object **v)
+{
+	*v = NULL;
+	if (!json_object_is_type(o, json_type_object))
+		return -EPROTO;
+	if (!json_object_object_get_ex(o, name, v))
+		return 0;
+	/* json-c's null is a NULL object: is_type sees json_type_null, get_string NULL */
+	if (!json_object_is_type(*v, type)) {
+		*v = NULL;
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int j_bool(struct json_object *o, const char *name, bool *v)
+{
+	struct json_object *m;
+	int err = j_get(o, name, json_type_boolean, &m);
+
+	*v = m && json_object_get_boolean(m);
+	return err;
+}
+
+int j_i64(struct json_object *o, const char *name, int64_t *v)
+{
+	struct json_object *m;
+	const char *s;
+	char *end;
+
+	*v = 0;
+	if (!json_object_is_type(o, json_type_object))
+		return -EPROTO;
+	if (!json_object_object_get_ex(o, name, &m))
+		return 0;
+	if (json_object_is_type(m, json_type_int)) {
+		/* json-c clamps what does not fit to the ends of the range */
+		*v = json_object_get_int64(m);
+		if (*v == INT64_MAX || *v == INT64_MIN) {
+			*v = 0;
+			return -EPROTO;
+		}
+		return 0;
+	}
+	if (!json_object_is_type(m, json_type_string))
+		return -EPROTO;
+	/* strtoll alone would take " 12", "+12", "12abc", "" and clamp "9...9" */
+	s = json_object_get_string(m);
+	if (!isdigit((unsigned char)s[s[0] == '-']))
+		return -EPROTO;
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	if (errno || (size_t)(end - s) != (size_t)json_object_get_string_len(m)) {
+		*v = 0;
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int j_rev(struct json_object *o, const char *name, int64_t *v)
+{
+	int err = j_i64(o, name, v);
+
+	if (!err && (*v < 0 || *v == INT64_MAX)) {
+		*v = 0;
+		return -EPROTO;
+	}
+	return err;
+}
+
 int j_unb64(struct json_object *o, const char *name, size_t max, char **out, size_t *len)
 {
 	struct json_object *v;
 	const char *s = "";
-	size_t slen, blen;
+	size_t slen = 0, blen;
 	char *b;
+	int err = j_get(o, name, json_type_string, &v);
 
-	if (json_object_object_get_ex(o, name, &v))
+	if (err)
+		return err;
+	if (v) {
+		/* the length json-c parsed, not strlen: a \u0000 inside is bad base64 */
 		s = json_object_get_string(v);
-	slen = s ? strlen(s) : 0;
+		slen = json_object_get_string_len(v);
+	}
 	if (slen / 4 * 3 > max + 3)
 		return -EINVAL;
 	b = malloc(slen / 4 * 3 + 4);
 	if (!b)
 		return -ENOMEM;
-	if (sodium_base642bin((unsigned char *)b, slen / 4 * 3 + 3, s ? s : "", slen, NULL, &blen,
+	if (sodium_base642bin((unsigned char *)b, slen / 4 * 3 + 3, s, slen, NULL, &blen,
 			      NULL, sodium_base64_VARIANT_ORIGINAL) || blen > max) {
 		free(b);
 		return -EINVAL;
@@ -149,24 +225,18 @@ int j_unb64(struct json_object *o, const char *name, size_t max, char **out, siz
 	return 0;
 }
 
-int64_t j_i64(struct json_object *o, const char *name)
-{
-	struct json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, name, &v))
-		return 0;
-	if (json_object_is_type(v, json_type_string))
-		return strtoll(json_object_get_string(v), NULL, 10);
-	return json_object_get_int64(v);
-}
-
 int j_kv(const struct etcd *d, struct json_object *o, struct etcd_kv *kv)
 {
+	struct json_object *ko;
 	size_t klen;
 	char *k;
 	int err;
 
 	memset(kv, 0, sizeof(*kv));
+	/* what only a forged answer has first, so that a skipped kv still has its revision */
+	if (j_rev(o, "create_revision", &kv->create_rev) || j_rev(o, "mod_revision", &kv->mod_rev) ||
+	    j_rev(o, "lease", &kv->lease) || j_get(o, "key", json_type_string, &ko) || !ko)
+		return -EPROTO;
 	err = j_unb64(o, "key", ETCD_MAX_KEY, &k, &klen);
 	if (err)
 		return err;
@@ -184,14 +254,14 @@ int j_kv(const struct etcd *d, struct json_object *o, struct etcd_kv *kv)
 	memmove(k, k + d->plen + 1, klen - d->plen);
 	kv->key = k;
 	err = j_unb64(o, "value", ETCD_MAX_VALUE, &kv->value, &kv->vlen);
-	if (err) {
+	if (err)
 		etcd_kv_free(kv);
-		return err;
-	}
-	kv->create_rev = j_i64(o, "create_revision");
-	kv->mod_rev = j_i64(o, "mod_revision");
-	kv->lease = j_i64(o, "lease");
-	return 0;
+	return err;
+}
+
+int etcd_malformed(const struct etcd *d, const char *what, const char *why, struct xc_err *e)
+{
+	return xc_fail(e, -EPROTO, "etcd at %s: %s: a malformed answer (%s)", d->url, what, why);
 }
 
 void etcd_kv_free(struct etcd_kv *kv)
@@ -338,15 +408,20 @@ int etcd_post(struct etcd *d, const char *path, struct json_object *req,
 	}
 	curl_easy_getinfo(d->c, CURLINFO_RESPONSE_CODE, &code);
 	*resp = b.p ? json_tokener_parse(b.p) : NULL;
-	if (!*resp) {
-		err = xc_fail(e, -EPROTO, "etcd at %s: %s: HTTP %ld, not JSON", d->url, path, code);
+	if (!json_object_is_type(*resp, json_type_object)) {
+		/* every answer is an object: callers may take members of it, nothing else */
+		err = xc_fail(e, -EPROTO, "etcd at %s: %s: HTTP %ld, not a JSON object", d->url,
+			      path, code);
 	} else if (code != 200) {
 		struct json_object *m;
-		const char *msg = json_object_object_get_ex(*resp, "message", &m) ?
-				  json_object_get_string(m) : "no reason given";
+		int64_t grpc = 0;
 
-		err = xc_fail(e, j_i64(*resp, "code") == 5 ? -ENOENT : -EIO,
-			      "etcd at %s: %s: HTTP %ld: %.120s", d->url, path, code, msg);
+		j_get(*resp, "message", json_type_string, &m);
+		j_i64(*resp, "code", &grpc);
+		err = xc_fail(e, grpc == 5 ? -ENOENT : -EIO, "etcd at %s: %s: HTTP %ld: %.120s",
+			      d->url, path, code, m ? json_object_get_string(m) : "no reason given");
+	}
+	if (err) {
 		json_object_put(*resp);
 		*resp = NULL;
 	}

@@ -6,7 +6,10 @@
  * Keys given to and returned by these calls are relative to the prefix ("nodes/3" under
  * "/xchan/v1" is "/xchan/v1/nodes/3" in etcd). Values are bytes (NUL-terminated for
  * convenience, at most ETCD_MAX_VALUE). Every request has a connect timeout (1 s) and a
- * total timeout (3 s) unless etcd_set_timeouts says otherwise.
+ * total timeout (3 s) unless etcd_set_timeouts says otherwise. etcd is reached without
+ * TLS, so every answer is checked member by member: one no etcd sends (a member of the
+ * wrong type or null, a list that is none, a number that is none) is -EPROTO, and in a
+ * watch ETCD_WATCH_LOST with none of that message's events handed over.
  *
  * The watch runs on a connection of its own and is driven by its caller: etcd_watch_start
  * returns once etcd has created the watch; then etcd_watch_fd gives the socket to add to

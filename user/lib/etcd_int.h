@@ -38,15 +38,34 @@ struct json_object *j_key_after(const struct etcd *d, const char *key);
 struct json_object *j_raw_after(const char *raw, size_t len);
 /* The first byte string after every key starting with prefix + sub (range_end). */
 struct json_object *j_key_end(const struct etcd *d, const char *sub);
+/* Every member of an answer is checked before use: etcd is reached without TLS and the
+ * records' signatures do not cover the envelope, so anyone on the path can send any
+ * JSON. These return -EPROTO for a member of the wrong type (null included), which the
+ * caller reports as a malformed answer; a missing member is the default, as the
+ * gateway leaves out zeros, false and empty bytes. */
+/* The member of that type, or *v NULL when it is missing. */
+int j_get(struct json_object *o, const char *name, enum json_type type, struct json_object **v);
+/* false when missing. */
+int j_bool(struct json_object *o, const char *name, bool *v);
+/* etcd's int64s come as JSON strings (a JSON integer is taken too): a whole decimal
+ * number in range, nothing else; missing: 0. */
+int j_i64(struct json_object *o, const char *name, int64_t *v);
+/* A revision, a lease id or a count: j_i64 in 0..INT64_MAX - 1 (a revision + 1 is
+ * where a watch goes on). */
+int j_rev(struct json_object *o, const char *name, int64_t *v);
 /* Decodes base64 member name of o into a malloc'ed NUL-terminated string (*len bytes);
- * a missing member is "". 0, -EINVAL (bad base64, too long) or -ENOMEM. */
+ * a missing member is "". 0, -EPROTO (not a string), -EINVAL (bad base64, too long) or
+ * -ENOMEM. */
 int j_unb64(struct json_object *o, const char *name, size_t max, char **out, size_t *len);
-/* etcd's int64s come as JSON strings; missing: 0. */
-int64_t j_i64(struct json_object *o, const char *name);
-/* Fills kv from an etcd KeyValue object, the prefix taken off the key. -EINVAL for a kv
- * the caller skips: a key outside the prefix, over ETCD_MAX_KEY or with a control byte
- * (NUL included), a value over ETCD_MAX_VALUE, bad base64. */
+/* Fills kv from an etcd KeyValue object, the prefix taken off the key. -EPROTO for an
+ * answer no etcd sends (kv not an object, no key, a member of the wrong type, a
+ * revision that is no number): the caller fails the whole answer. -EINVAL for a kv the
+ * caller skips: a key outside the prefix, over ETCD_MAX_KEY or with a control byte (NUL
+ * included), a value over ETCD_MAX_VALUE, bad base64; kv's revisions and lease are
+ * filled then (a watch goes on past it). */
 int j_kv(const struct etcd *d, struct json_object *o, struct etcd_kv *kv);
+/* -EPROTO and "etcd at URL: what: a malformed answer (why)". */
+int etcd_malformed(const struct etcd *d, const char *what, const char *why, struct xc_err *e);
 
 /* POSTs req (consumed) to path; *resp is the parsed answer of a 200. etcd's own
  * refusals: -ENOENT for "not found" (gRPC code 5), else -EIO with its message. */

@@ -17,10 +17,15 @@ struct page_end {
 
 static int note_end(struct json_object *kvo, struct page_end *pe)
 {
+	struct json_object *k;
 	char *raw;
 	size_t len;
-	int err = j_unb64(kvo, "key", ETCD_MAX_BODY, &raw, &len);
+	int err;
 
+	/* no key at all would start the next page at the first key again */
+	if (j_get(kvo, "key", json_type_string, &k) || !k)
+		return -EPROTO;
+	err = j_unb64(kvo, "key", ETCD_MAX_BODY, &raw, &len);
 	if (err)
 		return err;
 	free(pe->raw);
@@ -39,9 +44,10 @@ static int take_kvs(struct etcd *d, struct json_object *resp, struct etcd_range 
 	size_t i, n;
 	int err;
 
-	if (!json_object_object_get_ex(resp, "kvs", &kvs))
-		return 0;
-	n = json_object_array_length(kvs);
+	/* json-c asserts (or reads past the object) on an array call on anything else */
+	if (j_get(resp, "kvs", json_type_array, &kvs))
+		return etcd_malformed(d, "range", "kvs is no list", e);
+	n = kvs ? json_object_array_length(kvs) : 0;
 	for (i = 0; i < n; i++) {
 		struct etcd_kv *kv = xc_grow((void **)&out->kvs, &out->n, cap, sizeof(*kv));
 
@@ -52,6 +58,8 @@ static int take_kvs(struct etcd *d, struct json_object *resp, struct etcd_range 
 			out->n--;
 		if (err == -EINVAL)
 			out->skipped++;
+		else if (err == -EPROTO)
+			return etcd_malformed(d, "range", "a kv that is no etcd KeyValue", e);
 		else if (err)
 			return xc_fail(e, err, "etcd range: out of memory");
 	}
@@ -124,7 +132,7 @@ static int page_overflow(struct etcd *d, const char *sub, struct etcd_range *out
 	if (err)
 		return err;
 	err = -EPROTO;
-	if (json_object_object_get_ex(resp, "kvs", &kvs) && json_object_array_length(kvs) == 1)
+	if (!j_get(resp, "kvs", json_type_array, &kvs) && kvs && json_object_array_length(kvs) == 1)
 		err = note_end(json_object_array_get_idx(kvs, 0), pe);
 	json_object_put(resp);
 	if (err)
@@ -137,10 +145,11 @@ static int page_overflow(struct etcd *d, const char *sub, struct etcd_range *out
 
 int etcd_range(struct etcd *d, const char *sub, struct etcd_range *out, struct xc_err *e)
 {
-	struct json_object *resp = NULL, *more;
+	struct json_object *resp = NULL;
 	struct page_end pe = { 0 };
 	int64_t limit = ETCD_RANGE_PAGE;
 	size_t cap = 0;
+	bool more;
 	int err = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -156,15 +165,20 @@ int etcd_range(struct etcd *d, const char *sub, struct etcd_range *out, struct x
 			continue;
 		if (err)
 			break;
-		if (!out->rev && json_object_object_get_ex(resp, "header", &h))
-			out->rev = j_i64(h, "revision");
+		/* the list's revision is where the caller's watch starts: etcd's start at 1 */
+		if (!out->rev && (j_get(resp, "header", json_type_object, &h) ||
+				  j_rev(h, "revision", &out->rev) || !out->rev)) {
+			err = etcd_malformed(d, "range", "no revision", e);
+			break;
+		}
 		pe.seen = 0;
 		if (limit < ETCD_RANGE_PAGE)	/* back up, as long as the values are small */
 			limit = limit * 2 < ETCD_RANGE_PAGE ? limit * 2 : ETCD_RANGE_PAGE;
 		err = take_kvs(d, resp, out, &cap, &pe, e);
+		if (!err && j_bool(resp, "more", &more))
+			err = etcd_malformed(d, "range", "more is no boolean", e);
 		/* every page at the first one's revision: "more" ends when the range does */
-		if (err || !json_object_object_get_ex(resp, "more", &more) ||
-		    !json_object_get_boolean(more) || !pe.seen)
+		if (err || !more || !pe.seen)
 			break;
 		json_object_put(resp);
 		resp = NULL;
@@ -188,6 +202,7 @@ static int del(struct etcd *d, const char *key, bool prefix, int64_t *deleted,
 	       struct xc_err *e)
 {
 	struct json_object *resp, *req = j_add(json_object_new_object(), "key", j_key(d, key));
+	int64_t n = 0;
 	int err;
 
 	if (prefix)
@@ -195,8 +210,10 @@ static int del(struct etcd *d, const char *key, bool prefix, int64_t *deleted,
 	if (!req)
 		return xc_bad(e, "etcd delete: key too long");
 	err = etcd_post(d, "/v3/kv/deleterange", req, &resp, e);
+	if (!err && j_rev(resp, "deleted", &n))
+		err = etcd_malformed(d, "delete", "deleted is no count", e);
 	if (!err && deleted)
-		*deleted = j_i64(resp, "deleted");
+		*deleted = n;
 	json_object_put(resp);
 	return err;
 }
@@ -248,9 +265,10 @@ static struct json_object *create_req(struct etcd *d, const char *key, const cha
 int etcd_create(struct etcd *d, const char *key, const char *val, size_t vlen, int64_t lease,
 		struct etcd_kv *existing, struct xc_err *e)
 {
-	struct json_object *resp, *rs, *rr, *ok, *req = create_req(d, key, val, vlen, lease);
+	struct json_object *resp, *rs, *rr, *req = create_req(d, key, val, vlen, lease);
 	struct etcd_range r = { 0 };
 	size_t cap = 0;
+	bool ok;
 	int err;
 
 	if (existing)
@@ -260,15 +278,20 @@ int etcd_create(struct etcd *d, const char *key, const char *val, size_t vlen, i
 	err = etcd_post(d, "/v3/kv/txn", req, &resp, e);
 	if (err)
 		return err;
-	if (json_object_object_get_ex(resp, "succeeded", &ok) && json_object_get_boolean(ok)) {
+	if (j_bool(resp, "succeeded", &ok)) {
+		err = etcd_malformed(d, "create", "succeeded is no boolean", e);
+	} else if (ok) {
 		json_object_put(resp);
 		return 0;
-	}
-	/* failed compare: the range we asked for tells what is there */
-	if (json_object_object_get_ex(resp, "responses", &rs) &&
-	    json_object_array_length(rs) == 1 &&
-	    json_object_object_get_ex(json_object_array_get_idx(rs, 0), "response_range", &rr))
+	} else if (j_get(resp, "responses", json_type_array, &rs) || !rs ||
+		   json_object_array_length(rs) != 1 ||
+		   j_get(json_object_array_get_idx(rs, 0), "response_range", json_type_object, &rr) ||
+		   !rr) {
+		/* a failed compare runs the failure branch: its one range is always there */
+		err = etcd_malformed(d, "create", "no range of what is there", e);
+	} else {
 		err = take_kvs(d, rr, &r, &cap, NULL, e);
+	}
 	json_object_put(resp);
 	if (!err && existing && r.n == 1) {
 		*existing = r.kvs[0];
@@ -284,11 +307,8 @@ int etcd_lease_grant(struct etcd *d, unsigned int ttl_s, int64_t *id, struct xc_
 						 json_object_new_int64(ttl_s));
 	int err = etcd_post(d, "/v3/lease/grant", req, &resp, e);
 
-	if (!err) {
-		*id = j_i64(resp, "ID");
-		if (!*id)
-			err = xc_fail(e, -EPROTO, "etcd at %s granted no lease", d->url);
-	}
+	if (!err && (j_rev(resp, "ID", id) || !*id))
+		err = xc_fail(e, -EPROTO, "etcd at %s granted no lease", d->url);
 	json_object_put(resp);
 	return err;
 }
@@ -305,8 +325,9 @@ int etcd_lease_keepalive(struct etcd *d, int64_t id, int64_t *ttl, struct xc_err
 	int64_t t = 0;
 
 	/* a stream of one answer: {"result": {..., "TTL": n}}; no TTL: the lease is gone */
-	if (!err && json_object_object_get_ex(resp, "result", &res))
-		t = j_i64(res, "TTL");
+	if (!err && (j_get(resp, "result", json_type_object, &res) ||
+		     (res && j_i64(res, "TTL", &t))))
+		err = etcd_malformed(d, "lease keepalive", "result or TTL", e);
 	json_object_put(resp);
 	if (!err && t <= 0)
 		err = xc_fail(e, -ENOENT, "lease %llx is gone (expired or revoked)",
@@ -330,13 +351,12 @@ int etcd_lease_ttl(struct etcd *d, int64_t id, int64_t *ttl, int64_t *granted,
 {
 	struct json_object *resp;
 	int err = etcd_post(d, "/v3/lease/timetolive", id_req(id), &resp, e);
-	int64_t t = -1;
+	int64_t t = -1, g = 0;
 
-	if (!err) {
-		t = j_i64(resp, "TTL");
-		if (granted)
-			*granted = j_i64(resp, "grantedTTL");
-	}
+	if (!err && (j_i64(resp, "TTL", &t) || j_i64(resp, "grantedTTL", &g)))
+		err = etcd_malformed(d, "lease time to live", "TTL or grantedTTL", e);
+	if (!err && granted)
+		*granted = g;
 	json_object_put(resp);
 	if (!err && t < 0)
 		err = xc_fail(e, -ENOENT, "lease %llx is gone (expired or revoked)",

@@ -45,79 +45,128 @@ static void lost(struct etcd_watch *w, const char *fmt, const char *what)
 	snprintf(w->why, sizeof(w->why), fmt, what);
 }
 
-/* One event of a message; nonzero stops the watch. */
-static int one_event(struct etcd_watch *w, struct json_object *ev)
-{
-	struct json_object *t, *kvo;
-	struct etcd_event out = { .type = ETCD_EV_PUT };
+/* An event decoded: one_message hands events over only once the whole message is. */
+struct wev {
+	enum etcd_ev_type type;
 	struct etcd_kv kv;
-	int rc;
+	bool skip;		/* a kv j_kv refuses: counted, not handed over */
+};
 
-	if (!json_object_object_get_ex(ev, "kv", &kvo)) {
-		lost(w, "etcd sent an event without a kv%s", "");
-		return -1;
-	}
-	rc = j_kv(&w->d, kvo, &kv);
-	if (rc == -EINVAL) {
-		/* a key or value someone else wrote that we cannot take: not a reason to
-		 * stop watching every other key (the relist would meet it again) */
-		w->skipped++;
-		if (j_i64(kvo, "mod_revision") > w->rev)
-			w->rev = j_i64(kvo, "mod_revision");
-		return 0;
-	}
-	if (rc) {
-		lost(w, "out of memory reading an event%s", "");
-		return -1;
-	}
-	if (json_object_object_get_ex(ev, "type", &t) &&
-	    !strcmp(json_object_get_string(t), "DELETE"))
-		out.type = ETCD_EV_DELETE;
-	out.key = kv.key;
-	out.value = kv.value;
-	out.vlen = kv.vlen;
-	out.mod_rev = kv.mod_rev;
-	out.lease = kv.lease;
-	rc = w->fn(w->ctx, &out);
-	if (kv.mod_rev > w->rev)
-		w->rev = kv.mod_rev;
-	etcd_kv_free(&kv);
-	if (rc && !w->end)
-		w->end = ETCD_WATCH_STOPPED;
-	return rc;
+/* The string member is exactly s (a \u0000 inside is not cut off by strcmp). */
+static bool j_str_is(struct json_object *v, const char *s)
+{
+	return (size_t)json_object_get_string_len(v) == strlen(s) &&
+	       !memcmp(json_object_get_string(v), s, strlen(s));
 }
 
-/* One message of the stream: created, events, a progress notice, canceled or an error. */
+/* One event of a message: 0, -EPROTO (no event etcd sends) or -ENOMEM. */
+static int take_event(struct etcd_watch *w, struct json_object *ev, struct wev *out)
+{
+	struct json_object *t, *kvo;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (j_get(ev, "type", json_type_string, &t) || j_get(ev, "kv", json_type_object, &kvo) ||
+	    !kvo)
+		return -EPROTO;
+	/* PUT is the enum's zero, which the gateway leaves out */
+	if (t && j_str_is(t, "DELETE"))
+		out->type = ETCD_EV_DELETE;
+	else if (t && !j_str_is(t, "PUT"))
+		return -EPROTO;
+	err = j_kv(&w->d, kvo, &out->kv);
+	if (err == -EINVAL) {
+		/* a key or value someone else wrote that we cannot take: not a reason to
+		 * stop watching every other key (the relist would meet it again) */
+		out->skip = true;
+		return 0;
+	}
+	return err;
+}
+
+/* Hands the decoded events to fn in order, until fn or a stop ends the watch. */
+static void hand_over(struct etcd_watch *w, struct wev *ev, size_t n)
+{
+	for (size_t i = 0; i < n && !w->end; i++) {
+		struct etcd_event out = {
+			.type = ev[i].type, .key = ev[i].kv.key, .value = ev[i].kv.value,
+			.vlen = ev[i].kv.vlen, .mod_rev = ev[i].kv.mod_rev, .lease = ev[i].kv.lease,
+		};
+
+		if (ev[i].skip)
+			w->skipped++;
+		else if (w->fn(w->ctx, &out))
+			w->end = ETCD_WATCH_STOPPED;
+		if (ev[i].kv.mod_rev > w->rev)
+			w->rev = ev[i].kv.mod_rev;
+	}
+}
+
+/* The events of a message, all decoded before the first is handed over: a malformed
+ * one ends the watch (list again) with none of the others applied, so that a caller
+ * never holds half of a message etcd applied whole. */
+static void take_events(struct etcd_watch *w, struct json_object *evs)
+{
+	size_t i, n = json_object_array_length(evs);
+	struct wev *ev = n ? calloc(n, sizeof(*ev)) : NULL;
+	int err = 0;
+
+	if (n && !ev) {
+		lost(w, "out of memory reading a watch message%s", "");
+		return;
+	}
+	for (i = 0; i < n && !err; i++)
+		err = take_event(w, json_object_array_get_idx(evs, i), &ev[i]);
+	if (err == -EPROTO)
+		lost(w, "a malformed watch message (%s)", "an event that is no etcd event");
+	else if (err)
+		lost(w, "out of memory reading a watch message%s", "");
+	else
+		hand_over(w, ev, n);
+	for (i = 0; i < n; i++)
+		etcd_kv_free(&ev[i].kv);
+	free(ev);
+}
+
+/* One message of the stream: created, events, a progress notice, canceled or an error.
+ * Every member is checked before any is acted on. */
 static void one_message(struct etcd_watch *w, const char *line)
 {
-	struct json_object *o = json_tokener_parse(line), *res, *v, *evs;
-	size_t i, n;
+	struct json_object *o = json_tokener_parse(line), *res, *v, *h, *why, *evs;
+	int64_t hrev = 0, crev = 0;
+	bool created, canceled;
 
-	if (!o || !json_object_object_get_ex(o, "result", &res)) {
-		lost(w, "watch refused by etcd: %.150s", o && json_object_object_get_ex(o, "error", &v) ?
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "result", NULL)) {
+		lost(w, "watch refused by etcd: %.150s", json_object_object_get_ex(o, "error", &v) ?
 		     json_object_to_json_string(v) : line);
 		json_object_put(o);
 		return;
 	}
-	if (json_object_object_get_ex(res, "created", &v) && json_object_get_boolean(v)) {
-		w->created = true;
-		if (!w->rev && json_object_object_get_ex(res, "header", &v))
-			w->rev = j_i64(v, "revision");
+	if (j_get(o, "result", json_type_object, &res) || j_bool(res, "created", &created) ||
+	    j_bool(res, "canceled", &canceled) || j_get(res, "header", json_type_object, &h) ||
+	    (h && j_rev(h, "revision", &hrev)) || j_rev(res, "compact_revision", &crev) ||
+	    j_get(res, "cancel_reason", json_type_string, &why) ||
+	    j_get(res, "events", json_type_array, &evs)) {
+		lost(w, "a malformed watch message (%s)", "a member of the wrong type");
+		json_object_put(o);
+		return;
 	}
-	if (json_object_object_get_ex(res, "canceled", &v) && json_object_get_boolean(v)) {
-		w->compact_rev = j_i64(res, "compact_revision");
+	if (created) {
+		w->created = true;
+		if (!w->rev)
+			w->rev = hrev;
+	}
+	if (canceled) {
+		w->compact_rev = crev;
 		if (w->compact_rev && !w->end)
 			w->end = ETCD_WATCH_COMPACTED;
 		else
 			lost(w, "etcd canceled the watch: %.150s",
-			     json_object_object_get_ex(res, "cancel_reason", &v) ?
-			     json_object_get_string(v) : "no reason given");
+			     why ? json_object_get_string(why) : "no reason given");
 	}
-	if (!w->end && json_object_object_get_ex(res, "events", &evs)) {
-		n = json_object_array_length(evs);
-		for (i = 0; i < n && !w->end; i++)
-			one_event(w, json_object_array_get_idx(evs, i));
-	}
+	if (!w->end && evs)
+		take_events(w, evs);
 	json_object_put(o);
 }
 
