@@ -143,6 +143,18 @@ int cmm_check_root(const char *root, char *why, size_t whylen)
 			 parent, parent);
 		return -ENOENT;
 	}
+	/* What is checked below stays what is used only if nobody else can rename or
+	 * remove the root's entry: a parent of root's or ours, and sticky if others may
+	 * write to it (/sys/fs/bpf is often 1777). */
+	if (stat(parent, &st)) {
+		snprintf(why, whylen, "%s: %s", parent, strerror(errno));
+		return -errno;
+	}
+	if ((st.st_uid && st.st_uid != geteuid()) || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX))) {
+		snprintf(why, whylen, "%s (mode %03o, owner %u) lets others replace the pin root: "
+			 "refusing it", parent, st.st_mode & 01777, st.st_uid);
+		return -EPERM;
+	}
 	if (lstat(root, &st)) {
 		if (errno == ENOENT)
 			return 0;
