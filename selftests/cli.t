@@ -28,6 +28,13 @@ check "--help exits 0" quiet "$XCHAN" --help
 xr 2 "unknown command" frobnicate
 xr 2 "unknown option" --bogus status
 xr 0 "status without an instance" status
+# waits in milliseconds that would wrap (epoll_wait's int, the lease's ttl * 1000);
+# with a --policy, so that only the bound can make it a usage error
+for o in "--poll-ms 2147483648" "--poll-ms 3600001" "--lease-ttl 4294968" "--lease-ttl 86401"; do
+	xr 2 "agent: $o" agent $o --policy "$TMPD/nopolicy"
+done
+check "... saying the bound" grep -q -- "--lease-ttl must be a number from 1 to 86400" "$TMPD/err"
+check "... with nothing made" [ ! -e "$PIN" ]
 check "status -j without an instance parses" [ "$(x -j status | jq -r .loaded)" = false ]
 
 make_part a 10.78.0.1 && make_part b 10.78.0.2 && make_part c 10.78.0.3
@@ -259,6 +266,10 @@ xr 1 "node key-install: --tx-file through a symlink" node key-install 7 --addr 1
 unchanged "$S" && ok "maps unchanged after refused key files" || nok "maps unchanged after refused key files"
 xr 0 "node add: a 0600 key file of ours" node add 7 --addr 10.78.1.7 --key-file "$TMPD/pk"
 xr 0 "node del" node del 7
+
+xr 1 "agent: --poll-ms 3600000 --lease-ttl 86400 pass their bounds, the missing policy not" \
+	agent --poll-ms 3600000 --lease-ttl 86400 --policy "$TMPD/nopolicy"
+check "... which is what it says" grep -q "nopolicy" "$TMPD/err"
 
 xr 0 "partition del by name" partition del carol
 check "carol's veth has no program" bash -c "! ip -d link show ${PFX}c | grep -q prog/xdp"
