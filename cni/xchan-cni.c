@@ -20,7 +20,7 @@
  * id allocation reads the table and then writes it. */
 static int lock_root(struct cni_call *c, int *fd)
 {
-	*fd = open(c->pin_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*fd = open(c->pin_root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (*fd < 0 || flock(*fd, LOCK_EX))
 		return cni_fail(c, CNI_E_IO, "cannot lock %s: %s", c->pin_root, strerror(errno));
 	return 0;

@@ -28,6 +28,13 @@ check "--help exits 0" quiet "$XCHAN" --help
 xr 2 "unknown command" frobnicate
 xr 2 "unknown option" --bogus status
 xr 0 "status without an instance" status
+# waits in milliseconds that would wrap (epoll_wait's int, the lease's ttl * 1000);
+# with a --policy, so that only the bound can make it a usage error
+for o in "--poll-ms 2147483648" "--poll-ms 3600001" "--lease-ttl 4294968" "--lease-ttl 86401"; do
+	xr 2 "agent: $o" agent $o --policy "$TMPD/nopolicy"
+done
+check "... saying the bound" grep -q -- "--lease-ttl must be a number from 1 to 86400" "$TMPD/err"
+check "... with nothing made" [ ! -e "$PIN" ]
 check "status -j without an instance parses" [ "$(x -j status | jq -r .loaded)" = false ]
 
 make_part a 10.78.0.1 && make_part b 10.78.0.2 && make_part c 10.78.0.3
@@ -138,6 +145,67 @@ rmdir "$BAD"; ln -s /tmp "$BAD"
 [ $rc -eq 1 ] && grep -q "not a directory" "$TMPD/err"
 check "pin root that is a symlink is refused ($rc)" [ $? -eq 0 ]
 rm -f "$BAD"
+# A symlink to a file: refused, and the file is left as it was (a chmod through the
+# link would take the setuid bit off a /usr/bin/sudo).
+: >"$TMPD/target"; chmod 4755 "$TMPD/target"; ln -s "$TMPD/target" "$BAD"
+"$XCHAN" --pin-root "$BAD" partition add 9 --netns "${PFX}d" 2>"$TMPD/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "not a directory" "$TMPD/err" && [ "$(stat -c %a "$TMPD/target")" = 4755 ]
+check "pin root that is a symlink to a file is refused, the file unchanged ($rc)" [ $? -eq 0 ]
+rm -f "$BAD"
+
+# The same, put there between the check of the path and its use: gdb stops xchan at
+# its mkdir of the root, and a symlink or a directory of uid 65534 appears there, as
+# a local user racing it in a 1777 /sys/fs/bpf could make them.
+# race_root CMD: partition add on $BAD with CMD run at that mkdir; gdb.out has the end
+race_root() {
+	cat >"$TMPD/gdb" <<G
+set pagination off
+set debuginfod enabled off
+set breakpoint pending on
+break mkdir
+run
+shell $1
+delete
+continue
+G
+	timeout 120 gdb -q -batch -x "$TMPD/gdb" --args "$XCHAN" --pin-root "$BAD" partition add 9 \
+		--netns "${PFX}d" >"$TMPD/gdb.out" 2>&1
+}
+if timeout 30 gdb -q -batch -ex run --args /bin/true >/dev/null 2>&1; then
+	race_root "ln -s '$TMPD/target' '$BAD'"
+	[ -L "$BAD" ] && grep -q "exited with code 01" "$TMPD/gdb.out" &&
+		grep -q "pin root $BAD exists and is not a directory" "$TMPD/gdb.out"
+	check "a symlink raced in at the pin root is refused" [ $? -eq 0 ]
+	check "... and its target's mode is unchanged ($(stat -c %a "$TMPD/target"))" \
+		[ "$(stat -c %a "$TMPD/target")" = 4755 ]
+	rm -f "$BAD"
+	race_root "mkdir -m 0700 '$BAD' && chown 65534 '$BAD'"
+	[ "$(stat -c %u "$BAD")" = 65534 ] && grep -q "exited with code 01" "$TMPD/gdb.out" &&
+		grep -q "pin root $BAD is owned by uid 65534" "$TMPD/gdb.out"
+	check "a directory of uid 65534 raced in at the pin root is refused" [ $? -eq 0 ]
+	check "... with nothing pinned in it ($(ls -A "$BAD" | wc -l) entries)" [ -z "$(ls -A "$BAD")" ]
+	rm -rf "$BAD"
+else
+	ok "# SKIP gdb cannot trace a program here: no raced pin roots"
+fi
+# A parent where others may rename entries: what was checked could be swapped after.
+PAR="/sys/fs/bpf/xchan-par$RUN_ID"
+mkdir -m 0777 "$PAR"; reap_add dir "$PAR"
+"$XCHAN" --pin-root "$PAR/x" partition add 9 --netns "${PFX}d" 2>"$TMPD/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "lets others replace the pin root" "$TMPD/err" && [ ! -e "$PAR/x" ]
+check "pin root in a parent others may write without the sticky bit is refused ($rc)" [ $? -eq 0 ]
+chmod 1777 "$PAR"; chown 65534 "$PAR"
+"$XCHAN" --pin-root "$PAR/x" partition add 9 --netns "${PFX}d" 2>"$TMPD/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "owner 65534) lets others" "$TMPD/err" && [ ! -e "$PAR/x" ]
+check "pin root in a parent of uid 65534 is refused ($rc)" [ $? -eq 0 ]
+rm -rf "$PAR"
+
+# A root that down removed is made again by the next command, 0700 and ours.
+quiet x2 partition add 11 --name d --netns "${PFX}d" && quiet x2 down && [ ! -e "$PIN2" ] &&
+	quiet x2 partition add 11 --name d --netns "${PFX}d"
+check "pin root made again after a down ($(stat -c '%a %u' "$PIN2" 2>&1))" \
+	[ "$(stat -c '%a %u' "$PIN2" 2>&1)" = "700 0" ]
+quiet x2 down
 
 # apply: idempotent, prunes only when asked, refuses bad files whole.
 cat >"$TMPD/conf" <<CONF
@@ -172,6 +240,36 @@ leak=0
 for k in $keys; do grep -qi "$k" "$LOG" && leak=1; grep -qi "${k:0:8}" "$LOG" && leak=1; done
 [ -n "$keys" ] && [ $leak -eq 0 ]
 check "no key bytes in any output ($(wc -l <"$LOG") lines)" [ $? -eq 0 ]
+
+# Pair key files: only a regular file of ours that others cannot read, named itself.
+head -c 32 /dev/urandom >"$TMPD/pk"; chmod 0600 "$TMPD/pk"
+ln -s "$TMPD/pk" "$TMPD/pk.link"
+mkfifo -m 0600 "$TMPD/pk.fifo"
+cp "$TMPD/pk" "$TMPD/pk.other"; chown 65534 "$TMPD/pk.other"
+S=$(snap)
+xr 1 "node add: key file through a symlink" node add 7 --addr 10.78.1.7 --key-file "$TMPD/pk.link"
+check "... says so" grep -q "key file $TMPD/pk.link is a symlink" "$TMPD/err"
+xr 1 "node add: key file of another uid" node add 7 --addr 10.78.1.7 --key-file "$TMPD/pk.other"
+check "... says so" grep -q "owned by uid 65534" "$TMPD/err"
+# a FIFO would block the read until someone writes: refused at once instead
+timeout 10 "$XCHAN" --pin-root "$PIN" node add 7 --addr 10.78.1.7 --key-file "$TMPD/pk.fifo" 2>"$TMPD/err"; rc=$?
+check "node add: key file that is a FIFO is refused, not waited on ($rc)" \
+	eval '[ $rc -eq 1 ] && grep -q "pk.fifo is not a regular file" "$TMPD/err"'
+timeout 10 "$XCHAN" --pin-root "$PIN" node key-install 7 --addr 10.78.1.7 --id 1 --rx-file "$TMPD/pk.fifo" \
+	--tx-file "$TMPD/pk" 2>"$TMPD/err"; rc=$?
+check "node key-install: --rx-file a FIFO is refused ($rc)" \
+	eval '[ $rc -eq 1 ] && grep -q "not a regular file" "$TMPD/err"'
+xr 1 "node key-install: --tx-file of another uid" node key-install 7 --addr 10.78.1.7 --id 1 \
+	--rx-file "$TMPD/pk" --tx-file "$TMPD/pk.other"
+xr 1 "node key-install: --tx-file through a symlink" node key-install 7 --addr 10.78.1.7 --id 1 \
+	--rx-file "$TMPD/pk" --tx-file "$TMPD/pk.link"
+unchanged "$S" && ok "maps unchanged after refused key files" || nok "maps unchanged after refused key files"
+xr 0 "node add: a 0600 key file of ours" node add 7 --addr 10.78.1.7 --key-file "$TMPD/pk"
+xr 0 "node del" node del 7
+
+xr 1 "agent: --poll-ms 3600000 --lease-ttl 86400 pass their bounds, the missing policy not" \
+	agent --poll-ms 3600000 --lease-ttl 86400 --policy "$TMPD/nopolicy"
+check "... which is what it says" grep -q "nopolicy" "$TMPD/err"
 
 xr 0 "partition del by name" partition del carol
 check "carol's veth has no program" bash -c "! ip -d link show ${PFX}c | grep -q prog/xdp"

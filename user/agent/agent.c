@@ -106,7 +106,7 @@ static void loop(struct agent *a)
 
 	for (;;) {
 		struct epoll_event evs[32];
-		uint64_t t = now_ms();
+		uint64_t t = now_ms(), wait;
 		int n;
 
 		if (a->pol && (t >= next || a->recheck)) {
@@ -114,7 +114,10 @@ static void loop(struct agent *a)
 			next = t + a->cfg->poll_ms;
 		}
 		t = now_ms();
-		n = epoll_wait(a->epfd, evs, 32, next > t ? (int)(next - t) : 0);
+		/* at most an hour (the CLI's bound on poll_ms): as an int, a longer wait
+		 * could turn negative, which epoll_wait takes as for ever */
+		wait = next > t ? next - t : 0;
+		n = epoll_wait(a->epfd, evs, 32, wait < 3600000 ? (int)wait : 3600000);
 		for (int i = 0; i < n; i++) {
 			struct ep *ep = evs[i].data.ptr;
 

@@ -96,7 +96,8 @@ static void *leaser(void *arg)
 			lease_set(c, lease, false);
 		c->store_down = false;
 		backoff = 0;
-		nap_ms(c, c->cfg.lease_ttl * 1000 / 3);
+		/* in 64 bits: a ttl above 4294967 s would wrap to a short nap */
+		nap_ms(c, (unsigned int)(c->cfg.lease_ttl * 1000ULL / 3));
 	}
 	etcd_close(d);
 	return NULL;

@@ -10,6 +10,12 @@
 
 static const char *const agent_macs[] = { "nh", "siphash", NULL };
 
+/* --poll-ms ends up as epoll_wait's int timeout and --lease-ttl, times 1000, as an
+ * unsigned int wait: past these a value wraps to a wait that never ends or to none
+ * at all. An hour between reads of the table, a day before peers see this node go. */
+#define POLL_MS_MAX	3600000U
+#define LEASE_TTL_MAX	86400U
+
 static const struct opt agent_opts[] = {
 	{ "--policy", 0, "FILE", OPT_STR, offsetof(struct agent_cfg, policy), 0, NULL,
 	  "which partitions may ask for which channels (format in the README); required\n"
@@ -19,7 +25,7 @@ static const struct opt agent_opts[] = {
 	{ "--socket", 0, "NAME", OPT_STR, offsetof(struct agent_cfg, socket), 0, NULL,
 	  "abstract socket name in each partition (default " XCHAN_REQ_SOCKET ")" },
 	{ "--poll-ms", 0, "MS", OPT_U32, offsetof(struct agent_cfg, poll_ms), OPT_NONZERO, NULL,
-	  "how often the partition table is read (default 1000)" },
+	  "how often the partition table is read (default 1000, at most 3600000)" },
 	{ "--max-conns", 0, "N", OPT_U32, offsetof(struct agent_cfg, max_conns), OPT_NONZERO, NULL,
 	  "connections per partition (default 8)" },
 	{ "--max-pending", 0, "N", OPT_U32, offsetof(struct agent_cfg, max_pending), OPT_NONZERO, NULL,
@@ -31,7 +37,8 @@ static const struct opt agent_opts[] = {
 	{ "--state-dir", 0, "DIR", OPT_STR, offsetof(struct agent_cfg, cl.state_dir), 0, NULL,
 	  "this node's keys and cluster.json (default " NK_DEFAULT_STATE_DIR ")" },
 	{ "--lease-ttl", 0, "S", OPT_U32, offsetof(struct agent_cfg, cl.lease_ttl), OPT_NONZERO, NULL,
-	  "this node is down for its peers this long after its agent stops (default 15)" },
+	  "this node is down for its peers this long after its agent stops (default 15,\n"
+	  "at most 86400)" },
 	{ "--node-key-interval", 0, "S", OPT_U32, offsetof(struct agent_cfg, cl.node_key_interval),
 	  OPT_NONZERO, NULL, "a new X25519 node key this often (default 600)" },
 	{ "--key-overlap", 0, "S", OPT_U32, offsetof(struct agent_cfg, cl.key_overlap), OPT_NONZERO,
@@ -74,6 +81,12 @@ static int do_agent(struct cli *c, void *cfg)
 	if (!k->max_pending)
 		k->max_pending = 64;
 	cluster_defaults(&k->cl);
+	if (k->poll_ms > POLL_MS_MAX)
+		return xc_bad(&c->err, "agent: --poll-ms must be a number from 1 to %u, not '%u'",
+			      POLL_MS_MAX, k->poll_ms);
+	if (k->cl.lease_ttl > LEASE_TTL_MAX)
+		return xc_bad(&c->err, "agent: --lease-ttl must be a number from 1 to %u, not '%u'",
+			      LEASE_TTL_MAX, k->cl.lease_ttl);
 	if (k->cl.etcd && etcd_url_check(k->cl.etcd, &c->err))
 		return -EINVAL;
 	err = xc_open(&c->xc, true, &c->err);

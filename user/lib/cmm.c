@@ -104,6 +104,27 @@ bool cmm_exists(const char *root)
 	return access(p, F_OK) == 0;
 }
 
+/* What makes a pin root safe, said of st, the object at root: a directory of ours that
+ * group and others cannot reach. */
+static int root_verdict(const struct stat *st, const char *root, char *why, size_t whylen)
+{
+	if (!S_ISDIR(st->st_mode)) {
+		snprintf(why, whylen, "pin root %s exists and is not a directory", root);
+		return -ENOTDIR;
+	}
+	if (st->st_uid != geteuid()) {
+		snprintf(why, whylen, "pin root %s is owned by uid %u, not by us: refusing it",
+			 root, st->st_uid);
+		return -EPERM;
+	}
+	if (st->st_mode & 077) {
+		snprintf(why, whylen, "pin root %s has mode %03o: group/other may reach the maps; "
+			 "it must be 0700", root, st->st_mode & 0777);
+		return -EPERM;
+	}
+	return 0;
+}
+
 int cmm_check_root(const char *root, char *why, size_t whylen)
 {
 	struct statfs sfs;
@@ -122,27 +143,68 @@ int cmm_check_root(const char *root, char *why, size_t whylen)
 			 parent, parent);
 		return -ENOENT;
 	}
+	/* What is checked below stays what is used only if nobody else can rename or
+	 * remove the root's entry: a parent of root's or ours, and sticky if others may
+	 * write to it (/sys/fs/bpf is often 1777). */
+	if (stat(parent, &st)) {
+		snprintf(why, whylen, "%s: %s", parent, strerror(errno));
+		return -errno;
+	}
+	if ((st.st_uid && st.st_uid != geteuid()) || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX))) {
+		snprintf(why, whylen, "%s (mode %03o, owner %u) lets others replace the pin root: "
+			 "refusing it", parent, st.st_mode & 01777, st.st_uid);
+		return -EPERM;
+	}
 	if (lstat(root, &st)) {
 		if (errno == ENOENT)
 			return 0;
 		snprintf(why, whylen, "pin root %s: %s", root, strerror(errno));
 		return -errno;
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(why, whylen, "pin root %s exists and is not a directory", root);
-		return -ENOTDIR;
+	return root_verdict(&st, root, why, whylen);
+}
+
+/* An fd on the pin root, made 0700 first with create. Whatever is at the path once
+ * made (by us or by anyone racing us between cmm_check_root and here: a symlink to a
+ * file we would chmod, a directory of theirs we would pin into) is checked through
+ * the fd, never the path again; *st is what was checked. */
+static int root_open(const char *root, bool create, struct stat *st, char *why, size_t whylen)
+{
+	int err, fd;
+
+	if (create && mkdir(root, 0700) && errno != EEXIST) {
+		err = -errno;
+		snprintf(why, whylen, "cannot make pin root %s: %s", root, strerror(-err));
+		return err;
 	}
-	if (st.st_uid != geteuid()) {
-		snprintf(why, whylen, "pin root %s is owned by uid %u, not by us: refusing it",
-			 root, st.st_uid);
-		return -EPERM;
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		/* a symlink: ELOOP, or ENOTDIR for one to a non-directory */
+		if (err == -ELOOP || err == -ENOTDIR)
+			snprintf(why, whylen, "pin root %s exists and is not a directory", root);
+		else
+			snprintf(why, whylen, "pin root %s: %s", root, strerror(-err));
+		return err == -ELOOP ? -ENOTDIR : err;
 	}
-	if (st.st_mode & 077) {
-		snprintf(why, whylen, "pin root %s has mode %03o: group/other may reach the maps; "
-			 "it must be 0700", root, st.st_mode & 0777);
-		return -EPERM;
+	if (fstat(fd, st)) {
+		err = -errno;
+		snprintf(why, whylen, "pin root %s: %s", root, strerror(-err));
+		close(fd);
+		return err;
 	}
-	return 0;
+	/* mkdir gives no group/other bits; only a umask can leave ours out: put them
+	 * back, on the object checked as ours */
+	err = root_verdict(st, root, why, whylen);
+	if (!err && (st->st_mode & 0700) != 0700 && fchmod(fd, 0700)) {
+		err = -errno;
+		snprintf(why, whylen, "pin root %s: %s", root, strerror(-err));
+	}
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
 /* Whether the program uses a map of that name: what the instance's version is, where
@@ -250,33 +312,34 @@ static int open_pinned(struct cmm *c, bool lenient)
 
 /* The pin root's lock, for whoever creates or removes the instance: an fd on the
  * directory that is at the path (a waiter whose directory was removed meanwhile
- * takes the new one's), or -errno. */
-int cmm_lock_root(const char *root, bool create)
+ * takes the new one's), checked as cmm_check_root does, or -errno and why. */
+int cmm_lock_root(const char *root, bool create, char *why, size_t whylen)
 {
 	for (int tries = 0; tries < 8; tries++) {
 		struct stat a, b;
-		int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int fd = root_open(root, create, &a, why, whylen);
 
-		/* removed by a down since the creator made it: made again */
-		if (fd < 0 && errno == ENOENT && create) {
-			if (mkdir(root, 0700) && errno != EEXIST)
-				return -errno;
+		/* removed by a down between our mkdir and open: made again */
+		if (fd == -ENOENT && create)
 			continue;
-		}
 		if (fd < 0)
-			return -errno;
+			return fd;
 		if (flock(fd, LOCK_EX)) {
 			int err = -errno;
 
+			snprintf(why, whylen, "cannot lock %s: %s", root, strerror(-err));
 			close(fd);
 			return err;
 		}
-		if (!fstat(fd, &a) && !stat(root, &b) && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+		/* lstat: a symlink put where a down removed ours is not our directory */
+		if (!lstat(root, &b) && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+			if (whylen)
+				why[0] = '\0';	/* a try before may have said something */
 			return fd;
+		}
 		close(fd);
-		if (create && mkdir(root, 0700) && errno != EEXIST)
-			return -errno;
 	}
+	snprintf(why, whylen, "pin root %s keeps being replaced: cannot lock it", root);
 	return -EAGAIN;
 }
 
@@ -384,9 +447,10 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 	return 0;
 }
 
-int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_sizes *sz)
+int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_sizes *sz,
+	     char *why, size_t whylen)
 {
-	char why[256], p[600];
+	char p[600];
 	int err, lock;
 
 	memset(c, 0, sizeof(*c));
@@ -397,7 +461,7 @@ int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_size
 	if (!root)
 		return load(c, sz);
 	snprintf(c->root, sizeof(c->root), "%s", root);
-	err = cmm_check_root(root, why, sizeof(why));
+	err = cmm_check_root(root, why, whylen);
 	if (err)
 		return err;
 	if (cmm_exists(root)) {
@@ -408,16 +472,13 @@ int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_size
 	}
 	if (!create)
 		return -ENOENT;
-	if (mkdir(root, 0700) && errno != EEXIST)
-		return -errno;
-	chmod(root, 0700);
 	/* Two processes creating at once (xchan-cni for two containers, say): one loads,
 	 * the other waits on the root's lock and opens what the first pinned, instead of
-	 * unlinking its pins below. The program is pinned last, so its pin means done. */
-	lock = cmm_lock_root(root, true);
+	 * unlinking its pins below. The program is pinned last, so its pin means done.
+	 * The lock makes the root and checks it: nothing is pinned before. */
+	lock = cmm_lock_root(root, true, why, whylen);
 	if (lock < 0)
 		return lock;
-	chmod(root, 0700);
 	if (cmm_exists(root)) {
 		err = open_pinned(c, false);
 		if (err)

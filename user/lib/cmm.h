@@ -42,16 +42,19 @@ struct cmm {
 #define CMM_DEFAULT_ROOT "/sys/fs/bpf/xchan"
 
 /* Opens the instance pinned at root; with create, loads and pins it if absent.
- * root NULL loads a private unpinned instance. Returns 0 or -errno. */
-int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_sizes *sz);
+ * root NULL loads a private unpinned instance. Returns 0 or -errno; why says what
+ * was wrong with the pin root, if that was it (else it is left as it was). */
+int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_sizes *sz,
+	     char *why, size_t whylen);
 void cmm_close(struct cmm *c);
 /* The instance at root for taking it down: whatever is pinned (a missing map's fd is
  * -1; the fast path's maps left out when they do not belong together, -EUCLEAN for
  * cmm_open). */
 int cmm_open_lenient(struct cmm *c, const char *root);
 /* An exclusive lock on the pin root (creating or removing the instance), an fd to
- * close, or -errno; with create, a root removed meanwhile is made again. */
-int cmm_lock_root(const char *root, bool create);
+ * close, or -errno and why; with create, a root removed meanwhile is made again. The
+ * directory locked is the one checked (cmm_check_root's rules, on the fd). */
+int cmm_lock_root(const char *root, bool create, char *why, size_t whylen);
 bool cmm_exists(const char *root);
 /* Removes every pin of the instance (receive-side links included) and the root. */
 int cmm_unpin(struct cmm *c);

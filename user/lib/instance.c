@@ -65,6 +65,7 @@ static int ensure_bpffs(const char *root, struct xc_err *e)
 
 int xc_open(struct xc *x, bool create, struct xc_err *e)
 {
+	char why[256] = "";
 	int err;
 
 	if (x->opened)
@@ -79,7 +80,10 @@ int xc_open(struct xc *x, bool create, struct xc_err *e)
 	if (!create && !cmm_exists(x->pin_root))
 		return xc_fail(e, -ENOENT, "no xchan instance at %s (nothing registered yet)",
 			       x->pin_root);
-	err = cmm_open(&x->cmm, x->pin_root, create, &x->sizes);
+	err = cmm_open(&x->cmm, x->pin_root, create, &x->sizes, why, sizeof(why));
+	/* the pin root changed since it was checked above: it is what made it fail */
+	if (err && why[0])
+		return xc_fail(e, err, "%s", why);
 	if (err == -ENOENT && !create)
 		return xc_fail(e, err, "xchan instance at %s is incomplete: run 'xchan down' and start again",
 			       x->pin_root);
@@ -101,7 +105,7 @@ int xc_open_private(struct xc *x, const struct cmm_sizes *sizes, struct xc_err *
 	if (x->opened)
 		return xc_fail(e, -EBUSY, "this handle has an instance open already");
 	x->pin_root[0] = '\0';
-	err = cmm_open(&x->cmm, NULL, true, sizes ? sizes : &x->sizes);
+	err = cmm_open(&x->cmm, NULL, true, sizes ? sizes : &x->sizes, NULL, 0);
 	if (err)
 		return xc_fail(e, err, "cannot load a private xchan instance: %s", strerror(-err));
 	x->opened = true;
@@ -387,11 +391,13 @@ int xc_down(struct xc *x, struct xc_down_result *r, struct xc_err *e)
 		e->usage = false;
 		return err;
 	}
-	lock = cmm_lock_root(x->pin_root, false);
+	lock = cmm_lock_root(x->pin_root, false, e->msg, sizeof(e->msg));
 	if (lock == -ENOENT)
 		return 0;
-	if (lock < 0)
-		return xc_fail(e, lock, "cannot lock %s: %s", x->pin_root, strerror(-lock));
+	if (lock < 0) {
+		e->usage = false;
+		return lock;
+	}
 	err = down_locked(x, r, e);
 	close(lock);
 	return err;

@@ -26,20 +26,36 @@ static int hex_key(const char *buf, uint8_t key[XCHAN_PAIR_KEY_LEN])
 	return 0;
 }
 
-/* 32 bytes, raw or as 64 hex digits; the file must be root's alone. */
+/* 32 bytes, raw or as 64 hex digits; the file must be root's alone: named itself (not
+ * a symlink that another user could point elsewhere), a regular file (a FIFO would
+ * block the command, a device read anything), ours and not readable by others. */
 int xc_pair_key_read(const char *path, uint8_t key[XCHAN_PAIR_KEY_LEN], struct xc_err *e)
 {
 	char buf[130];
 	struct stat st;
 	ssize_t n;
-	int err = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
+	int err = 0, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
+	if (fd < 0 && errno == ELOOP)
+		return xc_fail(e, -ELOOP, "key file %s is a symlink: name the file itself", path);
 	if (fd < 0)
 		return xc_fail(e, -errno, "cannot read key file %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) || (st.st_mode & 077)) {
+	if (fstat(fd, &st)) {
+		err = -errno;
 		close(fd);
-		return xc_fail(e, -EPERM, "key file %s is readable by others (mode %03o): make it 0600",
-			       path, st.st_mode & 0777);
+		return xc_fail(e, err, "cannot stat key file %s: %s", path, strerror(-err));
+	}
+	if (!S_ISREG(st.st_mode))
+		err = xc_fail(e, -EPERM, "key file %s is not a regular file", path);
+	else if (st.st_uid != geteuid())
+		err = xc_fail(e, -EPERM, "key file %s is owned by uid %u, not by us: refusing it",
+			      path, st.st_uid);
+	else if (st.st_mode & 077)
+		err = xc_fail(e, -EPERM, "key file %s is readable by others (mode %03o): make it 0600",
+			      path, st.st_mode & 0777);
+	if (err) {
+		close(fd);
+		return err;
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);

@@ -51,13 +51,14 @@ static int path_of(char *buf, size_t len, const char *dir, const char *name, str
 }
 
 /* Reads a secret file of at most len bytes into buf: refused when group or others may
- * read it, it is not a regular file, or it is longer. *got: bytes read. */
+ * read it, it is not a regular file (O_NONBLOCK: a FIFO is refused, not waited on),
+ * not ours, or it is longer. *got: bytes read. */
 static int read_secret(const char *path, void *buf, size_t len, size_t *got, struct xc_err *e)
 {
 	struct stat st;
 	ssize_t n;
 	char more;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
 	if (fd < 0)
 		return errno == ENOENT ? -ENOENT :
@@ -71,6 +72,11 @@ static int read_secret(const char *path, void *buf, size_t len, size_t *got, str
 		close(fd);
 		return xc_fail(e, -EPERM, "key file %s is readable by others or not a file (mode %03o): make it a 0600 file",
 			       path, st.st_mode & 0777);
+	}
+	if (st.st_uid != geteuid()) {
+		close(fd);
+		return xc_fail(e, -EPERM, "key file %s is owned by uid %u, not by us: refusing it",
+			       path, st.st_uid);
 	}
 	n = read(fd, buf, len);
 	if (n == (ssize_t)len && read(fd, &more, 1) == 1)

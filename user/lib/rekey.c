@@ -167,7 +167,7 @@ static int rekey_lock(struct xc *x, int *fd, struct xc_err *e)
 	*fd = -1;
 	if (!x->cmm.root[0])
 		return 0;
-	*fd = open(x->cmm.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*fd = open(x->cmm.root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (*fd < 0 || flock(*fd, LOCK_EX)) {
 		int err = -errno;
 

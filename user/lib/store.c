@@ -367,12 +367,13 @@ int st_id_register(struct etcd *d, uint32_t node, const uint8_t pk[NK_PUB_LEN],
 
 /* cluster.json's text (at most 4 KiB), read only if nobody but root or us could have
  * written it: not through a symlink, a regular file, owned by root or the euid, not
- * group or other writable (it names the store and the lease this node trusts). */
+ * group or other writable (it names the store and the lease this node trusts).
+ * O_NONBLOCK: a FIFO there is refused below, not waited on. */
 static int conf_read(const char *path, char *buf, size_t len, struct xc_err *e)
 {
 	struct stat st;
 	ssize_t n;
-	int err, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int err, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
 	if (fd < 0)
 		return errno == ENOENT ? -ENOENT :
