@@ -55,6 +55,12 @@ check "the specified partitions were made on their nodes" \
 	[ "$(xn 2 -j partition list | jq -r '.[] | select(.id==2) | .name')" = bob ]
 check "node 2 knows alice as node 1's (parts/ from node 1's agent)" \
 	[ "$(xn 2 -j partition list | jq -r '.[] | select(.id==1) | "\(.node) \(.ip)"')" = "1 10.101.0.1" ]
+# an agent with nothing to do uses no CPU (without --policy its main loop once polled
+# with a timeout of 0, a CPU each): its user and system ticks over 2 idle seconds
+ticks() { awk '{ print $14 + $15 }' "/proc/$(cat "$TMPD/agent1.pid")/stat"; }
+t0=$(ticks); sleep 2; t1=$(ticks)
+check "node 1's agent, idle for 2 s, used $((t1 - t0)) of $((2 * $(getconf CLK_TCK))) CPU ticks (under a quarter)" \
+	[ $((t1 - t0)) -lt $(( $(getconf CLK_TCK) / 2 )) ]
 T_UP=$(echo "$(date +%s.%N) - $T0" | bc)
 diag "three nodes up, joined and a channel connected through the store in ${T_UP}s"
 

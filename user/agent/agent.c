@@ -115,9 +115,11 @@ static void loop(struct agent *a)
 		}
 		t = now_ms();
 		/* at most an hour (the CLI's bound on poll_ms): as an int, a longer wait
-		 * could turn negative, which epoll_wait takes as for ever */
+		 * could turn negative, which epoll_wait takes as for ever. Without a
+		 * policy (cluster mode) nothing here is due: only signals wake it (a
+		 * timeout of 0 made the agent spin a CPU). */
 		wait = next > t ? next - t : 0;
-		n = epoll_wait(a->epfd, evs, 32, wait < 3600000 ? (int)wait : 3600000);
+		n = epoll_wait(a->epfd, evs, 32, !a->pol ? -1 : wait < 3600000 ? (int)wait : 3600000);
 		for (int i = 0; i < n; i++) {
 			struct ep *ep = evs[i].data.ptr;
 
