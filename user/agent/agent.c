@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include "agent.h"
 
@@ -147,6 +148,19 @@ static void started(struct agent *a)
 			  cfg->metrics ? cfg->metrics : "");
 }
 
+/* Each partition may hold a listening socket and --max-conns connections, so the
+ * usual soft limit (1024) ends near a hundred partitions; the hard limit is the
+ * operator's word (LimitNOFILE). */
+static void nofile_raise(void)
+{
+	struct rlimit r;
+
+	if (!getrlimit(RLIMIT_NOFILE, &r) && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
 int agent_run(struct xc *x, const struct agent_cfg *cfg, struct xc_err *e)
 {
 	struct agent a = { .xc = x, .cfg = cfg, .sigfd = -1 };
@@ -158,6 +172,8 @@ int agent_run(struct xc *x, const struct agent_cfg *cfg, struct xc_err *e)
 		return xc_bad(e, "--policy is required unless this node is in a cluster (cluster join, --etcd)");
 	if (cfg->policy && (err = xc_policy_load(cfg->policy, &a.pol, e)))
 		return err;
+	nofile_raise();
+	serve_spare();
 	a.epfd = epoll_create1(EPOLL_CLOEXEC);
 	a.selfns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (a.epfd < 0 || a.selfns < 0)

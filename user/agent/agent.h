@@ -83,6 +83,7 @@ int agent_run(struct xc *x, const struct agent_cfg *cfg, struct xc_err *e);
 /* serve.c: partitions' sockets and their connections */
 void serve_reconcile(struct agent *a);
 void serve_listen_ready(struct agent *a, struct served *sv);
+void serve_spare(void);
 void serve_conn_ready(struct agent *a, struct conn *c, uint32_t events);
 void serve_stop_all(struct agent *a);
 

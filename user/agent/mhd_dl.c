@@ -70,7 +70,10 @@ struct MHD_Daemon *mhd_start(const struct sockaddr_in *sa, MHD_AccessHandlerCall
 {
 	if (!have())
 		return NULL;
-	return mf.start(MHD_USE_INTERNAL_POLLING_THREAD, ntohs(sa->sin_port), NULL, NULL, answer,
+	/* AUTO: epoll or poll, not select, whose sets end at descriptor 1023 (the agent
+	 * raises its limit past that: agent_run) */
+	return mf.start(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, ntohs(sa->sin_port), NULL,
+			NULL, answer,
 			cls, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT, 16,
 			MHD_OPTION_CONNECTION_TIMEOUT, 5, MHD_OPTION_END);
 }

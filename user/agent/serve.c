@@ -3,6 +3,7 @@
  * the connections on it. Which socket a request arrives on is the only thing that
  * says who asks; nothing a client sends can block the agent or outgrow a buffer. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,6 +234,35 @@ static void send_answer(struct agent *a, struct conn *c, const struct xchan_resp
 		conn_close(a, c);
 }
 
+/* One descriptor held in reserve. With the table full, accept4 fails and the
+ * listening socket stays readable, so the loop would come back to it at once, for
+ * ever: the spare is given up for a moment to take the connection and close it. */
+static int spare_fd = -1;
+
+void serve_spare(void)
+{
+	if (spare_fd < 0)
+		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void shed(struct agent *a, struct served *sv)
+{
+	int fd;
+
+	if (spare_fd >= 0) {
+		close(spare_fd);
+		spare_fd = -1;
+	}
+	fd = accept4(sv->lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	serve_spare();
+	count_add(&a->n.busy, 1);
+	if (audit_ok(sv))
+		agent_log(LOG_WARN, "partition %u: a connection refused: the agent has no file descriptor left (raise its limit: LimitNOFILE)",
+			  sv->id);
+}
+
 void serve_listen_ready(struct agent *a, struct served *sv)
 {
 	struct ucred cr = {};
@@ -242,6 +272,8 @@ void serve_listen_ready(struct agent *a, struct served *sv)
 	int fd;
 
 	fd = accept4(sv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+		shed(a, sv);
 	if (fd < 0)
 		return;
 	getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen);
