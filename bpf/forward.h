@@ -18,6 +18,17 @@ static __always_inline int to_partition_mac(const struct ethhdr *eth)
 	return bpf_map_lookup_elem(&xchan_macs, &k) != 0;
 }
 
+/* IP in IP, IPv6 in IPv4, GRE, EtherIP, L2TPv3, MPLS in IP. The host's fallback
+ * tunnel devices (tunl0, sit0, gre0... up wherever their module is loaded, as on
+ * every Calico IPIP node) decapsulate such a packet sent to any of its addresses and
+ * route what was inside, to another partition too, from a source of the sender's
+ * choosing: traffic from a partition that the receive side would take for outside. */
+static __always_inline int ip_tunnel(__u8 proto)
+{
+	return proto == 4 || proto == 41 || proto == 47 || proto == 97 || proto == 115 ||
+	       proto == 137;
+}
+
 /* Traffic to an address that is no partition: the partition's own policy. */
 static __always_inline enum xchan_reason forward_external(struct xpkt *pkt)
 {
@@ -28,11 +39,16 @@ static __always_inline enum xchan_reason forward_external(struct xpkt *pkt)
 	return XR_PASS_EXTERNAL;
 }
 
-/* IPv6 has no channels yet: outside only, as for IPv4. */
+/* IPv6 has no channels yet: outside only, as for IPv4; no tunnel either (ip6tnl0,
+ * ip6gre0), as far as the first next header says. */
 static __always_inline enum xchan_reason forward_ipv6(struct xpkt *pkt)
 {
+	struct ipv6hdr *ip6 = (void *)(pkt->eth + 1);
+
 	if (pkt->src->flags & XCHAN_PART_ISOLATED)
 		return XR_DROP_IPV6;
+	if ((void *)(ip6 + 1) <= pkt->c.end && ip6->version == 6 && ip_tunnel(ip6->nexthdr))
+		return XR_DROP_IP_TUNNEL;
 	if (to_partition_mac(pkt->eth))
 		return XR_DROP_TO_PART_MAC;
 	return XR_PASS_IPV6;

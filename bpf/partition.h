@@ -24,6 +24,8 @@ static __always_inline enum xchan_reason partition_ipv4(struct xpkt *pkt)
 	if (to_everyone(pkt))
 		return forward_broadcast(pkt);
 	if (pkt->iph->protocol != IPPROTO_UDP) {
+		if (ip_tunnel(pkt->iph->protocol))
+			return XR_DROP_IP_TUNNEL;
 		if (!bpf_map_lookup_elem(&xchan_addrs, &pkt->iph->daddr))
 			return forward_external(pkt);
 		return XR_DROP_NOT_UDP;

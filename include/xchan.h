@@ -319,7 +319,8 @@ struct xchan_chan_counter {
 	X(DROP_KEY_RETIRED,	"drop_key_retired")		\
 	X(NACK_NO_KEY,		"nack_no_key")			\
 	X(NACK_BAD_KEY_ID,	"nack_bad_key_id")		\
-	X(DROP_NH_NO_KEY,	"drop_nh_key_not_held")
+	X(DROP_NH_NO_KEY,	"drop_nh_key_not_held")		\
+	X(DROP_IP_TUNNEL,	"drop_ip_tunnel")
 
 #define XCHAN_R_ENUM(n, s) XR_##n,
 enum xchan_reason {

@@ -73,6 +73,24 @@ static void l2_not_ipv4_unicast(void)
 		tap_end("IPv6 from a default partition passes");
 
 		tap_begin();
+		{
+			static const uint8_t pl[40];	/* room for a whole IPv6 header */
+			struct pkt_spec v6 = s;
+
+			v6.payload = pl;
+			v6.payload_len = sizeof(pl);
+			len = pkt_build(pkt, sizeof(pkt), &v6);
+		}
+		pkt[14] = 0x60;		/* version 6 */
+		pkt[14 + 6] = 4;	/* next header: IPv4 (ip6tnl0 would decapsulate it) */
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_IP_TUNNEL);
+		pkt[14 + 6] = 47;	/* GRE */
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_IP_TUNNEL);
+		pkt[14 + 6] = 17;	/* UDP */
+		expect(pkt, len, if_b, XDP_PASS, XR_PASS_IPV6);
+		tap_end("IPv6 from a default partition carrying IPv4 or GRE is dropped (drop_ip_tunnel), UDP passes");
+
+		tap_begin();
 		memcpy(s.dst_mac, MAC_A, 6);
 		len = pkt_build(pkt, sizeof(pkt), &s);
 		expect(pkt, len, if_b, XDP_DROP, XR_DROP_TO_PART_MAC);
