@@ -61,7 +61,11 @@ static int arg(struct cni_call *c, const char *k, const char *v, bool *have_name
 	} else if (!strcmp(k, "XCHAN_ISOLATED") || !strcmp(k, "xchan_isolated")) {
 		c->isolated = !strcmp(v, "true") || !strcmp(v, "1");
 	} else if (!strcmp(k, "K8S_POD_NAME") && !*have_name) {
+		/* the runtime's name as it is, or none: one cut to 31 characters or
+		 * cleaned of others could be another container's, and inherit its rules */
 		name_from(c->name, v);
+		if (strcmp(c->name, v))
+			c->name[0] = '\0';
 	}
 	return 0;
 }

@@ -211,6 +211,16 @@ CNI_COMMAND=ADD CNI_CONTAINERID=x CNI_NETNS=/run/netns/none CNI_IFNAME=eth0 "$BU
 	<"$TMPD/cni/net.d/$NET.conflist.one" >"$TMPD/out"; rc=$?
 check "ADD without prevResult: a CNI error, nothing registered ($rc)" \
 	eval "[ $rc -ne 0 ] && jq -e '.code == 7' '$TMPD/out' >/dev/null && [ \$(partj length) -eq 2 ]"
+# a runtime name no partition name can hold is not cut or cleaned into one: a
+# container named like another's first 31 characters would inherit its rules
+make_part zed 10.88.0.77 || nok "netns for the unnamed container"
+ZNS=/run/netns/${PFX}zed
+for n in "$A-and-more-to-pass-thirty-one-characters" "$A!"; do
+	out=$(cni "$ZNS" 10.88.0.77 ADD "K8S_POD_NAME=$n"); rc=$?
+	check "ADD of a container named '$n': registered without a name, not as '$A' ($rc)" \
+		[ $rc -eq 0 -a "$(partj ".[] | select(.netns==\"$ZNS\") | .name // \"\"")" = "" ]
+	cni "$ZNS" 10.88.0.77 DEL "K8S_POD_NAME=$n" >/dev/null
+done
 check "the agent closed carol's socket" eventually 5 grep -q "request socket closed (partition removed)" "$TMPD/agent.log"
 check "SIGTERM stops it again" agent_stop
 
