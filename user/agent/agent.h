@@ -17,6 +17,7 @@ struct agent_cfg {
 	uint32_t poll_ms;	/* how often the partition table is read */
 	uint32_t max_conns;	/* connections per partition */
 	uint32_t max_pending;	/* waiting (authorized, not established) sides per partition */
+	uint32_t max_sides;	/* sides per partition, waiting or established */
 	struct cluster_cfg cl;	/* cluster mode: with --etcd, or cluster.json in the state dir */
 };
 
@@ -38,6 +39,8 @@ struct served {
 	uint64_t audit_t;	/* token bucket for its per-request log lines: last refill (ms), */
 	uint64_t audit_mtok;	/* tokens in thousandths, */
 	uint64_t suppressed;	/* lines not written since the last summary */
+	uint64_t walk_t;	/* token bucket for requests that read the whole channel */
+	uint64_t walk_mtok;	/* table (offer, ask, list): last refill (ms), thousandths */
 	bool seen;		/* in this reconcile's table */
 };
 

@@ -21,6 +21,11 @@
  * The counters (metrics) still count every request. */
 #define AUDIT_BURST	20
 #define AUDIT_PER_SEC	5
+/* Offers, asks and lists read the node's whole channel table (a policy of limits, a
+ * list); a partition repeating them would keep the one-threaded agent from everyone
+ * else. What waits for its channel asks its state, which costs one lookup. */
+#define WALK_BURST	20
+#define WALK_PER_SEC	10
 
 static uint64_t mono_ms(void)
 {
@@ -44,6 +49,23 @@ static bool audit_ok(struct served *sv)
 	}
 	sv->suppressed++;
 	return false;
+}
+
+static bool walk_ok(struct served *sv)
+{
+	uint64_t t = mono_ms();
+
+	if (!sv->walk_t)
+		sv->walk_mtok = WALK_BURST * 1000;
+	else
+		sv->walk_mtok += (t - sv->walk_t) * WALK_PER_SEC;
+	if (sv->walk_mtok > WALK_BURST * 1000)
+		sv->walk_mtok = WALK_BURST * 1000;
+	sv->walk_t = t;
+	if (sv->walk_mtok < 1000)
+		return false;
+	sv->walk_mtok -= 1000;
+	return true;
 }
 
 static void audit_summary(struct served *sv)
@@ -366,8 +388,12 @@ void serve_conn_ready(struct agent *a, struct conn *c, uint32_t events)
 	} else if (!still_ours(a, c->sv)) {
 		len = xc_req_reject(&r, q.op, XS_REFUSED, ENOENT, "this partition is gone");
 		a->recheck = true;	/* its socket closes once this batch of events is done */
+	} else if ((q.op == XQ_OFFER || q.op == XQ_ASK || q.op == XQ_LIST) && !walk_ok(c->sv)) {
+		len = xc_req_reject(&r, q.op, XS_BUSY, EAGAIN,
+				    "too many offers, asks and lists from this partition: try again");
 	} else {
-		len = xc_req_serve(a->xc, a->pol, a->cfg->max_pending, c->sv->id, &q, &r);
+		len = xc_req_serve(a->xc, a->pol, a->cfg->max_pending, a->cfg->max_sides, c->sv->id,
+				   &q, &r);
 	}
 	account(a, c, &r);
 	send_answer(a, c, &r, len);

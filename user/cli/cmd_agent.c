@@ -30,6 +30,8 @@ static const struct opt agent_opts[] = {
 	  "connections per partition (default 8)" },
 	{ "--max-pending", 0, "N", OPT_U32, offsetof(struct agent_cfg, max_pending), OPT_NONZERO, NULL,
 	  "waiting (authorized, not established) sides per partition (default 64)" },
+	{ "--max-sides", 0, "N", OPT_U32, offsetof(struct agent_cfg, max_sides), OPT_NONZERO, NULL,
+	  "channel sides per partition, waiting or established, made on request (default 1024)" },
 	{ "--etcd", 0, "URL", OPT_STR, offsetof(struct agent_cfg, cl.etcd), 0, NULL,
 	  "cluster mode with this store (default: the URL in STATE_DIR/cluster.json)" },
 	{ "--prefix", 0, "PREFIX", OPT_STR, offsetof(struct agent_cfg, cl.prefix), 0, NULL,
@@ -80,6 +82,8 @@ static int do_agent(struct cli *c, void *cfg)
 		k->max_conns = 8;
 	if (!k->max_pending)
 		k->max_pending = 64;
+	if (!k->max_sides)
+		k->max_sides = 1024;
 	cluster_defaults(&k->cl);
 	if (k->poll_ms > POLL_MS_MAX)
 		return xc_bad(&c->err, "agent: --poll-ms must be a number from 1 to %u, not '%u'",

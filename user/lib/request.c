@@ -176,7 +176,7 @@ static size_t bring_up(struct xc *x, const struct job *j, uint8_t op, bool made,
 struct pending {
 	struct xc *x;
 	uint32_t me;
-	unsigned int n, max;
+	unsigned int n, max, sides, max_sides;
 };
 
 static int count_pending(const void *key, void *ctx)
@@ -185,26 +185,33 @@ static int count_pending(const void *key, void *ctx)
 	struct pending *p = ctx;
 	struct xchan_channel ch;
 
-	if (id->local_part == p->me && !bpf_map_lookup_elem(XC_FD(p->x, M_CHANNELS), key, &ch) &&
-	    ch.state != XCHAN_S_ESTABLISHED)
+	if (id->local_part != p->me || bpf_map_lookup_elem(XC_FD(p->x, M_CHANNELS), key, &ch))
+		return 0;
+	p->sides++;
+	if (ch.state != XCHAN_S_ESTABLISHED)
 		p->n++;
-	return p->n >= p->max;	/* no need to count further */
+	/* no need to count further */
+	return (p->max && p->n >= p->max) || (p->max_sides && p->sides >= p->max_sides);
 }
 
-/* Whether partition me already has max sides waiting (authorized, not established):
- * one partition must not fill the node's channel table with them. */
-static bool too_many_pending(struct xc *x, uint32_t me, unsigned int max)
+/* Whether partition me already has max sides waiting (authorized, not established),
+ * 1, or max_sides in all, 2: one partition must not fill the node's channel table,
+ * with sides that wait nor with channels a partition it colludes with completes. */
+static int too_many_sides(struct xc *x, uint32_t me, unsigned int max, unsigned int max_sides)
 {
-	struct pending p = { x, me, 0, max };
+	struct pending p = { x, me, 0, max, 0, max_sides };
 
-	if (!max)
-		return false;
+	if (!max && !max_sides)
+		return 0;
 	xc_map_each(XC_FD(x, M_CHANNELS), sizeof(struct xchan_chan_id), count_pending, &p);
-	return p.n >= max;
+	if (max && p.n >= max)
+		return 1;
+	return max_sides && p.sides >= max_sides ? 2 : 0;
 }
 
 static size_t do_side(struct xc *x, const struct xc_policy *p, unsigned int max_pending,
-		      const struct xchan_req *q, const struct job *j, struct xchan_resp *r)
+		      unsigned int max_sides, const struct xchan_req *q, const struct job *j,
+		      struct xchan_resp *r)
 {
 	struct xc_pol_query pq = {
 		.me = j->mine.part, .peer = j->peer.part, .me_name = j->me_name,
@@ -214,16 +221,20 @@ static size_t do_side(struct xc *x, const struct xc_policy *p, unsigned int max_
 	struct xc_err e = {};
 	unsigned int line = xc_policy_allows(p, &pq);
 	bool made;
-	int err;
+	int err, many;
 
 	if (!line)
 		return answer(r, q->op, XS_REFUSED, EACCES, "%s: not allowed by the policy (no rule lets '%s' %s)",
 			      j->what, j->me_name[0] ? j->me_name : "this partition",
 			      j->dir == XCHAN_DIR_IN ? "receive from it on these ports" : "send to it on these ports");
 	made = !entry(x, &j->mine, &j->peer, j->dir, NULL);
-	if (made && too_many_pending(x, j->mine.part, max_pending))
+	many = made ? too_many_sides(x, j->mine.part, max_pending, max_sides) : 0;
+	if (many == 1)
 		return answer(r, q->op, XS_REFUSED, ENOSPC, "%s: too many pending requests (%u sides of this partition wait)",
 			      j->what, max_pending);
+	if (many == 2)
+		return answer(r, q->op, XS_REFUSED, ENOSPC, "%s: too many channels (this partition has %u sides)",
+			      j->what, max_sides);
 	if (made && (err = xc_chan_authorize(x, &j->mine, &j->peer, j->dir, &e)))
 		return answer(r, q->op, XS_ERROR, err, "%s: %s", j->what, e.msg);
 	return bring_up(x, j, q->op, made, r);
@@ -284,7 +295,8 @@ static size_t do_list(struct xc *x, uint32_t me, struct xchan_resp *r)
 	return len + r->nchans * sizeof(r->chans[0]);
 }
 
-size_t xc_req_serve(struct xc *x, const struct xc_policy *p, unsigned int max_pending, uint32_t me,
+size_t xc_req_serve(struct xc *x, const struct xc_policy *p, unsigned int max_pending,
+		    unsigned int max_sides, uint32_t me,
 		    const struct xchan_req *q, struct xchan_resp *r)
 {
 	struct job j;
@@ -297,7 +309,7 @@ size_t xc_req_serve(struct xc *x, const struct xc_policy *p, unsigned int max_pe
 	switch (q->op) {
 	case XQ_OFFER:
 	case XQ_ASK:
-		return do_side(x, p, max_pending, q, &j, r);
+		return do_side(x, p, max_pending, max_sides, q, &j, r);
 	case XQ_CLOSE:
 		return do_close(x, q, &j, r);
 	default:	/* XQ_STATE */

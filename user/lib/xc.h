@@ -388,9 +388,10 @@ struct xchan_resp;
 int xc_req_check(const void *buf, size_t len, struct xchan_req *out, struct xc_err *e);
 /* Serves a checked request of partition me (known from the socket it came on, never
  * from the request); fills r and returns its length to send. A new side is refused
- * while me has max_pending sides waiting (0: no limit). */
-size_t xc_req_serve(struct xc *x, const struct xc_policy *p, unsigned int max_pending, uint32_t me,
-		    const struct xchan_req *q, struct xchan_resp *r);
+ * while me has max_pending sides waiting, or max_sides in all (0: no limit). */
+size_t xc_req_serve(struct xc *x, const struct xc_policy *p, unsigned int max_pending,
+		    unsigned int max_sides, uint32_t me, const struct xchan_req *q,
+		    struct xchan_resp *r);
 /* The netns of local partition id, checked to hold the partition's veth: an fd. */
 int xc_part_netns_open(struct xc *x, uint32_t id, int *fd, struct xc_err *e);
 /* The answer to a request that never got as far as serving (malformed, busy). */

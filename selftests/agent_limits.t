@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# agent_fds.t: the agent out of file descriptors. Partitions' connections fill its
-# table: it refuses the next ones (logged, counted) instead of spinning on a listening
-# socket it cannot accept from, and serves again once they go. Partitions here are
-# plain network namespaces; no podman.
+# agent_limits.t: what one partition may take from the agent. Its connections fill
+# the agent's descriptor table: the next ones are refused (logged, counted) instead of
+# the agent spinning on a listening socket it cannot accept from, and it serves again
+# once they go. Requests that read the whole channel table have a budget per
+# partition, and so have its channel sides. Partitions here are plain network
+# namespaces; no podman.
 . "$(dirname "$0")/lib.sh"
 AGENT_PID= HOLD_PID=
 trap '[ -z "$HOLD_PID" ] || kill "$HOLD_PID" 2>/dev/null; [ -z "$AGENT_PID" ] || kill "$AGENT_PID" 2>/dev/null; cleanup' EXIT
@@ -59,5 +61,40 @@ kill "$HOLD_PID"; wait "$HOLD_PID" 2>/dev/null; HOLD_PID=
 eventually 5 served b
 check "a's connections gone: the agent serves b again" [ $? -eq 0 ]
 check "... and a" served a
+kill "$AGENT_PID"; wait "$AGENT_PID"; AGENT_PID=
+
+# at most 10 offers, asks and lists a second per partition (20 at once): 40 lists
+# back to back on one connection, then one a second later
+"$XCHAN" --pin-root "$PIN" agent --policy "$TMPD/policy" --poll-ms 100 --max-sides 3 2>"$TMPD/agent2.log" &
+AGENT_PID=$!
+eventually 10 served a && eventually 10 served b
+check "the agent serves both partitions again" [ $? -eq 0 ]
+sleep 2.1	# the two lists above and any of the wait: the budget full again
+nsenter --net="/run/netns/${PFX}a" python3 -c '
+import socket, struct, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect("\0xchan")
+req = struct.pack("<BBBBHH32s", 1, 4, 0, 0, 0, 0, b"")
+got = []
+for i in range(40):
+    s.send(req)
+    got.append(s.recv(8192)[2])
+print(" ".join(str(g) for g in got))
+time.sleep(1.1)
+s.send(req)
+print(s.recv(8192)[2])
+' >"$TMPD/lists"
+st=$(head -1 "$TMPD/lists") later=$(sed -n 2p "$TMPD/lists")
+nok0=$(tr ' ' '\n' <<<"$st" | grep -c '^0$') nbusy=$(tr ' ' '\n' <<<"$st" | grep -c '^5$')
+check "40 lists at once: $nok0 answered, $nbusy busy (a budget of 20 and 10 a second)" \
+	[ "$nok0" -ge 20 -a "$nok0" -le 24 -a $((nok0 + nbusy)) -eq 40 ]
+check "... and a list a second later is answered (status $later)" [ "$later" = 0 ]
+# --max-sides 3: a's fourth side is refused, though none of them is established
+for p in 1 2 3 4; do
+	nsenter --net="/run/netns/${PFX}a" "$CLIENT" --timeout 0 offer 6100 "b:500$p" >"$TMPD/offer$p" 2>&1
+	echo $? >>"$TMPD/offer_rc"
+done
+check "--max-sides 3: three offers wait, the fourth is refused ($(tr '\n' ' ' <"$TMPD/offer_rc"): $(cat "$TMPD/offer4"))" \
+	[ "$(tr '\n' ' ' <"$TMPD/offer_rc")" = "0 0 0 1 " ] && grep -q "too many channels (this partition has 3 sides)" "$TMPD/offer4"
 kill "$AGENT_PID"; wait "$AGENT_PID"; AGENT_PID=
 finish
