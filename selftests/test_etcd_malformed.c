@@ -218,6 +218,13 @@ static void kv_answers(struct etcd *d)
 	      "a well-formed answer still reads (revisions as strings and as numbers)",
 	      "%d %s %zu", err, e.msg, r.n);
 	etcd_range_free(&r);
+	/* the same page again and again, each saying there is more: etcd's pages go on
+	 * after the last key, so this is none of etcd's, and must end */
+	fake_answer(200, "{" HDR ",\"kvs\":[{\"key\":" K ",\"value\":\"djE=\",\"mod_revision\":\"7\"}],"
+		    "\"more\":true}");
+	err = etcd_range(d, "", &r, &e);
+	check(malformed(err, &e) && !r.n, "a page that repeats the last one's end, with more: EPROTO",
+	      "%d %s %zu", err, e.msg, r.n);
 	/* base64 that is none is a value someone could not have written, but is documented
 	 * as skipped: a kv, not the answer */
 	fake_answer(200, "{" HDR ",\"kvs\":[{\"key\":" K ",\"value\":\"!!\",\"mod_revision\":\"7\"}]}");

@@ -28,6 +28,16 @@ static int note_end(struct json_object *kvo, struct page_end *pe)
 	err = j_unb64(kvo, "key", ETCD_MAX_BODY, &raw, &len);
 	if (err)
 		return err;
+	/* each page starts after the last one's end: a page that ends at or before it
+	 * (a gateway answering the same page with "more" for ever) is no etcd's */
+	if (pe->raw) {
+		int c = memcmp(raw, pe->raw, len < pe->len ? len : pe->len);
+
+		if (c < 0 || (c == 0 && len <= pe->len)) {
+			free(raw);
+			return -EPROTO;
+		}
+	}
 	free(pe->raw);
 	pe->raw = raw;
 	pe->len = len;
