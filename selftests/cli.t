@@ -53,6 +53,7 @@ xr 2 "partition add: two sources" partition add 1 --netns "${PFX}a" --pid 1
 xr 2 "partition add: numeric name" partition add 1 --name 42 --netns "${PFX}a"
 xr 2 "partition add: name with a character a log line or label would break on" partition add 1 --name 'ev"il}' --netns "${PFX}a"
 xr 1 "partition add: missing interface" partition add 1 --dev "${PFX}nosuch"
+xr 2 "partition add: a podman name that podman would read as an option (-l: the latest)" partition add 1 --podman -l
 xr 0 "partition add alice" partition add 1 --name alice --netns "${PFX}a"
 check "pin root is 0700" [ "$(stat -c %a "$PIN")" = 700 ]
 check "pins are 0600" [ -z "$(find "$PIN" -type f ! -perm 600)" ]

@@ -16,11 +16,15 @@ static int podman_pid(const char *name, uint32_t *pid, struct xc_err *e)
 	char cmd[256], out[64] = "";
 	FILE *f;
 
-	/* the name goes through a shell: nothing but what container names hold */
+	/* the name goes through a shell: nothing but what container names hold, and
+	 * podman's rule for the first character, so that it cannot read as an option
+	 * (`-l`: the latest container) */
+	if (!isalnum((unsigned char)name[0]))
+		return xc_bad(e, "'%s' is not a container name", name);
 	for (const char *p = name; *p; p++)
 		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.'))
 			return xc_bad(e, "'%s' is not a container name", name);
-	snprintf(cmd, sizeof(cmd), "podman inspect --format '{{.State.Pid}}' %s 2>/dev/null", name);
+	snprintf(cmd, sizeof(cmd), "podman inspect --format '{{.State.Pid}}' -- %s 2>/dev/null", name);
 	f = popen(cmd, "r");
 	if (!f)
 		return xc_fail(e, -errno, "podman container '%s' not found", name);
