@@ -280,16 +280,17 @@ L.append("\n%s-byte frame unless said, %d rounds of %d runs, classes interleaved
          % (f0.get("frame", 0), f0.get("rounds", 0), f0.get("repeat", 0)))
 L.append("## Scale\n")
 L.append("![cost and memory against channels](bench-scale.svg)\n")
-L.append("| channels | ns, repeated frame (min/med/max) | ns, random channel | bytes/channel | channels | keys | chancount | replay | flows | flow counters | proposed, counters inline | proposed, per-CPU slot | proposed, two key slots |")
-L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+L.append("| channels | ns, repeated frame (min/med/max) | ns, random channel | bytes/channel | channels | keys | chancount | replay | flows | flow counters | proposed, counters inline | proposed, per-CPU slot | proposed, two key slots | proposed, two key slots, shared slot |")
+L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in scale:
     n = r["channels"]
-    L.append("| %d | %.0f / %.0f / %.0f | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s |" % (
+    L.append("| %d | %.0f / %.0f / %.0f | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s | %s |" % (
         n, r["min"], r["median"], r["max"], "%.0f" % r["random_median"] if r.get("random_median") else "-",
         r["bytes_per_channel"], r.get("channels_bytes", 0) / n, r.get("keys_bytes", 0) / n,
         r.get("chanstats_bytes", 0) / n, r.get("replay_bytes", 0) / n, r.get("flows_bytes", 0) / n,
         r.get("flowstats_bytes", 0) / n, r.get("proposed_inline_counters_bpc", 0), r.get("proposed_percpu_slot_bpc", 0),
-        "%.0f" % r["proposed_two_keys_bpc"] if "proposed_two_keys_bpc" in r else "-"))
+        "%.0f" % r["proposed_two_keys_bpc"] if "proposed_two_keys_bpc" in r else "-",
+        "%.0f" % r["proposed_two_keys_shared_bpc"] if "proposed_two_keys_shared_bpc" in r else "-"))
 L.append("\nTables sized as `--max-channels N` sizes them (N + 64 here); memory is the kernel's memlock "
          "figure (what bpftool shows) of every per-channel map, per established channel. The random "
          "column is a copy of the CMM that rewrites each frame's ports to a random established channel "
@@ -298,8 +299,8 @@ L.append("\nTables sized as `--max-channels N` sizes them (N + 64 here); memory 
          "are maps of the layouts the notes below discuss, created and filled with the same channels: "
          "one preallocated entry per side holding authorization and key (64 bytes with the counters "
          "inline, or 48 with per-CPU counters in an array slot, both with one key slot; 72 bytes "
-         "keeping both key slots of a rekey's overlap, the counters inline), no replay windows for "
-         "channels within the node.\n")
+         "keeping both key slots of a rekey's overlap, the counters inline, or 56 with them in a "
+         "slot of an array all CPUs share), no replay windows for channels within the node.\n")
 L.append("## The agent\n")
 if "channel_open" in agent:
     a = agent["channel_open"]
