@@ -312,7 +312,7 @@ agent_stop
 # a flood of refused requests: every one counted, only a budget of them logged, then a summary
 make_part flood 10.0.9.3 bridge
 x partition add 302 --name "${PFX}flood" --netns "${PFX}flood" >/dev/null
-# (the asks beyond the budget of 20 are answered busy, not refused: counted all the same)
+# (the asks beyond the budget of 200 are answered busy, not refused: counted all the same)
 answered() { curl -sf http://127.0.0.1:9420/metrics |
 	awk '/^xchan_agent_requests_total{result="(refused|busy)"}/ {n += $2} END {print n + 0}'; }
 agent_start; r0=$(answered)
