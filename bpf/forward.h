@@ -39,16 +39,47 @@ static __always_inline enum xchan_reason forward_external(struct xpkt *pkt)
 	return XR_PASS_EXTERNAL;
 }
 
+#define XCHAN_IPV6_EXT_MAX	4	/* extension headers followed to the upper layer */
+
+/* What an IPv6 packet carries past its extension headers (hop-by-hop, routing,
+ * fragment, destination options: the kernel walks them before the upper layer, and
+ * a tunnel device gets what follows), or 255 if more than XCHAN_IPV6_EXT_MAX of them
+ * or a truncated one stand in the way. Every fragment names the upper layer in its
+ * fragment header. */
+static __always_inline __u8 ipv6_upper(const struct ipv6hdr *ip6, const void *end)
+{
+	const __u8 *p = (const void *)(ip6 + 1);
+	__u8 nh = ip6->nexthdr;
+
+#pragma unroll
+	for (int i = 0; i < XCHAN_IPV6_EXT_MAX; i++) {
+		if (nh != 0 && nh != 43 && nh != 44 && nh != 60)
+			return nh;
+		if ((const void *)(p + 2) > end)
+			return 255;
+		/* a fragment header is 8 bytes; the others say theirs in 8-byte units */
+		__u32 len = nh == 44 ? 8 : ((__u32)p[1] + 1) * 8;
+
+		nh = p[0];
+		p += len;
+	}
+	return nh != 0 && nh != 43 && nh != 44 && nh != 60 ? nh : 255;
+}
+
 /* IPv6 has no channels yet: outside only, as for IPv4; no tunnel either (ip6tnl0,
- * ip6gre0), as far as the first next header says. */
+ * ip6gre0), behind extension headers too. */
 static __always_inline enum xchan_reason forward_ipv6(struct xpkt *pkt)
 {
 	struct ipv6hdr *ip6 = (void *)(pkt->eth + 1);
+	__u8 up;
 
 	if (pkt->src->flags & XCHAN_PART_ISOLATED)
 		return XR_DROP_IPV6;
-	if ((void *)(ip6 + 1) <= pkt->c.end && ip6->version == 6 && ip_tunnel(ip6->nexthdr))
-		return XR_DROP_IP_TUNNEL;
+	if ((void *)(ip6 + 1) <= pkt->c.end && ip6->version == 6) {
+		up = ipv6_upper(ip6, pkt->c.end);
+		if (up == 255 || ip_tunnel(up))
+			return XR_DROP_IP_TUNNEL;
+	}
 	if (to_partition_mac(pkt->eth))
 		return XR_DROP_TO_PART_MAC;
 	return XR_PASS_IPV6;

@@ -74,7 +74,7 @@ static void l2_not_ipv4_unicast(void)
 
 		tap_begin();
 		{
-			static const uint8_t pl[40];	/* room for a whole IPv6 header */
+			static const uint8_t pl[96];	/* room for IPv6 and extension headers */
 			struct pkt_spec v6 = s;
 
 			v6.payload = pl;
@@ -89,6 +89,32 @@ static void l2_not_ipv4_unicast(void)
 		pkt[14 + 6] = 17;	/* UDP */
 		expect(pkt, len, if_b, XDP_PASS, XR_PASS_IPV6);
 		tap_end("IPv6 from a default partition carrying IPv4 or GRE is dropped (drop_ip_tunnel), UDP passes");
+
+		/* extension headers from byte 54, 8 bytes each: next header, length */
+		tap_begin();
+		pkt[14 + 6] = 0;			/* hop-by-hop */
+		pkt[54] = 41, pkt[55] = 0;		/* then IPv6 in IPv6 */
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_IP_TUNNEL);
+		pkt[54] = 60, pkt[55] = 0;		/* then destination options */
+		pkt[62] = 47, pkt[63] = 0;		/* then GRE */
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_IP_TUNNEL);
+		pkt[14 + 6] = 44;			/* a fragment header... */
+		pkt[54] = 4, pkt[55] = 0;		/* ...of IPv4 in IPv6 */
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_IP_TUNNEL);
+		pkt[14 + 6] = 43;			/* routing, 16 bytes long */
+		pkt[54] = 60, pkt[55] = 1;		/* then destination options at 70 */
+		pkt[62] = 4;				/* (IPv4, were it 8 bytes long) */
+		pkt[70] = 17, pkt[71] = 0;		/* then UDP */
+		expect(pkt, len, if_b, XDP_PASS, XR_PASS_IPV6);
+		pkt[70] = 4;				/* then IPv4 */
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_IP_TUNNEL);
+		pkt[14 + 6] = 0;
+		for (int h = 0; h < 5; h++)		/* five hop-by-hops, UDP after them */
+			pkt[54 + 8 * h] = h < 4 ? 0 : 17, pkt[55 + 8 * h] = 0;
+		expect(pkt, len, if_b, XDP_DROP, XR_DROP_IP_TUNNEL);
+		pkt[54 + 8 * 3] = 17;			/* four, then UDP */
+		expect(pkt, len, if_b, XDP_PASS, XR_PASS_IPV6);
+		tap_end("IPv6 tunnels behind extension headers are dropped too, and more than four headers; UDP behind them passes");
 
 		tap_begin();
 		memcpy(s.dst_mac, MAC_A, 6);
