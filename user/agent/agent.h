@@ -42,6 +42,8 @@ struct served {
 	uint64_t walk_t;	/* token bucket for requests that read the whole channel */
 	uint64_t walk_mtok;	/* table (offer, ask, list): last refill (ms), thousandths */
 	bool seen;		/* in this reconcile's table */
+	bool paused;		/* its listening socket unwatched until the next reconcile:
+				 * out of descriptors, and no spare to shed with */
 };
 
 struct conn {

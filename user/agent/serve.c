@@ -235,6 +235,13 @@ void serve_reconcile(struct agent *a)
 	}
 	free(pi);
 	a->recheck = false;
+	serve_spare();
+	for (size_t i = 0; i < a->nsv; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &a->sv[i]->ep };
+
+		if (a->sv[i]->paused && !epoll_ctl(a->epfd, EPOLL_CTL_MOD, a->sv[i]->lfd, &ev))
+			a->sv[i]->paused = false;
+	}
 	for (size_t i = a->nsv; i-- > 0;)
 		if (!a->sv[i]->seen)
 			served_drop(a, i, "partition removed");
@@ -281,6 +288,14 @@ static void shed(struct agent *a, struct served *sv)
 	if (fd >= 0)
 		close(fd);
 	serve_spare();
+	/* another thread took the freed slot (metrics, the store): the socket waits,
+	 * unwatched, for the next reconcile rather than wake the loop for ever */
+	if (fd < 0 || spare_fd < 0) {
+		struct epoll_event ev = { .events = 0, .data.ptr = &sv->ep };
+
+		if (!epoll_ctl(a->epfd, EPOLL_CTL_MOD, sv->lfd, &ev))
+			sv->paused = true;
+	}
 	count_add(&a->n.busy, 1);
 	if (audit_ok(sv))
 		agent_log(LOG_WARN, "partition %u: a connection refused: the agent has no file descriptor left (raise its limit: LimitNOFILE)",
