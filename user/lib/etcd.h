@@ -31,6 +31,9 @@
 #define ETCD_MAX_VALUE		(64 * 1024)	/* one value */
 #define ETCD_MAX_BODY		(16 * 1024 * 1024)	/* one answer, base64 included */
 #define ETCD_RANGE_PAGE		1000		/* kvs asked for per range request */
+#define ETCD_RANGE_MAX		(4 << 20)	/* kvs in one range read: a store of 1M channels
+						 * (two keys each) and its partitions fits; a
+						 * gateway that pages on for ever does not */
 
 struct etcd;
 

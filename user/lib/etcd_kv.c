@@ -190,6 +190,11 @@ int etcd_range(struct etcd *d, const char *sub, struct etcd_range *out, struct x
 		/* every page at the first one's revision: "more" ends when the range does */
 		if (err || !more || !pe.seen)
 			break;
+		if (out->n + out->skipped >= ETCD_RANGE_MAX) {
+			err = xc_fail(e, -E2BIG, "etcd at %s: more than %d keys under %s%s",
+				      d->url, ETCD_RANGE_MAX, d->prefix, sub);
+			break;
+		}
 		json_object_put(resp);
 		resp = NULL;
 	}
