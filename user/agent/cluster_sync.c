@@ -70,7 +70,8 @@ int node_rec_parse(struct cluster *c, const struct view_kv *kv, struct node_rec 
 		err = xc_fail(&e, -EINVAL, "it names lease %llx but is on %llx",
 			      (unsigned long long)n.lease, (unsigned long long)kv->lease);
 	if (!err && pin_epoch(c, id, n.epoch))
-		err = xc_fail(&e, -ESTALE, "key epoch %u is older than one seen before", n.epoch);
+		err = xc_fail(&e, -ESTALE, "key epoch %u is older than one seen before (xchan cluster forget --node %u if its keys were restored from an older copy)",
+			      n.epoch, id);
 	if (err) {
 		bad_sig_once(c, key, e.msg);
 		return err;
