@@ -26,6 +26,8 @@ struct cni_call {
 	 * and the runtime's name (K8S_POD_NAME, which podman sets to the container's) */
 	uint32_t id;
 	char name[XCHAN_NAME_LEN];
+	char pod[64], pod_ns[64];	/* K8S_POD_NAME, K8S_POD_NAMESPACE as given (cut
+					 * at 63: too long for a name anyway) */
 	char msg[300];			/* why it failed */
 	int code;
 };

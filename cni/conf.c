@@ -60,14 +60,34 @@ static int arg(struct cni_call *c, const char *k, const char *v, bool *have_name
 		*have_name = true;
 	} else if (!strcmp(k, "XCHAN_ISOLATED") || !strcmp(k, "xchan_isolated")) {
 		c->isolated = !strcmp(v, "true") || !strcmp(v, "1");
-	} else if (!strcmp(k, "K8S_POD_NAME") && !*have_name) {
-		/* the runtime's name as it is, or none: one cut to 31 characters or
-		 * cleaned of others could be another container's, and inherit its rules */
-		name_from(c->name, v);
-		if (strcmp(c->name, v))
-			c->name[0] = '\0';
+	} else if (!strcmp(k, "K8S_POD_NAME")) {
+		snprintf(c->pod, sizeof(c->pod), "%s", v);
+	} else if (!strcmp(k, "K8S_POD_NAMESPACE")) {
+		snprintf(c->pod_ns, sizeof(c->pod_ns), "%s", v);
 	}
 	return 0;
+}
+
+/* Without XCHAN_NAME, the runtime's: the pod's name, or namespace.pod where a
+ * namespace is given that is not the name itself (podman gives the container's name
+ * as both; Kubernetes has the same pod name in many namespaces). As it is, or none:
+ * one cut to 31 characters or cleaned of other characters could be another
+ * container's, and inherit its rules. */
+static void name_runtime(struct cni_call *c)
+{
+	char want[2 * XCHAN_NAME_LEN + 2];
+
+	if (!c->pod[0])
+		return;
+	if (c->pod_ns[0] && strcmp(c->pod_ns, c->pod))
+		snprintf(want, sizeof(want), "%.*s.%.*s", XCHAN_NAME_LEN, c->pod_ns, XCHAN_NAME_LEN,
+			 c->pod);
+	else
+		snprintf(want, sizeof(want), "%.*s", XCHAN_NAME_LEN, c->pod);
+	name_from(c->name, want);
+	if (strcmp(c->name, want) || strlen(c->pod) >= XCHAN_NAME_LEN ||
+	    strlen(c->pod_ns) >= XCHAN_NAME_LEN)
+		c->name[0] = '\0';
 }
 
 static int args_env(struct cni_call *c, bool *have_name)
@@ -184,7 +204,11 @@ int cni_read(struct cni_call *c)
 		err = conf_fields(c);
 	if (!err)
 		err = args_env(c, &have_name);
-	return err ? err : args_conf(c, &have_name);
+	if (!err)
+		err = args_conf(c, &have_name);
+	if (!err && !have_name)
+		name_runtime(c);
+	return err;
 }
 
 /* prevResult's interfaces[] index of the container's interface (sandbox = our netns). */

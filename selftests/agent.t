@@ -221,6 +221,15 @@ for n in "$A-and-more-to-pass-thirty-one-characters" "$A!"; do
 		[ $rc -eq 0 -a "$(partj ".[] | select(.netns==\"$ZNS\") | .name // \"\"")" = "" ]
 	cni "$ZNS" 10.88.0.77 DEL "K8S_POD_NAME=$n" >/dev/null
 done
+# Kubernetes has the same pod name in many namespaces: the name says which; podman
+# gives the container's name as both
+for args in "K8S_POD_NAMESPACE=prod;K8S_POD_NAME=$A prod.$A" "K8S_POD_NAMESPACE=${PFX}z;K8S_POD_NAME=${PFX}z ${PFX}z"; do
+	set -- $args
+	out=$(cni "$ZNS" 10.88.0.77 ADD "$1"); rc=$?
+	check "ADD with $1: registered as '$2' ($rc)" \
+		[ $rc -eq 0 -a "$(partj ".[] | select(.netns==\"$ZNS\") | .name // \"\"")" = "$2" ]
+	cni "$ZNS" 10.88.0.77 DEL "$1" >/dev/null
+done
 check "the agent closed carol's socket" eventually 5 grep -q "request socket closed (partition removed)" "$TMPD/agent.log"
 check "SIGTERM stops it again" agent_stop
 
