@@ -322,7 +322,9 @@ eventually 10 grep -q "parts/3 refused: partition 3 is specified for node 3; nod
 	"$TMPD/agent1.log"
 check "... then the spec (spec/parts/3 names node 3) refuses node 9's claim" [ $? -eq 0 ]
 n=$(grep -c "node 2's identity pinned" "$TMPD/agent1.log")
-xn 1 cluster forget --node 2 --state-dir "$TMPD/st1" >/dev/null
+out=$(xn 1 cluster forget --node 2 --state-dir "$TMPD/st1")
+check "cluster forget --node 2 forgets bob's address with it ($out)" \
+	grep -q "node 2 forgotten, with its partitions' addresses" <<<"$out"
 repinned() { [ "$(grep -c "node 2's identity pinned" "$TMPD/agent1.log")" -gt "$n" ]; }
 eventually 10 repinned
 check "cluster forget --node 2: node 1 pins node 2's identity again" \
@@ -336,6 +338,14 @@ out=$(xn 2 cluster forget --addr 10.103.0.01x --state-dir "$TMPD/st2" 2>&1); rc=
 check "cluster forget refuses a malformed --addr (exit $rc: $out)" [ $rc -eq 2 -a "$(echo "$out" | wc -l)" -eq 1 ]
 out=$(xn 2 cluster forget --addr 10.103.0.1 --state-dir "$TMPD/st2"); rc=$?
 check "cluster forget --addr 10.103.0.1 (exit $rc: $out)" [ $rc -eq 0 -a ! -e "$TMPD/st2/addrs/10.103.0.1" ]
+out=$(xn 2 cluster forget --addr 10.101.0.0/24 --state-dir "$TMPD/st2"); rc=$?
+check "cluster forget --addr 10.101.0.0/24: alice's address (exit $rc: $out)" \
+	[ $rc -eq 0 ] && grep -q "^1 address(es) in 10.101.0.0/24 forgotten" <<<"$out"
+repinned_a() { [ "$(cat "$TMPD/st2/addrs/10.101.0.1" 2>/dev/null)" = 1 ]; }
+eventually 10 repinned_a
+check "... and node 2's agent pins it to node 1 again, from alice's record" [ $? -eq 0 ]
+repinned_b() { [ "$(cat "$TMPD/st1/addrs/10.102.0.1" 2>/dev/null)" = 2 ]; }
+check "... as node 1's agent did bob's, after forget --node 2" repinned_b
 # one spelling per number: parts/007 is not partition 7
 etcd_ctl put $K/parts/007 x >/dev/null
 eventually 10 grep -q "ignoring parts/007: not a canonical key" "$TMPD/agent1.log"

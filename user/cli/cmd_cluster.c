@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include "cli.h"
@@ -48,8 +49,9 @@ static const struct opt forget_opts[] = {
 	  "forget the identity pinned for node ID (a node that was reinstalled)" },
 	{ "--part", 0, "ID", OPT_U32, offsetof(struct cluster_cfg, part), OPT_NONZERO, NULL,
 	  "forget which node partition ID is bound to (it moved to another node)" },
-	{ "--addr", 0, "IPV4", OPT_STR, offsetof(struct cluster_cfg, addr), 0, NULL,
-	  "forget which node's partitions may hold address IPV4 (it moved to another node)" },
+	{ "--addr", 0, "IPV4[/BITS]", OPT_STR, offsetof(struct cluster_cfg, addr), 0, NULL,
+	  "forget which node's partitions may hold address IPV4, or every address of a prefix\n"
+	  "(they moved to another node); --node forgets its node's addresses too" },
 	{ "--state-dir", 0, "DIR", OPT_STR, offsetof(struct cluster_cfg, state_dir), 0, NULL,
 	  "where the agent keeps its pins (default " NK_DEFAULT_STATE_DIR ")" },
 	OPT_END,
@@ -424,21 +426,85 @@ static int do_status(struct cli *c, void *cfg)
 	return err;
 }
 
-/* Removes one pin the agent keeps in its state directory (it re-reads them every round
- * and pins what the store says next). */
+/* Addresses pinned to node (if node) or within net/bits (else), removed; how many, or
+ * -errno. A pin that cannot be read is left alone. */
+static int addrs_forget(const char *dir, uint32_t node, uint32_t net, unsigned int bits)
+{
+	uint32_t mask = bits ? htonl(~0U << (32 - bits)) : 0;
+	char path[600], buf[16];
+	struct dirent *d;
+	int n = 0;
+	DIR *dh = opendir(dir);
+
+	if (!dh)
+		return errno == ENOENT ? 0 : -errno;
+	while ((d = readdir(dh))) {
+		struct in_addr a;
+		uint32_t pinned;
+		FILE *f;
+
+		if (inet_pton(AF_INET, d->d_name, &a) != 1)
+			continue;	/* . and .., a writer's .tmp */
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		if (node) {
+			if (!(f = fopen(path, "r")))
+				continue;
+			if (!fgets(buf, sizeof(buf), f) ||
+			    (buf[strcspn(buf, "\n")] = '\0', xc_parse_u32(buf, &pinned)) || pinned != node) {
+				fclose(f);
+				continue;
+			}
+			fclose(f);
+		} else if ((a.s_addr & mask) != (net & mask)) {
+			continue;
+		}
+		if (!unlink(path))
+			n++;
+	}
+	closedir(dh);
+	return n;
+}
+
+/* Removes what the agent pinned in its state directory (it re-reads the pins every
+ * round and pins what the store says next). A node forgotten takes its addresses
+ * with it: they were its partitions'. */
 static int do_forget(struct cli *c, void *cfg)
 {
 	struct cluster_cfg *k = cfg;
-	char path[512], what[64];
+	char path[512], what[64], dir[512], ip[INET_ADDRSTRLEN], *slash;
+	unsigned int bits = 32;
 	struct in_addr a;
-	int err;
+	int err, n = 0;
 
 	if (!!k->node + !!k->part + !!k->addr != 1)
-		return xc_bad(&c->err, "give one of --node ID, --part ID or --addr IPV4");
-	if (k->addr && inet_pton(AF_INET, k->addr, &a) != 1)
-		return xc_bad(&c->err, "--addr %s is not an IPv4 address", k->addr);
+		return xc_bad(&c->err, "give one of --node ID, --part ID or --addr IPV4[/BITS]");
+	if (k->addr) {
+		char s[32];
+
+		snprintf(s, sizeof(s), "%s", k->addr);
+		if ((slash = strchr(s, '/'))) {
+			*slash = '\0';
+			if (xc_parse_u32(slash + 1, &bits) || bits > 32)
+				bits = 33;
+		}
+		if (strlen(k->addr) >= sizeof(s) || inet_pton(AF_INET, s, &a) != 1 || bits > 32)
+			return xc_bad(&c->err, "--addr %s is not an IPv4 address or prefix", k->addr);
+	}
 	if (!k->state_dir)
 		k->state_dir = NK_DEFAULT_STATE_DIR;
+	snprintf(dir, sizeof(dir), "%s/%s", k->state_dir, ST_PIN_ADDRS);
+	if (k->addr && bits < 32) {
+		n = addrs_forget(dir, 0, a.s_addr, bits);
+		if (n < 0)
+			return xc_fail(&c->err, n, "cannot read %s: %s", dir, strerror(-n));
+		if (!n)
+			return xc_fail(&c->err, -ENOENT, "no address in %s pinned in %s", k->addr,
+				       k->state_dir);
+		if (!c->json)
+			printf("%d address(es) in %s forgotten: the agent pins what the store says next\n",
+			       n, k->addr);
+		return 0;
+	}
 	if (k->node) {
 		snprintf(path, sizeof(path), "%s/%s/%u", k->state_dir, ST_PIN_IDS, k->node);
 		snprintf(what, sizeof(what), "node %u", k->node);
@@ -447,8 +513,6 @@ static int do_forget(struct cli *c, void *cfg)
 		snprintf(what, sizeof(what), "partition %u", k->part);
 	} else {
 		/* the file's name is the address as inet_ntop writes it, whatever was typed */
-		char ip[INET_ADDRSTRLEN];
-
 		inet_ntop(AF_INET, &a, ip, sizeof(ip));
 		snprintf(path, sizeof(path), "%s/%s/%s", k->state_dir, ST_PIN_ADDRS, ip);
 		snprintf(what, sizeof(what), "address %s", ip);
@@ -460,8 +524,12 @@ static int do_forget(struct cli *c, void *cfg)
 				       k->state_dir);
 		return xc_fail(&c->err, -err, "cannot remove %s: %s", path, strerror(err));
 	}
+	if (k->node && (n = addrs_forget(dir, k->node, 0, 0)) < 0)
+		return xc_fail(&c->err, n, "node %u forgotten, but not its addresses: cannot read %s: %s",
+			       k->node, dir, strerror(-n));
 	if (!c->json)
-		printf("%s forgotten: the agent pins what the store says next\n", what);
+		printf("%s forgotten%s: the agent pins what the store says next\n", what,
+		       n ? ", with its partitions' addresses" : "");
 	return 0;
 }
 
