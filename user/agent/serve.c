@@ -37,37 +37,33 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A token bucket in thousandths of a token, *t its last refill (ms): burst at once,
+ * per_sec after that; full at first (its time 0 is long ago). */
+static bool bucket_take(uint64_t *t, uint64_t *mtok, uint64_t burst, uint64_t per_sec)
+{
+	uint64_t now = mono_ms();
+
+	*mtok += (now - *t) * per_sec;
+	if (*mtok > burst * 1000)
+		*mtok = burst * 1000;
+	*t = now;
+	if (*mtok < 1000)
+		return false;
+	*mtok -= 1000;
+	return true;
+}
+
 static bool audit_ok(struct served *sv)
 {
-	uint64_t t = mono_ms();
-
-	sv->audit_mtok += (t - sv->audit_t) * AUDIT_PER_SEC;
-	if (sv->audit_mtok > AUDIT_BURST * 1000)
-		sv->audit_mtok = AUDIT_BURST * 1000;
-	sv->audit_t = t;
-	if (sv->audit_mtok >= 1000) {
-		sv->audit_mtok -= 1000;
+	if (bucket_take(&sv->audit_t, &sv->audit_mtok, AUDIT_BURST, AUDIT_PER_SEC))
 		return true;
-	}
 	sv->suppressed++;
 	return false;
 }
 
 static bool walk_ok(struct served *sv)
 {
-	uint64_t t = mono_ms();
-
-	if (!sv->walk_t)
-		sv->walk_mtok = WALK_BURST * 1000;
-	else
-		sv->walk_mtok += (t - sv->walk_t) * WALK_PER_SEC;
-	if (sv->walk_mtok > WALK_BURST * 1000)
-		sv->walk_mtok = WALK_BURST * 1000;
-	sv->walk_t = t;
-	if (sv->walk_mtok < 1000)
-		return false;
-	sv->walk_mtok -= 1000;
-	return true;
+	return bucket_take(&sv->walk_t, &sv->walk_mtok, WALK_BURST, WALK_PER_SEC);
 }
 
 static void audit_summary(struct served *sv)
