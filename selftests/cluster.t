@@ -294,7 +294,7 @@ eventually 10 grep -q "parts/61 refused: address 10.103.0.1 is bound to node 3 h
 	"$TMPD/agent2.log"
 check "node 9's partition 61 on carol's address (node 3 down) is refused on node 2" [ $? -eq 0 ]
 check "... the address is pinned to node 3 in node 2's state directory" \
-	[ "$(cat "$TMPD/st2/addrs/10.103.0.1" 2>/dev/null)" = 3 ]
+	[ "$(head -1 "$TMPD/st2/addrs/10.103.0.1" 2>/dev/null)" = 3 ]
 sleep 1
 check "... node 2 has no partition 3, 60 or 61, and alice is still node 1's" \
 	[ "$(xn 2 -j partition list | jq -c '[.[] | select(.id==1 or .id==3 or .id==60 or .id==61) | [.id, .node]]')" = "[[1,1]]" ]
@@ -316,7 +316,8 @@ check "node 9 (installed, then its ids/ key deleted) is removed from node 1 (had
 
 # xchan cluster forget: the pin goes, the agent takes the store's next word
 out=$(xn 1 cluster forget --part 3 --state-dir "$TMPD/st1"); rc=$?
-check "cluster forget --part 3 (exit $rc: $out)" [ $rc -eq 0 -a ! -e "$TMPD/st1/bound/3" ]
+check "cluster forget --part 3, with carol's address (exit $rc: $out)" \
+	[ $rc -eq 0 -a ! -e "$TMPD/st1/bound/3" ] && grep -q "partition 3 forgotten, with its address" <<<"$out"
 etcd_ctl put $K/ids/9 "$apk" >/dev/null
 eventually 10 grep -q "parts/3 refused: partition 3 is specified for node 3; node 9's claim refused" \
 	"$TMPD/agent1.log"
@@ -341,10 +342,10 @@ check "cluster forget --addr 10.103.0.1 (exit $rc: $out)" [ $rc -eq 0 -a ! -e "$
 out=$(xn 2 cluster forget --addr 10.101.0.0/24 --state-dir "$TMPD/st2"); rc=$?
 check "cluster forget --addr 10.101.0.0/24: alice's address (exit $rc: $out)" \
 	[ $rc -eq 0 ] && grep -q "^1 address(es) in 10.101.0.0/24 forgotten" <<<"$out"
-repinned_a() { [ "$(cat "$TMPD/st2/addrs/10.101.0.1" 2>/dev/null)" = 1 ]; }
+repinned_a() { [ "$(head -1 "$TMPD/st2/addrs/10.101.0.1" 2>/dev/null)" = 1 ]; }
 eventually 10 repinned_a
 check "... and node 2's agent pins it to node 1 again, from alice's record" [ $? -eq 0 ]
-repinned_b() { [ "$(cat "$TMPD/st1/addrs/10.102.0.1" 2>/dev/null)" = 2 ]; }
+repinned_b() { [ "$(head -1 "$TMPD/st1/addrs/10.102.0.1" 2>/dev/null)" = 2 ]; }
 check "... as node 1's agent did bob's, after forget --node 2" repinned_b
 # one spelling per number: parts/007 is not partition 7
 etcd_ctl put $K/parts/007 x >/dev/null

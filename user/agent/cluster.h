@@ -71,6 +71,8 @@ struct pin {
 	bool loaded, has;
 	uint8_t pk[32];
 	uint32_t node, max_epoch;
+	uint32_t part;		/* PIN_ADDR: the partition that holds it (a second line), so
+				 * that forgetting a partition that moved frees its address */
 };
 
 /* A store key refused (an identity or a partition's binding), logged once per reason. */
@@ -218,7 +220,7 @@ int pin_ident(struct cluster *c, uint32_t id, uint8_t pk[NK_PUB_LEN]);
 /* 0: part may be node's (pinned now with write); -EPERM: bound to another node. */
 int pin_part(struct cluster *c, uint32_t part, uint32_t node, bool write);
 /* The same for a partition's address: the node whose partitions may hold it. */
-int pin_addr(struct cluster *c, uint32_t addr, uint32_t node, bool write);
+int pin_addr(struct cluster *c, uint32_t addr, uint32_t node, uint32_t part, bool write);
 uint32_t pin_addr_node(struct cluster *c, uint32_t addr);
 uint32_t pin_part_node(struct cluster *c, uint32_t part);
 bool pin_ident_has(struct cluster *c, uint32_t id);

@@ -95,14 +95,17 @@ static void pin_load(struct cluster *c, struct pin *p)
 		goto out;
 	if (fgets(buf, sizeof(buf), f))
 		buf[strcspn(buf, "\n")] = 0;
-	if (p->kind == PIN_IDENT && fgets(ep, sizeof(ep), f))
+	if (p->kind != PIN_PART && fgets(ep, sizeof(ep), f))
 		ep[strcspn(ep, "\n")] = 0;
 	fclose(f);
-	if (p->kind != PIN_IDENT)
-		p->has = !cl_num(buf, strlen(buf), UINT32_MAX, &p->node);
-	else
+	if (p->kind == PIN_IDENT)
 		p->has = !nk_unhex(buf, p->pk, NK_PUB_LEN) &&
 			 (!ep[0] || !strcmp(ep, "0") || !cl_num(ep, strlen(ep), UINT32_MAX, &epoch));
+	else
+		p->has = !cl_num(buf, strlen(buf), UINT32_MAX, &p->node);
+	/* an address's partition (none in a pin from before it was kept) */
+	if (p->kind == PIN_ADDR && (!ep[0] || cl_num(ep, strlen(ep), UINT32_MAX, &p->part)))
+		p->part = 0;
 	if (!p->has)
 		agent_log(LOG_WARN, "cluster: %s is malformed: treated as absent", path);
 	else if (epoch > p->max_epoch)
@@ -123,7 +126,9 @@ static int pin_write(struct cluster *c, struct pin *p)
 		return -errno;
 	pin_path(c, p, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (p->kind != PIN_IDENT) {
+	if (p->kind == PIN_ADDR) {
+		len = snprintf(buf, sizeof(buf), "%u\n%u\n", p->node, p->part);
+	} else if (p->kind == PIN_PART) {
 		len = snprintf(buf, sizeof(buf), "%u\n", p->node);
 	} else {
 		nk_hex(p->pk, NK_PUB_LEN, buf);
@@ -203,7 +208,8 @@ int pin_ident(struct cluster *c, uint32_t id, uint8_t pk[NK_PUB_LEN])
 	return 0;
 }
 
-static int pin_node(struct cluster *c, enum pin_kind kind, uint32_t id, uint32_t node, bool write)
+static int pin_node(struct cluster *c, enum pin_kind kind, uint32_t id, uint32_t node,
+		    uint32_t part, bool write)
 {
 	struct pin *p = pin_get(c, kind, id);
 	char a[INET_ADDRSTRLEN];
@@ -214,9 +220,11 @@ static int pin_node(struct cluster *c, enum pin_kind kind, uint32_t id, uint32_t
 		pin_load(c, p);
 	if (p->has && p->node != node)
 		return -EPERM;
-	if (p->has || !write)
+	/* an address another partition of the same node holds now: said so */
+	if (!write || (p->has && (kind != PIN_ADDR || p->part == part)))
 		return 0;
 	p->node = node;
+	p->part = part;
 	p->has = true;
 	if (pin_write(c, p)) {
 		if (kind == PIN_PART)
@@ -242,7 +250,7 @@ static uint32_t pin_node_of(struct cluster *c, enum pin_kind kind, uint32_t id)
 
 int pin_part(struct cluster *c, uint32_t part, uint32_t node, bool write)
 {
-	return pin_node(c, PIN_PART, part, node, write);
+	return pin_node(c, PIN_PART, part, node, 0, write);
 }
 
 /* The bound node of part, 0 if none. */
@@ -254,9 +262,9 @@ uint32_t pin_part_node(struct cluster *c, uint32_t part)
 /* Addresses are bound to nodes, not to partitions: a node's partitions come and go
  * and reuse its addresses (CNI's IPAM does), but another node's record naming one
  * would take it over here while its own partition is away (its node down, say). */
-int pin_addr(struct cluster *c, uint32_t addr, uint32_t node, bool write)
+int pin_addr(struct cluster *c, uint32_t addr, uint32_t node, uint32_t part, bool write)
 {
-	return pin_node(c, PIN_ADDR, addr, node, write);
+	return pin_node(c, PIN_ADDR, addr, node, part, write);
 }
 
 uint32_t pin_addr_node(struct cluster *c, uint32_t addr)

@@ -177,7 +177,7 @@ static int part_bound(struct cluster *c, const struct st_part *p, struct xc_err 
 	if (p->node != c->self && addr_taken(c, p->addr))
 		return xc_fail(e, -EPERM, "node %u claims an address of a node or of this host",
 			       p->node);
-	if (pin_addr(c, p->addr, p->node, false)) {
+	if (pin_addr(c, p->addr, p->node, p->id, false)) {
 		char a[INET_ADDRSTRLEN];
 
 		return xc_fail(e, -EPERM, "address %s is bound to node %u here; node %u's claim refused",
@@ -334,7 +334,7 @@ static void parts_sync(struct cluster *c, struct snap *s)
 		if (part_rec(c, &c->view.kv[i], &p) || !node_live(c, p.node))
 			continue;
 		pin_part(c, p.id, p.node, true);
-		pin_addr(c, p.addr, p.node, true);
+		pin_addr(c, p.addr, p.node, p.id, true);
 		if (p.node == c->self)
 			continue;
 		/* its node's key not installed yet (a later round's): not an error */

@@ -51,7 +51,7 @@ static const struct opt forget_opts[] = {
 	  "forget which node partition ID is bound to (it moved to another node)" },
 	{ "--addr", 0, "IPV4[/BITS]", OPT_STR, offsetof(struct cluster_cfg, addr), 0, NULL,
 	  "forget which node's partitions may hold address IPV4, or every address of a prefix\n"
-	  "(they moved to another node); --node forgets its node's addresses too" },
+	  "(they moved to another node); --node and --part forget their addresses too" },
 	{ "--state-dir", 0, "DIR", OPT_STR, offsetof(struct cluster_cfg, state_dir), 0, NULL,
 	  "where the agent keeps its pins (default " NK_DEFAULT_STATE_DIR ")" },
 	OPT_END,
@@ -426,12 +426,14 @@ static int do_status(struct cli *c, void *cfg)
 	return err;
 }
 
-/* Addresses pinned to node (if node) or within net/bits (else), removed; how many, or
- * -errno. A pin that cannot be read is left alone. */
-static int addrs_forget(const char *dir, uint32_t node, uint32_t net, unsigned int bits)
+/* Addresses pinned to node, held by partition part (the pin's second line), or (both
+ * 0) within net/bits, removed; how many, or -errno. A pin that cannot be read is left
+ * alone. */
+static int addrs_forget(const char *dir, uint32_t node, uint32_t part, uint32_t net,
+			unsigned int bits)
 {
 	uint32_t mask = bits ? htonl(~0U << (32 - bits)) : 0;
-	char path[600], buf[16];
+	char path[600], buf[16], buf2[16];
 	struct dirent *d;
 	int n = 0;
 	DIR *dh = opendir(dir);
@@ -446,15 +448,18 @@ static int addrs_forget(const char *dir, uint32_t node, uint32_t net, unsigned i
 		if (inet_pton(AF_INET, d->d_name, &a) != 1)
 			continue;	/* . and .., a writer's .tmp */
 		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		if (node) {
+		if (node || part) {
+			bool match;
+
 			if (!(f = fopen(path, "r")))
 				continue;
-			if (!fgets(buf, sizeof(buf), f) ||
-			    (buf[strcspn(buf, "\n")] = '\0', xc_parse_u32(buf, &pinned)) || pinned != node) {
-				fclose(f);
-				continue;
-			}
+			buf2[0] = '\0';
+			match = fgets(buf, sizeof(buf), f) && (part ? fgets(buf2, sizeof(buf2), f) != NULL : true);
 			fclose(f);
+			buf[strcspn(buf, "\n")] = '\0';
+			buf2[strcspn(buf2, "\n")] = '\0';
+			if (!match || xc_parse_u32(part ? buf2 : buf, &pinned) || pinned != (part ? part : node))
+				continue;
 		} else if ((a.s_addr & mask) != (net & mask)) {
 			continue;
 		}
@@ -467,7 +472,7 @@ static int addrs_forget(const char *dir, uint32_t node, uint32_t net, unsigned i
 
 /* Removes what the agent pinned in its state directory (it re-reads the pins every
  * round and pins what the store says next). A node forgotten takes its addresses
- * with it: they were its partitions'. */
+ * with it: they were its partitions'; a partition that moved, the address it held. */
 static int do_forget(struct cli *c, void *cfg)
 {
 	struct cluster_cfg *k = cfg;
@@ -494,7 +499,7 @@ static int do_forget(struct cli *c, void *cfg)
 		k->state_dir = NK_DEFAULT_STATE_DIR;
 	snprintf(dir, sizeof(dir), "%s/%s", k->state_dir, ST_PIN_ADDRS);
 	if (k->addr && bits < 32) {
-		n = addrs_forget(dir, 0, a.s_addr, bits);
+		n = addrs_forget(dir, 0, 0, a.s_addr, bits);
 		if (n < 0)
 			return xc_fail(&c->err, n, "cannot read %s: %s", dir, strerror(-n));
 		if (!n)
@@ -524,12 +529,12 @@ static int do_forget(struct cli *c, void *cfg)
 				       k->state_dir);
 		return xc_fail(&c->err, -err, "cannot remove %s: %s", path, strerror(err));
 	}
-	if (k->node && (n = addrs_forget(dir, k->node, 0, 0)) < 0)
-		return xc_fail(&c->err, n, "node %u forgotten, but not its addresses: cannot read %s: %s",
-			       k->node, dir, strerror(-n));
+	if ((k->node || k->part) && (n = addrs_forget(dir, k->node, k->part, 0, 0)) < 0)
+		return xc_fail(&c->err, n, "%s forgotten, but not its addresses: cannot read %s: %s",
+			       what, dir, strerror(-n));
 	if (!c->json)
 		printf("%s forgotten%s: the agent pins what the store says next\n", what,
-		       n ? ", with its partitions' addresses" : "");
+		       !n ? "" : k->node ? ", with its partitions' addresses" : ", with its address");
 	return 0;
 }
 
