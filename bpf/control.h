@@ -142,6 +142,7 @@ static __always_inline __u32 rekey_apply(struct xpkt *pkt, struct xchan_channel 
 	key_only(&nk, kid, pkt->xh->auth);
 	err = bpf_map_update_elem(&xchan_keys, &pkt->id, &nk, BPF_EXIST);
 	__builtin_memset(nk.key, 0, sizeof(nk.key));
+	cache_forget();
 	if (err)
 		return err == -ENOENT ? XR_NACK_NO_KEY : XR_NACK_INTERNAL;
 	ch->key_ns = bpf_ktime_get_ns();
@@ -187,6 +188,7 @@ static __always_inline enum xchan_reason ctrl_close(struct xpkt *pkt)
 
 	ctrl_out_id(pkt);
 	bpf_map_delete_elem(&xchan_keys, &pkt->id);
+	cache_forget();
 	ch = bpf_map_lookup_elem(&xchan_channels, &pkt->id);
 	if (ch) {
 		ch->state = XCHAN_S_AUTHORIZED;

@@ -66,43 +66,28 @@ struct {
 	__type(value, struct xchan_key);
 } xchan_keys SEC(".maps");
 
-/* The same-node fast path (include/xchan.h): made by the agent per established
- * channel within the node, so not preallocated. */
+/* A channel's counters, in the slot its IN entry names (include/xchan.h): an array,
+ * so the lookup is inlined, shared by CPUs (added to atomically). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 32768);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct xchan_flow_key);
-	__type(value, struct xchan_flow);
-} xchan_flows SEC(".maps");
-
-/* The fast path's counters, by the slot its entry names (an array: the lookup is
- * inlined), and which slots are taken (the agent's alone, mapped by it). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 32768);
 	__type(key, __u32);
-	__type(value, struct xchan_counter);
-} xchan_flowstats SEC(".maps");
+	__type(value, struct xchan_chan_counter);
+} xchan_counts SEC(".maps");
 
-/* The slot bitmap and the flow entries' change sequence (include/xchan.h). Pinned as
- * xchan_flowalloc since the flow cache reads the sequence: an agent of the version
- * before, which moved it only around removals under the lock, needs the old pin
- * xchan_flowslots, so it refuses an instance whose cache it could leave stale. */
+/* The slot bitmap and the change sequence (include/xchan.h), mapped by the agent. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XCHAN_FLOWSLOT_WORDS(32768));
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u64);
-} xchan_flowalloc SEC(".maps");
+} xchan_slotalloc SEC(".maps");
 
-/* xchan_flowcache: each CPU's copy of the flow entry it used last at each place, in
- * front of xchan_flows (bpf/flow.h): what the entry says of the receiver and the
- * counter slot, made once its two key copies were found equal; no key bytes. A copy
- * counts only while word 1 of xchan_flowalloc, the entries' change sequence, still
- * holds the value read before the entry: every write and removal of an entry moves
- * that word after it (user/lib/flow.c). The program's own: not pinned. */
+/* xchan_flowcache: each CPU's copy of what the full path found for a frame's key at
+ * each place (bpf/flow.h): the receiver and the counter slot, no key bytes. A copy
+ * counts only while word 1 of xchan_slotalloc, the change sequence, still holds the
+ * value read before the full path's lookups. The program's own: not pinned. */
 #define XCHAN_FLOWCACHE_BITS	10
 #define XCHAN_FLOWCACHE_NONE	(~0ULL)	/* a sequence no instance reaches: a place being made */
 struct xchan_flowcache_slot {
@@ -120,16 +105,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xchan_flowcache_slot);
 } xchan_flowcache SEC(".maps");
-
-/* A channel's counters, but for the frames its flow entry passed (xchan_flowstats).
- * Named xchan_chanstats before those were counted apart: an agent older than that
- * needs the old pin, so it refuses an instance it would leave flow entries in. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 32768);
-	__type(key, struct xchan_chan_id);	/* the IN entry of the channel */
-	__type(value, struct xchan_chan_counter);
-} xchan_chancount SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

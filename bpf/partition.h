@@ -16,6 +16,8 @@
 static __always_inline enum xchan_reason partition_ipv4(struct xpkt *pkt)
 {
 	struct xchan_address *dst;
+	struct flow_fill ff;
+	__u32 slot = XCHAN_NO_SLOT;
 	int r;
 
 	r = identify_ipv4(pkt);
@@ -36,7 +38,7 @@ static __always_inline enum xchan_reason partition_ipv4(struct xpkt *pkt)
 	if (pkt->udph->dest == bpf_htons(ctrl_port))
 		return ctrl_from_partition(pkt);
 	BENCH_STOP(3);
-	r = flow_verify(pkt);
+	r = flow_verify(pkt, &ff);
 	if (r != XCHAN_CONT)
 		return r;
 	dst = bpf_map_lookup_elem(&xchan_addrs, &pkt->iph->daddr);
@@ -45,11 +47,14 @@ static __always_inline enum xchan_reason partition_ipv4(struct xpkt *pkt)
 	if (dst->node_id)
 		return node_encap(pkt, dst);
 	BENCH_STOP(4);
-	r = verify_channel(pkt, dst);
+	r = verify_channel(pkt, dst, &slot);
 	if (r != XCHAN_CONT)
 		return r;
 	BENCH_STOP(5);
-	return forward_local(pkt, dst);
+	r = forward_local(pkt, dst);
+	if (r == XR_PASS_CHANNEL)
+		flow_fill_in(pkt, &ff, dst, slot);
+	return r;
 }
 
 static __always_inline enum xchan_reason from_partition(struct xpkt *pkt)

@@ -56,26 +56,52 @@ static __always_inline int keys_agree(const struct xchan_key *kout, const struct
 	return i && key_equal(o, i);
 }
 
-/* Per-channel counters exist only where the agent created them (IN entries). */
+/* A channel's counters: the slot of xchan_counts its IN entry names (the agent gives
+ * every IN entry one; read once). XCHAN_NO_SLOT where there is none. */
+static __always_inline __u32 chan_slot(const struct xchan_chan_id *in_id)
+{
+	struct xchan_channel *ch = bpf_map_lookup_elem(&xchan_channels, in_id);
+
+	return ch ? *(volatile __u32 *)&ch->slot : XCHAN_NO_SLOT;
+}
+
+/* Shared by CPUs: added to atomically. 0 when slot is none of the array's. */
+static __always_inline int slot_count(__u32 slot, __u64 bytes, int dropped)
+{
+	struct xchan_chan_counter *c = bpf_map_lookup_elem(&xchan_counts, &slot);
+
+	if (!c)
+		return 0;
+	if (dropped) {
+		__sync_fetch_and_add(&c->drops, 1);
+	} else {
+		__sync_fetch_and_add(&c->packets, 1);
+		__sync_fetch_and_add(&c->bytes, bytes);
+	}
+	return 1;
+}
+
+/* After a key changed or went: no copy the flow cache made before counts (flow.h). */
+static __always_inline void cache_forget(void)
+{
+	__u32 one = 1;
+	__u64 *seq = bpf_map_lookup_elem(&xchan_slotalloc, &one);
+
+	if (seq)
+		__sync_fetch_and_add(seq, 2);
+}
+
 static __always_inline void chan_count(const struct xchan_chan_id *in_id, __u64 bytes,
 				       int dropped)
 {
-	struct xchan_chan_counter *c = bpf_map_lookup_elem(&xchan_chancount, in_id);
-
-	if (!c)
-		return;
-	if (dropped) {
-		c->drops++;
-	} else {
-		c->packets++;
-		c->bytes += bytes;
-	}
+	slot_count(chan_slot(in_id), bytes, dropped);
 }
 
 /* A UDP message from the local partition pkt->src to the local partition dst:
  * XCHAN_CONT when both ends hold the channel's key (keys_agree), else the drop reason.
- * pkt->id becomes the receiver's IN entry. */
-static __always_inline int verify_channel(struct xpkt *pkt, const struct xchan_address *dst)
+ * pkt->id becomes the receiver's IN entry, *slot its counter slot. */
+static __always_inline int verify_channel(struct xpkt *pkt, const struct xchan_address *dst,
+					  __u32 *slot)
 {
 	__u16 sport = bpf_ntohs(pkt->udph->source), dport = bpf_ntohs(pkt->udph->dest);
 	struct xdp_md *ctx = pkt->ctx;
@@ -91,11 +117,12 @@ static __always_inline int verify_channel(struct xpkt *pkt, const struct xchan_a
 	kin = bpf_map_lookup_elem(&xchan_keys, &pkt->id);
 	if (!kin)
 		return XR_DROP_NO_IN;
+	*slot = chan_slot(&pkt->id);
 	if (!keys_agree(kout, kin)) {
-		chan_count(&pkt->id, 0, 1);
+		slot_count(*slot, 0, 1);
 		return XR_DROP_KEY_MISMATCH;
 	}
-	chan_count(&pkt->id, ctx->data_end - ctx->data, 0);
+	slot_count(*slot, ctx->data_end - ctx->data, 0);
 	return XCHAN_CONT;
 }
 

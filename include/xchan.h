@@ -123,7 +123,11 @@ struct xchan_channel {
 	__u64	established_ns;
 	__u64	seq;		/* last sequence number sent (OUT) / seen (IN) */
 	__u64	key_ns;		/* when the current key was set: CONNECT or the last REKEY */
+	__u32	slot;		/* IN: the channel's counters in xchan_counts; OUT: XCHAN_NO_SLOT */
+	__u32	pad;		/* zero */
 };
+_Static_assert(sizeof(struct xchan_channel) == 48, "channel entry layout");
+#define XCHAN_NO_SLOT	0xffffffffU
 
 /* xchan_keys value: a channel's keys, two slots so that a rekey overlaps. The key
  * with id k lives in slot k & 1. OUT sends with slot cur; IN accepts each valid slot
@@ -140,20 +144,13 @@ struct xchan_key {
 _Static_assert(sizeof(struct xchan_key) == 40, "two keys, their ids, valid, cur, owner");
 #define XCHAN_KEY_SLOT(kid)	((kid) & 1)
 
-/* xchan_flows: the same-node fast path. One entry per established channel whose
- * sender and receiver are both partitions of this node, keyed by what the sender's
- * frame carries, holding the channel's key as both sides hold it (the sender's
- * current key and the receiver's key of that id, resolved once by the agent as the
- * full path's keys_agree would, and still compared per packet, in constant time)
- * and where the receiver is. Written only by the agent's library (flow.c), after
- * both keys exist and agree, and deleted before and after either key goes: the key
- * table stays the truth and its insert-if-absent the exclusion. A frame with no
- * entry, or whose entry's copies disagree or name a receiver no longer on that
- * interface, takes the full path (verify.h), which decides every drop. The
- * channel's packets and bytes that take the entry are counted in its slot of
- * xchan_flowstats (a per-CPU array: an inlined lookup instead of the counter row's
- * hash), allocated by the agent in xchan_flowalloc with the entry and folded into
- * the channel's xchan_chancount row when the entry goes. */
+/* The same-node fast path (bpf/flow.h): each CPU keeps, by a keyed hash of what a
+ * sender's frame carries, the receiver and counter slot that the full path found for
+ * it the last time it passed (keys found present and equal, constant time). A copy
+ * counts only while the change sequence (word 1 of xchan_slotalloc) holds the value
+ * read before the full path's lookups: whoever changes a key or removes a channel
+ * entry moves it afterwards, the agent (user/lib/flow.c) and the CMM (REKEY, CLOSE).
+ * The key of a copy: */
 struct xchan_flow_key {
 	__u32	src_part;	/* the sender, identified by its interface */
 	__be32	daddr;		/* the receiver's address, as in the frame */
@@ -162,24 +159,11 @@ struct xchan_flow_key {
 };
 _Static_assert(sizeof(struct xchan_flow_key) == 12, "flow key: no padding");
 
-struct xchan_flow {
-	__u8	out_key[XCHAN_KEY_LEN];	/* the sender's OUT entry's current key */
-	__u8	in_key[XCHAN_KEY_LEN];	/* the receiver's IN entry's key of the same id */
-	__u8	kid;		/* that id (for the operator: the CMM compares the bytes) */
-	__u8	pad[3];		/* zero */
-	__u32	dst_part;	/* the receiver */
-	__u32	dst_ifindex;	/* its host-side veth */
-	__u32	slot;		/* the channel's counters in xchan_flowstats */
-};
-_Static_assert(sizeof(struct xchan_flow) == 48, "flow entry layout");
-
-/* xchan_flowalloc: which slots of xchan_flowstats belong to an entry, one bit each.
+/* xchan_slotalloc: which slots of xchan_counts belong to an IN entry, one bit each.
  * Word 0: the word the last allocation took from, where the next one starts; word
- * 1: the entries' change sequence, odd while an entry's removal moves its counts
- * into the row (the agent's readers retry across it instead of taking the lock),
- * moved after every write and removal of an entry (the CMM's flow cache trusts a
- * copy only while it holds: bpf/flow.h); then the bits. Written by the agent only,
- * the bits and the odd-even pair under the flows table's lock. */
+ * 1: the change sequence (above), moved by two; then the bits, taken by the agent
+ * under the pin's flock with the IN entry that names the slot, cleared after it is
+ * removed. */
 #define XCHAN_FLOWSLOT_BITS	2
 #define XCHAN_FLOWSLOT_WORDS(n)	(XCHAN_FLOWSLOT_BITS + ((n) + 63) / 64)
 
@@ -244,7 +228,8 @@ struct xchan_partstat_key {
 };
 #define XCHAN_PARTSTATS_PER_PART XR__MAX	/* xchan_partstats: every reason, per --max-partitions: no partition can fill it for another */
 
-/* Per-channel counters (per-CPU). */
+/* xchan_counts: a channel's counters, in the slot its IN entry names, one slot for
+ * every CPU (added to atomically: 24 bytes a channel whatever the number of CPUs). */
 struct xchan_chan_counter {
 	__u64	packets;
 	__u64	bytes;

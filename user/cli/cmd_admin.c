@@ -91,13 +91,13 @@ static int do_status(struct cli *c, void *cfg)
 		jw_str(&c->jw, "pin_root", root);
 		jw_bool(&c->jw, "loaded", true);
 		jw_u64(&c->jw, "prog_id", st.prog_id);
-		jw_u64(&c->jw, "max_channels", st.maps[M_CHANCOUNT].max_entries);
+		jw_u64(&c->jw, "max_channels", st.maps[M_COUNTS].max_entries);
 		jw_arr(&c->jw, "maps");
 	} else {
 		/* --max-channels counts channels; the entry and key tables hold two rows
 		 * (IN, OUT) per channel, the counters one */
 		printf("pin root   %s\nprogram    %s id %u\nchannels   at most %u (--max-channels)\n\nmaps:\n",
-		       root, XCHAN_PROG_PIN, st.prog_id, st.maps[M_CHANCOUNT].max_entries);
+		       root, XCHAN_PROG_PIN, st.prog_id, st.maps[M_COUNTS].max_entries);
 	}
 	status_maps(c, &st);
 	status_node(c, &st);

@@ -18,36 +18,36 @@ static void id_of(struct xchan_chan_id *id, const struct xc_ep *local,
 	xchan_chan_id_make(id, local->part, local->port, remote->part, remote->port, dir);
 }
 
-/* The receiver's counters exist from authorization on; the datapath never creates
- * entries, so a flood cannot fill this map. */
-static int counters_create(struct xc *x, const struct xchan_chan_id *id)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct xchan_chan_counter *zero = calloc(ncpu > 0 ? ncpu : 1, sizeof(*zero));
-	int err = 0;
-
-	if (!zero)
-		return -ENOMEM;
-	if (bpf_map_update_elem(XC_FD(x, M_CHANCOUNT), id, zero, BPF_NOEXIST))
-		err = -errno;
-	free(zero);
-	return err;
-}
-
 int xc_chan_authorize(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,
 		      uint8_t dir, struct xc_err *e)
 {
-	struct xchan_channel ch = { .state = XCHAN_S_AUTHORIZED, .created_ns = xc_mono_ns() };
+	struct xchan_channel ch = { .state = XCHAN_S_AUTHORIZED, .created_ns = xc_mono_ns(),
+				    .slot = XCHAN_NO_SLOT };
 	struct xchan_chan_id id;
 	char b1[64], b2[64];
-	int err;
+	int err, lock = FLOW_UNLOCKED;
 
 	if (local->part == remote->part)
 		return xc_bad(e, "a channel joins two partitions; %s and %s are one",
 			      xc_ep_str(x, local, b1, sizeof(b1)), xc_ep_str(x, remote, b2, sizeof(b2)));
 	id_of(&id, local, remote, dir);
-	if (bpf_map_update_elem(XC_FD(x, M_CHANNELS), &id, &ch, BPF_NOEXIST)) {
-		err = -errno;
+	/* the receiver's counters, from authorization on: the datapath never creates
+	 * entries, so a flood cannot fill this array */
+	if (dir == XCHAN_DIR_IN) {
+		lock = flow_lock(x);
+		err = slot_alloc(x, &ch.slot);
+		if (err) {
+			flow_unlock(lock);
+			return xc_fail(e, err, "cannot give the channel counters: %s",
+				       err == -ENOSPC ? "every slot is taken (--max-channels at creation sets their number)" :
+				       strerror(-err));
+		}
+	}
+	err = bpf_map_update_elem(XC_FD(x, M_CHANNELS), &id, &ch, BPF_NOEXIST) ? -errno : 0;
+	if (err && ch.slot != XCHAN_NO_SLOT)
+		slot_free(x, ch.slot);
+	flow_unlock(lock);
+	if (err) {
 		if (err == -EEXIST)
 			return xc_fail(e, err, "channel %s %s %s is authorized already",
 				       xc_ep_str(x, local, b1, sizeof(b1)), dir == XCHAN_DIR_IN ? "<-" : "->",
@@ -56,23 +56,24 @@ int xc_chan_authorize(struct xc *x, const struct xc_ep *local, const struct xc_e
 			return xc_fail(e, err, "channel table is full (--max-channels at creation sets its size)");
 		return xc_fail(e, err, "cannot authorize channel: %s", strerror(-err));
 	}
-	if (dir == XCHAN_DIR_IN && (err = counters_create(x, &id))) {
-		bpf_map_delete_elem(XC_FD(x, M_CHANNELS), &id);
-		return xc_fail(e, err, "cannot create channel counters: %s",
-			       err == -E2BIG ? "table full" : strerror(-err));
-	}
 	return 0;
 }
 
 static void unauthorize(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,
 			uint8_t dir)
 {
+	struct xchan_channel ch;
 	struct xchan_chan_id id;
 
 	id_of(&id, local, remote, dir);
-	bpf_map_delete_elem(XC_FD(x, M_CHANNELS), &id);
-	if (dir == XCHAN_DIR_IN)
-		bpf_map_delete_elem(XC_FD(x, M_CHANCOUNT), &id);
+	if (bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), &id, &ch))
+		return;
+	if (bpf_map_delete_elem(XC_FD(x, M_CHANNELS), &id))
+		return;
+	/* no copy in the flow cache counts into the slot once it is another's */
+	cache_forget(x);
+	if (ch.slot != XCHAN_NO_SLOT)
+		slot_free(x, ch.slot);
 }
 
 /* The receiver's replay window for a channel from another node lives with its IN
@@ -192,11 +193,8 @@ int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep 
 			      "the sender's CMM refused CONNECT for %s -> %s: %s", b2, b1,
 			      xc_reason_name(reply.reason));
 	if (err) {
-		int lock = flow_lock(x);
-
 		bpf_map_delete_elem(XC_FD(x, M_KEYS), &id);	/* no half-open channel */
-		flow_drop_held(x, remote->part, remote->port, local->part, local->port);
-		flow_unlock(lock);
+		cache_forget(x);
 		bpf_map_delete_elem(XC_FD(x, M_REPLAY), &id);
 		if (!reply.type)
 			close_unanswered(x, local, remote);
@@ -205,7 +203,6 @@ int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep 
 	ch.state = XCHAN_S_ESTABLISHED;
 	ch.established_ns = ch.key_ns = xc_mono_ns();
 	bpf_map_update_elem(XC_FD(x, M_CHANNELS), &id, &ch, BPF_EXIST);
-	flow_sync(x, remote->part, remote->port, local->part, local->port);
 	return 0;
 }
 
@@ -243,7 +240,6 @@ int xc_chan_close(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst
 	struct xchan_channel ch;
 	struct xc_err ignored;
 	char b1[64], b2[64];
-	int lock;
 
 	id_of(&in_id, dst, src, XCHAN_DIR_IN);
 	id_of(&out_id, src, dst, XCHAN_DIR_OUT);
@@ -251,16 +247,13 @@ int xc_chan_close(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst
 	    bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), &out_id, &ch))
 		return xc_fail(e, -ENOENT, "no channel %s -> %s", xc_ep_str(x, src, b1, sizeof(b1)),
 			       xc_ep_str(x, dst, b2, sizeof(b2)));
-	/* no sync between the entry's drop and the IN key's: killed half-way, no entry */
-	lock = flow_lock(x);
-	flow_drop_held(x, src->part, src->port, dst->part, dst->port);
 	bpf_map_delete_elem(XC_FD(x, M_KEYS), &in_id);
-	flow_unlock(lock);
+	cache_forget(x);	/* no CPU passes on a copy made before */
 	bpf_map_delete_elem(XC_FD(x, M_REPLAY), &in_id);
 	*unacked = chan_to_sender(x, src->part, &req, &reply, &ignored) ||
 		   reply.type != XCHAN_T_CLOSE_ACK;
 	bpf_map_delete_elem(XC_FD(x, M_KEYS), &out_id);
-	flow_drop(x, src->part, src->port, dst->part, dst->port);	/* belt and braces: IN is gone */
+	cache_forget(x);
 	unauthorize(x, dst, src, XCHAN_DIR_IN);
 	unauthorize(x, src, dst, XCHAN_DIR_OUT);
 	return 0;
@@ -292,7 +285,6 @@ const char *xc_state_name(uint32_t s)
 
 struct chan_list {
 	struct xc *x;
-	struct flow_pcache pc;
 	struct xc_chan_info *v;
 	size_t n, cap;
 };
@@ -319,13 +311,13 @@ static int chan_one(const void *key, void *ctx)
 	}
 	explicit_bzero(&k, sizeof(k));	/* the listing shows owner, id and slots, never bytes */
 	if (ci->id.dir == XCHAN_DIR_IN)
-		flow_counted(l->x, key, &ci->c, &l->pc);
+		chan_counted(l->x, key, &ci->c);
 	return 0;
 }
 
 int xc_chan_list(struct xc *x, struct xc_chan_info **out, size_t *n, struct xc_err *e)
 {
-	struct chan_list l = { .x = x };	/* and an empty cache */
+	struct chan_list l = { .x = x };
 	int err = xc_map_each(XC_FD(x, M_CHANNELS), sizeof(struct xchan_chan_id), chan_one, &l);
 
 	if (err) {

@@ -25,69 +25,51 @@
 const char *const cmm_map_names[M__N] = {
 	[M_PARTITION] = "xchan_partition", [M_ADDRS] = "xchan_addrs",
 	[M_CHANNELS] = "xchan_channels", [M_KEYS] = "xchan_keys",
-	[M_CHANCOUNT] = "xchan_chancount", [M_STATS] = "xchan_stats",
+	[M_COUNTS] = "xchan_counts", [M_STATS] = "xchan_stats",
 	[M_DEVMAP] = "xchan_devmap", [M_EVENTS] = "xchan_events",
 	[M_PARTMETA] = "xchan_partmeta", [M_CONFIG] = "xchan_config",
 	[M_NODES] = "xchan_nodes", [M_REPLAY] = "xchan_replay", [M_MACS] = "xchan_macs",
 	[M_NEXTHOP] = "xchan_nexthop", [M_NONCE] = "xchan_nonce",
 	[M_EVLIMIT] = "xchan_evlimit", [M_EVPEER] = "xchan_evpeer", [M_GWMAC] = "xchan_gwmac",
 	[M_PEERNONCE] = "xchan_peernonce",
-	[M_IFPART] = "xchan_ifpart", [M_FLOWS] = "xchan_flows",
-	[M_PARTSTATS] = "xchan_partstats", [M_FLOWSTATS] = "xchan_flowstats",
-	[M_FLOWSLOTS] = "xchan_flowalloc", [M_NHKEYS] = "xchan_nhkeys",
+	[M_IFPART] = "xchan_ifpart", [M_PARTSTATS] = "xchan_partstats",
+	[M_SLOTS] = "xchan_slotalloc", [M_NHKEYS] = "xchan_nhkeys",
 };
 
 const char *const xchan_reason_names[XR__MAX] = XCHAN_REASON_NAMES;
 
-/* xchan_chancount's pin in an instance made before the fast path's counters were
- * split off: its program counts every frame there and has no slots to fold. */
-static const char OLD_CHANCOUNT[] = "xchan_chanstats";
-/* The slot bitmap's pin before the flow cache read its sequence (bpf/maps.h). */
-static const char OLD_FLOWSLOTS[] = "xchan_flowslots";
-/* Pins that earlier versions made under other names: removed with the instance. */
-static const char *const old_names[] = { OLD_CHANCOUNT, OLD_FLOWSLOTS };
+/* Pins of the layouts before xchan_counts (per-CPU counter rows by channel id, flow
+ * entries and their per-CPU slots): an instance of those is refused (-EUCLEAN: its
+ * program counts and passes by tables this agent does not keep), and they are
+ * removed with it. */
+static const char *const old_names[] = {
+	"xchan_chancount", "xchan_chanstats", "xchan_flows", "xchan_flowstats",
+	"xchan_flowalloc", "xchan_flowslots",
+};
 
 static void pin_path(char *buf, size_t len, const char *root, const char *name)
 {
 	snprintf(buf, len, "%s/%s", root, name);
 }
 
-/* Maps the slot bitmap (the agent's alone, changed under the flows lock), sized from
- * the counters' array; an instance without either has no fast path to count. */
+/* Maps the slot bitmap (the agent's; include/xchan.h), sized from the counters'
+ * array. */
 static int map_flowslots(struct cmm *c)
 {
-	struct bpf_map_info st = {}, sl = {}, fl = {};
+	struct bpf_map_info st = {}, sl = {};
 	uint32_t len = sizeof(st);
 	void *m;
 
-	if (c->map_fd[M_FLOWS] >= 0) {
-		if (bpf_obj_get_info_by_fd(c->map_fd[M_FLOWS], &fl, &len))
-			return -errno;
-		c->flows_vsize = fl.value_size;
-		len = sizeof(st);
-		/* no layout of any version: the agent never touches it */
-		if (fl.key_size != sizeof(struct xchan_flow_key) || fl.value_size > 128) {
-			close(c->map_fd[M_FLOWS]);
-			c->map_fd[M_FLOWS] = -1;
-			c->flows_vsize = 0;
-		}
-	}
-	/* no slot maps: the layout before them, whose entries are not of this size */
-	if (c->map_fd[M_FLOWSTATS] < 0 && c->map_fd[M_FLOWSLOTS] < 0)
-		return c->flows_vsize == sizeof(struct xchan_flow) ? -EUCLEAN : 0;
-	/* one without the others: pins of two versions, or some unlinked by hand */
-	if (c->map_fd[M_FLOWSTATS] < 0 || c->map_fd[M_FLOWSLOTS] < 0 || c->map_fd[M_FLOWS] < 0)
-		return -EUCLEAN;
-	if (bpf_obj_get_info_by_fd(c->map_fd[M_FLOWSTATS], &st, &len))
+	if (bpf_obj_get_info_by_fd(c->map_fd[M_COUNTS], &st, &len))
 		return -errno;
 	len = sizeof(sl);
-	if (bpf_obj_get_info_by_fd(c->map_fd[M_FLOWSLOTS], &sl, &len))
+	if (bpf_obj_get_info_by_fd(c->map_fd[M_SLOTS], &sl, &len))
 		return -errno;
 	if (sl.value_size != 8 || sl.max_entries < XCHAN_FLOWSLOT_WORDS(st.max_entries) ||
-	    fl.value_size != sizeof(struct xchan_flow) || fl.key_size != sizeof(struct xchan_flow_key))
+	    st.value_size != sizeof(struct xchan_chan_counter))
 		return -EUCLEAN;
 	m = mmap(NULL, (size_t)sl.max_entries * 8, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 c->map_fd[M_FLOWSLOTS], 0);
+		 c->map_fd[M_SLOTS], 0);
 	if (m == MAP_FAILED)
 		return -errno;
 	c->flowslots = m;
@@ -232,12 +214,11 @@ static int prog_has_map(int prog_fd, const char *name)
 	return found;
 }
 
-/* -EUCLEAN: pins that no one version of xchan made together. Lenient (for down)
- * opens whatever is there instead: a missing map's fd is -1, the fast path's maps
- * are left out, the row is either name. */
+/* -EUCLEAN: pins that no one version of xchan made together, or an instance of an
+ * older layout. Lenient (for down) opens whatever is there instead: a missing map's
+ * fd is -1. */
 static int open_pinned(struct cmm *c, bool lenient)
 {
-	bool old_row = false, old_bitmap = false;
 	char p[600];
 
 	pin_path(p, sizeof(p), c->root, XCHAN_PROG_PIN);
@@ -246,68 +227,32 @@ static int open_pinned(struct cmm *c, bool lenient)
 		return -errno;
 	pin_path(p, sizeof(p), c->root, XCHAN_RX_PROG_PIN);
 	c->rx_fd = bpf_obj_get(p);	/* absent in an instance older than the receive side */
+	for (size_t i = 0; i < sizeof(old_names) / sizeof(old_names[0]); i++) {
+		pin_path(p, sizeof(p), c->root, old_names[i]);
+		if (!lenient && !access(p, F_OK))
+			return -EUCLEAN;
+	}
 	for (int i = 0; i < M__N; i++) {
 		pin_path(p, sizeof(p), c->root, cmm_map_names[i]);
 		c->map_fd[i] = bpf_obj_get(p);
-		if (c->map_fd[i] < 0 && i == M_CHANCOUNT && errno == ENOENT) {
-			pin_path(p, sizeof(p), c->root, OLD_CHANCOUNT);
-			c->map_fd[i] = bpf_obj_get(p);
-			/* an older instance has none of the slot maps */
-			if (c->map_fd[i] >= 0)
-				old_row = true;
-		} else if (i == M_CHANCOUNT && c->map_fd[i] >= 0) {
-			pin_path(p, sizeof(p), c->root, OLD_CHANCOUNT);
-			if (!lenient && !access(p, F_OK))
-				return -EUCLEAN;	/* both names: two versions' pins */
-		}
-		/* the bitmap under its name from before the flow cache: an instance of
-		 * that version, whose program has no cache (moving the sequence is harmless) */
-		if (i == M_FLOWSLOTS) {
-			pin_path(p, sizeof(p), c->root, OLD_FLOWSLOTS);
-			if (c->map_fd[i] < 0 && errno == ENOENT) {
-				c->map_fd[i] = bpf_obj_get(p);
-				old_bitmap = c->map_fd[i] >= 0;
-			} else if (c->map_fd[i] >= 0 && !lenient && !access(p, F_OK))
-				return -EUCLEAN;	/* both names: two versions' pins */
-		}
 		/* an instance older than these maps runs a program that does without them:
-		 * the nonce in xchan_nodes, the sender by the hash only, no fast path, no
-		 * counters by partition, the fast path's frames counted in the row, no NH
-		 * tags between nodes */
-		if (c->map_fd[i] < 0 && (i == M_PEERNONCE || i == M_IFPART || i == M_FLOWS ||
-					 i == M_PARTSTATS || i == M_FLOWSTATS ||
-					 i == M_FLOWSLOTS || i == M_NHKEYS) && errno == ENOENT)
+		 * the nonce in xchan_nodes, the sender by the hash only, no counters by
+		 * partition, no NH tags between nodes */
+		if (c->map_fd[i] < 0 && (i == M_PEERNONCE || i == M_IFPART || i == M_PARTSTATS ||
+					 i == M_NHKEYS) && errno == ENOENT)
 			continue;
 		if (c->map_fd[i] < 0 && lenient && errno == ENOENT)
 			continue;
 		if (c->map_fd[i] < 0)
-			return -errno;
+			return errno == ENOENT && (i == M_COUNTS || i == M_SLOTS) ? -EUCLEAN : -errno;
 	}
-	/* the pins of an older version, but a program that has what they lack (the
-	 * flow table, the cache): pins removed by hand, which would leave the agent
-	 * closing channels without touching entries the program still reads */
-	if (!lenient && ((c->map_fd[M_FLOWS] < 0 && c->map_fd[M_FLOWSTATS] < 0 &&
-			  c->map_fd[M_FLOWSLOTS] < 0 && prog_has_map(c->prog_fd, "xchan_flows") != 0) ||
-			 (old_bitmap && prog_has_map(c->prog_fd, "xchan_flowcache") != 0) ||
-			 (c->map_fd[M_NHKEYS] < 0 && prog_has_map(c->prog_fd, "xchan_nhkeys") != 0)))
+	/* pins removed by hand, which would leave the agent never moving keys the
+	 * program still reads */
+	if (!lenient && c->map_fd[M_NHKEYS] < 0 && prog_has_map(c->prog_fd, "xchan_nhkeys") != 0)
 		return -EUCLEAN;
-	if (!(old_row && (c->map_fd[M_FLOWSTATS] >= 0 || c->map_fd[M_FLOWSLOTS] >= 0))) {
-		int err = map_flowslots(c);
-
-		if (err != -EUCLEAN || !lenient)
-			return err;
-	} else if (!lenient) {
-		return -EUCLEAN;
-	}
-	static const enum cmm_map fast[] = { M_FLOWS, M_FLOWSTATS, M_FLOWSLOTS };
-
-	for (size_t i = 0; i < sizeof(fast) / sizeof(fast[0]); i++) {
-		if (c->map_fd[fast[i]] >= 0)
-			close(c->map_fd[fast[i]]);
-		c->map_fd[fast[i]] = -1;
-	}
-	c->flows_vsize = 0;
-	return 0;
+	if (c->map_fd[M_COUNTS] < 0 || c->map_fd[M_SLOTS] < 0)
+		return 0;	/* lenient: taken down without them */
+	return lenient ? (map_flowslots(c), 0) : map_flowslots(c);
 }
 
 /* The pin root's lock, for whoever creates or removes the instance: an fd on the
@@ -385,14 +330,12 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 	}
 	if (sz && sz->channels) {
 		/* N channels: on one node a channel is an IN and an OUT entry with a key
-		 * each, and one row of counters and (between nodes) one window */
+		 * each, and one counter slot and (between nodes) one window */
 		bpf_map__set_max_entries(skel->maps.xchan_channels, 2 * sz->channels);
 		bpf_map__set_max_entries(skel->maps.xchan_keys, 2 * sz->channels);
-		bpf_map__set_max_entries(skel->maps.xchan_chancount, sz->channels);
+		bpf_map__set_max_entries(skel->maps.xchan_counts, sz->channels);
 		bpf_map__set_max_entries(skel->maps.xchan_replay, sz->channels);
-		bpf_map__set_max_entries(skel->maps.xchan_flows, sz->channels);
-		bpf_map__set_max_entries(skel->maps.xchan_flowstats, sz->channels);
-		bpf_map__set_max_entries(skel->maps.xchan_flowalloc,
+		bpf_map__set_max_entries(skel->maps.xchan_slotalloc,
 					 XCHAN_FLOWSLOT_WORDS(sz->channels));
 	}
 	/* The program's settings come from the named constants both sides share, so
@@ -401,7 +344,7 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 	skel->rodata->ctrl_port = XCHAN_UDP_PORT;
 	skel->rodata->drop_sample_shift = XCHAN_DROP_SAMPLE_SHIFT;
 	skel->rodata->fwd_redirect = !(sz && sz->fwd_pass);
-	/* The flow cache reads the entries' change sequence before the table and relies
+	/* The flow cache reads the change sequence before the tables and relies
 	 * on the CPU to keep those loads in order (bpf/flow.h): x86 does. This is the
 	 * host the program is loaded on, not the one its object was compiled on. */
 #if defined(__x86_64__)
@@ -487,7 +430,7 @@ int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_size
 		return err;
 	}
 	/* a new instance starts from empty maps: a `down` older than a map leaves its pin
-	 * (xchan_flows, xchan_partstats...), which load() would reuse with whatever it held */
+	 * (xchan_partstats...), which load() would reuse with whatever it held */
 	for (int i = 0; i < M__N; i++) {
 		pin_path(p, sizeof(p), root, cmm_map_names[i]);
 		unlink(p);

@@ -9,10 +9,9 @@
 #include "xchan.h"
 
 enum cmm_map {
-	M_PARTITION, M_ADDRS, M_CHANNELS, M_KEYS, M_CHANCOUNT, M_STATS, M_DEVMAP, M_EVENTS,
+	M_PARTITION, M_ADDRS, M_CHANNELS, M_KEYS, M_COUNTS, M_STATS, M_DEVMAP, M_EVENTS,
 	M_PARTMETA, M_CONFIG, M_NODES, M_REPLAY, M_MACS, M_NEXTHOP, M_NONCE, M_EVLIMIT,
-	M_EVPEER, M_GWMAC, M_PEERNONCE, M_IFPART, M_FLOWS, M_PARTSTATS, M_FLOWSTATS, M_FLOWSLOTS,
-	M_NHKEYS,
+	M_EVPEER, M_GWMAC, M_PEERNONCE, M_IFPART, M_PARTSTATS, M_SLOTS, M_NHKEYS,
 	M__N
 };
 extern const char *const cmm_map_names[M__N];
@@ -21,8 +20,7 @@ struct cmm_sizes {
 	uint32_t partitions;	/* xchan_partition, xchan_addrs, xchan_devmap; 16 times
 				 * that: xchan_partstats */
 	uint32_t channels;	/* channels: 2 entries each in xchan_channels and xchan_keys
-				 * (IN and OUT), 1 in xchan_chancount, xchan_replay,
-				 * xchan_flows and xchan_flowstats */
+				 * (IN and OUT), 1 in xchan_counts and xchan_replay */
 	bool fwd_pass;		/* allowed frames go up the stack instead of devmap redirect */
 };
 
@@ -32,10 +30,9 @@ struct cmm {
 	int rx_fd;		/* the receive side (TC); -1 in an instance made before it */
 	int map_fd[M__N];
 	struct xchan_bpf *skel;	/* set only when this handle loaded the program */
-	uint64_t *flowslots;	/* xchan_flowalloc, mapped (NULL: an instance without) */
-	uint32_t nflowslots;	/* slots in xchan_flowstats */
+	uint64_t *flowslots;	/* xchan_slotalloc, mapped (NULL only when opened leniently) */
+	uint32_t nflowslots;	/* slots in xchan_counts */
 	size_t flowslots_len;
-	uint32_t flows_vsize;	/* xchan_flows' value size: another layout is only deleted */
 };
 
 #define XC_MAX_CHANNELS		(1U << 24)	/* --max-channels; keys take twice that */
@@ -48,8 +45,7 @@ int cmm_open(struct cmm *c, const char *root, bool create, const struct cmm_size
 	     char *why, size_t whylen);
 void cmm_close(struct cmm *c);
 /* The instance at root for taking it down: whatever is pinned (a missing map's fd is
- * -1; the fast path's maps left out when they do not belong together, -EUCLEAN for
- * cmm_open). */
+ * -1), also an instance of an older layout (-EUCLEAN for cmm_open). */
 int cmm_open_lenient(struct cmm *c, const char *root);
 /* An exclusive lock on the pin root (creating or removing the instance), an fd to
  * close, or -errno and why; with create, a root removed meanwhile is made again. The

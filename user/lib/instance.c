@@ -88,8 +88,8 @@ int xc_open(struct xc *x, bool create, struct xc_err *e)
 		return xc_fail(e, err, "xchan instance at %s is incomplete: run 'xchan down' and start again",
 			       x->pin_root);
 	if (err == -EUCLEAN)
-		return xc_fail(e, err, "xchan instance at %s holds pins of different xchan versions "
-			       "(or some were removed by hand): run 'xchan down' and start again",
+		return xc_fail(e, err, "xchan instance at %s was made by another xchan version, or holds "
+			       "pins of several (or some were removed by hand): run 'xchan down' and start again",
 			       x->pin_root);
 	if (err)
 		return xc_fail(e, err, "cannot %s xchan instance at %s: %s", create ? "create" : "open",

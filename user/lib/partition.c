@@ -164,6 +164,8 @@ int xc_part_register(struct xc *x, const struct xc_part_reg *reg, struct xc_err 
 struct purge {
 	int fd;
 	uint32_t id;
+	size_t nslots;
+	uint32_t slots[1024];
 };
 
 static int purge_one(const void *key, void *ctx)
@@ -176,20 +178,41 @@ static int purge_one(const void *key, void *ctx)
 	return 0;
 }
 
+/* The IN entries' slots are freed once the entries are gone and no copy in the flow
+ * cache counts into them (cache_forget). */
+static int purge_slot(const void *key, void *ctx)
+{
+	const struct xchan_chan_id *id = key;
+	struct purge *p = ctx;
+	struct xchan_channel ch;
+
+	if ((id->local_part == p->id || id->remote_part == p->id) &&
+	    !bpf_map_lookup_elem(p->fd, key, &ch) && !bpf_map_delete_elem(p->fd, key) &&
+	    ch.slot != XCHAN_NO_SLOT && p->nslots < sizeof(p->slots) / sizeof(p->slots[0]))
+		p->slots[p->nslots++] = ch.slot;
+	return 0;
+}
+
 static void purge_chans(struct xc *x, uint32_t id)
 {
-	static const enum cmm_map chan_maps[] = { M_KEYS, M_REPLAY, M_CHANNELS, M_CHANCOUNT };
+	static const enum cmm_map chan_maps[] = { M_KEYS, M_REPLAY };
+	struct purge p = { .id = id };
 
-	/* the fast path first, and no sync until the keys are gone: no entry outlives one */
-	int lock = flow_lock(x);
-
-	flow_purge_held(x, id);
 	for (size_t i = 0; i < sizeof(chan_maps) / sizeof(chan_maps[0]); i++) {
-		struct purge p = { XC_FD(x, chan_maps[i]), id };
-
+		p.fd = XC_FD(x, chan_maps[i]);
 		xc_map_each(p.fd, sizeof(struct xchan_chan_id), purge_one, &p);
 	}
-	flow_unlock(lock);
+	cache_forget(x);
+	/* the entries in rounds: a slot left when a round fills up is found again when
+	 * none is free (flow.c) */
+	p.fd = XC_FD(x, M_CHANNELS);
+	do {
+		p.nslots = 0;
+		xc_map_each(p.fd, sizeof(struct xchan_chan_id), purge_slot, &p);
+		cache_forget(x);
+		for (size_t i = 0; i < p.nslots; i++)
+			slot_free(x, p.slots[i]);
+	} while (p.nslots == sizeof(p.slots) / sizeof(p.slots[0]));
 }
 
 int xc_part_remove(struct xc *x, uint32_t id, int *detach_err)

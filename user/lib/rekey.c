@@ -129,6 +129,7 @@ static int rekey_retire(struct xc *x, struct rekey *r, unsigned int grace_ms, st
 		k.valid = 1U << c;
 		if (ret && !bpf_map_update_elem(XC_FD(x, M_KEYS), &r->id, &k, BPF_EXIST))
 			ret = 0;
+		cache_forget(x);	/* the old key went: no copy made with it counts */
 	}
 	if (ret)
 		xc_fail(e, -EAGAIN, "channel %s: the sender took key %u, but the receiver's entry changed meanwhile: the old key was not retired",
@@ -201,8 +202,6 @@ static int rekey_run(struct xc *x, struct rekey *r, uint32_t sender, unsigned in
 	}
 	if (err)
 		return err;
-	/* the fast path's copies: the sender's new key now, not after the grace */
-	flow_sync(x, sender, ntohs(r->req.dst_ep), ntohl(r->req.src_part), ntohs(r->req.src_ep));
 	return rekey_retire(x, r, grace_ms, e);
 }
 
@@ -227,7 +226,7 @@ int xc_chan_rekey(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst
 	if (err)
 		return err;
 	err = rekey_run(x, &r, src->part, grace_ms, e);
-	flow_sync(x, src->part, src->port, dst->part, dst->port);
+	cache_forget(x);	/* the keys changed */
 	if (lock >= 0)
 		close(lock);
 	explicit_bzero(&r, sizeof(r));

@@ -107,9 +107,8 @@ static int part_rows_write(struct xc *x, const struct part_rows *r, struct xc_er
 {
 	int n = nrows(r);
 
-	/* a new partition starts with no fast-path entry under its id: an earlier one's
-	 * could be left by an agent older than the table (map invariant 8) */
-	flow_purge(x, r->id);
+	/* no copy in the flow cache from an earlier partition of this id counts */
+	cache_forget(x);
 	for (int i = 0; i < n; i++) {
 		if (!row_op(x, r, i, false))
 			continue;
@@ -132,7 +131,7 @@ static int has_part(const void *key, void *ctx)
 /* Entries naming id in a channel table, left by a removed partition of that id. */
 static bool id_has_entries(struct xc *x, uint32_t id)
 {
-	static const enum cmm_map maps[] = { M_KEYS, M_REPLAY, M_CHANNELS, M_CHANCOUNT };
+	static const enum cmm_map maps[] = { M_KEYS, M_REPLAY, M_CHANNELS };
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		if (xc_map_each(XC_FD(x, maps[i]), sizeof(struct xchan_chan_id), has_part, &id) > 0)

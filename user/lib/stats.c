@@ -37,7 +37,6 @@ void xc_stats_reasons(struct xc *x, struct xchan_counter out[XR__MAX], bool have
 
 struct stat_list {
 	struct xc *x;
-	struct flow_pcache pc;
 	struct xc_chan_stat *v;
 	size_t n, cap;
 };
@@ -45,12 +44,16 @@ struct stat_list {
 static int stat_one(const void *key, void *ctx)
 {
 	struct stat_list *l = ctx;
-	struct xc_chan_stat *s = xc_grow((void **)&l->v, &l->n, &l->cap, sizeof(*s));
+	const struct xchan_chan_id *id = key;
+	struct xc_chan_stat *s;
 
+	if (id->dir != XCHAN_DIR_IN)
+		return 0;	/* a channel is counted at its receiver */
+	s = xc_grow((void **)&l->v, &l->n, &l->cap, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	memcpy(&s->id, key, sizeof(s->id));
-	if (flow_counted(l->x, key, &s->c, &l->pc))
+	if (chan_counted(l->x, key, &s->c))
 		l->n--;		/* gone meanwhile */
 	return 0;
 }
@@ -58,7 +61,7 @@ static int stat_one(const void *key, void *ctx)
 int xc_stats_channels(struct xc *x, struct xc_chan_stat **out, size_t *n, struct xc_err *e)
 {
 	struct stat_list l = { .x = x };
-	int err = xc_map_each(XC_FD(x, M_CHANCOUNT), sizeof(struct xchan_chan_id), stat_one, &l);
+	int err = xc_map_each(XC_FD(x, M_CHANNELS), sizeof(struct xchan_chan_id), stat_one, &l);
 
 	if (err) {
 		free(l.v);

@@ -61,42 +61,23 @@ int xc_ep_split(const char *s, char part[XC_PART_STR], uint16_t *port, struct xc
 int xc_part_resolve(struct xc *x, const char *part, bool must_be_local, uint32_t *id,
 		    struct xc_err *e);
 
-/* The same-node fast path's entry of channel src:sport -> dst:dport (flow.c):
- * flow_sync after either key was written (made when both exist and both partitions
- * are this node's, else removed), flow_drop before and after a key is removed,
- * flow_purge with a partition's channels. */
-void flow_sync(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
-void flow_drop(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
-void flow_purge(struct xc *x, uint32_t part);
-/* The table's lock (an fd to close with flow_unlock, or one of these), for a removal
- * that holds it across its first drop and the key's removal; the _held calls assume
- * it. */
+/* The same-node fast path and the counter slots (flow.c). cache_forget after a key
+ * was written or removed, or a channel entry removed: no copy the CMM's flow cache
+ * made before counts any more. */
+void cache_forget(struct xc *x);
+/* The slot bitmap's lock (an fd to close with flow_unlock, or one of these), held
+ * from slot_alloc until the IN entry naming the slot is inserted. */
 #define FLOW_UNLOCKED	(-1)	/* a private instance: nothing to lock */
 #define FLOW_NOLOCK	(-2)	/* the pin could not be locked */
 int flow_lock(struct xc *x);
 void flow_unlock(int fd);
-void flow_drop_held(struct xc *x, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
-void flow_purge_held(struct xc *x, uint32_t part);
-/* What a listing learnt of the partitions it met (registry row, node, address), so
- * that a channel costs its own lookups only: without it, three of the eight a
- * channel's IN entry took were the same partitions again. Only for the length of
- * one listing, on one thread: it is not told of changes made meanwhile, which the
- * listing would not see whole either. Zero it to start. */
-#define FLOW_PCACHE	16
-struct flow_pcache {
-	struct {
-		uint32_t id;
-		bool have;		/* looked up */
-		bool local;		/* registered, on this node */
-		bool row;		/* its interface's row names it */
-		uint32_t ifindex;
-		__be32 ip;
-	} e[FLOW_PCACHE];
-};
-/* The counters of the channel whose IN entry is in: its row in xchan_chancount and
- * what its flow entry counted. 0 or -errno (no row). pc: NULL or a listing's. */
-int flow_counted(struct xc *x, const struct xchan_chan_id *in, struct xchan_chan_counter *c,
-		 struct flow_pcache *pc);
+/* A zeroed counter slot (its bit taken), or -errno; slot_free clears it, after the
+ * entry naming it is gone and cache_forget. */
+int slot_alloc(struct xc *x, uint32_t *slot);
+void slot_free(struct xc *x, uint32_t slot);
+/* The counters of the channel whose IN entry is in (its slot): 0, or -ENOENT when
+ * there is no such entry. */
+int chan_counted(struct xc *x, const struct xchan_chan_id *in, struct xchan_chan_counter *c);
 
 /* The nonce record of peer node (xchan_peernonce), made if absent and never
  * replaced: seeded a little behind the wall clock, so that what was recorded
