@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* control.h: CONNECT, REKEY and CLOSE on the trusted path (scheme steps 3-4). The CMM
- * of the sending side checks its own OUT authorization, stores the key
- * insert-if-absent (CONNECT) or replaces the key it holds by the next one (REKEY),
- * and answers in place (XDP_TX) with ACK or NACK; the answer never carries the key.
+ * of the sending side checks its own OUT authorization, stores the key into it if it
+ * holds none (CONNECT: a compare-and-swap on the entry's word, include/xchan.h) or
+ * replaces the key it holds by the next one (REKEY), and answers in place (XDP_TX)
+ * with ACK or NACK; the answer never carries the key.
  * From a partition, a control message is refused and audited, whatever it holds.
  */
 #ifndef XCHAN_CONTROL_H
@@ -45,32 +46,14 @@ static __always_inline void ctrl_out_id(struct xpkt *pkt)
 			   bpf_ntohl(xh->src_part), bpf_ntohs(xh->src_ep), XCHAN_DIR_OUT);
 }
 
-/* An OUT value holding only key (id kid), in its slot, as the one in use. Branches
- * rather than an index: the verifier tracks constant stack offsets best. */
-static __always_inline void key_only(struct xchan_key *k, __u8 kid, const __u8 *key)
-{
-	if (XCHAN_KEY_SLOT(kid)) {
-		__builtin_memcpy(k->key[1], key, XCHAN_KEY_LEN);
-		k->kid[1] = kid;
-		k->valid = 2;
-		k->cur = 1;
-	} else {
-		__builtin_memcpy(k->key[0], key, XCHAN_KEY_LEN);
-		k->kid[0] = kid;
-		k->valid = 1;
-		k->cur = 0;
-	}
-}
-
 /* The OUT entry already sends with the offered key under the offered id: the CONNECT
  * or REKEY is a retry whose answer was lost. Compared in constant time (verify.h). */
-static __always_inline int ctrl_same_key(const struct xchan_key *k, __u8 kid, const __u8 *offered)
+static __always_inline int ctrl_same_key(const struct xchan_channel *k, __u8 kid,
+					 const __u8 *offered)
 {
 	const __u8 *cur;
 	__u8 cur_kid = 0;
 
-	if (!k)
-		return 0;
 	cur = key_cur(k, &cur_kid);
 	return cur && cur_kid == kid && key_equal(cur, offered);
 }
@@ -97,83 +80,111 @@ static __always_inline enum xchan_reason ctrl_answer(struct xpkt *pkt, __u32 rea
 	return reason;
 }
 
+/* The entry's word taken from `from` to `from | BUSY` (what only one handler can
+ * do at a time: the exclusion); 0 if it held something else. Branches on the slot
+ * keep the word's other bits as they were. */
+static __always_inline int ctl_take(struct xchan_channel *ch, __u32 from)
+{
+	return __sync_val_compare_and_swap(&ch->ctl, from, from | XCHAN_CTL_BUSY) == from;
+}
+
+/* Ends what ctl_take began: the word, still busy, becomes `to` (a swap, so that the
+ * key written before is seen before the word, and nothing else wrote the word). */
+static __always_inline void ctl_give(struct xchan_channel *ch, __u32 busy, __u32 to)
+{
+	__sync_val_compare_and_swap(&ch->ctl, busy, to);
+}
+
+/* Key (id kid) into its slot of a busy OUT entry, then valid and cur in one store:
+ * the key alone, and the one in use (readers load the pair at once, verify.h, so
+ * one that still sends with the old slot finds it valid or finds the new one). The
+ * old slot's bytes stay until the next REKEY writes that slot or CLOSE zeroes both:
+ * a reader may be comparing them. Branches rather than an index: the verifier
+ * tracks constant offsets best. */
+static __always_inline void key_put(struct xchan_channel *ch, __u8 kid, const __u8 *key)
+{
+	__u8 s = XCHAN_KEY_SLOT(kid), vc[2];
+
+	if (s) {
+		__builtin_memcpy(ch->key[1], key, XCHAN_KEY_LEN);
+		ch->kid[1] = kid;
+	} else {
+		__builtin_memcpy(ch->key[0], key, XCHAN_KEY_LEN);
+		ch->kid[0] = kid;
+	}
+	vc[0] = 1U << s;
+	vc[1] = s;
+	asm volatile("" ::: "memory");
+	*(volatile __u16 *)&ch->valid = *(__u16 *)vc;
+}
+
 /* The key (in auth, unwrapped; its id in key_id) goes into the OUT entry, if that
- * exists and has none yet; ACK or NACK with the reason. The same key again is ACKed
- * as the first time: the receiver retries when an ACK is lost, and only the
- * receiver's agent (or the node hosting the receiver) can know the key. */
+ * exists and has none yet: its word from AUTHORIZED to busy by compare-and-swap
+ * (whoever loses it wrote nothing), the key, then ESTABLISHED with owner REMOTE. ACK
+ * or NACK with the reason. The same key again is ACKed as the first time: the
+ * receiver retries when an ACK is lost, and only the receiver's agent (or the node
+ * hosting the receiver) can know the key. */
 static __always_inline enum xchan_reason ctrl_connect(struct xpkt *pkt)
 {
-	struct xchan_key k = { .owner = XCHAN_OWNER_REMOTE };
 	struct xchan_channel *ch = ctrl_out_entry(pkt);
-	__u32 reason;
-	long err;
+	__u32 reason, w, slotbits;
 
 	if (!ch) {
 		reason = XR_NACK_NO_OUT;
 		goto out;
 	}
-	key_only(&k, pkt->xh->key_id, pkt->xh->auth);
-	err = bpf_map_update_elem(&xchan_keys, &pkt->id, &k, BPF_NOEXIST);
-	__builtin_memset(k.key, 0, sizeof(k.key));
-	if (err == -EEXIST) {
-		if (ctrl_same_key(bpf_map_lookup_elem(&xchan_keys, &pkt->id), pkt->xh->key_id,
-				  pkt->xh->auth))
-			reason = XR_CTRL_ACK;
-		else
-			reason = audit_chan(pkt, XCHAN_E_EXCLUSION, XR_NACK_EXISTS);
-	} else if (err) {
-		reason = XR_NACK_INTERNAL;
-	} else {
-		ch->state = XCHAN_S_ESTABLISHED;
-		ch->established_ns = ch->key_ns = bpf_ktime_get_ns();
+	w = chan_ctl(ch);
+	slotbits = w & ~0xffU;
+	if (XCHAN_CTL_STATE(w) == XCHAN_S_AUTHORIZED && !(w & XCHAN_CTL_BUSY) &&
+	    ctl_take(ch, w)) {
+		key_put(ch, pkt->xh->key_id, pkt->xh->auth);
+		ctl_give(ch, w | XCHAN_CTL_BUSY,
+			 slotbits | XCHAN_CTL(XCHAN_S_ESTABLISHED, XCHAN_OWNER_REMOTE, 0));
 		reason = audit_chan(pkt, XCHAN_E_ESTABLISHED, XR_CTRL_ACK);
+	} else if (XCHAN_CTL_STATE(w) == XCHAN_S_ESTABLISHED &&
+		   ctrl_same_key(ch, pkt->xh->key_id, pkt->xh->auth)) {
+		reason = XR_CTRL_ACK;
+	} else {
+		/* a key there (or being written by another CONNECT, REKEY or CLOSE) */
+		reason = audit_chan(pkt, XCHAN_E_EXCLUSION, XR_NACK_EXISTS);
 	}
 out:
 	return ctrl_answer(pkt, reason);
 }
 
-/* The receiver's next key (auth, id kid) replaces the key of OUT entry pkt->id alone;
- * returns the reason to answer. */
-static __always_inline __u32 rekey_apply(struct xpkt *pkt, struct xchan_channel *ch, __u8 kid)
-{
-	struct xchan_key nk = { .owner = XCHAN_OWNER_REMOTE };
-	long err;
-
-	key_only(&nk, kid, pkt->xh->auth);
-	err = bpf_map_update_elem(&xchan_keys, &pkt->id, &nk, BPF_EXIST);
-	__builtin_memset(nk.key, 0, sizeof(nk.key));
-	cache_forget();
-	if (err)
-		return err == -ENOENT ? XR_NACK_NO_KEY : XR_NACK_INTERNAL;
-	ch->key_ns = bpf_ktime_get_ns();
-	return audit_chan(pkt, XCHAN_E_REKEYED, XR_CTRL_ACK);
-}
-
-/* The receiver's next key (auth, id key_id) replaces the one the OUT entry sends
- * with. Only where a key is (REKEY never creates one: exclusion holds), only the next
- * id (the receiver holds the old and the new key until it retires the old, so no
- * message in flight is lost), the same key again ACKed (a lost answer). The new value
- * holds the new key alone: BPF_EXIST replaces the element at once, and a concurrent
- * CLOSE wins (ENOENT: nack_no_key). A nack_bad_key_id names OUT's current id in
- * auth[0], the one byte an answer carries there. */
+/* The receiver's next key (auth, id key_id) becomes the one the OUT entry sends
+ * with. Only where a key is (REKEY never creates one: exclusion holds), only the
+ * next id (the receiver holds the old and the new key until it retires the old, so
+ * no message in flight is lost), the same key again ACKed (a lost answer). The
+ * entry's word goes from ESTABLISHED to busy and back by compare-and-swap: a
+ * concurrent CLOSE, CONNECT or REKEY that holds it wins (nack_no_key). A
+ * nack_bad_key_id names OUT's current id in auth[0], the one byte an answer carries
+ * there. */
 static __always_inline enum xchan_reason ctrl_rekey(struct xpkt *pkt)
 {
 	struct xchan_channel *ch = ctrl_out_entry(pkt);
-	struct xchan_key *k;
 	__u8 kid = pkt->xh->key_id, cur_kid = 0;
-	__u32 reason;
+	__u32 reason, w = 0;
 
-	k = ch ? bpf_map_lookup_elem(&xchan_keys, &pkt->id) : NULL;
+	if (ch)
+		w = chan_ctl(ch);
 	if (!ch)
 		reason = XR_NACK_NO_OUT;
-	else if (!k || !key_cur(k, &cur_kid))
+	else if (XCHAN_CTL_STATE(w) != XCHAN_S_ESTABLISHED || !key_cur(ch, &cur_kid))
 		reason = audit_chan(pkt, XCHAN_E_CONNECT_REFUSED, XR_NACK_NO_KEY);
-	else if (ctrl_same_key(k, kid, pkt->xh->auth))
+	else if (ctrl_same_key(ch, kid, pkt->xh->auth))
 		reason = XR_CTRL_ACK;
 	else if (kid != (__u8)(cur_kid + 1))
 		reason = audit_chan(pkt, XCHAN_E_CONNECT_REFUSED, XR_NACK_BAD_KEY_ID);
-	else
-		reason = rekey_apply(pkt, ch, kid);
+	else if ((w & XCHAN_CTL_BUSY) || !ctl_take(ch, w))
+		reason = audit_chan(pkt, XCHAN_E_CONNECT_REFUSED, XR_NACK_NO_KEY);
+	else {
+		key_put(ch, kid, pkt->xh->auth);
+		ctl_give(ch, w | XCHAN_CTL_BUSY, (w & ~0xffU) |
+			 XCHAN_CTL(XCHAN_S_ESTABLISHED, XCHAN_OWNER_REMOTE, 0));
+		cache_forget();
+		reason = audit_chan(pkt, XCHAN_E_REKEYED, XR_CTRL_ACK);
+	}
 	ctrl_answer(pkt, reason);
 	/* the id OUT sends with (covered by the answer's signature between nodes): a
 	 * receiver whose pending key lost a race moves on from it (rekey.c) */
@@ -182,18 +193,35 @@ static __always_inline enum xchan_reason ctrl_rekey(struct xpkt *pkt)
 	return reason;
 }
 
+/* The OUT entry's keys go (the entry stays: the authorization is the sender's
+ * agent's): its word from whatever it holds, unless busy, to busy, the keys zeroed,
+ * then AUTHORIZED. Tried a few times if another handler holds the word; a NACK
+ * if it stays held (the agent reports the close unacknowledged). */
 static __always_inline enum xchan_reason ctrl_close(struct xpkt *pkt)
 {
 	struct xchan_channel *ch;
+	__u32 w;
+	int i;
 
 	ctrl_out_id(pkt);
-	bpf_map_delete_elem(&xchan_keys, &pkt->id);
-	cache_forget();
 	ch = bpf_map_lookup_elem(&xchan_channels, &pkt->id);
-	if (ch) {
-		ch->state = XCHAN_S_AUTHORIZED;
-		ch->established_ns = ch->key_ns = 0;
+	for (i = 0; ch && i < 4; i++) {
+		w = chan_ctl(ch);
+		if (w & XCHAN_CTL_BUSY)
+			continue;
+		if (XCHAN_CTL_STATE(w) != XCHAN_S_ESTABLISHED || !ctl_take(ch, w))
+			break;
+		ch->valid = 0;
+		asm volatile("" ::: "memory");
+		__builtin_memset(ch->key, 0, sizeof(ch->key));
+		ctl_give(ch, w | XCHAN_CTL_BUSY, (w & ~0xffU) | XCHAN_S_AUTHORIZED);
+		break;
 	}
+	if (ch && i == 4) {
+		ctrl_reply(pkt, XCHAN_T_CONNECT_NACK, XR_NACK_INTERNAL);
+		return XR_NACK_INTERNAL;
+	}
+	cache_forget();
 	audit_chan(pkt, XCHAN_E_CLOSED, XR_CTRL_CLOSE);
 	ctrl_reply(pkt, XCHAN_T_CLOSE_ACK, 0);
 	return XR_CTRL_CLOSE;

@@ -10,7 +10,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__type(key, struct xchan_chan_id);
-	__type(value, struct xchan_key);
+	__type(value, struct xchan_channel);
 } floor_keys SEC(".maps");
 
 SEC("xdp")

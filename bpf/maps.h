@@ -51,26 +51,22 @@ struct {
 	__type(value, struct xchan_address);
 } xchan_addrs SEC(".maps");
 
+/* Each side of each channel: authorization and keys (include/xchan.h).
+ * Preallocated: the CMM writes OUT entries in place and never inserts. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct xchan_chan_id);
 	__type(value, struct xchan_channel);
 } xchan_channels SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct xchan_chan_id);
-	__type(value, struct xchan_key);
-} xchan_keys SEC(".maps");
-
-/* A channel's counters, in the slot its IN entry names (include/xchan.h): an array,
- * so the lookup is inlined, shared by CPUs (added to atomically). */
+/* A channel's counters, in the slot its entry names (include/xchan.h): an array,
+ * so the lookup is inlined, shared by CPUs (added to atomically), mapped by the
+ * agent (key_ns). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 32768);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct xchan_chan_counter);
 } xchan_counts SEC(".maps");

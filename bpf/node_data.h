@@ -194,11 +194,12 @@ static __always_inline enum xchan_reason node_encap(struct xpkt *pkt,
 	const struct xchan_nh_key *nk;
 	struct xchan_hdr h = {};
 	struct xchan_nexthop *nh;
-	struct xchan_channel *ch;
-	struct xchan_key *k;
+	struct xchan_chan_counter *c;
+	struct xchan_channel *k;
 	const __u8 *key;
 	__u32 node_id = dst->node_id, inner_len = bpf_ntohs(pkt->iph->tot_len);
 	__u8 kid = 0, nkid = 0;
+	__u32 ctl, slot;
 	__u64 tag;
 
 	if (!cfg || !cfg->uplink_ifindex)
@@ -208,12 +209,17 @@ static __always_inline enum xchan_reason node_encap(struct xpkt *pkt,
 		return no_nexthop(node_id);
 	xchan_chan_id_make(&pkt->id, pkt->src->part_id, bpf_ntohs(pkt->udph->source),
 			   dst->part_id, bpf_ntohs(pkt->udph->dest), XCHAN_DIR_OUT);
-	k = bpf_map_lookup_elem(&xchan_keys, &pkt->id);
-	ch = bpf_map_lookup_elem(&xchan_channels, &pkt->id);
-	if (!k || !ch)
+	k = chan_established(&pkt->id, &ctl);
+	if (!k)
 		return XR_DROP_NO_OUT;
 	key = key_cur(k, &kid);
 	if (!key)
+		return XR_DROP_NO_OUT;
+	/* the sequence: the packets of the OUT entry's slot (the agent gives one to every
+	 * OUT entry towards another node); none: authorized while the receiver was here */
+	slot = XCHAN_CTL_SLOT(ctl);
+	c = bpf_map_lookup_elem(&xchan_counts, &slot);
+	if (!c)
 		return XR_DROP_NO_OUT;
 	if (inner_len > XCHAN_MAX_INNER)
 		return XR_DROP_TOO_BIG;
@@ -229,7 +235,8 @@ static __always_inline enum xchan_reason node_encap(struct xpkt *pkt,
 	h.dst_part = bpf_htonl(dst->part_id);
 	h.src_ep = pkt->udph->source;
 	h.dst_ep = pkt->udph->dest;
-	h.seq = bpf_cpu_to_be64(__sync_fetch_and_add(&ch->seq, 1) + 1);
+	h.seq = bpf_cpu_to_be64(__sync_fetch_and_add(&c->packets, 1) + 1);
+	__sync_fetch_and_add(&c->bytes, inner_len);
 	/* the tag covers the header with auth still zero */
 	if (nk)
 		tag = nh_tag(key, nk->w, &h, (void *)pkt->iph, inner_len, pkt->c.end);
@@ -305,8 +312,9 @@ static __always_inline int inner_check(const struct xpkt *pkt, __u32 inner_len)
  * node key the header names, nk (0: that node key is not one of the node's). The
  * window is the channel's, not the key's: the sender's sequence continues across a
  * rekey. */
-static __always_inline int tag_verify(struct xpkt *pkt, const struct xchan_key *k,
-				      __u32 inner_len, int nh, const struct xchan_nh_key *nk)
+static __always_inline int tag_verify(struct xpkt *pkt, const struct xchan_channel *k,
+				      __u32 slot, __u32 inner_len, int nh,
+				      const struct xchan_nh_key *nk)
 {
 	const __u8 *key = key_of_id(k, pkt->xh->key_id);
 	struct xchan_hdr h;
@@ -314,7 +322,7 @@ static __always_inline int tag_verify(struct xpkt *pkt, const struct xchan_key *
 	int r;
 
 	if (!key || (nh && !nk)) {
-		chan_count(&pkt->id, 0, 1);
+		slot_count(slot, 0, 1);
 		/* an NH tag under a node key this node does not hold (not yet, or no
 		 * more): the sender's and our rotations out of step */
 		return key ? XR_DROP_NH_NO_KEY : XR_DROP_KEY_RETIRED;
@@ -328,15 +336,15 @@ static __always_inline int tag_verify(struct xpkt *pkt, const struct xchan_key *
 	/* the whole word at once, no early exit; auth[8..15] is sent as zero and must be
 	 * (nothing else may vary unseen); a computation that failed returns 0 */
 	if (((tag ^ ld64(pkt->xh->auth)) | ld64(pkt->xh->auth + 8)) != 0 || !tag) {
-		chan_count(&pkt->id, 0, 1);
+		slot_count(slot, 0, 1);
 		return XR_DROP_BAD_TAG;
 	}
 	r = replay_check(&pkt->id, bpf_be64_to_cpu(pkt->xh->seq));
 	if (r != XCHAN_CONT) {
-		chan_count(&pkt->id, 0, 1);
+		slot_count(slot, 0, 1);
 		return r;
 	}
-	chan_count(&pkt->id, inner_len, 0);
+	slot_count(slot, inner_len, 0);
 	return XCHAN_CONT;
 }
 
@@ -380,8 +388,8 @@ static __always_inline enum xchan_reason node_recv(struct xpkt *pkt)
 	int nh = xh->type == XCHAN_T_DATA_NH;
 	struct xchan_address *src, *dst;
 	struct xchan_node *node;
-	struct xchan_key *k;
-	__u32 node_id = 0;
+	struct xchan_channel *k;
+	__u32 node_id = 0, ctl;
 	__be32 isaddr, idaddr;
 	int r;
 
@@ -401,10 +409,10 @@ static __always_inline enum xchan_reason node_recv(struct xpkt *pkt)
 		return XR_DROP_NO_IN;
 	xchan_chan_id_make(&pkt->id, dst_part, bpf_ntohs(xh->dst_ep), src_part,
 			   bpf_ntohs(xh->src_ep), XCHAN_DIR_IN);
-	k = bpf_map_lookup_elem(&xchan_keys, &pkt->id);
+	k = chan_established(&pkt->id, &ctl);
 	if (!k)
 		return XR_DROP_NO_IN;
-	r = tag_verify(pkt, k, inner_len, nh, nk);
+	r = tag_verify(pkt, k, XCHAN_CTL_SLOT(ctl), inner_len, nh, nk);
 	if (r != XCHAN_CONT)
 		return r;
 	return node_decap(pkt, dst, inner_len);

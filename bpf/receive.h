@@ -92,8 +92,9 @@ static __always_inline enum xchan_reason rx_channel(struct rxpkt *rx)
 {
 	const struct xchan_address *o = rx->oaddr;
 	struct xchan_chan_id out_id;
-	struct xchan_key *kout, *kin;
+	struct xchan_channel *kout, *kin;
 	struct udphdr u;
+	__u32 octl, ictl;
 
 	if (fwd_redirect || !o || o->node_id || o->part_id != rx->origin ||
 	    rx->skb->ingress_ifindex != o->ifindex)
@@ -107,8 +108,8 @@ static __always_inline enum xchan_reason rx_channel(struct rxpkt *rx)
 			   bpf_ntohs(u.dest), XCHAN_DIR_OUT);
 	xchan_chan_id_make(&rx->id, rx->dst->part_id, bpf_ntohs(u.dest), o->part_id,
 			   bpf_ntohs(u.source), XCHAN_DIR_IN);
-	kout = bpf_map_lookup_elem(&xchan_keys, &out_id);
-	kin = bpf_map_lookup_elem(&xchan_keys, &rx->id);
+	kout = chan_established(&out_id, &octl);
+	kin = chan_established(&rx->id, &ictl);
 	if (!kout || !kin)
 		return XR_DROP_RX_NO_CHANNEL;
 	if (!keys_agree(kout, kin))

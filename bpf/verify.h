@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* verify.h: the channel check. The sender's OUT entry and the receiver's IN entry
- * must both hold a key, the same key under the same id (OUT's current one, one of
- * IN's two slots), compared in constant time; the receiver's IN entry counts what
- * passed and what was refused.
+ * must both be established and hold the same key under the same id (OUT's current
+ * one, one of IN's two slots), compared in constant time; the counter slot the IN
+ * entry names counts what passed and what was refused.
  */
 #ifndef XCHAN_VERIFY_H
 #define XCHAN_VERIFY_H
@@ -22,7 +22,7 @@ static __always_inline int key_equal(const __u8 *a, const __u8 *b)
 
 /* The key with id kid in k, if its slot (kid & 1) holds exactly that one; NULL for a
  * key retired or not installed yet. Which slots are valid is no secret. */
-static __always_inline const __u8 *key_of_id(const struct xchan_key *k, __u8 kid)
+static __always_inline const __u8 *key_of_id(const struct xchan_channel *k, __u8 kid)
 {
 	__u32 s = XCHAN_KEY_SLOT(kid);
 
@@ -31,12 +31,15 @@ static __always_inline const __u8 *key_of_id(const struct xchan_key *k, __u8 kid
 	return k->key[s];
 }
 
-/* The key an OUT entry sends with (slot cur) and its id; NULL if that slot is empty. */
-static __always_inline const __u8 *key_cur(const struct xchan_key *k, __u8 *kid)
+/* The key an OUT entry sends with (slot cur) and its id; NULL if that slot is empty.
+ * valid and cur are read in one load: the CMM's REKEY writes them in one store
+ * (control.h), so a reader never pairs the old cur with the new valid. */
+static __always_inline const __u8 *key_cur(const struct xchan_channel *k, __u8 *kid)
 {
-	__u32 s = k->cur & 1;
+	__u16 vc = *(volatile const __u16 *)&k->valid;
+	__u8 valid = ((__u8 *)&vc)[0], s = ((__u8 *)&vc)[1] & 1;
 
-	if (!(k->valid & (1U << s)))
+	if (!(valid & (1U << s)))
 		return 0;
 	*kid = k->kid[s];
 	return k->key[s];
@@ -44,7 +47,8 @@ static __always_inline const __u8 *key_cur(const struct xchan_key *k, __u8 *kid)
 
 /* Same node: the sender's current key is one the receiver holds under the same id.
  * During a rekey IN holds the old and the new key, so whichever OUT has passes. */
-static __always_inline int keys_agree(const struct xchan_key *kout, const struct xchan_key *kin)
+static __always_inline int keys_agree(const struct xchan_channel *kout,
+				      const struct xchan_channel *kin)
 {
 	const __u8 *o, *i;
 	__u8 kid = 0;
@@ -56,13 +60,28 @@ static __always_inline int keys_agree(const struct xchan_key *kout, const struct
 	return i && key_equal(o, i);
 }
 
-/* A channel's counters: the slot of xchan_counts its IN entry names (the agent gives
- * every IN entry one; read once). XCHAN_NO_SLOT where there is none. */
-static __always_inline __u32 chan_slot(const struct xchan_chan_id *in_id)
+/* The entry's control word, read once, before anything else of the entry: the CMM
+ * writes an OUT entry's key in place and makes it ESTABLISHED last (control.h), so a
+ * reader that finds it established reads the key written before (loads in order;
+ * where they are not, a key read too early does not match, and the frame drops). */
+static __always_inline __u32 chan_ctl(const struct xchan_channel *ch)
 {
-	struct xchan_channel *ch = bpf_map_lookup_elem(&xchan_channels, in_id);
+	__u32 c = *(volatile const __u32 *)&ch->ctl;
 
-	return ch ? *(volatile __u32 *)&ch->slot : XCHAN_NO_SLOT;
+	asm volatile("" ::: "memory");
+	return c;
+}
+
+/* The entry at id if it is established (its keys count), else NULL; *ctl its word. */
+static __always_inline struct xchan_channel *chan_established(const struct xchan_chan_id *id,
+							      __u32 *ctl)
+{
+	struct xchan_channel *ch = bpf_map_lookup_elem(&xchan_channels, id);
+
+	if (!ch)
+		return 0;
+	*ctl = chan_ctl(ch);
+	return XCHAN_CTL_STATE(*ctl) == XCHAN_S_ESTABLISHED ? ch : 0;
 }
 
 /* Shared by CPUs: added to atomically. 0 when slot is none of the array's. */
@@ -91,12 +110,6 @@ static __always_inline void cache_forget(void)
 		__sync_fetch_and_add(seq, 2);
 }
 
-static __always_inline void chan_count(const struct xchan_chan_id *in_id, __u64 bytes,
-				       int dropped)
-{
-	slot_count(chan_slot(in_id), bytes, dropped);
-}
-
 /* A UDP message from the local partition pkt->src to the local partition dst:
  * XCHAN_CONT when both ends hold the channel's key (keys_agree), else the drop reason.
  * pkt->id becomes the receiver's IN entry, *slot its counter slot. */
@@ -106,18 +119,19 @@ static __always_inline int verify_channel(struct xpkt *pkt, const struct xchan_a
 	__u16 sport = bpf_ntohs(pkt->udph->source), dport = bpf_ntohs(pkt->udph->dest);
 	struct xdp_md *ctx = pkt->ctx;
 	struct xchan_chan_id out_id;
-	struct xchan_key *kout, *kin;
+	struct xchan_channel *kout, *kin;
+	__u32 octl, ictl;
 
 	xchan_chan_id_make(&out_id, pkt->src->part_id, sport, dst->part_id, dport, XCHAN_DIR_OUT);
 	xchan_chan_id_make(&pkt->id, dst->part_id, dport, pkt->src->part_id, sport, XCHAN_DIR_IN);
 
-	kout = bpf_map_lookup_elem(&xchan_keys, &out_id);
+	kout = chan_established(&out_id, &octl);
 	if (!kout)
 		return XR_DROP_NO_OUT;
-	kin = bpf_map_lookup_elem(&xchan_keys, &pkt->id);
+	kin = chan_established(&pkt->id, &ictl);
 	if (!kin)
 		return XR_DROP_NO_IN;
-	*slot = chan_slot(&pkt->id);
+	*slot = XCHAN_CTL_SLOT(ictl);
 	if (!keys_agree(kout, kin)) {
 		slot_count(*slot, 0, 1);
 		return XR_DROP_KEY_MISMATCH;

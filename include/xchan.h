@@ -115,33 +115,40 @@ enum xchan_owner {
 	XCHAN_OWNER_REMOTE	= 2,	/* stored by the CMM from a CONNECT */
 };
 
-/* xchan_channels value. */
+/* xchan_channels value: one entry per side of a channel (IN: the receiver's, OUT:
+ * the sender's), its authorization and its keys together (40 bytes, preallocated).
+ * Two key slots so that a rekey overlaps: the key with id k lives in slot k & 1, if
+ * bit k & 1 of valid is set. OUT sends with slot cur; IN accepts each valid slot
+ * whose id matches the message's, and cur is its newest. The keys count only in
+ * state ESTABLISHED.
+ *
+ * ctl is the word the exclusion turns on (XCHAN_CTL_*): the state, who set the key,
+ * a busy bit, and the counter slot. The agent creates entries (AUTHORIZED, no key)
+ * and removes them, and is the only writer of IN entries (whole values, under the
+ * slot bitmap's flock: user/lib/flow.c). The CMM is the only writer of an OUT
+ * entry's key once it exists, in place: CONNECT takes ctl from AUTHORIZED to
+ * AUTHORIZED|BUSY by compare-and-swap, writes the key, then ESTABLISHED; REKEY and
+ * CLOSE take BUSY the same way from ESTABLISHED. Whoever loses the swap has not
+ * written anything: a key, once set, is replaced only by the receiver's REKEY
+ * (bpf/control.h). */
 struct xchan_channel {
-	__u32	state;		/* enum xchan_chan_state */
-	__u32	flags;
-	__u64	created_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
-	__u64	established_ns;
-	__u64	seq;		/* last sequence number sent (OUT) / seen (IN) */
-	__u64	key_ns;		/* when the current key was set: CONNECT or the last REKEY */
-	__u32	slot;		/* IN: the channel's counters in xchan_counts; OUT: XCHAN_NO_SLOT */
-	__u32	pad;		/* zero */
-};
-_Static_assert(sizeof(struct xchan_channel) == 48, "channel entry layout");
-#define XCHAN_NO_SLOT	0xffffffffU
-
-/* xchan_keys value: a channel's keys, two slots so that a rekey overlaps. The key
- * with id k lives in slot k & 1. OUT sends with slot cur; IN accepts each valid slot
- * whose id matches the message's, and cur is its newest. Inserted with BPF_NOEXIST
- * (CONNECT, the receiver's agent); replaced whole only by the receiver's REKEY
- * (the sender's CMM) and the receiver's agent (its own IN entry). */
-struct xchan_key {
 	__u8	key[2][XCHAN_KEY_LEN];
 	__u8	kid[2];		/* the id of the key in each slot */
 	__u8	valid;		/* bit s: slot s holds a key */
 	__u8	cur;		/* the slot in use (OUT) or newest (IN) */
-	__u32	owner;		/* enum xchan_owner */
+	__u32	ctl;		/* XCHAN_CTL_* */
 };
-_Static_assert(sizeof(struct xchan_key) == 40, "two keys, their ids, valid, cur, owner");
+_Static_assert(sizeof(struct xchan_channel) == 40, "channel entry: keys, ids, valid, cur, ctl");
+_Static_assert(__builtin_offsetof(struct xchan_channel, cur) ==
+	       __builtin_offsetof(struct xchan_channel, valid) + 1 &&
+	       __builtin_offsetof(struct xchan_channel, valid) % 2 == 0,
+	       "valid and cur: one aligned 16-bit word (REKEY stores them at once)");
+#define XCHAN_CTL_STATE(c)	((c) & 3U)		/* enum xchan_chan_state */
+#define XCHAN_CTL_OWNER(c)	(((c) >> 2) & 3U)	/* enum xchan_owner of the key */
+#define XCHAN_CTL_BUSY		(1U << 4)		/* the CMM is writing the key */
+#define XCHAN_CTL_SLOT(c)	((c) >> 8)		/* xchan_counts slot, XCHAN_NO_SLOT */
+#define XCHAN_CTL(state, owner, slot)	((__u32)(state) | (__u32)(owner) << 2 | (__u32)(slot) << 8)
+#define XCHAN_NO_SLOT		0xffffffU	/* no counters: an OUT entry within the node */
 #define XCHAN_KEY_SLOT(kid)	((kid) & 1)
 
 /* The same-node fast path (bpf/flow.h): each CPU keeps, by a keyed hash of what a
@@ -228,12 +235,16 @@ struct xchan_partstat_key {
 };
 #define XCHAN_PARTSTATS_PER_PART XR__MAX	/* xchan_partstats: every reason, per --max-partitions: no partition can fill it for another */
 
-/* xchan_counts: a channel's counters, in the slot its IN entry names, one slot for
- * every CPU (added to atomically: 24 bytes a channel whatever the number of CPUs). */
+/* xchan_counts: a channel's counters, in the slot its entry names (every IN entry
+ * has one, and every OUT entry towards another node, whose packets are also its
+ * sequence numbers), one slot for every CPU (added to atomically: 32 bytes a channel
+ * whatever the number of CPUs). key_ns: when the IN entry's newest key was made
+ * (CLOCK_MONOTONIC), written by the agent through its mapping. */
 struct xchan_chan_counter {
 	__u64	packets;
 	__u64	bytes;
 	__u64	drops;
+	__u64	key_ns;
 };
 
 /* Verdict reasons: index of xchan_stats, reason of events and NACKs.

@@ -211,7 +211,7 @@ static void channels(FILE *f, struct agent *a)
 		snprintf(name, sizeof(name), k < 3 ? "xchan_channel_%s_total" : "xchan_channel_key_age_seconds",
 			 k < 3 ? what[k] : "");
 		help(f, name, k < 3 ? "counter" : "gauge",
-		     k < 3 ? "Per channel, at the receiver's CMM." : "Since the channel's key was made (established).");
+		     k < 3 ? "Per channel, at the receiver's CMM." : "Since the channel's newest key was made.");
 		for (size_t i = 0, shown = 0; i < n && shown < METRICS_MAX_CHANNELS; i++) {
 			const struct xc_chan_info *c = &ci[i];
 			uint64_t v[3] = { c->c.packets, c->c.bytes, c->c.drops };
@@ -224,7 +224,7 @@ static void channels(FILE *f, struct agent *a)
 				fprintf(f, "%s{%s} %llu\n", name, l, (unsigned long long)v[k]);
 			else
 				fprintf(f, "%s{%s} %.3f\n", name, l,
-					now > c->ch.established_ns ? (now - c->ch.established_ns) / 1e9 : 0.0);
+					c->ch.key_ns && now > c->ch.key_ns ? (now - c->ch.key_ns) / 1e9 : 0.0);
 		}
 	}
 	free(ci);

@@ -161,11 +161,10 @@ static void list_json(struct cli *c, const struct xc_chan_info *ci, const char *
 	if (ci->key_owner) {	/* which key and how old, never its bytes */
 		jw_u64(&c->jw, "key_id", ci->key_id);
 		jw_u64(&c->jw, "key_slots", ci->key_slots);
-		jw_u64(&c->jw, "key_age_ms", key_age_ms(ci));
+		if (ci->ch.key_ns)	/* known for IN entries: their agent made the key */
+			jw_u64(&c->jw, "key_age_ms", key_age_ms(ci));
 	}
-	jw_u64(&c->jw, "created_ns", ci->ch.created_ns);
-	jw_u64(&c->jw, "established_ns", ci->ch.established_ns);
-	if (ci->id.dir == XCHAN_DIR_IN) {
+	if (ci->ch.slot != XCHAN_NO_SLOT) {	/* IN, and OUT towards another node */
 		jw_u64(&c->jw, "packets", ci->c.packets);
 		jw_u64(&c->jw, "bytes", ci->c.bytes);
 		jw_u64(&c->jw, "drops", ci->c.drops);
@@ -181,7 +180,8 @@ static void list_text(struct cli *c, struct xc_names *nm, const struct xc_chan_i
 
 	if (ci->key_owner) {	/* the id in use, "+" while a rekey overlaps; its age */
 		snprintf(kb, sizeof(kb), "%u%s", ci->key_id, ci->key_slots > 1 ? "+" : "");
-		snprintf(ab, sizeof(ab), "%.1fs", key_age_ms(ci) / 1000.0);
+		if (ci->ch.key_ns)
+			snprintf(ab, sizeof(ab), "%.1fs", key_age_ms(ci) / 1000.0);
 	}
 	printf("%-5s %-22s %-22s %-12s %-4s %-7s", ci->id.dir == XCHAN_DIR_IN ? "in" : "out",
 	       xc_ep_str_memo(&c->xc, nm, &l, lb, sizeof(lb)),

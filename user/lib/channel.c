@@ -2,6 +2,7 @@
 /* channel.c: channels: authorizations, the receiver's key and CONNECT to the sender's
  * CMM, close, and the channel table as operators read it. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +19,19 @@ static void id_of(struct xchan_chan_id *id, const struct xc_ep *local,
 	xchan_chan_id_make(id, local->part, local->port, remote->part, remote->port, dir);
 }
 
+/* A partition registered on this node. */
+static bool part_is_here(struct xc *x, uint32_t part)
+{
+	struct xchan_part_meta m;
+
+	return !bpf_map_lookup_elem(XC_FD(x, M_PARTMETA), &part, &m) && !m.node_id;
+}
+
 int xc_chan_authorize(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,
 		      uint8_t dir, struct xc_err *e)
 {
-	struct xchan_channel ch = { .state = XCHAN_S_AUTHORIZED, .created_ns = xc_mono_ns(),
-				    .slot = XCHAN_NO_SLOT };
+	struct xchan_channel ch = {};
+	uint32_t slot = XCHAN_NO_SLOT;
 	struct xchan_chan_id id;
 	char b1[64], b2[64];
 	int err, lock = FLOW_UNLOCKED;
@@ -31,11 +40,12 @@ int xc_chan_authorize(struct xc *x, const struct xc_ep *local, const struct xc_e
 		return xc_bad(e, "a channel joins two partitions; %s and %s are one",
 			      xc_ep_str(x, local, b1, sizeof(b1)), xc_ep_str(x, remote, b2, sizeof(b2)));
 	id_of(&id, local, remote, dir);
-	/* the receiver's counters, from authorization on: the datapath never creates
-	 * entries, so a flood cannot fill this array */
-	if (dir == XCHAN_DIR_IN) {
-		lock = flow_lock(x);
-		err = slot_alloc(x, &ch.slot);
+	/* counters from authorization on, the receiver's and a sender's towards another
+	 * node (its sequence): the datapath never creates entries, so a flood cannot
+	 * fill this array */
+	lock = flow_lock(x);
+	if (dir == XCHAN_DIR_IN || !part_is_here(x, remote->part)) {
+		err = slot_alloc(x, &slot);
 		if (err) {
 			flow_unlock(lock);
 			return xc_fail(e, err, "cannot give the channel counters: %s",
@@ -43,9 +53,10 @@ int xc_chan_authorize(struct xc *x, const struct xc_ep *local, const struct xc_e
 				       strerror(-err));
 		}
 	}
+	ch.ctl = XCHAN_CTL(XCHAN_S_AUTHORIZED, 0, slot);
 	err = bpf_map_update_elem(XC_FD(x, M_CHANNELS), &id, &ch, BPF_NOEXIST) ? -errno : 0;
-	if (err && ch.slot != XCHAN_NO_SLOT)
-		slot_free(x, ch.slot);
+	if (err && slot != XCHAN_NO_SLOT)
+		slot_free(x, slot);
 	flow_unlock(lock);
 	if (err) {
 		if (err == -EEXIST)
@@ -62,18 +73,18 @@ int xc_chan_authorize(struct xc *x, const struct xc_ep *local, const struct xc_e
 static void unauthorize(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,
 			uint8_t dir)
 {
-	struct xchan_channel ch;
 	struct xchan_chan_id id;
+	uint32_t ctl;
 
 	id_of(&id, local, remote, dir);
-	if (bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), &id, &ch))
+	if (chan_ctl_read(x, &id, &ctl))
 		return;
 	if (bpf_map_delete_elem(XC_FD(x, M_CHANNELS), &id))
 		return;
 	/* no copy in the flow cache counts into the slot once it is another's */
 	cache_forget(x);
-	if (ch.slot != XCHAN_NO_SLOT)
-		slot_free(x, ch.slot);
+	if (XCHAN_CTL_SLOT(ctl) != XCHAN_NO_SLOT)
+		slot_free(x, XCHAN_CTL_SLOT(ctl));
 }
 
 /* The receiver's replay window for a channel from another node lives with its IN
@@ -113,30 +124,63 @@ int chan_to_sender(struct xc *x, uint32_t sender, const struct xchan_hdr *req,
 			     strerror(-err)) : 0;
 }
 
+/* The IN entry's first key (id 0, slot 0: CONNECT's key_id is 0), if it holds none:
+ * read and written back under the lock, which every writer of IN entries takes (the
+ * CMM never writes them), so that two agents cannot both store one. */
 static int key_store(struct xc *x, const struct xchan_chan_id *id, struct xchan_hdr *req,
 		     const char *what, struct xc_err *e)
 {
-	/* a channel's first key: id 0, slot 0 (CONNECT's key_id is 0) */
-	struct xchan_key k = { .owner = XCHAN_OWNER_LOCAL, .valid = 1, .cur = 0 };
-	int err = 0;
+	struct xchan_channel k;
+	int err = 0, lock = flow_lock(x);
 
+	if (bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), id, &k)) {
+		err = xc_fail(e, -ENOENT, "channel %s is not authorized on the receiving side (channel authorize --in)",
+			      what);
+		goto out;
+	}
+	if (XCHAN_CTL_STATE(k.ctl) != XCHAN_S_AUTHORIZED) {
+		err = xc_fail(e, -EEXIST, "channel %s is connected already", what);
+		goto out;
+	}
+	memset(k.key, 0, sizeof(k.key));
 	if (getrandom(k.key[0], sizeof(k.key[0]), 0) != sizeof(k.key[0])) {
 		err = xc_fail(e, -errno, "getrandom failed: %s", strerror(errno));
 		goto out;
 	}
-	if (bpf_map_update_elem(XC_FD(x, M_KEYS), id, &k, BPF_NOEXIST)) {
+	k.kid[0] = k.kid[1] = 0;
+	k.valid = 1;
+	k.cur = 0;
+	k.ctl = XCHAN_CTL(XCHAN_S_ESTABLISHED, XCHAN_OWNER_LOCAL, XCHAN_CTL_SLOT(k.ctl));
+	if (bpf_map_update_elem(XC_FD(x, M_CHANNELS), id, &k, BPF_EXIST)) {
 		err = -errno;
-		if (err == -EEXIST)
-			xc_fail(e, err, "channel %s is connected already", what);
-		else
-			xc_fail(e, err, "cannot store the channel key: %s",
-				err == -E2BIG ? "key table full" : strerror(-err));
+		xc_fail(e, err, "cannot store the channel key: %s",
+			err == -ENOENT ? "the channel was withdrawn meanwhile" : strerror(-err));
 		goto out;
 	}
+	slot_key_time(x, XCHAN_CTL_SLOT(k.ctl), xc_mono_ns());
 	memcpy(req->auth, k.key[0], sizeof(req->auth));
 out:
+	flow_unlock(lock);
 	explicit_bzero(&k, sizeof(k));
 	return err;
+}
+
+/* The IN entry back to AUTHORIZED, its keys gone (the entry stays: it is the
+ * authorization), then the change sequence: no copy passes on them any more. */
+static void key_drop(struct xc *x, const struct xchan_chan_id *id)
+{
+	struct xchan_channel k;
+	int lock = flow_lock(x);
+
+	if (!bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), id, &k) &&
+	    XCHAN_CTL_STATE(k.ctl) != XCHAN_S_AUTHORIZED) {
+		memset(&k, 0, offsetof(struct xchan_channel, ctl));
+		k.ctl = XCHAN_CTL(XCHAN_S_AUTHORIZED, 0, XCHAN_CTL_SLOT(k.ctl));
+		bpf_map_update_elem(XC_FD(x, M_CHANNELS), id, &k, BPF_EXIST);
+	}
+	flow_unlock(lock);
+	explicit_bzero(&k, sizeof(k));
+	cache_forget(x);
 }
 
 /* The receiving side (local) creates the key, keeps it insert-if-absent, and sends it
@@ -165,7 +209,6 @@ int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep 
 		.src_part = htonl(local->part), .dst_part = htonl(remote->part),
 		.src_ep = htons(local->port), .dst_ep = htons(remote->port),
 	}, reply = {};
-	struct xchan_channel ch;
 	struct xchan_chan_id id;
 	char b1[64], b2[64], what[140];
 	int err;
@@ -174,12 +217,9 @@ int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep 
 	xc_ep_str(x, local, b1, sizeof(b1));
 	xc_ep_str(x, remote, b2, sizeof(b2));
 	snprintf(what, sizeof(what), "%s <- %s", b1, b2);
-	if (bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), &id, &ch))
-		return xc_fail(e, -ENOENT, "channel %s is not authorized on the receiving side (channel authorize --in)",
-			       what);
 	err = key_store(x, &id, &req, what, e);
 	if (!err && node_of_part(x, remote->part) && (err = window_make(x, &id, e)))
-		bpf_map_delete_elem(XC_FD(x, M_KEYS), &id);
+		key_drop(x, &id);
 	if (err) {
 		explicit_bzero(&req, sizeof(req));
 		return err;
@@ -193,16 +233,12 @@ int xc_chan_connect(struct xc *x, const struct xc_ep *local, const struct xc_ep 
 			      "the sender's CMM refused CONNECT for %s -> %s: %s", b2, b1,
 			      xc_reason_name(reply.reason));
 	if (err) {
-		bpf_map_delete_elem(XC_FD(x, M_KEYS), &id);	/* no half-open channel */
-		cache_forget(x);
+		key_drop(x, &id);	/* no half-open channel */
 		bpf_map_delete_elem(XC_FD(x, M_REPLAY), &id);
 		if (!reply.type)
 			close_unanswered(x, local, remote);
 		return err;
 	}
-	ch.state = XCHAN_S_ESTABLISHED;
-	ch.established_ns = ch.key_ns = xc_mono_ns();
-	bpf_map_update_elem(XC_FD(x, M_CHANNELS), &id, &ch, BPF_EXIST);
 	return 0;
 }
 
@@ -237,23 +273,19 @@ int xc_chan_close(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst
 		.src_ep = htons(dst->port), .dst_ep = htons(src->port),
 	}, reply = {};
 	struct xchan_chan_id in_id, out_id;
-	struct xchan_channel ch;
 	struct xc_err ignored;
+	uint32_t ctl;
 	char b1[64], b2[64];
 
 	id_of(&in_id, dst, src, XCHAN_DIR_IN);
 	id_of(&out_id, src, dst, XCHAN_DIR_OUT);
-	if (bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), &in_id, &ch) &&
-	    bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), &out_id, &ch))
+	if (chan_ctl_read(x, &in_id, &ctl) && chan_ctl_read(x, &out_id, &ctl))
 		return xc_fail(e, -ENOENT, "no channel %s -> %s", xc_ep_str(x, src, b1, sizeof(b1)),
 			       xc_ep_str(x, dst, b2, sizeof(b2)));
-	bpf_map_delete_elem(XC_FD(x, M_KEYS), &in_id);
-	cache_forget(x);	/* no CPU passes on a copy made before */
+	key_drop(x, &in_id);	/* no CPU passes on a copy made before */
 	bpf_map_delete_elem(XC_FD(x, M_REPLAY), &in_id);
 	*unacked = chan_to_sender(x, src->part, &req, &reply, &ignored) ||
 		   reply.type != XCHAN_T_CLOSE_ACK;
-	bpf_map_delete_elem(XC_FD(x, M_KEYS), &out_id);
-	cache_forget(x);
 	unauthorize(x, dst, src, XCHAN_DIR_IN);
 	unauthorize(x, src, dst, XCHAN_DIR_OUT);
 	return 0;
@@ -262,19 +294,16 @@ int xc_chan_close(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst
 int xc_chan_parts(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst)
 {
 	struct xchan_chan_id in, out;
-	struct xchan_channel ch;
-	struct xchan_key k;
+	uint32_t ctl;
 	int n = 0;
 
+	/* an entry, its state and its key: established is a key there */
 	id_of(&out, src, dst, XCHAN_DIR_OUT);
 	id_of(&in, dst, src, XCHAN_DIR_IN);
-	if (!bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), &out, &ch))
-		n += 1 + (ch.state == XCHAN_S_ESTABLISHED);
-	if (!bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), &in, &ch))
-		n += 1 + (ch.state == XCHAN_S_ESTABLISHED);
-	n += !bpf_map_lookup_elem(XC_FD(x, M_KEYS), &out, &k);
-	n += !bpf_map_lookup_elem(XC_FD(x, M_KEYS), &in, &k);
-	explicit_bzero(&k, sizeof(k));	/* only its presence counts */
+	if (!chan_ctl_read(x, &out, &ctl))
+		n += 1 + 2 * (XCHAN_CTL_STATE(ctl) == XCHAN_S_ESTABLISHED);
+	if (!chan_ctl_read(x, &in, &ctl))
+		n += 1 + 2 * (XCHAN_CTL_STATE(ctl) == XCHAN_S_ESTABLISHED);
 	return n;
 }
 
@@ -293,25 +322,29 @@ static int chan_one(const void *key, void *ctx)
 {
 	struct chan_list *l = ctx;
 	struct xc_chan_info *ci;
-	struct xchan_key k;
+	struct xchan_channel k;
 
 	ci = xc_grow((void **)&l->v, &l->n, &l->cap, sizeof(*ci));
 	if (!ci)
 		return -ENOMEM;
 	memset(ci, 0, sizeof(*ci));
 	memcpy(&ci->id, key, sizeof(ci->id));
-	if (bpf_map_lookup_elem(XC_FD(l->x, M_CHANNELS), key, &ci->ch)) {
+	if (bpf_map_lookup_elem(XC_FD(l->x, M_CHANNELS), key, &k)) {
+		explicit_bzero(&k, sizeof(k));
 		l->n--;		/* gone meanwhile */
 		return 0;
 	}
-	if (!bpf_map_lookup_elem(XC_FD(l->x, M_KEYS), key, &k)) {
-		ci->key_owner = k.owner;
+	ci->ch.state = XCHAN_CTL_STATE(k.ctl);
+	ci->ch.slot = XCHAN_CTL_SLOT(k.ctl);
+	if (ci->ch.state == XCHAN_S_ESTABLISHED) {
+		ci->key_owner = XCHAN_CTL_OWNER(k.ctl);
 		ci->key_id = k.kid[k.cur & 1];
 		ci->key_slots = (k.valid & 1) + !!(k.valid & 2);
 	}
 	explicit_bzero(&k, sizeof(k));	/* the listing shows owner, id and slots, never bytes */
-	if (ci->id.dir == XCHAN_DIR_IN)
-		chan_counted(l->x, key, &ci->c);
+	if (ci->ch.slot < l->x->cmm.nflowslots &&
+	    !bpf_map_lookup_elem(XC_FD(l->x, M_COUNTS), &ci->ch.slot, &ci->c))
+		ci->ch.key_ns = ci->id.dir == XCHAN_DIR_IN ? ci->c.key_ns : 0;
 	return 0;
 }
 

@@ -24,7 +24,7 @@
 
 const char *const cmm_map_names[M__N] = {
 	[M_PARTITION] = "xchan_partition", [M_ADDRS] = "xchan_addrs",
-	[M_CHANNELS] = "xchan_channels", [M_KEYS] = "xchan_keys",
+	[M_CHANNELS] = "xchan_channels",
 	[M_COUNTS] = "xchan_counts", [M_STATS] = "xchan_stats",
 	[M_DEVMAP] = "xchan_devmap", [M_EVENTS] = "xchan_events",
 	[M_PARTMETA] = "xchan_partmeta", [M_CONFIG] = "xchan_config",
@@ -39,12 +39,13 @@ const char *const cmm_map_names[M__N] = {
 const char *const xchan_reason_names[XR__MAX] = XCHAN_REASON_NAMES;
 
 /* Pins of the layouts before xchan_counts (per-CPU counter rows by channel id, flow
- * entries and their per-CPU slots): an instance of those is refused (-EUCLEAN: its
+ * entries and their per-CPU slots; keys in a table of their own): an instance of
+ * those is refused (-EUCLEAN: its
  * program counts and passes by tables this agent does not keep), and they are
  * removed with it. */
 static const char *const old_names[] = {
 	"xchan_chancount", "xchan_chanstats", "xchan_flows", "xchan_flowstats",
-	"xchan_flowalloc", "xchan_flowslots",
+	"xchan_flowalloc", "xchan_flowslots", "xchan_keys",
 };
 
 static void pin_path(char *buf, size_t len, const char *root, const char *name)
@@ -66,7 +67,8 @@ static int map_flowslots(struct cmm *c)
 	if (bpf_obj_get_info_by_fd(c->map_fd[M_SLOTS], &sl, &len))
 		return -errno;
 	if (sl.value_size != 8 || sl.max_entries < XCHAN_FLOWSLOT_WORDS(st.max_entries) ||
-	    st.value_size != sizeof(struct xchan_chan_counter))
+	    st.value_size != sizeof(struct xchan_chan_counter) || st.max_entries > XCHAN_NO_SLOT ||
+	    !(st.map_flags & BPF_F_MMAPABLE))
 		return -EUCLEAN;
 	m = mmap(NULL, (size_t)sl.max_entries * 8, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 c->map_fd[M_SLOTS], 0);
@@ -75,6 +77,11 @@ static int map_flowslots(struct cmm *c)
 	c->flowslots = m;
 	c->nflowslots = st.max_entries;
 	c->flowslots_len = (size_t)sl.max_entries * 8;
+	c->counts_len = (size_t)st.max_entries * sizeof(struct xchan_chan_counter);
+	m = mmap(NULL, c->counts_len, PROT_READ | PROT_WRITE, MAP_SHARED, c->map_fd[M_COUNTS], 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	c->counts = m;
 	return 0;
 }
 
@@ -329,10 +336,9 @@ static int load(struct cmm *c, const struct cmm_sizes *sz)
 					 XCHAN_PARTSTATS_PER_PART * sz->partitions);
 	}
 	if (sz && sz->channels) {
-		/* N channels: on one node a channel is an IN and an OUT entry with a key
-		 * each, and one counter slot and (between nodes) one window */
+		/* N channels: on one node a channel is an IN and an OUT entry, and one
+		 * counter slot and (between nodes) one window */
 		bpf_map__set_max_entries(skel->maps.xchan_channels, 2 * sz->channels);
-		bpf_map__set_max_entries(skel->maps.xchan_keys, 2 * sz->channels);
 		bpf_map__set_max_entries(skel->maps.xchan_counts, sz->channels);
 		bpf_map__set_max_entries(skel->maps.xchan_replay, sz->channels);
 		bpf_map__set_max_entries(skel->maps.xchan_slotalloc,
@@ -481,6 +487,9 @@ void cmm_close(struct cmm *c)
 		munmap(c->flowslots, c->flowslots_len);
 	c->flowslots = NULL;
 	c->nflowslots = 0;
+	if (c->counts)
+		munmap(c->counts, c->counts_len);
+	c->counts = NULL;
 	if (c->skel) {
 		xchan_bpf__destroy(c->skel);	/* closes the fds it owns */
 		c->skel = NULL;

@@ -9,7 +9,7 @@
 #include "xchan.h"
 
 enum cmm_map {
-	M_PARTITION, M_ADDRS, M_CHANNELS, M_KEYS, M_COUNTS, M_STATS, M_DEVMAP, M_EVENTS,
+	M_PARTITION, M_ADDRS, M_CHANNELS, M_COUNTS, M_STATS, M_DEVMAP, M_EVENTS,
 	M_PARTMETA, M_CONFIG, M_NODES, M_REPLAY, M_MACS, M_NEXTHOP, M_NONCE, M_EVLIMIT,
 	M_EVPEER, M_GWMAC, M_PEERNONCE, M_IFPART, M_PARTSTATS, M_SLOTS, M_NHKEYS,
 	M__N
@@ -19,8 +19,8 @@ extern const char *const cmm_map_names[M__N];
 struct cmm_sizes {
 	uint32_t partitions;	/* xchan_partition, xchan_addrs, xchan_devmap; 16 times
 				 * that: xchan_partstats */
-	uint32_t channels;	/* channels: 2 entries each in xchan_channels and xchan_keys
-				 * (IN and OUT), 1 in xchan_counts and xchan_replay */
+	uint32_t channels;	/* channels: 2 entries each in xchan_channels (IN and OUT),
+				 * 1 in xchan_counts and xchan_replay */
 	bool fwd_pass;		/* allowed frames go up the stack instead of devmap redirect */
 };
 
@@ -33,9 +33,11 @@ struct cmm {
 	uint64_t *flowslots;	/* xchan_slotalloc, mapped (NULL only when opened leniently) */
 	uint32_t nflowslots;	/* slots in xchan_counts */
 	size_t flowslots_len;
+	struct xchan_chan_counter *counts;	/* xchan_counts, mapped (key_ns) */
+	size_t counts_len;
 };
 
-#define XC_MAX_CHANNELS		(1U << 24)	/* --max-channels; keys take twice that */
+#define XC_MAX_CHANNELS		((1U << 24) - 1)	/* --max-channels: slots are 24 bits */
 #define CMM_DEFAULT_ROOT "/sys/fs/bpf/xchan"
 
 /* Opens the instance pinned at root; with create, loads and pins it if absent.

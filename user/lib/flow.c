@@ -8,14 +8,16 @@
  * removes a channel entry, moves the sequence afterwards (cache_forget): a copy made
  * from a key that is going is then no longer used once it is gone.
  *
- * Every IN entry names a slot of xchan_counts, where the CMM counts the channel's
- * frames (atomically, one slot for all CPUs). Slots are bits of xchan_slotalloc,
- * taken under an flock on that map's pin together with the insert of the IN entry
- * that names them, zeroed when taken, and cleared after the entry is removed (and
- * the sequence moved, so that no copy still counts into it). A slot lost by a
- * process killed between taking it and the insert, or between the removal and the
- * clear, is found again when none is left: the bitmap is then made again, under the
- * lock, from the IN entries. */
+ * Every IN entry, and every OUT entry towards another node, names a slot of
+ * xchan_counts, where the CMM counts the channel's frames (atomically, one slot for
+ * all CPUs). Slots are bits of xchan_slotalloc, taken under an flock on that map's
+ * pin together with the insert of the entry that names them, zeroed when taken, and
+ * cleared after the entry is removed (and the sequence moved, so that no copy still
+ * counts into it). A slot lost by a process killed between taking it and the
+ * insert, or between the removal and the clear, is found again when none is left:
+ * the bitmap is then made again, under the lock, from the entries. The same lock
+ * serializes the agent's writes of IN entries (connect, close, rekey): each reads
+ * the entry and writes it back whole. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -95,15 +97,30 @@ void slot_free(struct xc *x, uint32_t slot)
 				   __ATOMIC_ACQ_REL);
 }
 
+int chan_ctl_read(struct xc *x, const struct xchan_chan_id *id, uint32_t *ctl)
+{
+	struct xchan_channel ch;
+	int err = bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), id, &ch) ? -errno : 0;
+
+	if (!err)
+		*ctl = ch.ctl;
+	explicit_bzero(&ch, sizeof(ch));	/* only the word is wanted */
+	return err;
+}
+
+void slot_key_time(struct xc *x, uint32_t slot, uint64_t ns)
+{
+	if (x->cmm.counts && slot < x->cmm.nflowslots)
+		__atomic_store_n(&x->cmm.counts[slot].key_ns, ns, __ATOMIC_RELEASE);
+}
+
 static int mark_used(const void *key, void *ctx)
 {
-	const struct xchan_chan_id *id = key;
 	struct xc *x = ctx;
-	struct xchan_channel ch;
+	uint32_t ctl, slot;
 
-	if (id->dir == XCHAN_DIR_IN && !bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), key, &ch) &&
-	    ch.slot < x->cmm.nflowslots)
-		__atomic_fetch_or(&slot_words(&x->cmm)[ch.slot / 64], 1ULL << (ch.slot % 64),
+	if (!chan_ctl_read(x, key, &ctl) && (slot = XCHAN_CTL_SLOT(ctl)) < x->cmm.nflowslots)
+		__atomic_fetch_or(&slot_words(&x->cmm)[slot / 64], 1ULL << (slot % 64),
 				  __ATOMIC_ACQ_REL);
 	return 0;
 }
@@ -130,14 +147,15 @@ int slot_alloc(struct xc *x, uint32_t *slot)
 	return 0;
 }
 
-int chan_counted(struct xc *x, const struct xchan_chan_id *in, struct xchan_chan_counter *c)
+int chan_counted(struct xc *x, const struct xchan_chan_id *id, struct xchan_chan_counter *c)
 {
-	struct xchan_channel ch;
+	uint32_t ctl, slot;
 
 	memset(c, 0, sizeof(*c));
-	if (in->dir != XCHAN_DIR_IN || bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), in, &ch))
+	if (chan_ctl_read(x, id, &ctl))
 		return -ENOENT;
-	if (ch.slot == XCHAN_NO_SLOT)
+	slot = XCHAN_CTL_SLOT(ctl);
+	if (slot >= x->cmm.nflowslots)
 		return 0;
-	return bpf_map_lookup_elem(XC_FD(x, M_COUNTS), &ch.slot, c) ? -errno : 0;
+	return bpf_map_lookup_elem(XC_FD(x, M_COUNTS), &slot, c) ? -errno : 0;
 }

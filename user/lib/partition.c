@@ -162,6 +162,7 @@ int xc_part_register(struct xc *x, const struct xc_part_reg *reg, struct xc_err 
 }
 
 struct purge {
+	struct xc *x;
 	int fd;
 	uint32_t id;
 	size_t nslots;
@@ -184,19 +185,19 @@ static int purge_slot(const void *key, void *ctx)
 {
 	const struct xchan_chan_id *id = key;
 	struct purge *p = ctx;
-	struct xchan_channel ch;
+	uint32_t ctl;
 
 	if ((id->local_part == p->id || id->remote_part == p->id) &&
-	    !bpf_map_lookup_elem(p->fd, key, &ch) && !bpf_map_delete_elem(p->fd, key) &&
-	    ch.slot != XCHAN_NO_SLOT && p->nslots < sizeof(p->slots) / sizeof(p->slots[0]))
-		p->slots[p->nslots++] = ch.slot;
+	    !chan_ctl_read(p->x, id, &ctl) && !bpf_map_delete_elem(p->fd, key) &&
+	    XCHAN_CTL_SLOT(ctl) != XCHAN_NO_SLOT && p->nslots < sizeof(p->slots) / sizeof(p->slots[0]))
+		p->slots[p->nslots++] = XCHAN_CTL_SLOT(ctl);
 	return 0;
 }
 
 static void purge_chans(struct xc *x, uint32_t id)
 {
-	static const enum cmm_map chan_maps[] = { M_KEYS, M_REPLAY };
-	struct purge p = { .id = id };
+	static const enum cmm_map chan_maps[] = { M_REPLAY };
+	struct purge p = { .x = x, .id = id };
 
 	for (size_t i = 0; i < sizeof(chan_maps) / sizeof(chan_maps[0]); i++) {
 		p.fd = XC_FD(x, chan_maps[i]);

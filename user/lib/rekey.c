@@ -34,19 +34,23 @@ static void sleep_ms(unsigned int ms)
 		;
 }
 
-/* IN changed: the key set time for `channel list`. */
-static void key_time(struct xc *x, const struct xchan_chan_id *id)
+/* The IN entry at id, established (a key there), into *k; -ENOENT otherwise (closed
+ * meanwhile). The caller zeroes *k. */
+static int in_get(struct xc *x, const struct xchan_chan_id *id, struct xchan_channel *k)
 {
-	struct xchan_channel ch;
+	if (bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), id, k))
+		return -ENOENT;
+	return XCHAN_CTL_STATE(k->ctl) == XCHAN_S_ESTABLISHED ? 0 : -ENOENT;
+}
 
-	if (!bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), id, &ch)) {
-		ch.key_ns = xc_mono_ns();
-		bpf_map_update_elem(XC_FD(x, M_CHANNELS), id, &ch, BPF_EXIST);
-	}
+/* IN changed: the key's time for `channel list`, in the channel's counter slot. */
+static void key_time(struct xc *x, const struct xchan_channel *k)
+{
+	slot_key_time(x, XCHAN_CTL_SLOT(k->ctl), xc_mono_ns());
 }
 
 /* A new key with id kid in its slot, the newest; IN replaced (a close meanwhile wins). */
-static int key_new(struct xc *x, struct rekey *r, struct xchan_key *k, uint8_t kid,
+static int key_new(struct xc *x, struct rekey *r, struct xchan_channel *k, uint8_t kid,
 		   struct xc_err *e)
 {
 	uint8_t n = XCHAN_KEY_SLOT(kid);
@@ -56,17 +60,17 @@ static int key_new(struct xc *x, struct rekey *r, struct xchan_key *k, uint8_t k
 	k->kid[n] = kid;
 	k->valid |= 1U << n;
 	k->cur = n;
-	if (bpf_map_update_elem(XC_FD(x, M_KEYS), &r->id, k, BPF_EXIST))
+	if (bpf_map_update_elem(XC_FD(x, M_CHANNELS), &r->id, k, BPF_EXIST))
 		return xc_fail(e, -errno, "channel %s: cannot store the new key: %s", r->what,
 			       errno == ENOENT ? "the channel was closed meanwhile" : strerror(errno));
-	key_time(x, &r->id);
+	key_time(x, k);
 	return 0;
 }
 
 /* The key IN should hand over: the pending one (both slots valid: a REKEY not known
  * to have arrived), else a new one, id + 1, stored in the other slot as the newest.
  * k holds IN's value; on return its cur slot is the key to send. */
-static int rekey_prepare(struct xc *x, struct rekey *r, struct xchan_key *k, struct xc_err *e)
+static int rekey_prepare(struct xc *x, struct rekey *r, struct xchan_channel *k, struct xc_err *e)
 {
 	uint8_t c = k->cur & 1;
 
@@ -84,12 +88,15 @@ static int rekey_prepare(struct xc *x, struct rekey *r, struct xchan_key *k, str
  * if it holds cur, the key the sender's messages still use. */
 static int rekey_recover(struct xc *x, struct rekey *r, uint8_t cur, struct xc_err *e)
 {
-	struct xchan_key k;
+	struct xchan_channel k;
 	uint8_t o = XCHAN_KEY_SLOT(cur);
-	int err;
+	int err, lock = flow_lock(x);	/* no close between the read and the write */
 
-	if (bpf_map_lookup_elem(XC_FD(x, M_KEYS), &r->id, &k))
+	if (in_get(x, &r->id, &k)) {
+		flow_unlock(lock);
+		explicit_bzero(&k, sizeof(k));
 		return xc_fail(e, -ENOENT, "channel %s was closed meanwhile", r->what);
+	}
 	if (!(k.valid & (1U << o)) || k.kid[o] != cur) {
 		explicit_bzero(k.key[o], sizeof(k.key[o]));
 		k.kid[o] = 0;
@@ -97,6 +104,7 @@ static int rekey_recover(struct xc *x, struct rekey *r, uint8_t cur, struct xc_e
 	}
 	k.valid &= 1U << o;	/* the dead pending key goes: its slot gets the next one */
 	err = key_new(x, r, &k, cur + 1, e);
+	flow_unlock(lock);
 	if (!err) {
 		r->kid = r->req.key_id = cur + 1;
 		memcpy(r->sent, k.key[k.cur & 1], sizeof(r->sent));
@@ -110,12 +118,15 @@ static int rekey_recover(struct xc *x, struct rekey *r, uint8_t cur, struct xc_e
  * saying why not (the entry changed: closed, or rekeyed again). */
 static int rekey_retire(struct xc *x, struct rekey *r, unsigned int grace_ms, struct xc_err *e)
 {
-	struct xchan_key k;
-	int ret = XC_REKEY_KEPT_OLD;
+	struct xchan_channel k;
+	int ret = XC_REKEY_KEPT_OLD, lock;
 	uint8_t c;
 
 	sleep_ms(grace_ms);
-	if (bpf_map_lookup_elem(XC_FD(x, M_KEYS), &r->id, &k)) {
+	lock = flow_lock(x);	/* no close between the read and the write */
+	if (in_get(x, &r->id, &k)) {
+		flow_unlock(lock);
+		explicit_bzero(&k, sizeof(k));
 		xc_fail(e, -ENOENT, "channel %s: the sender took key %u, but the channel was closed before the old key could be retired",
 			r->what, r->kid);
 		return ret;
@@ -127,10 +138,11 @@ static int rekey_retire(struct xc *x, struct rekey *r, unsigned int grace_ms, st
 		k.kid[c ^ 1] = 0;
 		ret = k.valid == 1U << c ? 0 : XC_REKEY_KEPT_OLD;	/* alone already: done */
 		k.valid = 1U << c;
-		if (ret && !bpf_map_update_elem(XC_FD(x, M_KEYS), &r->id, &k, BPF_EXIST))
+		if (ret && !bpf_map_update_elem(XC_FD(x, M_CHANNELS), &r->id, &k, BPF_EXIST))
 			ret = 0;
 		cache_forget(x);	/* the old key went: no copy made with it counts */
 	}
+	flow_unlock(lock);
 	if (ret)
 		xc_fail(e, -EAGAIN, "channel %s: the sender took key %u, but the receiver's entry changed meanwhile: the old key was not retired",
 			r->what, r->kid);
@@ -183,13 +195,17 @@ static int rekey_lock(struct xc *x, int *fd, struct xc_err *e)
 static int rekey_run(struct xc *x, struct rekey *r, uint32_t sender, unsigned int grace_ms,
 		     struct xc_err *e)
 {
-	struct xchan_key k;
-	int err;
+	struct xchan_channel k;
+	int err, lock = flow_lock(x);	/* no close between the read and the write */
 
-	if (bpf_map_lookup_elem(XC_FD(x, M_KEYS), &r->id, &k))
+	if (in_get(x, &r->id, &k)) {
+		flow_unlock(lock);
+		explicit_bzero(&k, sizeof(k));
 		return xc_fail(e, -ENOENT, "channel %s has no key on this node (rekey runs where the receiver is, once connected)",
 			       r->what);
+	}
 	err = rekey_prepare(x, r, &k, e);
+	flow_unlock(lock);
 	r->kid = k.kid[k.cur & 1];
 	memcpy(r->sent, k.key[k.cur & 1], sizeof(r->sent));
 	explicit_bzero(&k, sizeof(k));

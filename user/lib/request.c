@@ -101,20 +101,21 @@ struct job {
 };
 
 static bool entry(struct xc *x, const struct xc_ep *local, const struct xc_ep *remote,
-		  uint8_t dir, struct xchan_channel *ch)
+		  uint8_t dir, uint32_t *ctl)
 {
 	struct xchan_chan_id id;
-	struct xchan_channel tmp;
+	uint32_t tmp;
 
 	xchan_chan_id_make(&id, local->part, local->port, remote->part, remote->port, dir);
-	return !bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), &id, ch ? ch : &tmp);
+	return !chan_ctl_read(x, &id, ctl ? ctl : &tmp);
 }
 
 static bool established(struct xc *x, const struct job *j)
 {
-	struct xchan_channel ch;
+	uint32_t ctl;
 
-	return entry(x, &j->rx, &j->tx, XCHAN_DIR_IN, &ch) && ch.state == XCHAN_S_ESTABLISHED;
+	return entry(x, &j->rx, &j->tx, XCHAN_DIR_IN, &ctl) &&
+	       XCHAN_CTL_STATE(ctl) == XCHAN_S_ESTABLISHED;
 }
 
 static int job_make(struct xc *x, uint32_t me, const struct xchan_req *q, struct job *j,
@@ -183,12 +184,12 @@ static int count_pending(const void *key, void *ctx)
 {
 	const struct xchan_chan_id *id = key;
 	struct pending *p = ctx;
-	struct xchan_channel ch;
+	uint32_t ctl;
 
-	if (id->local_part != p->me || bpf_map_lookup_elem(XC_FD(p->x, M_CHANNELS), key, &ch))
+	if (id->local_part != p->me || chan_ctl_read(p->x, id, &ctl))
 		return 0;
 	p->sides++;
-	if (ch.state != XCHAN_S_ESTABLISHED)
+	if (XCHAN_CTL_STATE(ctl) != XCHAN_S_ESTABLISHED)
 		p->n++;
 	/* no need to count further */
 	return (p->max && p->n >= p->max) || (p->max_sides && p->sides >= p->max_sides);

@@ -131,7 +131,7 @@ static int has_part(const void *key, void *ctx)
 /* Entries naming id in a channel table, left by a removed partition of that id. */
 static bool id_has_entries(struct xc *x, uint32_t id)
 {
-	static const enum cmm_map maps[] = { M_KEYS, M_REPLAY, M_CHANNELS };
+	static const enum cmm_map maps[] = { M_REPLAY, M_CHANNELS };
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		if (xc_map_each(XC_FD(x, maps[i]), sizeof(struct xchan_chan_id), has_part, &id) > 0)

@@ -173,11 +173,16 @@ int xc_chan_parts(struct xc *x, const struct xc_ep *src, const struct xc_ep *dst
 
 struct xc_chan_info {
 	struct xchan_chan_id id;
-	struct xchan_channel ch;	/* ch.key_ns: when the current key was set */
+	struct {			/* the entry, but its key bytes */
+		uint32_t state;		/* enum xchan_chan_state */
+		uint32_t slot;		/* its counters' (XCHAN_NO_SLOT: none) */
+		uint64_t key_ns;	/* IN: when its newest key was made (0: unknown) */
+	} ch;
 	uint32_t key_owner;		/* 0: no key */
 	uint8_t key_id;			/* the current key's id (OUT: sends with; IN: newest) */
 	uint8_t key_slots;		/* how many keys the entry holds (2: a rekey overlaps) */
-	struct xchan_chan_counter c;	/* IN entries only */
+	struct xchan_chan_counter c;	/* those of its slot (OUT towards another node:
+					 * what it sent, packets = the sequence) */
 };
 int xc_chan_list(struct xc *x, struct xc_chan_info **out, size_t *n, struct xc_err *e);
 const char *xc_state_name(uint32_t state);

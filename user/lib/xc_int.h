@@ -66,7 +66,8 @@ int xc_part_resolve(struct xc *x, const char *part, bool must_be_local, uint32_t
  * made before counts any more. */
 void cache_forget(struct xc *x);
 /* The slot bitmap's lock (an fd to close with flow_unlock, or one of these), held
- * from slot_alloc until the IN entry naming the slot is inserted. */
+ * from slot_alloc until the entry naming the slot is inserted, and around every
+ * read-and-write of an IN entry. */
 #define FLOW_UNLOCKED	(-1)	/* a private instance: nothing to lock */
 #define FLOW_NOLOCK	(-2)	/* the pin could not be locked */
 int flow_lock(struct xc *x);
@@ -75,9 +76,14 @@ void flow_unlock(int fd);
  * entry naming it is gone and cache_forget. */
 int slot_alloc(struct xc *x, uint32_t *slot);
 void slot_free(struct xc *x, uint32_t slot);
-/* The counters of the channel whose IN entry is in (its slot): 0, or -ENOENT when
- * there is no such entry. */
-int chan_counted(struct xc *x, const struct xchan_chan_id *in, struct xchan_chan_counter *c);
+/* The counters of the entry at id (its slot; zero where it has none): 0, or -ENOENT
+ * when there is no such entry. */
+int chan_counted(struct xc *x, const struct xchan_chan_id *id, struct xchan_chan_counter *c);
+/* The control word of the entry at id (include/xchan.h), without its keys: 0 or
+ * -errno. */
+int chan_ctl_read(struct xc *x, const struct xchan_chan_id *id, uint32_t *ctl);
+/* When the newest key of the IN entry with that slot was made (its counters). */
+void slot_key_time(struct xc *x, uint32_t slot, uint64_t ns);
 
 /* The nonce record of peer node (xchan_peernonce), made if absent and never
  * replaced: seeded a little behind the wall clock, so that what was recorded
