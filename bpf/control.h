@@ -88,6 +88,20 @@ static __always_inline int ctl_take(struct xchan_channel *ch, __u32 from)
 	return __sync_val_compare_and_swap(&ch->ctl, from, from | XCHAN_CTL_BUSY) == from;
 }
 
+/* ctl_take, and then the element is still the entry of pkt->id: one deleted and
+ * taken by another insert between the lookup and the swap (a preallocated map gives
+ * a freed element to the CPU's next insert at once: map invariant 1) gets its word
+ * back as it was, and nothing is written. */
+static __always_inline int ctl_take_own(struct xpkt *pkt, struct xchan_channel *ch, __u32 from)
+{
+	if (!ctl_take(ch, from))
+		return 0;
+	if (bpf_map_lookup_elem(&xchan_channels, &pkt->id) == ch)
+		return 1;
+	__sync_val_compare_and_swap(&ch->ctl, from | XCHAN_CTL_BUSY, from);
+	return 0;
+}
+
 /* Ends what ctl_take began: the word, still busy, becomes `to` (a swap, so that the
  * key written before is seen before the word, and nothing else wrote the word). */
 static __always_inline void ctl_give(struct xchan_channel *ch, __u32 busy, __u32 to)
@@ -136,7 +150,7 @@ static __always_inline enum xchan_reason ctrl_connect(struct xpkt *pkt)
 	w = chan_ctl(ch);
 	slotbits = w & ~0xffU;
 	if (XCHAN_CTL_STATE(w) == XCHAN_S_AUTHORIZED && !(w & XCHAN_CTL_BUSY) &&
-	    ctl_take(ch, w)) {
+	    ctl_take_own(pkt, ch, w)) {
 		key_put(ch, pkt->xh->key_id, pkt->xh->auth);
 		ctl_give(ch, w | XCHAN_CTL_BUSY,
 			 slotbits | XCHAN_CTL(XCHAN_S_ESTABLISHED, XCHAN_OWNER_REMOTE, 0));
@@ -176,7 +190,7 @@ static __always_inline enum xchan_reason ctrl_rekey(struct xpkt *pkt)
 		reason = XR_CTRL_ACK;
 	else if (kid != (__u8)(cur_kid + 1))
 		reason = audit_chan(pkt, XCHAN_E_CONNECT_REFUSED, XR_NACK_BAD_KEY_ID);
-	else if ((w & XCHAN_CTL_BUSY) || !ctl_take(ch, w))
+	else if ((w & XCHAN_CTL_BUSY) || !ctl_take_own(pkt, ch, w))
 		reason = audit_chan(pkt, XCHAN_E_CONNECT_REFUSED, XR_NACK_NO_KEY);
 	else {
 		key_put(ch, kid, pkt->xh->auth);
@@ -209,7 +223,7 @@ static __always_inline enum xchan_reason ctrl_close(struct xpkt *pkt)
 		w = chan_ctl(ch);
 		if (w & XCHAN_CTL_BUSY)
 			continue;
-		if (XCHAN_CTL_STATE(w) != XCHAN_S_ESTABLISHED || !ctl_take(ch, w))
+		if (XCHAN_CTL_STATE(w) != XCHAN_S_ESTABLISHED || !ctl_take_own(pkt, ch, w))
 			break;
 		ch->valid = 0;
 		asm volatile("" ::: "memory");
