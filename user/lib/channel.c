@@ -44,6 +44,11 @@ int xc_chan_authorize(struct xc *x, const struct xc_ep *local, const struct xc_e
 	 * node (its sequence): the datapath never creates entries, so a flood cannot
 	 * fill this array */
 	lock = flow_lock(x);
+	/* without the lock a rebuild of the bitmap could free a slot another process
+	 * took and has not written into its entry yet */
+	if (lock == FLOW_NOLOCK)
+		return xc_fail(e, -ENOLCK, "cannot lock %s/%s to take a counter slot", x->cmm.root,
+			       cmm_map_names[M_SLOTS]);
 	if (dir == XCHAN_DIR_IN || !part_is_here(x, remote->part)) {
 		err = slot_alloc(x, &slot);
 		if (err) {

@@ -187,9 +187,13 @@ static int purge_slot(const void *key, void *ctx)
 	struct purge *p = ctx;
 	uint32_t ctl;
 
+	/* a full round deletes no more: its slots could not be freed (the next round
+	 * takes the rest) */
+	if (p->nslots == sizeof(p->slots) / sizeof(p->slots[0]))
+		return 0;
 	if ((id->local_part == p->id || id->remote_part == p->id) &&
 	    !chan_ctl_read(p->x, id, &ctl) && !bpf_map_delete_elem(p->fd, key) &&
-	    XCHAN_CTL_SLOT(ctl) != XCHAN_NO_SLOT && p->nslots < sizeof(p->slots) / sizeof(p->slots[0]))
+	    XCHAN_CTL_SLOT(ctl) != XCHAN_NO_SLOT)
 		p->slots[p->nslots++] = XCHAN_CTL_SLOT(ctl);
 	return 0;
 }
