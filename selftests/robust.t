@@ -131,11 +131,12 @@ ip link set dev "${PFX}d" xdp off 2>/dev/null
 # given it and count into it too), the OUT entries none. A bit may be left taken
 # with no entry by the apply killed between the two: found again when none is free.
 S=$(chan_slots)
-ins=$(awk '$1 == "in" { print $4 }' <<<"$S" | sort -n)
-lost=$(comm -13 <(echo "$ins") <(slots_taken | sort -n) | wc -l)
+ins=$(awk '$1 == "in" { print $4 }' <<<"$S" | sort)	# as comm wants it
+taken=$(slots_taken | sort)
+lost=$(comm -13 <(echo "$ins") <(echo "$taken") | wc -l)
 check "a counter slot per IN entry: 14, distinct, all taken ($lost taken by none)" \
 	test "$(wc -l <<<"$ins")" -eq 14 -a "$(uniq <<<"$ins" | wc -l)" -eq 14 \
-		-a -z "$(comm -23 <(echo "$ins") <(slots_taken | sort -n))" \
+		-a -z "$(comm -23 <(echo "$ins") <(echo "$taken"))" \
 		-a -z "$(awk '$1 == "out" && $4 != 4294967295' <<<"$S")" -a "$(awk '$1 == "out"' <<<"$S" | wc -l)" -eq 14
 
 # 4. Close under traffic: after `channel close` returns, nothing more arrives.
