@@ -148,7 +148,20 @@ x monitor --timeout 1 | grep -v ' drop ' | head -6 | sed 's/^/   /'
 
 say "the channel table as bpftool shows it"
 echo "   \$ bpftool map dump pinned $PIN/xchan_channels"
-bpftool map dump pinned "$PIN/xchan_channels" | head -36 | sed 's/^/   /'
+bpftool map dump pinned "$PIN/xchan_channels" | head -42 | sed 's/^/   /'
+# a channel is counted at its receiver: its IN entry names a slot of xchan_counts (the
+# OUT entry none, 4294967295), where the CMM adds every frame it passed
+slot=$(chan_slots | awk '$1 == "in" && $2 == "1:6000" && $3 == "2:5000" { print $4 }')
+echo "   the channel's counters, in slot $slot as its IN entry names:"
+echo "   \$ bpftool map lookup pinned $PIN/xchan_counts key $((slot & 255)) $((slot >> 8 & 255)) $((slot >> 16 & 255)) $((slot >> 24 & 255))"
+bpftool map lookup pinned "$PIN/xchan_counts" key $((slot & 255)) $((slot >> 8 & 255)) $((slot >> 16 & 255)) $((slot >> 24 & 255)) | indent
+pk=$(slot_count "$slot" packets)
+shown=$(x -j stats --channels | jq '[.channels[] | select(.src_part==2 and .src_ep==5000 and .dst_ep==6000) | .packets] | add')
+if [ "$pk" -ge 20 ] && [ "$pk" = "$shown" ]; then
+	echo "   ok: $pk packets, at least the 20 alice's socket got, as \`xchan stats --channels\` shows"
+else
+	echo "   UNEXPECTED: $pk packets in the slot, $shown in \`xchan stats --channels\`; alice's socket got 20"; BAD=1
+fi
 
 say "mallory (compromised) tries to get around the CMM, through the bridge and the host"
 # What alice's sockets get is the ground truth; the reasons are the audit events

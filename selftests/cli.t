@@ -17,10 +17,15 @@ xr() {
 		[ "$lines" -eq 1 ] || nok "$desc: error is one line (got $lines)"
 	fi
 }
+# the tables and the counter slots taken (xchan_channels names each IN entry's):
+# a failed command leaves no slot taken by an entry it did not make
 snap() {
-	for m in xchan_partition xchan_addrs xchan_partmeta xchan_channels xchan_keys xchan_devmap xchan_chancount xchan_flows; do
-		bpftool -j map dump pinned "$PIN/$m" 2>/dev/null | jq -cS 'sort_by(.key|tostring) | map(del(.values))' 2>/dev/null
-	done | md5sum
+	{
+		for m in xchan_partition xchan_addrs xchan_partmeta xchan_channels xchan_keys xchan_devmap; do
+			bpftool -j map dump pinned "$PIN/$m" 2>/dev/null | jq -cS 'sort_by(.key|tostring) | map(del(.values))' 2>/dev/null
+		done
+		slots_taken 2>/dev/null
+	} | md5sum
 }
 unchanged() { [ "$(snap)" = "$1" ]; }
 
@@ -91,7 +96,10 @@ xr 1 "channel open: exists" channel open bob:5000 alice:6000
 unchanged "$S" && ok "maps unchanged" || nok "maps unchanged"
 xr 0 "channel authorize --out (sender side)" channel authorize carol:7000 alice:6001 --out
 xr 0 "channel authorize --in (receiver side)" channel authorize alice:6001 carol:7000 --in
+# an IN entry takes its counter slot before its insert: refused, it gives it back
+S=$(snap)
 xr 1 "channel authorize: exists" channel authorize alice:6001 carol:7000 --in
+unchanged "$S" && ok "maps unchanged, no slot taken" || nok "maps unchanged, no slot taken"
 xr 0 "channel connect on the receiving side" channel connect alice:6001 carol:7000
 xr 1 "channel connect: connected already" channel connect alice:6001 carol:7000
 xr 0 "channel authorize --in without the sender's OUT" channel authorize alice:6002 bob:5002 --in

@@ -37,6 +37,14 @@ n=$(received alice 6000 | grep -c ' 5000 x-')
 check "cross-node delivery: 50 of 50 messages ($n)" [ "$n" -eq 50 ]
 [ "$(x2 -j stats | jq '.reasons[] | select(.reason=="pass_encap_to_node") | .packets')" -ge 50 ] && [ "$(x1 -j stats | jq '.reasons[] | select(.reason=="pass_decap_from_node") | .packets')" -ge 50 ]
 check "... counted as encapsulated on node 2 and decapsulated on node 1" [ $? -eq 0 ]
+# a channel is counted at its receiver: node 1's IN entry names the slot of
+# xchan_counts holding what passed, node 2's OUT entry none, and node 2 lists no
+# channel counters (stats --channels reads IN entries only)
+slot=$(chan_slots "$PIN1" | awk '$1 == "in" && $2 == "1:6000" && $3 == "2:5000" { print $4 }')
+pk=$(slot_count "$slot" packets "$PIN1")
+[ -n "$slot" ] && [ "$pk" -ge "$n" ] && [ "$pk" = "$(x1 -j stats --channels | jq '[.channels[] | select(.src_part==2) | .packets] | add')" ] &&
+	[ "$(chan_slots "$PIN2" | awk '{ print $1, $4 }')" = "out 4294967295" ] && [ "$(x2 -j stats --channels | jq '.channels | length')" -eq 0 ]
+check "... counted once, at the receiver: slot $slot on node 1 ($pk), none on node 2" [ $? -eq 0 ]
 send_udp bob 5001 10.101.0.1 6000 5 wrongport
 sleep 0.3
 check "cross-node: a port without a channel delivers nothing" [ "$(received alice 6000 | grep -c wrongport)" -eq 0 ]

@@ -44,6 +44,18 @@ check "... every entry keyed" [ "$(jq '[.[] | select(.key=="none")] | length' <<
 check "... as many keys as entries" [ "$(bpftool -j map dump pinned "$PIN/xchan_keys" | jq length)" -eq 6002 ]
 quiet x apply --prune <(echo "channel b:5000 a:6000")
 
+# 2b. partition del frees the counter slots of all its channels, however many: 1100
+#     from e, more than the 1024 slots one round of the removal collects
+make_part e 10.80.0.5 && quiet x partition add 5 --name e --netns "${PFX}e" &&
+	awk 'BEGIN { for (i = 0; i < 1100; i++) printf "channel e:%d a:%d\n", 10000 + i, 7100 }' >"$TMPD/e" &&
+	quiet x apply "$TMPD/e"
+check "1100 channels from e" [ $? -eq 0 ]
+t0=$(slots_taken | wc -l)
+quiet x partition del e
+t1=$(slots_taken | wc -l)
+todo "user/lib/partition.c purge_slot deletes entries past a full round without keeping their slots" \
+	"partition del e freed the slots of its 1100 channels ($t0 -> $t1 taken)" [ $((t0 - t1)) -eq 1100 ]
+
 # 3. Parallel opens: 12 distinct channels and 6 processes racing for one.
 pids=()
 for i in $(seq 1 12); do ( x channel open "b:$((8000 + i))" a:6001 >/dev/null 2>&1; echo $? >"$TMPD/d$i" ) & pids+=($!); done
@@ -72,57 +84,72 @@ check "6 parallel creators of one instance all succeeded ($(cat "$TMPD"/par*.err
 check "... and the instance holds all 6 peers" \
 	[ "$("$XCHAN" --pin-root "$PAR" -j node list | jq '.peers | length')" -eq 6 ]
 # the same instance with a partition attached, then pins that do not belong together
-# (a slot map unlinked by hand, as pins of two versions would be): refused with one
-# line, and `down` still takes it down whole: the program detached, every pin gone
+# (a slot map unlinked by hand): refused with one line, and `down` still takes it
+# down whole: the program detached, every pin gone
+REFUSED="instance at $PAR was made by another xchan version.*run 'xchan down' and start again"
 make_part d 10.80.0.4 && quiet "$XCHAN" --pin-root "$PAR" partition add 9 --name d --netns "${PFX}d"
 check "a partition on the racing instance" [ $? -eq 0 ]
-rm "$PAR/xchan_flowalloc"
-"$XCHAN" --pin-root "$PAR" node list >/dev/null 2>"$TMPD/perr"; rc=$?
-check "pins that do not belong together are refused: exit $rc, one line: $(cat "$TMPD/perr")" \
-	test $rc -eq 1 -a "$(wc -l <"$TMPD/perr")" -eq 1 -a "$(grep -c 'different xchan versions' "$TMPD/perr")" -eq 1
-"$XCHAN" --pin-root "$PAR" down >/dev/null 2>"$TMPD/perr"; rc=$?
-check "... down takes it down anyway (exit $rc): d detached, no pin left" \
-	test $rc -eq 0 -a ! -e "$PAR" -a "$(ip -d link show "${PFX}d" | grep -c 'prog/xdp')" -eq 0
-# the slot bitmap under both its names (pinned xchan_flowslots before the flow cache
-# read its sequence): refused like any other mix; under its old name only beside a
-# program that has the cache (renamed by hand) too; and with every fast-path pin
-# removed beside a program that reads flow entries, which would otherwise open as
-# an instance older than the table and close channels leaving entries and copies
-quiet "$XCHAN" --pin-root "$PAR" partition add 9 --name d --netns "${PFX}d" &&
-	ln "$PAR/xchan_flowalloc" "$PAR/xchan_flowslots"
-"$XCHAN" --pin-root "$PAR" partition list >/dev/null 2>"$TMPD/perr"; rc=$?
-check "the bitmap under both names is refused: exit $rc, $(cat "$TMPD/perr")" \
-	test $rc -eq 1 -a "$(grep -c 'different xchan versions' "$TMPD/perr")" -eq 1
-rm "$PAR/xchan_flowalloc"
-"$XCHAN" --pin-root "$PAR" partition list >/dev/null 2>"$TMPD/perr"; rc=$?
-check "... under the old name alone beside a program with the cache: refused (exit $rc)" \
-	test $rc -eq 1 -a "$(grep -c 'different xchan versions' "$TMPD/perr")" -eq 1
-rm "$PAR/xchan_flowslots" "$PAR/xchan_flowstats" "$PAR/xchan_flows"
-"$XCHAN" --pin-root "$PAR" partition list >/dev/null 2>"$TMPD/perr"; rc=$?
-check "... no fast-path pin beside a program that reads flow entries: refused (exit $rc)" \
-	test $rc -eq 1 -a "$(grep -c 'different xchan versions' "$TMPD/perr")" -eq 1
-"$XCHAN" --pin-root "$PAR" down >/dev/null 2>"$TMPD/perr"; rc=$?
-check "... down takes it down (exit $rc): d detached, no pin left" \
-	test $rc -eq 0 -a ! -e "$PAR" -a "$(ip -d link show "${PFX}d" | grep -c 'prog/xdp')" -eq 0
-# the row under both names (a downgrade, then an upgrade, at one root), then a map
-# every version has missing: down still detaches d and removes every pin
-for broken in both_rows no_keys; do
-	quiet "$XCHAN" --pin-root "$PAR" partition add 9 --name d --netns "${PFX}d"
-	case $broken in
-	both_rows) ln "$PAR/xchan_chancount" "$PAR/xchan_chanstats" ;;
-	no_keys) rm "$PAR/xchan_keys" ;;
-	esac
+for gone in xchan_slotalloc xchan_counts; do
+	rm "$PAR/$gone"
+	"$XCHAN" --pin-root "$PAR" node list >/dev/null 2>"$TMPD/perr"; rc=$?
+	check "no $gone pin: refused, exit $rc, one line: $(cat "$TMPD/perr")" \
+		test $rc -eq 1 -a "$(wc -l <"$TMPD/perr")" -eq 1 -a "$(grep -c "$REFUSED" "$TMPD/perr")" -eq 1
 	"$XCHAN" --pin-root "$PAR" down >/dev/null 2>"$TMPD/perr"; rc=$?
-	check "$broken: down exits $rc, d detached, no pin left" \
+	check "... down takes it down anyway (exit $rc): d detached, no pin left" \
+		test $rc -eq 0 -a ! -e "$PAR" -a "$(ip -d link show "${PFX}d" | grep -c 'prog/xdp')" -eq 0
+	quiet "$XCHAN" --pin-root "$PAR" partition add 9 --name d --netns "${PFX}d"
+done
+# an instance holding a pin of a layout before the counter slots (xchan_chancount,
+# named xchan_chanstats before it; the flow entries, their slots, the bitmap under
+# both its names), as that version or a downgrade to it left it beside this one's:
+# its program would count and pass by tables this agent does not keep. Every
+# command but down refuses it with one line, leaving the maps and the attachment
+# as they were; down removes it whole, that pin too, and detaches d.
+inst() {
+	ls "$PAR"
+	for m in xchan_partition xchan_partmeta xchan_channels xchan_slotalloc; do
+		bpftool -j map dump pinned "$PAR/$m" | jq -c '[.[] | .formatted]'
+	done
+	ip -d link show "${PFX}d" | grep -o 'prog/xdp id [0-9]*'
+}
+for old in xchan_chancount xchan_chanstats xchan_flows xchan_flowstats xchan_flowalloc xchan_flowslots; do
+	[ -e "$PAR/xchan_cmm" ] || quiet "$XCHAN" --pin-root "$PAR" partition add 9 --name d --netns "${PFX}d"
+	quiet old_pin "$PAR" $old
+	I=$(inst)
+	"$XCHAN" --pin-root "$PAR" partition del d >/dev/null 2>"$TMPD/perr"; rc=$?
+	check "a leftover $old pin: partition del refused, exit $rc, one line: $(cat "$TMPD/perr")" \
+		test $rc -eq 1 -a "$(wc -l <"$TMPD/perr")" -eq 1 -a "$(grep -c "$REFUSED" "$TMPD/perr")" -eq 1
+	"$XCHAN" --pin-root "$PAR" channel open d:1 d:2 >/dev/null 2>"$TMPD/perr"; rc=$?
+	"$XCHAN" --pin-root "$PAR" -j channel list >/dev/null 2>>"$TMPD/perr"; rc=$rc,$?
+	check "... channel open and list too (exit $rc), nothing changed" \
+		test $rc = 1,1 -a "$(grep -c "$REFUSED" "$TMPD/perr")" -eq 2 -a "$I" = "$(inst)"
+	"$XCHAN" --pin-root "$PAR" down >/dev/null 2>"$TMPD/perr"; rc=$?
+	check "... down takes it down (exit $rc): d detached, no pin left" \
 		test $rc -eq 0 -a ! -e "$PAR" -a "$(ip -d link show "${PFX}d" | grep -c 'prog/xdp')" -eq 0
 done
+# a map every version has missing: down still detaches d and removes every pin
+quiet "$XCHAN" --pin-root "$PAR" partition add 9 --name d --netns "${PFX}d" && rm "$PAR/xchan_keys"
+"$XCHAN" --pin-root "$PAR" down >/dev/null 2>"$TMPD/perr"; rc=$?
+check "no_keys: down exits $rc, d detached, no pin left" \
+	test $rc -eq 0 -a ! -e "$PAR" -a "$(ip -d link show "${PFX}d" | grep -c 'prog/xdp')" -eq 0
 # without the partitions' table nobody knows where it attached: the pins go, with a warning
 quiet "$XCHAN" --pin-root "$PAR" partition add 9 --name d --netns "${PFX}d" && rm "$PAR/xchan_partmeta"
 "$XCHAN" --pin-root "$PAR" down >/dev/null 2>"$TMPD/perr"; rc=$?
 check "no xchan_partmeta: down exits $rc, warns ($(cat "$TMPD/perr")), no pin left" \
 	test $rc -eq 0 -a "$(grep -c 'no readable xchan_partmeta' "$TMPD/perr")" -eq 1 -a ! -e "$PAR"
 ip link set dev "${PFX}d" xdp off 2>/dev/null
-check "one counter entry per IN entry" [ "$(bpftool -j map dump pinned "$PIN/xchan_chancount" | jq length)" -eq 14 ]
+# the 14 channels after the killed apply, its prune and the racing opens: each IN
+# entry names a slot of its own, whose bit is taken (else the next open could be
+# given it and count into it too), the OUT entries none. A bit may be left taken
+# with no entry by the apply killed between the two: found again when none is free.
+S=$(chan_slots)
+ins=$(awk '$1 == "in" { print $4 }' <<<"$S" | sort)	# as comm wants it
+taken=$(slots_taken | sort)
+lost=$(comm -13 <(echo "$ins") <(echo "$taken") | wc -l)
+check "a counter slot per IN entry: 14, distinct, all taken ($lost taken by none)" \
+	test "$(wc -l <<<"$ins")" -eq 14 -a "$(uniq <<<"$ins" | wc -l)" -eq 14 \
+		-a -z "$(comm -23 <(echo "$ins") <(echo "$taken"))" \
+		-a -z "$(awk '$1 == "out" && $4 != 4294967295' <<<"$S")" -a "$(awk '$1 == "out"' <<<"$S" | wc -l)" -eq 14
 
 # 4. Close under traffic: after `channel close` returns, nothing more arrives.
 recv_stop a 6000; recv_start a 6000
