@@ -146,11 +146,16 @@ ip_in mallory addr del "$B/32" dev eth0
 say "audit events (xchan monitor, first few)"
 x monitor --timeout 1 | grep -v ' drop ' | head -6 | sed 's/^/   /'
 
-say "the channel table as bpftool shows it"
-echo "   \$ bpftool map dump pinned $PIN/xchan_channels"
-bpftool map dump pinned "$PIN/xchan_channels" | head -42 | sed 's/^/   /'
+say "the channel table as bpftool shows it (the key bytes left out here: root can read them)"
+echo "   \$ bpftool -j map dump pinned $PIN/xchan_channels | jq ..."
+# each side's entry: its keys, their ids, valid and cur, and ctl, decoded beside it:
+# state (1 authorized, 2 established), the key's owner (1 local, 2 remote), the slot
+bpftool -j map dump pinned "$PIN/xchan_channels" | jq '.[0:2] | map(.formatted |
+	.value.key = "<two 16-byte keys, not shown>" |
+	.value += { state: (.value.ctl % 4), owner: ((.value.ctl / 4 | floor) % 4),
+		    slot: (.value.ctl / 256 | floor) })' | sed 's/^/   /'
 # a channel is counted at its receiver: its IN entry names a slot of xchan_counts (the
-# OUT entry none, 4294967295), where the CMM adds every frame it passed
+# OUT entry within the node none, 16777215), where the CMM adds every frame it passed
 slot=$(chan_slots | awk '$1 == "in" && $2 == "1:6000" && $3 == "2:5000" { print $4 }')
 echo "   the channel's counters, in slot $slot as its IN entry names:"
 echo "   \$ bpftool map lookup pinned $PIN/xchan_counts key $((slot & 255)) $((slot >> 8 & 255)) $((slot >> 16 & 255)) $((slot >> 24 & 255))"

@@ -140,7 +140,7 @@ check "... and bob's datagrams arrive again: 10 of 10" [ $? -eq 0 ]
 # without its counter slot being freed (as a process killed between the two leaves
 # it): the entry made again names a slot of its own all the same.
 in_id="01 00 00 00 02 00 00 00 70 17 88 13 01 00 00 00"	# IN (1:6000 <- 2:5000), LE
-for m in xchan_keys xchan_replay xchan_channels; do
+for m in xchan_replay xchan_channels; do
 	# shellcheck disable=SC2086
 	bpftool map delete pinned "$PIN-c1/$m" key hex $in_id 2>/dev/null
 done

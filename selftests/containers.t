@@ -244,14 +244,14 @@ wait
 check "after its detach attempt mallory still can't send unauthorized" [ ! -s "$TMPD/rx.6000" ]
 
 # who can reach the pins: probed with bpf(2) from inside
-ctr_exec mallory /bin/ctr_tool bpf "$PIN/xchan_keys" >"$TMPD/p" ; rc=$?
+ctr_exec mallory /bin/ctr_tool bpf "$PIN/xchan_channels" >"$TMPD/p" ; rc=$?
 check "rootful container, own mount ns: cannot open the keys ($rc: $(cat "$TMPD/p"))" [ $rc -eq 4 ]
 ctr_exec mallory /bin/ctr_tool bpf "$PIN/xchan_cmm" >/dev/null ; rc=$?
 check "... nor the program ($rc)" [ $rc -eq 4 ]
-ctr_exec eve /bin/ctr_tool bpf "$PIN/xchan_keys" >"$TMPD/p"; rc=$?
+ctr_exec eve /bin/ctr_tool bpf "$PIN/xchan_channels" >"$TMPD/p"; rc=$?
 [ $rc -eq 4 ] && grep -q "Permission denied" "$TMPD/p"
 check "user-namespaced container, bpffs bind-mounted: open refused ($rc: $(cat "$TMPD/p"))" [ $? -eq 0 ]
-ctr_exec frank /bin/ctr_tool bpf "$PIN/xchan_keys" >"$TMPD/p"; rc=$?
+ctr_exec frank /bin/ctr_tool bpf "$PIN/xchan_channels" >"$TMPD/p"; rc=$?
 check "rootful container with the host bpffs: reads keys, as doctor says ($rc)" [ $rc -eq 0 ]
 
 ns_add "${PFX}plain"

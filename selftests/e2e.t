@@ -25,7 +25,7 @@ for mode in routed bridge; do
 	S=$(chan_slots)
 	slot=$(awk '$1 == "in" && $2 == "1:6000" && $3 == "2:5000" { print $4 }' <<<"$S")
 	check "$mode: the IN entry names a taken slot, the OUT entry none ($(echo $S))" \
-		test -n "$slot" -a "$(awk '$1 == "out" { print $4 }' <<<"$S")" = 4294967295 -a "$(slots_taken)" = "$slot"
+		test -n "$slot" -a "$(awk '$1 == "out" { print $4 }' <<<"$S")" = "$NO_SLOT" -a "$(slots_taken)" = "$slot"
 	recv_start b 5000
 	send_udp a 6000 10.77.0.2 5000 5 reverse
 	sleep 0.2
@@ -66,7 +66,7 @@ for mode in routed bridge; do
 		ins=$(awk '$1 == "in" { print $4 }' <<<"$S" | sort -n | tr '\n' ' ')
 		check "$mode: ... each IN entry names a slot of its own, taken, the OUT entries none ($ins)" \
 			test "$(wc -w <<<"$ins")" -eq 3 -a "$(awk '$1 == "in" { print $4 }' <<<"$S" | sort -u | wc -l)" -eq 3 \
-				-a "$ins" = "$(slots_taken | tr '\n' ' ')" -a -z "$(awk '$1 == "out" && $4 != 4294967295' <<<"$S")"
+				-a "$ins" = "$(slots_taken | tr '\n' ' ')" -a -z "$(awk '$1 == "out" && $4 != '"$NO_SLOT"'' <<<"$S")"
 		recv_start a 6002; recv_start d 7001
 		send_udp d 7000 10.77.0.1 6002 20 dora
 		send_udp a 6003 10.77.0.4 7001 30 alice
@@ -112,7 +112,7 @@ PY
 	ip -n "${PFX}b" link set eth0 address "$mac"
 
 	# Containers forging control messages: every type, to the peer, the host and the port.
-	keys_before=$(bpftool -j map dump pinned "$PIN/xchan_keys" | jq -c '[.[].key] | sort')
+	keys_before=$(bpftool -j map dump pinned "$PIN/xchan_channels" | jq -c '[.[] | [.key, .value]] | sort')
 	for dst in 10.77.0.1 10.77.0.2; do
 		ip netns exec "${PFX}c" python3 - "$dst" <<'PY'
 import socket, struct, sys
@@ -125,7 +125,7 @@ for t in range(1, 7):
 PY
 	done
 	sleep 0.2
-	keys_after=$(bpftool -j map dump pinned "$PIN/xchan_keys" | jq -c '[.[].key] | sort')
+	keys_after=$(bpftool -j map dump pinned "$PIN/xchan_channels" | jq -c '[.[] | [.key, .value]] | sort')
 	check "$mode: forged control messages change no key" [ "$keys_before" = "$keys_after" ]
 	untrusted=$(x -j stats | jq '.reasons[] | select(.reason=="drop_ctrl_untrusted") | .packets')
 	check "$mode: forged control messages were dropped and counted ($untrusted)" [ "$untrusted" -ge 36 ]
@@ -178,7 +178,7 @@ PY
 			quiet old_pin "$PIN" xchan_flows
 		inst() {	# what a refused command must leave as it was
 			ls "$PIN"
-			for m in xchan_partition xchan_channels xchan_keys xchan_slotalloc; do
+			for m in xchan_partition xchan_channels xchan_slotalloc; do
 				bpftool -j map dump pinned "$PIN/$m" | jq -c '[.[] | .formatted]'
 			done
 			for d in "${PFX}a" "${PFX}b" "${PFX}c"; do ip -d link show "$d" | grep -o 'prog/xdp id [0-9]*'; done

@@ -150,13 +150,16 @@ for i in range(int(sys.argv[4])):
 PY
 }
 x() { "$XCHAN" --pin-root "$PIN" "$@"; }
-# The counter slots (include/xchan.h): every IN entry of xchan_channels names the slot
-# of xchan_counts holding its channel's counters, OUT entries none (XCHAN_NO_SLOT); the
-# bits of xchan_slotalloc say which slots are taken. ROOT defaults to $PIN.
+# The counter slots (include/xchan.h): every IN entry of xchan_channels names, in bits
+# 8-31 of its word ctl, the slot of xchan_counts holding its channel's counters, and so
+# does every OUT entry towards another node (its DATA sequence); an OUT entry within
+# the node names none (XCHAN_NO_SLOT, 16777215); the bits of xchan_slotalloc say
+# which slots are taken. ROOT defaults to $PIN. Never the entries' key bytes.
+NO_SLOT=16777215
 # chan_slots [ROOT]: "DIR LOCAL_PART:LOCAL_EP REMOTE_PART:REMOTE_EP SLOT" per entry
 chan_slots() {
 	bpftool -j map dump pinned "${1:-$PIN}/xchan_channels" | jq -r '.[] | .formatted |
-		"\(if .key.dir == 1 then "in" else "out" end) \(.key.local_part):\(.key.local_ep) \(.key.remote_part):\(.key.remote_ep) \(.value.slot)"'
+		"\(if .key.dir == 1 then "in" else "out" end) \(.key.local_part):\(.key.local_ep) \(.key.remote_part):\(.key.remote_ep) \(.value.ctl / 256 | floor)"'
 }
 # slot_count SLOT FIELD [ROOT]: the packets, bytes or drops counted in that slot
 slot_count() {
