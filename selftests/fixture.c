@@ -117,22 +117,54 @@ int fixture_open(const struct cmm_sizes *sizes)
 	return 0;
 }
 
-/* A key of B:5000 -> A:6000 was written or removed behind the library's back: its
- * flow entry follows, as the library's own writes make it (flow.c). */
+/* A key was written or removed behind the library's back: the change sequence moves
+ * after it, as the library's own writes move it (flow.c), so that no CPU's copy in
+ * the flow cache outlives it. */
 void keys_changed(void)
 {
-	flow_sync(&fx, P_B, 5000, P_A, 6000);
+	cache_forget(&fx);
 }
 
-/* Where a test plays the other node (or a corrupted table): a key written directly. */
-void put_key(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner)
+/* Where a test plays the other node (or a corrupted table): an entry's keys written
+ * directly, whole (slot s holds ks with id kids where bit s of valid says; cur;
+ * ESTABLISHED with owner if any slot is valid, else AUTHORIZED), keeping the entry's
+ * counter slot; an entry not there yet is made with a slot of its own, as authorize
+ * gives one. Then the change sequence moves. */
+void put_entry(const struct xchan_chan_id *id, uint8_t valid, uint8_t cur, const uint8_t *k0,
+	       uint8_t kid0, const uint8_t *k1, uint8_t kid1, uint32_t owner)
 {
-	struct xchan_key k = { .owner = owner, .valid = 1 };	/* id 0, slot 0 */
+	struct xchan_channel k = {};
+	uint32_t slot = XCHAN_NO_SLOT;
 
-	memcpy(k.key[0], key, 16);
-	bpf_map_update_elem(fx.cmm.map_fd[M_KEYS], id, &k, BPF_NOEXIST);
+	if (!bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], id, &k))
+		slot = XCHAN_CTL_SLOT(k.ctl);
+	else if (slot_alloc(&fx, &slot))
+		slot = XCHAN_NO_SLOT;
+	memset(&k, 0, sizeof(k));
+	if (k0)
+		memcpy(k.key[0], k0, 16);
+	if (k1)
+		memcpy(k.key[1], k1, 16);
+	k.kid[0] = kid0;
+	k.kid[1] = kid1;
+	k.valid = valid;
+	k.cur = cur;
+	k.ctl = XCHAN_CTL(valid ? XCHAN_S_ESTABLISHED : XCHAN_S_AUTHORIZED, valid ? owner : 0, slot);
+	bpf_map_update_elem(fx.cmm.map_fd[M_CHANNELS], id, &k, BPF_ANY);
 	explicit_bzero(&k, sizeof(k));
 	keys_changed();
+}
+
+/* The one key, id 0 in slot 0, as CONNECT stores a channel's first key. */
+void put_key(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner)
+{
+	put_entry(id, 1, 0, key, 0, NULL, 0, owner);
+}
+
+/* The entry's keys gone behind the library's back (AUTHORIZED, its slot kept). */
+void drop_keys(const struct xchan_chan_id *id)
+{
+	put_entry(id, 0, 0, NULL, 0, NULL, 0, 0);
 }
 
 struct xchan_chan_id OUT_BA, IN_AB;
@@ -156,7 +188,7 @@ void fixture_reset(void)
 {
 	struct xc_ep b = { P_B, 5000 }, a = { P_A, 6000 };
 	struct xc_part_info *parts;
-	struct xchan_key k;
+	struct xchan_channel k;
 	struct xc_err e;
 	size_t n;
 
@@ -167,18 +199,15 @@ void fixture_reset(void)
 	free(parts);
 	/* what a test may have written behind the agent's back */
 	clear_map(fx.cmm.map_fd[M_CHANNELS]);
-	clear_map(fx.cmm.map_fd[M_KEYS]);
-	clear_map(fx.cmm.map_fd[M_CHANCOUNT]);
-	clear_map(fx.cmm.map_fd[M_FLOWS]);
 	/* entries removed behind the library's back leave their slots taken; the
-	 * removal sequence only ever grows (the CMM's flow cache trusts a copy while
+	 * change sequence only ever grows (the CMM's flow cache trusts a copy while
 	 * it holds the value the copy was made under), and moves for the entries
 	 * cleared here */
 	{
 		uint64_t seq = fx.cmm.flowslots[1];
 
 		memset(fx.cmm.flowslots, 0, XCHAN_FLOWSLOT_WORDS(fx.cmm.nflowslots) * 8);
-		fx.cmm.flowslots[1] = (seq | 1) + 1;
+		fx.cmm.flowslots[1] = seq + 2;
 	}
 	register_part(if_a, P_A, "a", IP_A, MAC_A, false);
 	register_part(if_b, P_B, "b", IP_B, MAC_B, false);
@@ -188,7 +217,8 @@ void fixture_reset(void)
 	if (xc_chan_open(&fx, &b, &a, &e))
 		fixture_fail("opening B:5000 -> A:6000", &e);
 	/* the key the receiving side made: what the tests expect in both entries */
-	if (bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k)) {
+	if (bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &IN_AB, &k) ||
+	    XCHAN_CTL_STATE(k.ctl) != XCHAN_S_ESTABLISHED) {
 		e = (struct xc_err){ .msg = "no key after channel open" };
 		fixture_fail("opening B:5000 -> A:6000", &e);
 	}

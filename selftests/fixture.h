@@ -31,6 +31,9 @@ int fixture_open(const struct cmm_sizes *sizes);
 void fixture_reset(void);
 void clear_map(int fd);
 void put_key(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner);
+void put_entry(const struct xchan_chan_id *id, uint8_t valid, uint8_t cur, const uint8_t *k0,
+	       uint8_t kid0, const uint8_t *k1, uint8_t kid1, uint32_t owner);
+void drop_keys(const struct xchan_chan_id *id);
 /* After a test wrote or removed a key of B -> A itself: the flow entry follows. */
 void keys_changed(void);
 /* Between nodes: this instance is node 1 (uplink if_up); partition R (id 40) lives on

@@ -42,7 +42,7 @@ static void connect_establishes(void)
 	check_reply(&r, XCHAN_T_CONNECT_ACK, 0, P_B, 5000);
 	ASSERT_TRUE(key_is(&OUT_BA, KEY, XCHAN_OWNER_REMOTE), "key stored as remote");
 	ASSERT_TRUE(!bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &OUT_BA, &ch) &&
-		    ch.state == XCHAN_S_ESTABLISHED, "OUT entry established");
+		    XCHAN_CTL_STATE(ch.ctl) == XCHAN_S_ESTABLISHED, "OUT entry established");
 	ASSERT_TRUE(has_event(XCHAN_E_ESTABLISHED, XR_CTRL_ACK), "established event");
 	len = pkt_build(pkt, sizeof(pkt), &s);
 	expect(pkt, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);
@@ -87,12 +87,12 @@ static void connect_refused(void)
 
 	tap_begin();
 	{
-		struct xchan_key mine = { .owner = XCHAN_OWNER_LOCAL };
+		struct xchan_channel mine = { .ctl = XCHAN_CTL(XCHAN_S_ESTABLISHED, XCHAN_OWNER_LOCAL, XCHAN_NO_SLOT) };
 		int err;
 
 		memcpy(mine.key[0], key2, 16);
 		mine.valid = 1;
-		err = bpf_map_update_elem(fx.cmm.map_fd[M_KEYS], &OUT_BA, &mine, BPF_NOEXIST);
+		err = bpf_map_update_elem(fx.cmm.map_fd[M_CHANNELS], &OUT_BA, &mine, BPF_NOEXIST);
 		ASSERT_EQ(err ? errno : 0, EEXIST, "agent insert errno");
 		ASSERT_TRUE(key_is(&OUT_BA, KEY, XCHAN_OWNER_REMOTE), "stored key unchanged");
 	}
@@ -114,7 +114,8 @@ static void close_removes_key(void)
 	ASSERT_EQ(reply.type, XCHAN_T_CLOSE_ACK, "reply type");
 	ASSERT_TRUE(key_absent(&OUT_BA), "OUT key removed");
 	ASSERT_TRUE(!bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &OUT_BA, &ch) &&
-		    ch.state == XCHAN_S_AUTHORIZED, "OUT entry back to authorized");
+		    XCHAN_CTL_STATE(ch.ctl) == XCHAN_S_AUTHORIZED && !ch.valid,
+		    "OUT entry back to authorized, no key valid");
 	tap_end("CLOSE through the agent's trusted path removes the sender's key");
 }
 

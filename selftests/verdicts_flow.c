@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* verdicts_flow.c: the same-node fast path (xchan_flows, bpf/flow.h): the entry the
- * library makes at connect and keeps in step with the keys (rekey, close, partition
- * removal), that it never decides a drop nor passes what it no longer vouches for,
- * and that it is made for no channel with a partition of another node. */
+/* verdicts_flow.c: the same-node fast path (bpf/flow.h) and the counter slots. Each
+ * CPU keeps what the full path found for a frame's key, valid while the change
+ * sequence (word 1 of xchan_slotalloc) holds the value read before the full path's
+ * lookups. Shown here both ways: a copy passes a frame whose keys were removed behind
+ * everyone's back (the sequence not moved), and never once the sequence moved; every
+ * path of the library and of the CMM that removes or changes a key moves it. Then
+ * the slots: one per IN entry (and per OUT entry towards another node), counted in
+ * by both paths, given back with the entry, made again when the bitmap is full. */
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
@@ -12,83 +16,11 @@
 #include "verdicts.h"
 
 static const struct xc_ep B5000 = { P_B, 5000 }, A6000 = { P_A, 6000 };
-static struct xchan_flow_key BA;	/* the fixture's channel's entry (test_flow) */
 
-static struct xchan_flow_key fkey(uint32_t src, uint32_t daddr, uint16_t sport, uint16_t dport)
-{
-	return (struct xchan_flow_key){ .src_part = src, .daddr = daddr,
-					.sport = htons(sport), .dport = htons(dport) };
-}
-
-static bool flow_get(const struct xchan_flow_key *k, struct xchan_flow *f)
-{
-	return !bpf_map_lookup_elem(fx.cmm.map_fd[M_FLOWS], k, f);
-}
-
-/* A write behind the library's back moves the removal sequence, as the library's
- * writes do, so that no CPU's flow cache keeps the entry it replaced. */
-static void flow_moved(void)
-{
-	__atomic_fetch_add(&fx.cmm.flowslots[1], 2, __ATOMIC_ACQ_REL);
-}
-
-static void flow_put(const struct xchan_flow_key *k, const struct xchan_flow *f)
-{
-	ASSERT_EQ(bpf_map_update_elem(fx.cmm.map_fd[M_FLOWS], k, f, BPF_EXIST), 0, "flow rewritten");
-	flow_moved();
-}
-
-/* Entries naming part as sender or receiver; part 0: all entries. */
-static int flows_naming(uint32_t part)
-{
-	struct xchan_flow_key k, next;
-	struct xchan_flow f;
-	int n = 0, more = !bpf_map_get_next_key(fx.cmm.map_fd[M_FLOWS], NULL, &k);
-
-	while (more) {
-		more = !bpf_map_get_next_key(fx.cmm.map_fd[M_FLOWS], &k, &next);
-		if (flow_get(&k, &f) && (!part || k.src_part == part || f.dst_part == part))
-			n++;
-		k = next;
-	}
-	explicit_bzero(&f, sizeof(f));
-	return n;
-}
-
-/* Slots marked taken: one per entry, or the library leaked or lost one. */
-static int slots_taken(void)
-{
-	int n = 0;
-
-	for (uint32_t w = 0; w < (fx.cmm.nflowslots + 63) / 64; w++)
-		n += __builtin_popcountll(fx.cmm.flowslots[XCHAN_FLOWSLOT_BITS + w]);
-	return n;
-}
-
-/* The flow's copies are the key the table's entries hold, byte for byte: OUT's
- * current key, and IN's key of the same id. */
-static bool copies_are_keys(const struct xchan_flow *f)
-{
-	struct xchan_key out, in;
-	unsigned int so, si;
-	bool same = !bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &OUT_BA, &out) &&
-		    !bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &in);
-
-	so = out.cur & 1;
-	si = XCHAN_KEY_SLOT(out.kid[so]);
-	same = same && f->kid == out.kid[so] && in.kid[si] == f->kid &&
-	       !memcmp(f->out_key, out.key[so], 16) && !memcmp(f->in_key, in.key[si], 16) ;
-	explicit_bzero(&out, sizeof(out));
-	explicit_bzero(&in, sizeof(in));
-	return same;
-}
-
-static size_t frame(uint8_t *f, const uint8_t *mac, uint32_t saddr, uint16_t sport, uint16_t dport)
+static size_t frame(uint8_t *f, uint16_t sport, uint16_t dport)
 {
 	struct pkt_spec s = udp_from_b(IP_A, sport, dport);
 
-	s.saddr = saddr;
-	memcpy(s.src_mac, mac, 6);
 	return pkt_build(f, PKT_MAX, &s);
 }
 
@@ -98,7 +30,7 @@ static void expect_ba(int action, int reason)
 {
 	struct xchan_chan_counter before, after;
 	uint8_t f[PKT_MAX];
-	size_t len = frame(f, MAC_B, IP_B, 5000, 6000);
+	size_t len = frame(f, 5000, 6000);
 	bool pass = action == XDP_REDIRECT;
 	struct run r;
 
@@ -112,366 +44,250 @@ static void expect_ba(int action, int reason)
 			    !memcmp(r.out + 6, f + 6, len - 6), "to A's MAC, the rest unchanged");
 }
 
-static void made_at_connect(void)
+/* The entry's keys gone with nobody moving the sequence (an operator's bpftool): what
+ * only a copy in the flow cache can still pass. */
+static void keys_gone_unseen(const struct xchan_chan_id *id)
 {
-	struct xchan_flow f;
-	uint8_t pkt[PKT_MAX];
-	size_t len;
+	struct xchan_channel k;
+	uint32_t slot;
+
+	ASSERT_EQ(bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], id, &k), 0, "entry there");
+	slot = XCHAN_CTL_SLOT(k.ctl);
+	memset(&k, 0, sizeof(k));
+	k.ctl = XCHAN_CTL(XCHAN_S_AUTHORIZED, 0, slot);
+	ASSERT_EQ(bpf_map_update_elem(fx.cmm.map_fd[M_CHANNELS], id, &k, BPF_EXIST), 0,
+		  "keys removed, the sequence not moved");
+}
+
+static uint64_t seq_now(void)
+{
+	return __atomic_load_n(&fx.cmm.flowslots[1], __ATOMIC_ACQUIRE);
+}
+
+static int slots_taken(void)
+{
+	int n = 0;
+
+	for (uint32_t w = 0; w < (fx.cmm.nflowslots + 63) / 64; w++)
+		n += __builtin_popcountll(fx.cmm.flowslots[XCHAN_FLOWSLOT_BITS + w]);
+	return n;
+}
+
+static uint32_t slot_of(const struct xchan_chan_id *id)
+{
+	uint32_t ctl = XCHAN_CTL(0, 0, XCHAN_NO_SLOT);
+
+	chan_ctl_read(&fx, id, &ctl);
+	return XCHAN_CTL_SLOT(ctl);
+}
+
+/* The copies are per CPU: everything below runs on one, so that every frame finds
+ * the copy the one before made. */
+static void cache_contract(void)
+{
+	uint8_t f[PKT_MAX];
+	size_t len = frame(f, 5000, 6000);
+	uint64_t s0;
 
 	reset();
 	tap_begin();
-	ASSERT_EQ(flows_naming(0), 1, "flow entries");
-	ASSERT_TRUE(flow_get(&BA, &f), "entry {P_B, IP_A, 5000, 6000}");
-	ASSERT_TRUE(copies_are_keys(&f), "its copies equal OUT_BA and IN_AB");
-	ASSERT_EQ(f.dst_part, P_A, "dst_part");
-	ASSERT_EQ(f.dst_ifindex, if_a, "dst_ifindex");
-	explicit_bzero(&f, sizeof(f));
-	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
-	tap_end("flow: channel open makes one entry {B, A's address, 5000, 6000}: copies of OUT and IN byte for byte, A on its veth; the frame is redirected and counted");
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);	/* the full path, which makes the copy */
+	keys_gone_unseen(&OUT_BA);
+	keys_gone_unseen(&IN_AB);
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);	/* only the copy can pass it */
+	s0 = seq_now();
+	keys_changed();
+	ASSERT_EQ(seq_now(), s0 + 2, "the sequence moved by two");
+	expect_ba(XDP_DROP, XR_DROP_NO_OUT);
+	tap_end("flow cache: a CPU's copy passes while the change sequence holds (here both keys removed behind everyone's back), and never once it moved (drop_no_out_channel)");
 
-	tap_begin();
-	len = frame(pkt, MAC_B, IP_B, 5001, 6000);
-	expect(pkt, len, if_b, XDP_DROP, XR_DROP_NO_OUT);
-	len = frame(pkt, MAC_B, IP_B, 5000, 6001);
-	expect(pkt, len, if_b, XDP_DROP, XR_DROP_NO_OUT);
-	len = frame(pkt, MAC_C, IP_C, 5000, 6000);
-	expect(pkt, len, if_c, XDP_DROP, XR_DROP_NO_OUT);
-	tap_end("flow: another source port, destination port or sender finds no entry (drop_no_out_channel)");
-}
-
-/* The keys go behind the library's back (no keys_changed): only the entry remains. */
-static void keys_gone(bool out_too)
-{
 	reset();
-	bpf_map_delete_elem(fx.cmm.map_fd[M_KEYS], &IN_AB);
-	if (out_too)
-		bpf_map_delete_elem(fx.cmm.map_fd[M_KEYS], &OUT_BA);
-}
-
-/* Keys gone, then the entry altered by edit: the full path must decide. */
-static void tampered(bool out_too, void (*edit)(struct xchan_flow *), int reason)
-{
-	struct xchan_flow f;
-
-	keys_gone(out_too);
-	if (!ASSERT_TRUE(flow_get(&BA, &f), "entry present"))
-		return;
-	edit(&f);
-	flow_put(&BA, &f);
-	explicit_bzero(&f, sizeof(f));
-	expect_ba(XDP_DROP, reason);
-}
-
-static void out_copy_differs(struct xchan_flow *f) { f->out_key[3] ^= 0x40; }
-static void in_copy_differs(struct xchan_flow *f) { f->in_key[15] ^= 1; }
-static void in_copy_first_byte(struct xchan_flow *f) { f->in_key[0] ^= 0x80; }
-static void names_if_c(struct xchan_flow *f) { f->dst_ifindex = if_c; }
-static void names_c(struct xchan_flow *f) { f->dst_ifindex = if_c; f->dst_part = P_C; }
-static void names_unreg(struct xchan_flow *f) { f->dst_ifindex = if_unreg; }
-static void part_is_c(struct xchan_flow *f) { f->dst_part = P_C; }
-static void part_is_other(struct xchan_flow *f) { f->dst_part = 99; }
-static void slot_past(struct xchan_flow *f) { f->slot = fx.cmm.nflowslots; }
-
-static void never_decides(void)
-{
-	struct xchan_flow f;
-
 	tap_begin();
-	/* The contract, not a property of the CMM: only the library writes keys, and it
-	 * drops the entry before and after it removes one (flow_drop) and syncs it after
-	 * it writes one. Keys removed behind its back leave an entry that still vouches
-	 * for the channel, and the frame passes on it alone: this also shows that the
-	 * frames of made_at_connect took the fast path. */
-	keys_gone(true);
 	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
-	tap_end("flow: (the contract) keys deleted behind the library's back, entry intact: it alone passes the frame");
+	keys_gone_unseen(&IN_AB);
+	expect(f, frame(f, 5001, 6000), if_b, XDP_DROP, XR_DROP_NO_OUT);
+	expect(f, frame(f, 5000, 6001), if_b, XDP_DROP, XR_DROP_NO_OUT);
+	expect(f, len = frame(f, 5000, 6000), if_b, XDP_REDIRECT, XR_PASS_CHANNEL);
+	tap_end("flow cache: a copy stands for its own key only: another source or destination port takes the full path (drop_no_out_channel)");
 
-	tap_begin();
-	tampered(true, slot_past, XR_DROP_NO_OUT);
-	tap_end("flow: keys gone, entry naming a counter slot past the array: full path, dropped");
-
+	reset();
 	tap_begin();
 	{
-		struct xchan_flow_key k = fkey(50, IP_A, 5000, 6000);
-		struct xc_part_reg r = { .id = 50, .name = "d", .host_ifindex = if_unreg,
-					 .ip = htonl(0x0a000032) };
-		struct xc_err e;
+		struct xchan_chan_counter c0, c1;
 
-		reset();
-		ASSERT_TRUE(flow_get(&BA, &f), "entry present");
-		f.dst_part = 50;
-		ASSERT_EQ(bpf_map_update_elem(fx.cmm.map_fd[M_FLOWS], &k, &f, BPF_NOEXIST), 0,
-			  "an entry left under id 50");
-		flow_moved();
-		memcpy(r.mac, (uint8_t[6]){ 0x02, 0, 0, 0, 0, 0x32 }, 6);
-		ASSERT_EQ(xc_part_register(&fx, &r, &e), 0, "partition 50 registered");
-		ASSERT_EQ(flows_naming(50), 0, "entries naming 50 after its registration");
-		xc_part_remove(&fx, 50, NULL);
+		chan_counts(&c0);
+		for (int i = 0; i < 3; i++)
+			expect(f, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);
+		chan_counts(&c1);
+		ASSERT_EQ(c1.packets - c0.packets, 3, "three packets in the IN entry's slot");
+		ASSERT_EQ(c1.bytes - c0.bytes, 3 * len, "and their bytes");
+		ASSERT_EQ(c1.drops, c0.drops, "no drop");
 	}
-	explicit_bzero(&f, sizeof(f));
-	tap_end("flow: a partition registered under an id starts with no entry naming it (one left by an older agent is purged)");
-
-	tap_begin();
-	reset();
-	ASSERT_TRUE(flow_get(&BA, &f), "entry present");
-	out_copy_differs(&f);
-	flow_put(&BA, &f);
-	explicit_bzero(&f, sizeof(f));
-	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
-	tap_end("flow: copies that disagree, keys intact: the full path passes the frame (the entry decides no drop)");
-
-	tap_begin();
-	tampered(true, out_copy_differs, XR_DROP_NO_OUT);
-	tampered(false, in_copy_differs, XR_DROP_NO_IN);
-	tampered(false, in_copy_first_byte, XR_DROP_NO_IN);
-	tap_end("flow: keys gone, copies disagree (a byte of OUT's key, IN's last byte, IN's first): the full path's drop_no_out_channel / drop_no_in_channel");
-
-	tap_begin();
-	tampered(true, names_if_c, XR_DROP_NO_OUT);
-	tampered(true, names_c, XR_DROP_NO_OUT);
-	tampered(true, names_unreg, XR_DROP_NO_OUT);
-	tap_end("flow: keys gone, entry naming C's veth (as A, or as C: not A's address), or an unregistered one: full path, dropped");
-
-	tap_begin();
-	tampered(true, part_is_c, XR_DROP_NO_OUT);
-	tampered(true, part_is_other, XR_DROP_NO_OUT);
-	tap_end("flow: keys gone, entry naming another receiver id on A's veth: full path, dropped");
-
-	tap_begin();
-	keys_gone(false);
-	keys_changed();
-	ASSERT_TRUE(!flow_get(&BA, &f) && errno == ENOENT, "no entry after the sync");
-	expect_ba(XDP_DROP, XR_DROP_NO_IN);
-	tap_end("flow: the library's sync with IN gone takes the entry back; drop_no_in_channel");
+	tap_end("flow cache: frames passed by the full path and by the copy are counted alike, in the slot the IN entry names");
 }
 
-static void close_drops(void)
+/* Every way the library removes or changes a key moves the sequence after it. */
+static void library_moves_it(void)
 {
 	struct xc_err e;
 	bool unacked = true;
 
 	reset();
 	tap_begin();
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);	/* on the copy */
 	ASSERT_EQ(xc_chan_close(&fx, &B5000, &A6000, &unacked, &e), 0, e.msg);
 	ASSERT_TRUE(!unacked, "CLOSE acknowledged");
-	ASSERT_EQ(flows_naming(0), 0, "flow entries");
-	ASSERT_EQ(slots_taken(), 0, "slots taken");
 	expect_ba(XDP_DROP, XR_DROP_NO_OUT);
-	tap_end("flow: xc_chan_close removes the entry and gives its slot back; the frame is dropped (drop_no_out_channel)");
-}
-
-static void rekey_syncs(void)
-{
-	struct xchan_flow f, old;
-	struct xc_err e;
+	tap_end("flow cache: xc_chan_close after frames passed on the copy: nothing more passes (drop_no_out_channel)");
 
 	reset();
 	tap_begin();
-	flow_get(&BA, &old);
-	for (int round = 1; round <= 2; round++) {
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
+	keys_gone_unseen(&IN_AB);	/* the copy still passes... */
+	ASSERT_EQ(xc_chan_close(&fx, &B5000, &A6000, &unacked, &e), 0, e.msg);
+	expect_ba(XDP_DROP, XR_DROP_NO_OUT);	/* ...until the close, which found no IN key */
+	tap_end("flow cache: a close that finds the IN key already gone still moves the sequence: the copy passes no more");
+
+	reset();
+	tap_begin();
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
+	ASSERT_EQ(xc_part_remove(&fx, P_A, NULL), 0, "partition A removed");
+	expect_ba(XDP_PASS, XR_PASS_EXTERNAL);
+	tap_end("flow cache: with the receiver removed after the copy was made, the frame is outside traffic, not delivered to it");
+
+	reset();
+	tap_begin();
+	{
+		struct xchan_channel in;
+		uint64_t s0;
+
+		expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
+		s0 = seq_now();
 		ASSERT_EQ(xc_chan_rekey(&fx, &B5000, &A6000, 0, &e), 0, e.msg);
-		ASSERT_TRUE(flow_get(&BA, &f), "entry present");
-		ASSERT_TRUE(copies_are_keys(&f), "copies equal the keys after the rekey");
-		ASSERT_EQ(f.kid, round, "the copies' id");
-		ASSERT_TRUE(memcmp(f.out_key, old.out_key, 16), "a new key in the copies");
-		old = f;
+		ASSERT_TRUE(seq_now() >= s0 + 4, "moved by the CMM's REKEY and by the retire");
+		/* the old key retired: a copy from before would pass on it, the
+		 * full path finds both entries on key 1 */
+		ASSERT_EQ(bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &IN_AB, &in), 0, "IN");
+		ASSERT_TRUE(in.valid == 2 && in.kid[1] == 1, "IN holds key 1 alone");
+		explicit_bzero(&in, sizeof(in));
 		expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
 	}
-	explicit_bzero(&f, sizeof(f));
-	explicit_bzero(&old, sizeof(old));
-	tap_end("flow: xc_chan_rekey (grace 0), twice: the copies are the new keys (ids 1, 2) byte for byte; the frame still redirects");
+	tap_end("flow cache: a rekey moves the sequence (the CMM at REKEY, the library at the retire); the channel passes on its new key");
 }
 
-/* Channels beside B -> A: A as a sender, and two with C only, on B and on A. */
-static void more_channels(void)
+/* CLOSE and REKEY on the trusted path move it themselves: the receiver's node may be
+ * another, whose agent cannot move ours. */
+static void cmm_moves_it(void)
+{
+	static const uint8_t K2[16] = { 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7 };
+	uint8_t pkt[PKT_MAX];
+	size_t len;
+	uint64_t s0;
+
+	reset();
+	tap_begin();
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
+	keys_gone_unseen(&IN_AB);	/* only the copy passes now */
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
+	s0 = seq_now();
+	len = ctrl_frame(pkt, XCHAN_T_CLOSE, P_A, 6000, P_B, 5000, NULL, MAC_GW);
+	expect(pkt, len, 1, XDP_TX, XR_CTRL_CLOSE);
+	ASSERT_EQ(seq_now(), s0 + 2, "the CMM moved the sequence at CLOSE");
+	expect_ba(XDP_DROP, XR_DROP_NO_OUT);
+	tap_end("flow cache: CLOSE on the trusted path moves the sequence itself: the copy passes no more");
+
+	reset();
+	tap_begin();
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
+	keys_gone_unseen(&IN_AB);
+	s0 = seq_now();
+	len = ctrl_frame(pkt, XCHAN_T_REKEY, P_A, 6000, P_B, 5000, K2, MAC_GW);
+	pkt[PKT_OFF_XCHAN + 2] = 1;	/* the next key id */
+	expect(pkt, len, 1, XDP_TX, XR_CTRL_ACK);
+	ASSERT_EQ(seq_now(), s0 + 2, "the CMM moved the sequence at REKEY");
+	expect_ba(XDP_DROP, XR_DROP_NO_IN);
+	tap_end("flow cache: REKEY on the trusted path moves the sequence itself: the full path runs again (drop_no_in_channel, IN's keys gone)");
+}
+
+/* One slot per IN entry, none for an OUT entry within the node; a slot per OUT
+ * entry towards another node (its sequence); freed with the entry. */
+static void slots(void)
 {
 	static const struct xc_ep pairs[][2] = {
 		{ { P_A, 7000 }, { P_B, 8000 } },
 		{ { P_C, 5000 }, { P_B, 6000 } },
 		{ { P_C, 5001 }, { P_A, 6001 } },
 	};
+	struct xchan_chan_id out, in;
 	struct xc_err e;
-
-	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
-		ASSERT_EQ(xc_chan_open(&fx, &pairs[i][0], &pairs[i][1], &e), 0, e.msg);
-	ASSERT_EQ(flows_naming(0), 4, "flow entries with the three more channels");
-}
-
-/* Partition del of gone (A or B) with four channels: every entry naming it goes, the
- * one with C only (left) stays. B:5000 -> A's address then gets action/reason, and
- * with gone registered again (same id, veth, address, MAC) no entry makes it pass. */
-static void remove_one(uint32_t gone, struct xchan_flow_key left, int action, int reason,
-		       const char *name)
-{
-	struct xc_part_reg r = { .id = gone, .host_ifindex = gone == P_A ? if_a : if_b,
-				 .ip = gone == P_A ? IP_A : IP_B };
-	struct xchan_flow f;
-	struct xc_err e;
+	bool unacked;
+	int n0;
 
 	reset();
 	tap_begin();
-	more_channels();
-	ASSERT_EQ(xc_part_remove(&fx, gone, NULL), 0, "partition del");
-	ASSERT_EQ(flows_naming(gone), 0, "entries naming it");
-	ASSERT_TRUE(flows_naming(0) == 1 && flow_get(&left, &f), "the entry with C only is left");
-	ASSERT_EQ(slots_taken(), 1, "slots taken: the one entry's");
-	explicit_bzero(&f, sizeof(f));
-	expect_ba(action, reason);
-	memcpy(r.mac, gone == P_A ? MAC_A : MAC_B, 6);
-	ASSERT_EQ(xc_part_register(&fx, &r, &e), 0, e.msg);
-	expect_ba(XDP_DROP, XR_DROP_NO_OUT);
-	ASSERT_EQ(flows_naming(gone), 0, "entries naming it once it is back");
-	tap_end(name);
-}
-
-static void none_between_nodes(void)
-{
-	struct pkt_spec s = udp_from_b(IP_R, 5000, 6000);
-	uint8_t pkt[PKT_MAX];
-	size_t len;
+	n0 = slots_taken();
+	ASSERT_EQ(n0, 1, "the fixture's channel: one slot");
+	ASSERT_TRUE(slot_of(&IN_AB) < fx.cmm.nflowslots, "IN names it");
+	ASSERT_EQ(slot_of(&OUT_BA), XCHAN_NO_SLOT, "OUT within the node: none");
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		ASSERT_EQ(xc_chan_open(&fx, &pairs[i][0], &pairs[i][1], &e), 0, e.msg);
+	ASSERT_EQ(slots_taken(), 4, "four channels, four slots");
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		xchan_chan_id_make(&in, pairs[i][1].part, pairs[i][1].port, pairs[i][0].part,
+				   pairs[i][0].port, XCHAN_DIR_IN);
+		ASSERT_TRUE(slot_of(&in) != slot_of(&IN_AB) && slot_of(&in) < fx.cmm.nflowslots,
+			    "a slot of its own");
+	}
+	ASSERT_EQ(xc_chan_close(&fx, &pairs[0][0], &pairs[0][1], &unacked, &e), 0, e.msg);
+	ASSERT_EQ(slots_taken(), 3, "close gives its slot back");
+	ASSERT_EQ(xc_part_remove(&fx, P_C, NULL), 0, "partition C removed");
+	ASSERT_EQ(slots_taken(), 1, "... and partition del those of C's channels");
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
+	tap_end("slots: one per IN entry, none for an OUT entry within the node, each its own, given back by close and partition del");
 
 	reset();
 	tap_begin();
 	fixture_nic();
-	/* the library's writer, as after a key of either channel with R */
-	flow_sync(&fx, P_B, 5000, P_R, 6000);
-	flow_sync(&fx, P_R, 5000, P_A, 6000);
-	ASSERT_EQ(flows_naming(P_R), 0, "entries naming R");
-	ASSERT_EQ(flows_naming(0), 1, "entries (B -> A's)");
-	len = pkt_build(pkt, sizeof(pkt), &s);
-	expect(pkt, len, if_b, XDP_REDIRECT, XR_PASS_ENCAP);
-	len = nic_frame(pkt, 1, 5, NODE2, false);
-	expect(pkt, len, if_up, XDP_REDIRECT, XR_PASS_DECAP);
-	tap_end("flow: between nodes no entry names R (after fixture_nic and a sync of each channel with R); B -> R is encapsulated, R -> A decapsulated");
-}
-
-static struct xchan_chan_counter row_of(const struct xchan_chan_id *in)
-{
-	struct xchan_chan_counter c = {};
-
-	cmm_percpu_sum(fx.cmm.map_fd[M_CHANCOUNT], in, &c, sizeof(c));
-	return c;
-}
-
-static struct xchan_counter slot_of(uint32_t slot)
-{
-	struct xchan_counter c = {};
-
-	cmm_percpu_sum(fx.cmm.map_fd[M_FLOWSTATS], &slot, &c, sizeof(c));
-	return c;
-}
-
-/* The fast path counts in its entry's slot, the full path in the row; the library's
- * sum is both, and a drop of the entry folds the slot into the row. */
-static void slot_counts(void)
-{
-	struct xchan_chan_counter row, total;
-	struct xchan_counter sc;
-	struct xchan_flow f;
-	struct xc_err e;
-	uint32_t slot;
-
-	reset();
-	tap_begin();
-	ASSERT_TRUE(flow_get(&BA, &f), "entry present");
-	slot = f.slot;
-	ASSERT_TRUE(slot < fx.cmm.nflowslots, "its slot is in the array");
-	ASSERT_EQ(slots_taken(), 1, "slots taken");
-	for (int i = 0; i < 3; i++)
-		expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
-	row = row_of(&IN_AB);
-	sc = slot_of(slot);
-	ASSERT_EQ(row.packets, 0, "the row's packets");
-	ASSERT_EQ(sc.packets, 3, "the slot's packets");
-	tap_end("flow: three frames on the entry are counted in its slot of xchan_flowstats, none in the channel's row");
-
-	tap_begin();
-	flow_drop(&fx, P_B, 5000, P_A, 6000);
-	ASSERT_EQ(slots_taken(), 0, "slots taken after the drop");
-	ASSERT_EQ(row_of(&IN_AB).packets, 3, "the row's packets after the drop");
-	ASSERT_EQ(row_of(&IN_AB).bytes, sc.bytes, "the row's bytes after the drop");
-	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);	/* the full path */
-	keys_changed();
-	ASSERT_TRUE(flow_get(&BA, &f), "entry made again");
-	ASSERT_EQ(slot_of(f.slot).packets, 0, "the new entry's slot starts at zero");
-	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
-	chan_counts(&total);
-	ASSERT_EQ(total.packets, 5, "row and slot");
-	ASSERT_EQ(row_of(&IN_AB).packets, 4, "the row (three folded, one on the full path)");
-	tap_end("flow: a dropped entry's slot is folded into the row and given back; the next entry's slot starts at zero; the channel's counters only grow");
-
-	tap_begin();
-	slot = f.slot;
-	ASSERT_EQ(xc_chan_rekey(&fx, &B5000, &A6000, 0, &e), 0, e.msg);
-	ASSERT_TRUE(flow_get(&BA, &f) && f.slot == slot, "the same slot after a rekey");
-	/* every bit set, as if processes had died holding slots: the bitmap is made
-	 * again from the entries when none is left */
-	memset(fx.cmm.flowslots + XCHAN_FLOWSLOT_BITS, 0xff, (fx.cmm.nflowslots + 63) / 64 * 8);
-	more_channels();
-	ASSERT_EQ(slots_taken(), 4, "slots taken: the four entries'");
+	xchan_chan_id_make(&out, P_B, 5000, P_R, 6000, XCHAN_DIR_OUT);
 	{
-		struct xchan_flow_key k, next;
-		uint32_t seen[8];
-		int n = 0, more = !bpf_map_get_next_key(fx.cmm.map_fd[M_FLOWS], NULL, &k);
+		struct pkt_spec s = udp_from_b(IP_R, 5000, 6000);
+		struct xchan_chan_counter c;
+		uint8_t pkt[PKT_MAX];
+		size_t len = pkt_build(pkt, sizeof(pkt), &s);
 
-		while (more) {
-			more = !bpf_map_get_next_key(fx.cmm.map_fd[M_FLOWS], &k, &next);
-			if (flow_get(&k, &f) && n < 8) {
-				for (int i = 0; i < n; i++)
-					ASSERT_TRUE(seen[i] != f.slot, "no two entries share a slot");
-				seen[n++] = f.slot;
-			}
-			k = next;
-		}
-		ASSERT_EQ(n, 4, "entries");
+		ASSERT_TRUE(slot_of(&out) < fx.cmm.nflowslots, "B -> R's OUT entry names a slot");
+		for (int i = 0; i < 2; i++)
+			expect(pkt, len, if_b, XDP_REDIRECT, XR_PASS_ENCAP);
+		ASSERT_EQ(chan_counted(&fx, &out, &c), 0, "its counters");
+		ASSERT_EQ(c.packets, 2, "its packets: the two DATA sent, their sequence numbers 1 and 2");
 	}
-	explicit_bzero(&f, sizeof(f));
-	tap_end("flow: a rekey keeps the entry's slot; with every slot marked taken, the bitmap is made again from the entries and the next channels get slots no other entry has");
-}
-
-/* The reader's sequence, and the resolution the entry is written from. */
-static void seq_and_resolve(void)
-{
-	struct xchan_chan_counter c;
-	struct xchan_key k;
-	struct xchan_flow f;
+	tap_end("slots: an OUT entry towards another node has one; its packets are the DATA sequence");
 
 	reset();
 	tap_begin();
-	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
-	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
-	fx.cmm.flowslots[1] |= 1;	/* a removal that died after its first bump */
-	chan_counts(&c);
-	ASSERT_EQ(c.packets, 2, "packets read with the sequence odd");
-	ASSERT_EQ(fx.cmm.flowslots[1] & 1, 0, "the sequence even again");
-	tap_end("flow: a removal's sequence left odd by a dead process: readers fall back to the lock, whose holder evens it; the counts read are right");
+	{
+		struct xc_ep a2 = { P_A, 7100 }, b2 = { P_B, 8100 };
+		struct xchan_chan_counter c;
+		uint32_t s;
 
-	tap_begin();
-	ASSERT_EQ(bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k), 0, "IN key read");
-	k.key[k.cur & 1][7] ^= 0x10;	/* IN holds another key under OUT's id */
-	ASSERT_EQ(bpf_map_update_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k, BPF_EXIST), 0, "IN key rewritten");
-	explicit_bzero(&k, sizeof(k));
-	keys_changed();
-	ASSERT_TRUE(!flow_get(&BA, &f), "no entry for keys that disagree");
-	ASSERT_EQ(slots_taken(), 0, "no slot kept for it");
-	expect_ba(XDP_DROP, XR_DROP_KEY_MISMATCH);
-	tap_end("flow: keys that disagree (IN's bytes under OUT's id) get no entry from the sync; the full path drops the frame (drop_key_mismatch)");
+		/* every bit set: a dead process's leaks; the rebuild finds the one real */
+		memset(fx.cmm.flowslots + XCHAN_FLOWSLOT_BITS, 0xff,
+		       (fx.cmm.nflowslots + 63) / 64 * 8);
+		ASSERT_EQ(xc_chan_open(&fx, &a2, &b2, &e), 0, e.msg);
+		xchan_chan_id_make(&in, P_B, 8100, P_A, 7100, XCHAN_DIR_IN);
+		s = slot_of(&in);
+		ASSERT_TRUE(s < fx.cmm.nflowslots && s != slot_of(&IN_AB), "a slot, not the fixture's");
+		ASSERT_EQ(slots_taken(), 2, "the bitmap made again from the entries");
+		ASSERT_EQ(chan_counted(&fx, &in, &c), 0, "its counters");
+		ASSERT_TRUE(!c.packets && !c.bytes && !c.drops, "start at zero");
+	}
+	tap_end("slots: with every bit taken, the bitmap is made again from the entries; the new channel's slot starts at zero");
 }
 
-/* The flow cache (bpf/flow.h): the CPU that passed a frame keeps a copy of its entry,
- * which counts while the change sequence (xchan_flowalloc word 1) holds the value
- * it was made under. Run on one CPU, so that every frame finds that CPU's copy. The
- * slot's and the row's counters tell which passed a frame: the copy counts in the
- * slot, the full path in the row. */
-static void cache_follows_sequence(void)
+void test_flow(void)
 {
-	struct xchan_flow f;
-	struct xc_err e;
-	bool unacked = true;
 	cpu_set_t was, one;
-	uint8_t pkt[PKT_MAX];
-	uint64_t s0, r0;
-	size_t len = frame(pkt, MAC_B, IP_B, 5000, 6000);
 	int cpu;
 
 	if (sched_getaffinity(0, sizeof(was), &was))
@@ -481,65 +297,9 @@ static void cache_follows_sequence(void)
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
 	sched_setaffinity(0, sizeof(one), &one);
-
-	reset();
-	tap_begin();
-	ASSERT_TRUE(flow_get(&BA, &f), "entry present");
-	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);	/* the copy is made */
-	ASSERT_EQ(bpf_map_delete_elem(fx.cmm.map_fd[M_FLOWS], &BA), 0, "entry deleted, the sequence not moved");
-	s0 = slot_of(f.slot).packets;
-	r0 = row_of(&IN_AB).packets;
-	expect(pkt, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);
-	ASSERT_EQ(slot_of(f.slot).packets, s0 + 1, "the copy passed it: counted in the entry's slot");
-	ASSERT_EQ(row_of(&IN_AB).packets, r0, "... not in the row");
-	flow_moved();
-	expect(pkt, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);
-	ASSERT_EQ(slot_of(f.slot).packets, s0 + 1, "once the sequence moved, not the copy");
-	ASSERT_EQ(row_of(&IN_AB).packets, r0 + 1, "... but the full path: counted in the row");
-	explicit_bzero(&f, sizeof(f));
-	tap_end("flow cache: a CPU's copy of an entry passes while the change sequence holds (here an entry deleted behind the library's back), and never once it moved");
-
-	reset();
-	tap_begin();
-	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
-	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);	/* the second on the copy */
-	ASSERT_EQ(xc_chan_close(&fx, &B5000, &A6000, &unacked, &e), 0, e.msg);
-	expect_ba(XDP_DROP, XR_DROP_NO_OUT);
-	tap_end("flow cache: a channel closed after its frames were passed on the copy delivers nothing more (drop_no_out_channel)");
-
-	reset();
-	tap_begin();
-	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
-	ASSERT_EQ(bpf_map_delete_elem(fx.cmm.map_fd[M_FLOWS], &BA), 0, "entry deleted, the sequence not moved");
-	expect(pkt, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);	/* the copy */
-	ASSERT_EQ(xc_chan_close(&fx, &B5000, &A6000, &unacked, &e), 0, e.msg);
-	expect(pkt, len, if_b, XDP_DROP, XR_DROP_NO_OUT);
-	tap_end("flow cache: a close that finds no entry (it went without the sequence moving) still moves it: the copy no longer passes (drop_no_out_channel)");
-
-	reset();
-	tap_begin();
-	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
-	ASSERT_EQ(xc_part_remove(&fx, P_A, NULL), 0, "partition A removed");
-	expect(pkt, len, if_b, XDP_PASS, XR_PASS_EXTERNAL);
-	tap_end("flow cache: with the receiver removed after the copy was made, the frame is outside traffic, not delivered to it");
-
+	cache_contract();
+	library_moves_it();
+	cmm_moves_it();
+	slots();
 	sched_setaffinity(0, sizeof(was), &was);
-}
-
-void test_flow(void)
-{
-	BA = fkey(P_B, IP_A, 5000, 6000);
-	made_at_connect();
-	never_decides();
-	close_drops();
-	rekey_syncs();
-	slot_counts();
-	seq_and_resolve();
-	remove_one(P_A, fkey(P_C, IP_B, 5000, 6000), XDP_PASS, XR_PASS_EXTERNAL,
-		   "flow: partition del A removes every entry naming A (sender or receiver), no other; B -> A's address is then outside traffic, and with A back drop_no_out_channel");
-	remove_one(P_B, fkey(P_C, IP_A, 5001, 6001), XDP_DROP, XR_DROP_UNKNOWN_IFACE,
-		   "flow: partition del B removes every entry naming B, no other; its frames come from an unknown interface, and with B back drop_no_out_channel");
-	none_between_nodes();
-	cache_follows_sequence();
-	reset();
 }

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "xchan_auth.h"
+#include "xc_int.h"
 #include "verdicts.h"
 
 static const uint8_t KEY2[16] = { 0xa5, 0x5a, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
@@ -21,34 +22,31 @@ static void put_slots(const struct xchan_chan_id *id, uint8_t valid, uint8_t cur
 		      const uint8_t *k0, uint8_t kid0, const uint8_t *k1, uint8_t kid1,
 		      uint32_t owner)
 {
-	struct xchan_key k = { .valid = valid, .cur = cur, .owner = owner, .kid = { kid0, kid1 } };
-
-	if (k0)
-		memcpy(k.key[0], k0, 16);
-	if (k1)
-		memcpy(k.key[1], k1, 16);
-	bpf_map_update_elem(fx.cmm.map_fd[M_KEYS], id, &k, BPF_ANY);
-	keys_changed();
+	put_entry(id, valid, cur, k0, kid0, k1, kid1, owner);
 }
 
-/* The entry holds exactly one key: id kid in its slot, bytes key, the other slot empty. */
+/* The entry holds exactly one key: id kid in its slot, bytes key, the other slot not
+ * valid (an OUT entry keeps the old slot's bytes until the next REKEY writes that
+ * slot: a reader may still be comparing them, control.h). */
 static bool only_key(const struct xchan_chan_id *id, uint8_t kid, const uint8_t *key)
 {
-	static const uint8_t zero[16];
-	struct xchan_key k;
+	struct xchan_channel k;
 	uint8_t s = kid & 1;
+	bool one;
 
-	if (bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], id, &k))
+	if (bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], id, &k))
 		return false;
-	return k.valid == 1U << s && k.cur == s && k.kid[s] == kid &&
-	       !memcmp(k.key[s], key, 16) && !memcmp(k.key[s ^ 1], zero, 16);
+	one = XCHAN_CTL_STATE(k.ctl) == XCHAN_S_ESTABLISHED && k.valid == 1U << s &&
+	      k.cur == s && k.kid[s] == kid && !memcmp(k.key[s], key, 16);
+	explicit_bzero(&k, sizeof(k));
+	return one;
 }
 
 static uint64_t drops_of(const struct xchan_chan_id *id)
 {
 	struct xchan_chan_counter c = {};
 
-	cmm_percpu_sum(fx.cmm.map_fd[M_CHANCOUNT], id, &c, sizeof(c));
+	chan_counted(&fx, id, &c);
 	return c.drops;
 }
 
@@ -160,7 +158,9 @@ static void rekey_trusted(void)
 	ASSERT_TRUE(only_key(&OUT_BA, 1, KEY2), "OUT holds key 1 alone");
 	ASSERT_TRUE(has_event(XCHAN_E_REKEYED, XR_CTRL_ACK), "rekeyed event");
 	ASSERT_TRUE(!bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &OUT_BA, &ch) &&
-		    ch.key_ns >= ch.established_ns && ch.key_ns, "OUT entry records when");
+		    XCHAN_CTL_OWNER(ch.ctl) == XCHAN_OWNER_REMOTE &&
+		    !(ch.ctl & XCHAN_CTL_BUSY), "OUT entry's word: established, remote key, not busy");
+	explicit_bzero(&ch, sizeof(ch));
 	tap_end("REKEY on the trusted path: the OUT entry holds the next key alone, audited as rekeyed");
 
 	tap_begin();
@@ -223,7 +223,7 @@ static void library_rekey(void)
 {
 	struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
 	struct xc_ep b = { P_B, 5000 }, a = { P_A, 6000 };
-	struct xchan_key in;
+	struct xchan_channel in;
 	uint8_t f[PKT_MAX];
 	size_t len = pkt_build(f, sizeof(f), &s);
 	struct xc_err e;
@@ -232,7 +232,7 @@ static void library_rekey(void)
 	reset();
 	for (int round = 1; round <= 2; round++) {
 		ASSERT_EQ(xc_chan_rekey(&fx, &b, &a, 0, &e), 0, e.msg);
-		bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &in);
+		bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &IN_AB, &in);
 		ASSERT_TRUE(only_key(&IN_AB, round, in.key[round & 1]), "IN holds the new key alone");
 		ASSERT_TRUE(only_key(&OUT_BA, round, in.key[round & 1]), "OUT holds the same");
 		ASSERT_TRUE(memcmp(in.key[round & 1], KEY, 16), "a new key");
@@ -241,7 +241,7 @@ static void library_rekey(void)
 	tap_end("xc_chan_rekey on one node: both ends on key 1, then key 2, the old one retired, traffic passes");
 
 	tap_begin();
-	bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &in);
+	bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &IN_AB, &in);
 	put_slots(&IN_AB, 3, 1, in.key[0], 2, KEY3, 3, XCHAN_OWNER_LOCAL);	/* ACK of 3 lost */
 	ASSERT_EQ(xc_chan_rekey(&fx, &b, &a, 0, &e), 0, e.msg);
 	ASSERT_TRUE(only_key(&IN_AB, 3, KEY3) && only_key(&OUT_BA, 3, KEY3), "both on key 3");
@@ -251,7 +251,7 @@ static void library_rekey(void)
 	put_slots(&IN_AB, 2, 1, NULL, 0, KEY2, 255, XCHAN_OWNER_LOCAL);
 	put_slots(&OUT_BA, 2, 1, NULL, 0, KEY2, 255, XCHAN_OWNER_REMOTE);
 	ASSERT_EQ(xc_chan_rekey(&fx, &b, &a, 0, &e), 0, e.msg);
-	bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &in);
+	bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &IN_AB, &in);
 	ASSERT_TRUE(only_key(&IN_AB, 0, in.key[0]) && only_key(&OUT_BA, 0, in.key[0]), "both on key 0, slot 0");
 	expect(f, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);
 	tap_end("xc_chan_rekey after key 255: the next id is 0, in slot 0, and traffic passes");
@@ -260,7 +260,7 @@ static void library_rekey(void)
 	del_out_key();
 	ASSERT_TRUE(xc_chan_rekey(&fx, &b, &a, 0, &e) == -EACCES && strstr(e.msg, "nack_no_key"),
 		    "refused, naming the reason");
-	ASSERT_TRUE(!bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &in) && in.valid == 3 &&
+	ASSERT_TRUE(!bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &IN_AB, &in) && in.valid == 3 &&
 		    in.kid[in.cur & 1] == 1, "IN keeps both keys, 1 the newest");
 	ASSERT_TRUE(key_absent(&OUT_BA), "no key made at the sender");
 	ASSERT_TRUE(!memmem(e.msg, strlen(e.msg), in.key[0], 4) && !memmem(e.msg, strlen(e.msg), in.key[1], 4),
@@ -276,7 +276,7 @@ static void rekey_recovers(void)
 {
 	struct pkt_spec s = udp_from_b(IP_A, 5000, 6000);
 	struct xc_ep b = { P_B, 5000 }, a = { P_A, 6000 };
-	struct xchan_key in;
+	struct xchan_channel in;
 	uint8_t f[PKT_MAX];
 	size_t len = pkt_build(f, sizeof(f), &s);
 	struct xc_err e;
@@ -286,7 +286,7 @@ static void rekey_recovers(void)
 	put_slots(&IN_AB, 3, 1, KEY, 0, KEY3, 1, XCHAN_OWNER_LOCAL);	/* pending 1: KEY3 */
 	put_slots(&OUT_BA, 2, 1, NULL, 0, KEY2, 1, XCHAN_OWNER_REMOTE);	/* took 1: KEY2 */
 	ASSERT_EQ(xc_chan_rekey(&fx, &b, &a, 0, &e), 0, e.msg);
-	bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &in);
+	bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &IN_AB, &in);
 	ASSERT_TRUE(only_key(&IN_AB, 2, in.key[0]) && only_key(&OUT_BA, 2, in.key[0]),
 		    "both on a new key 2 alone");
 	ASSERT_TRUE(memcmp(in.key[0], KEY, 16) && memcmp(in.key[0], KEY3, 16), "a new key");
@@ -298,7 +298,7 @@ static void rekey_recovers(void)
 	put_slots(&IN_AB, 3, 1, KEY, 4, KEY3, 5, XCHAN_OWNER_LOCAL);	/* pending 5 */
 	put_slots(&OUT_BA, 1, 0, KEY2, 6, NULL, 0, XCHAN_OWNER_REMOTE);	/* sender on 6 */
 	ASSERT_EQ(xc_chan_rekey(&fx, &b, &a, 0, &e), 0, e.msg);
-	bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &in);
+	bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &IN_AB, &in);
 	ASSERT_TRUE(only_key(&IN_AB, 7, in.key[1]) && only_key(&OUT_BA, 7, in.key[1]),
 		    "both on key 7");
 	expect(f, len, if_b, XDP_REDIRECT, XR_PASS_CHANNEL);
@@ -319,14 +319,14 @@ struct meddler {
 static void *meddle(void *arg)
 {
 	struct meddler *m = arg;
-	struct xchan_key k;
+	struct xchan_channel k;
 
 	for (int i = 0; i < 20000 && !m->done; i++) {
-		if (!bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &OUT_BA, &k) &&
+		if (!bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &OUT_BA, &k) &&
 		    k.kid[k.cur & 1] == m->want_kid) {
-			bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k);
+			bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &IN_AB, &k);
 			memcpy(k.key[k.cur & 1], KEY3, 16);
-			bpf_map_update_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &k, BPF_EXIST);
+			bpf_map_update_elem(fx.cmm.map_fd[M_CHANNELS], &IN_AB, &k, BPF_EXIST);
 			keys_changed();
 			m->done = true;
 		}
@@ -339,7 +339,7 @@ static void rekey_retire_checks(void)
 {
 	struct xc_ep b = { P_B, 5000 }, a = { P_A, 6000 };
 	struct meddler m = { .want_kid = 1 };
-	struct xchan_key in;
+	struct xchan_channel in;
 	struct xc_err e;
 	int r;
 
@@ -351,7 +351,7 @@ static void rekey_retire_checks(void)
 	pthread_join(m.t, NULL);
 	ASSERT_EQ(r, XC_REKEY_KEPT_OLD, e.msg);
 	ASSERT_TRUE(strstr(e.msg, "not retired") != NULL, e.msg);
-	ASSERT_TRUE(!bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &IN_AB, &in) && in.valid == 3,
+	ASSERT_TRUE(!bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &IN_AB, &in) && in.valid == 3,
 		    "IN keeps both keys");
 	explicit_bzero(&in, sizeof(in));
 	tap_end("xc_chan_rekey: IN's new key replaced under the same id during the grace period: not retired, XC_REKEY_KEPT_OLD says so");

@@ -40,10 +40,10 @@ static void check_signed(const struct run *r, uint8_t kid, const uint8_t *tx, co
 static bool out_key_is(uint8_t kid, const uint8_t *key)
 {
 	struct xchan_chan_id out;
-	struct xchan_key k;
+	struct xchan_channel k;
 
 	xchan_chan_id_make(&out, P_B, 5000, P_R, 6000, XCHAN_DIR_OUT);
-	if (bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &out, &k))
+	if (bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &out, &k))
 		return false;
 	return k.valid == 1U << (kid & 1) && k.kid[k.cur & 1] == kid &&
 	       !memcmp(k.key[k.cur & 1], key, 16);
@@ -81,7 +81,7 @@ static void two_node_keys(void)
 		    "installing a key again keeps its age");
 	ASSERT_TRUE(xc_node_key_install(&fx, 2, 0, &k1, &e) == -EINVAL, "address 0 refused");
 	xchan_chan_id_make(&out, P_B, 5000, P_R, 6000, XCHAN_DIR_OUT);
-	bpf_map_delete_elem(fx.cmm.map_fd[M_KEYS], &out);
+	drop_keys(&out);	/* the tests below CONNECT it again */
 }
 
 static void node_ctrl_slots(void)

@@ -50,7 +50,7 @@ void test_connect_race(void)
 		struct racer rs[RACERS] = {};
 		pthread_barrier_t start;
 		int acks = 0, nacks = 0, other = 0, excl = 0;
-		struct xchan_key k;
+		struct xchan_channel k;
 
 		reset();
 		del_out_key();
@@ -72,8 +72,8 @@ void test_connect_race(void)
 			excl += events[i].kind == XCHAN_E_EXCLUSION;
 		/* the stored key is the one whose CONNECT was acknowledged: some racer's */
 		if (acks != 1 || nacks != RACERS - 1 || other ||
-		    bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], &OUT_BA, &k) ||
-		    k.valid != 1 || k.key[0][0] < 1 || k.key[0][0] > RACERS || k.owner != XCHAN_OWNER_REMOTE)
+		    bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], &OUT_BA, &k) ||
+		    k.valid != 1 || k.key[0][0] < 1 || k.key[0][0] > RACERS || XCHAN_CTL_OWNER(k.ctl) != XCHAN_OWNER_REMOTE)
 			bad_rounds++;
 		if (excl != RACERS - 1) {
 			if (events_ok)

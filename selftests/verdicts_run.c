@@ -142,29 +142,32 @@ bool has_event(uint32_t kind, uint32_t reason)
 void chan_counts(struct xchan_chan_counter *c)
 {
 	memset(c, 0, sizeof(*c));
-	flow_counted(&fx, &IN_AB, c, NULL);	/* the row and the flow entry's slot */
+	chan_counted(&fx, &IN_AB, c);	/* the IN entry's slot */
 }
 
 bool key_absent(const struct xchan_chan_id *id)
 {
-	struct xchan_key k;
+	struct xchan_channel k;
+	bool none = bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], id, &k) ||
+		    (XCHAN_CTL_STATE(k.ctl) != XCHAN_S_ESTABLISHED && !k.valid);
 
-	return bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], id, &k) && errno == ENOENT;
+	explicit_bzero(&k, sizeof(k));
+	return none;
 }
 
 bool key_is(const struct xchan_chan_id *id, const uint8_t *key, uint32_t owner)
 {
-	struct xchan_key k;
+	struct xchan_channel k;
 
-	if (bpf_map_lookup_elem(fx.cmm.map_fd[M_KEYS], id, &k))
+	if (bpf_map_lookup_elem(fx.cmm.map_fd[M_CHANNELS], id, &k))
 		return false;
 	/* the one key, id 0 in slot 0, as CONNECT stores a channel's first key */
-	return k.valid == 1 && k.cur == 0 && k.kid[0] == 0 && !memcmp(k.key[0], key, 16) &&
-	       k.owner == owner;
+	return XCHAN_CTL_STATE(k.ctl) == XCHAN_S_ESTABLISHED && k.valid == 1 && k.cur == 0 &&
+	       k.kid[0] == 0 && !memcmp(k.key[0], key, 16) && XCHAN_CTL_OWNER(k.ctl) == owner;
 }
 
-void del_in_key(void) { bpf_map_delete_elem(fx.cmm.map_fd[M_KEYS], &IN_AB); keys_changed(); }
-void del_out_key(void) { bpf_map_delete_elem(fx.cmm.map_fd[M_KEYS], &OUT_BA); keys_changed(); }
+void del_in_key(void) { drop_keys(&IN_AB); }
+void del_out_key(void) { drop_keys(&OUT_BA); }
 
 size_t ctrl_frame(uint8_t *pkt, uint8_t type, uint32_t from_part, uint16_t from_ep,
 		  uint32_t to_part, uint16_t to_ep, const uint8_t *key, const uint8_t *src_mac)
