@@ -25,12 +25,12 @@ def live_rows(scen):
 LIVE = [
     ("nocmm_kernel", "1. no CMM, kernel forwarding"),
     ("nocmm_xdp", "1b. no CMM, bare XDP redirect (no checks)"),
-    ("cmm_allowed", "2. CMM, allowed (established channel: its flow entry)"),
+    ("cmm_allowed", "2. CMM, allowed (established channel: this CPU's copy in the flow cache)"),
     ("cmm_allowed_norx", "2r. CMM, allowed, receive side detached"),
     ("cmm_allowed_paced", "2p. CMM, allowed, paced generator"),
     ("nocmm_xdp_2c", "1b2. bare XDP redirect, 2 generator threads on 2 CPUs"),
     ("cmm_allowed_2c", "2c. CMM, allowed, 2 generator threads on 2 CPUs"),
-    ("cmm_full", "2x. CMM, allowed, full path (flow entries ignored)"),
+    ("cmm_full", "2x. CMM, allowed, full path (the flow cache left out)"),
     ("cmm_full_2c", "2x2. CMM, allowed, full path, 2 CPUs"),
     ("nft_netdev", "4a. nftables netdev ingress allow-list"),
     ("nft_inet", "4b. nftables inet forward allow-list"),
@@ -157,9 +157,8 @@ with open(sdat, "w") as f:
     for r in scale:
         # below 1000 channels the tables' fixed size dominates the bytes per channel
         big = r["channels"] >= 1000
-        f.write("%d %f %f %f %f\n" % (r["channels"], r["median"], r.get("random_median") or float("nan"),
-                                      r["bytes_per_channel"] if big else float("nan"),
-                                      r.get("proposed_inline_counters_bpc", 0) if big else float("nan")))
+        f.write("%d %f %f %f\n" % (r["channels"], r["median"], r.get("random_median") or float("nan"),
+                                   r["bytes_per_channel"] if big else float("nan")))
 scale_svg = os.path.join(plotdir, "bench-scale.svg")
 # one channel count (the smoke run) makes no line
 gnuplot("" if len(scale) < 2 else """set terminal svg size 1000,420 font "sans,11"
@@ -177,8 +176,7 @@ set grid
 set key top left
 plot "%s" using 1:2 with linespoints title "ns, one repeated frame", \
      "" using 1:3 with linespoints title "ns, random channel per packet", \
-     "" using 1:4 axes x1y2 with linespoints dt 2 title "bytes per channel (all per-channel maps)", \
-     "" using 1:5 axes x1y2 with linespoints dt 3 title "bytes per channel, proposed layout"
+     "" using 1:4 axes x1y2 with linespoints dt 2 title "bytes per channel (all per-channel maps)"
 """ % (scale_svg, sdat))
 
 L = []
@@ -240,8 +238,8 @@ for name, a, b in [("xchan / kernel forwarding, XDP fabric, 64 B", "nodes_xchan_
                    ("xchan, XDP fabric / bridge fabric, 64 B", "nodes_xchan_xdp_64", "nodes_xchan_bridge_64"),
                    ("same node: 2 CPUs / 1, CMM allowed", "cmm_allowed_2c", "cmm_allowed"),
                    ("same node: 2 CPUs / 1, bare XDP redirect", "nocmm_xdp_2c", "nocmm_xdp"),
-                   ("same node: full path (no flow entry) / bare XDP redirect", "cmm_full", "nocmm_xdp"),
-                   ("same node: flow entry / full path", "cmm_allowed", "cmm_full"),
+                   ("same node: full path (flow cache left out) / bare XDP redirect", "cmm_full", "nocmm_xdp"),
+                   ("same node: flow cache / full path", "cmm_allowed", "cmm_full"),
                    ("between nodes: 2 CPUs / 1, one channel", "nodes_xchan_xdp_64_2c", "nodes_xchan_xdp_64"),
                    ("between nodes: 2 CPUs / 1, two channels", "nodes_xchan_xdp_64_2c2ch", "nodes_xchan_xdp_64"),
                    ("between nodes, 2 CPUs: one channel / two channels (the window's lock)", "nodes_xchan_xdp_64_2c", "nodes_xchan_xdp_64_2c2ch")]:
@@ -266,12 +264,11 @@ f0 = next(iter(tr.values()), {})
 L.append("\n%s-byte frame unless said, %d rounds of %d runs, classes interleaved round by round. The floor "
          "parses eth/IPv4/UDP and does one hash lookup with a 16-byte key. Stages: copies of the CMM over "
          "the same maps, cut after each stage (a rodata knob, `bench_stop`, that the verifier removes from "
-         "real instances), with flow entries ignored (`bench_no_flow`): the full path; the first stage's "
-         "increment is against the floor. `cmm allowed` and the first `flow entry` rows are the path instances "
-         "run (the channel's flow entry, bpf/flow.h, from this CPU's copy in the flow cache: one frame "
-         "repeated), the next without the channel's counters (`bench_flow_nocount`), the last with the "
-         "cache bypassed (`bench_no_cache`: the table's hash lookup every frame, as for a channel whose "
-         "copy another took the place of). `nic send` classes are timed one run per call (the frame's start moves) and carry "
+         "real instances), with the flow cache left out (`bench_no_flow`): the full path; the first stage's "
+         "increment is against the floor. `cmm allowed` and the first `flow cache` row are the path instances "
+         "run (bpf/flow.h: this CPU's copy of what the full path found for the frame's key, one frame "
+         "repeated), the next without the channel's counters (`bench_flow_nocount`); a frame whose copy "
+         "is not in the cache costs the full path (stage 6). `nic send` classes are timed one run per call (the frame's start moves) and carry "
          "a per-call overhead that `same-node allowed, one run per call` shows. `nic verify` checks tag and "
          "window of a replayed frame, then drops it. `mac` rows: the MAC alone over a 40-byte header and "
          "the inner packet, the 2-4 tag checked against the agent's SipHash-2-4; the NH rows (`bpf/macs.bpf.c`, "
@@ -280,27 +277,22 @@ L.append("\n%s-byte frame unless said, %d rounds of %d runs, classes interleaved
          % (f0.get("frame", 0), f0.get("rounds", 0), f0.get("repeat", 0)))
 L.append("## Scale\n")
 L.append("![cost and memory against channels](bench-scale.svg)\n")
-L.append("| channels | ns, repeated frame (min/med/max) | ns, random channel | bytes/channel | channels | keys | chancount | replay | flows | flow counters | proposed, counters inline | proposed, per-CPU slot | proposed, two key slots | proposed, two key slots, shared slot |")
-L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+L.append("| channels | ns, repeated frame (min/med/max) | ns, random channel | bytes/channel | channels | counters | replay | slot bitmap |")
+L.append("|---|---|---|---|---|---|---|---|")
 for r in scale:
     n = r["channels"]
-    L.append("| %d | %.0f / %.0f / %.0f | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s | %s |" % (
+    L.append("| %d | %.0f / %.0f / %.0f | %s | %.0f | %.0f | %.0f | %.0f | %.1f |" % (
         n, r["min"], r["median"], r["max"], "%.0f" % r["random_median"] if r.get("random_median") else "-",
-        r["bytes_per_channel"], r.get("channels_bytes", 0) / n, r.get("keys_bytes", 0) / n,
-        r.get("chanstats_bytes", 0) / n, r.get("replay_bytes", 0) / n, r.get("flows_bytes", 0) / n,
-        r.get("flowstats_bytes", 0) / n, r.get("proposed_inline_counters_bpc", 0), r.get("proposed_percpu_slot_bpc", 0),
-        "%.0f" % r["proposed_two_keys_bpc"] if "proposed_two_keys_bpc" in r else "-",
-        "%.0f" % r["proposed_two_keys_shared_bpc"] if "proposed_two_keys_shared_bpc" in r else "-"))
+        r["bytes_per_channel"], r.get("channels_bytes", 0) / n, r.get("counts_bytes", 0) / n,
+        r.get("replay_bytes", 0) / n, r.get("slots_bytes", 0) / n))
 L.append("\nTables sized as `--max-channels N` sizes them (N + 64 here); memory is the kernel's memlock "
-         "figure (what bpftool shows) of every per-channel map, per established channel. The random "
-         "column is a copy of the CMM that rewrites each frame's ports to a random established channel "
-         "(`bench_spread`), so that at 1M the working set misses the caches; both columns go through the "
-         "channels' flow entries, as instances do. The `proposed` columns "
-         "are maps of the layouts the notes below discuss, created and filled with the same channels: "
-         "one preallocated entry per side holding authorization and key (64 bytes with the counters "
-         "inline, or 48 with per-CPU counters in an array slot, both with one key slot; 72 bytes "
-         "keeping both key slots of a rekey's overlap, the counters inline, or 56 with them in a "
-         "slot of an array all CPUs share), no replay windows for channels within the node.\n")
+         "figure (what bpftool shows) of every per-channel map, per established channel: `xchan_channels` "
+         "(one preallocated 40-byte entry per side: authorization and both key slots), `xchan_counts` (one "
+         "32-byte slot a channel, shared by the CPUs), `xchan_replay` (windows for channels from other nodes "
+         "only, not preallocated: its buckets) and the slot bitmap. The random column is a copy of the CMM "
+         "that rewrites each frame's ports to a random established channel (`bench_spread`), so that at 1M "
+         "the working set misses the caches; both columns go through the flow cache, as instances do "
+         "(at 1M a random frame's copy is almost never there: the full path).\n")
 L.append("## The agent\n")
 if "channel_open" in agent:
     a = agent["channel_open"]

@@ -158,8 +158,8 @@ quiet x partition add 1 --name a --netns "${PFX}a" && quiet x partition add 2 --
 	quiet x channel open b:5000 a:6000 || { echo "Bail out! xchan setup"; exit 1; }
 # The rows compared with each other, interleaved repetition by repetition so that
 # the machine's other load falls on all of them alike: 1b. the bare XDP redirect (no
-# checks, the XDP ceiling), 2. the CMM (the channel's flow entry, bpf/flow.h), 2x. the
-# same program with flow entries ignored (the full path, xchan-bench-swap
+# checks, the XDP ceiling), 2. the CMM (each CPU's copy in the flow cache, bpf/flow.h),
+# 2x. the same program with the flow cache left out (the full path, xchan-bench-swap
 # --full-path); one and two generator threads on two CPUs.
 SWAP="$(dirname "$XCHAN")/xchan-bench-swap"
 for r in $(seq "$REPS"); do
@@ -360,7 +360,7 @@ check "bench produced $n results" [ "$n" -ge 10 ]
 check "every result is JSON (as strict as report.py reads it)" \
 	python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1]) if l.strip()]' "$RES"
 check "every test_run class reached its verdict (exit $tr_rc)" [ "$tr_rc" -eq 0 ]
-check "test_run: all 24 classes measured (9, 6 stages, 3 flow-entry rows, 6 MACs)" [ "$(jq -s '[.[] | select(.bench=="test_run" and .min > 0)] | length' "$RES")" -eq 24 ]
+check "test_run: all 23 classes measured (9, 6 stages, 2 flow-cache rows, 6 MACs)" [ "$(jq -s '[.[] | select(.bench=="test_run" and .min > 0)] | length' "$RES")" -eq 23 ]
 check "test_run: the 1000-channel scale measured" [ "$(jq -s '[.[] | select(.bench=="scale" and .channels==1000 and .min > 0)] | length' "$RES")" -eq 1 ]
 check "CMM allowed path delivered frames" [ "$(jq -s '[.[] | select(.scenario=="cmm_allowed" and .bench=="live") | .sink.packets] | min' "$RES")" -gt 0 ]
 for row in nodes_xchan_bridge_64 nodes_xchan_xdp_64 nodes_xchan_xdp_1400 nodes_xchan_xdp_64_2c2ch nodes_kernel_xdp_64 \

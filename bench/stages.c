@@ -19,8 +19,8 @@
 static struct xchan_bpf *variants[MAX_VARIANTS];
 static int nvariants;
 
-/* flow: 0 as instances run, 1 flow entries ignored, 2 without the channel's
- * counters, 3 the flow cache bypassed */
+/* flow: 0 as instances run, 1 the flow cache left out (the full path), 2 without
+ * the channel's counters, 3 as 1 (bench_no_cache) */
 int cmm_variant(int stop, uint32_t spread, int flow)
 {
 	struct xchan_bpf *s;
@@ -60,21 +60,21 @@ void cmm_variants_free(void)
 		xchan_bpf__destroy(variants[--nvariants]);
 }
 
-/* Cumulative: each class runs the full path (no flow entry) up to and including its
- * stage; then the fast path as instances run it, and without its counters. */
+/* Cumulative: each class runs the full path (the flow cache left out) up to and
+ * including its stage; then the fast path as instances run it (one frame repeated:
+ * this CPU's copy of the full path's last pass), and without its counters. */
 static const char *const stage_names[] = {
 	"stage 1: parse eth, partition by ifindex",
 	"stage 2: + source MAC",
 	"stage 3: + IPv4, source address, broadcast, UDP",
 	"stage 4: + destination partition by address",
-	"stage 5: + OUT and IN keys, compare, counters",
+	"stage 5: + OUT and IN entries (word, keys), compare, counters",
 	"stage 6: + receiver's MAC, verdict counter, redirect (full path)",
-	"flow entry: stage 3 + this CPU's copy of the entry (its key copies compared when made), counters, redirect",
-	"flow entry without the channel's counters",
-	"flow entry, the cache bypassed: the table's lookup every frame",
+	"flow cache: stage 3 + this CPU's copy of the full path's last pass, counters, redirect",
+	"flow cache without the channel's counters",
 };
 #define NSTAGES 6
-#define NCLS 9
+#define NCLS 8
 
 int bench_stages(int repeat, int rounds)
 {

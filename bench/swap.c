@@ -3,7 +3,7 @@
  * the CMM (e.g. build/xchan_sip13.bpf.o) over a running instance's pinned maps and
  * attaches it in place of the instance's program on each DEV of the caller's netns,
  * so that the bench can measure a variant on the live path with the channels the
- * agent made. --full-path: the instance's program with its flow entries ignored
+ * agent made. --full-path: the instance's program with its flow cache left out
  * (bench_no_flow), i.e. every frame through the full path. The instance's own
  * program stays pinned; --pinned puts it back
  * (or `xchan-bench detach` removes the variant). */
@@ -64,7 +64,7 @@ static int pin_fd(const char *root, const char *name)
 	return bpf_obj_get(path);
 }
 
-/* The instance's own program built with flow entries ignored (bench_no_flow,
+/* The instance's own program built with the flow cache left out (bench_no_flow,
  * bpf/flow.h): the full path, for the row beside the fast path. Its fd or -1. */
 static int load_full_path(const char *root)
 {

@@ -109,7 +109,7 @@ static int bench_same_node(int repeat, int rounds)
 	/* the floor finds its entry, as the allowed path does */
 	struct xchan_chan_id id = { .local_part = ntohl(IP_B), .remote_part = ntohl(IP_A),
 				    .local_ep = 5000, .remote_ep = 6000, .dir = XCHAN_DIR_OUT };
-	struct xchan_key k = {};
+	struct xchan_channel k = {};
 	static struct cls cls[4];
 
 	if (!fl) {
@@ -194,144 +194,46 @@ static uint64_t memlock_of(int fd)
 	return v;
 }
 
-/* The flow entries of channels 1..n-1 (keys: their OUT, IN pairs in k), as the
- * library's flow_sync makes them for a channel within the node. */
-static int fill_flows(uint32_t n, const struct xchan_key *k)
-{
-	struct xchan_flow_key *fk = calloc(n, sizeof(*fk));
-	struct xchan_flow *f = calloc(n, sizeof(*f));
-	uint32_t cnt = n - 1;
-	int err = 0;
-
-	if (!fk || !f) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (uint32_t i = 1; i < n; i++) {
-		fk[i - 1] = (struct xchan_flow_key){ P_B, IP_A, htons(10000 + i % 50000),
-						     htons(7000 + i / 50000) };
-		memcpy(f[i - 1].out_key, k[2 * (i - 1)].key[0], XCHAN_KEY_LEN);
-		memcpy(f[i - 1].in_key, k[2 * (i - 1) + 1].key[0], XCHAN_KEY_LEN);
-		f[i - 1].dst_part = P_A;
-		f[i - 1].dst_ifindex = if_a;
-		/* the fixture's channel took slot 0: channel i counts in slot i, as the
-		 * library would hand them out, so that a random channel's slot is cold too */
-		f[i - 1].slot = i;
-		fx.cmm.flowslots[XCHAN_FLOWSLOT_BITS + i / 64] |= 1ULL << (i % 64);
-	}
-	if (cnt && bpf_map_update_batch(fx.cmm.map_fd[M_FLOWS], fk, f, &cnt, NULL))
-		err = -errno;
-out:
-	free(fk);
-	free(f);
-	return err;
-}
-
-/* Channel i (1..n-1) is B:(10000 + i % 50000) -> A:(7000 + i / 50000), established,
- * with keys and the receiver's counters; channel 0 is the fixture's B:5000 -> A:6000. */
+/* Channel i (1..n-1) is B:(10000 + i % 50000) -> A:(7000 + i / 50000), established:
+ * its OUT entry (the key as CONNECT stores it, no slot: the receiver is on this node)
+ * and its IN entry (the same key, slot i: the fixture's channel took slot 0, and a
+ * random channel's slot is cold too, as the library would hand them out); channel
+ * 0 is the fixture's B:5000 -> A:6000. */
 static int fill_channels(uint32_t n)
 {
-	int ncpu = libbpf_num_possible_cpus();
 	size_t m = 2 * (size_t)(n - 1);
 	struct xchan_chan_id *ids = calloc(m + 1, sizeof(*ids));
-	size_t vsz = sizeof(struct xchan_chan_counter) * (ncpu > 0 ? ncpu : 1);
-	struct xchan_channel *ch;
-	struct xchan_key *k;
-	uint32_t cnt;
-	void *vals;
-
-	/* one buffer for the three batches: as large as the largest value */
-	if (vsz < sizeof(struct xchan_key))
-		vsz = sizeof(struct xchan_key);
-	if (vsz < sizeof(struct xchan_channel))
-		vsz = sizeof(struct xchan_channel);
-	vals = calloc(m + 1, vsz);
-	ch = vals;
-	k = vals;
+	struct xchan_channel *ch = calloc(m + 1, sizeof(*ch));
+	uint32_t cnt = m;
 	int err = 0;
 
-	if (!ids || !vals) {
+	if (!ids || !ch) {
 		free(ids);
-		free(vals);
+		free(ch);
 		return -ENOMEM;
 	}
 	for (uint32_t i = 1; i < n; i++) {
 		uint16_t sp = 10000 + i % 50000, dp = 7000 + i / 50000;
+		struct xchan_channel *o = &ch[2 * (i - 1)], *in = &ch[2 * (i - 1) + 1];
 
 		xchan_chan_id_make(&ids[2 * (i - 1)], P_B, sp, P_A, dp, XCHAN_DIR_OUT);
 		xchan_chan_id_make(&ids[2 * (i - 1) + 1], P_A, dp, P_B, sp, XCHAN_DIR_IN);
+		memcpy(o->key[0], KEY, 16);
+		o->key[0][0] = i;
+		o->key[0][1] = i >> 8;
+		o->key[0][2] = i >> 16;
+		o->valid = 1;
+		*in = *o;
+		o->ctl = XCHAN_CTL(XCHAN_S_ESTABLISHED, XCHAN_OWNER_REMOTE, XCHAN_NO_SLOT);
+		in->ctl = XCHAN_CTL(XCHAN_S_ESTABLISHED, XCHAN_OWNER_LOCAL, i);
+		fx.cmm.flowslots[XCHAN_FLOWSLOT_BITS + i / 64] |= 1ULL << (i % 64);
 	}
-	for (size_t i = 0; i < m; i++)
-		ch[i] = (struct xchan_channel){ .state = XCHAN_S_ESTABLISHED };
-	cnt = m;
-	if (cnt && bpf_map_update_batch(fx.cmm.map_fd[M_CHANNELS], ids, vals, &cnt, NULL))
+	if (cnt && bpf_map_update_batch(fx.cmm.map_fd[M_CHANNELS], ids, ch, &cnt, NULL))
 		err = -errno;
-	for (size_t i = 0; i < m; i++) {
-		memset(&k[i], 0, sizeof(k[i]));
-		memcpy(k[i].key[0], KEY, 16);
-		k[i].key[0][0] = i / 2;
-		k[i].valid = 1;
-		k[i].owner = i % 2 ? XCHAN_OWNER_LOCAL : XCHAN_OWNER_REMOTE;
-	}
-	cnt = m;
-	if (!err && cnt && bpf_map_update_batch(fx.cmm.map_fd[M_KEYS], ids, vals, &cnt, NULL))
-		err = -errno;
-	if (!err)
-		err = fill_flows(n, k);
-	/* counters for the IN entries only: every other id */
-	for (uint32_t i = 0; i + 1 < n; i++)
-		ids[i] = ids[2 * i + 1];
-	memset(vals, 0, (size_t)n * sizeof(struct xchan_chan_counter) * ncpu);
-	cnt = n - 1;
-	if (!err && cnt && bpf_map_update_batch(fx.cmm.map_fd[M_CHANCOUNT], ids, vals, &cnt, NULL))
-		err = -errno;
+	explicit_bzero(ch, (m + 1) * sizeof(*ch));
 	free(ids);
-	free(vals);
+	free(ch);
 	return err;
-}
-
-/* The memory of a proposed layout for n channels: one entry per side holding the
- * authorization and the key together (value_size bytes, preallocated like
- * xchan_keys), plus counters in an array slot per channel: per CPU (LAYOUT_PERCPU),
- * shared by the CPUs (LAYOUT_SHARED, added to atomically), or none (inline in the
- * value). Filled as n established channels would fill it; memlock per channel, or -1. */
-enum { LAYOUT_INLINE, LAYOUT_PERCPU, LAYOUT_SHARED };
-
-static double layout_bytes(uint32_t n, uint32_t value_size, int counters)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o);
-	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "xb_merged", sizeof(struct xchan_chan_id),
-				value_size, 2 * n, &o), cfd = -1;
-	struct xchan_chan_id *ids = calloc(2 * (size_t)n, sizeof(*ids));
-	void *vals = calloc(2 * (size_t)n, value_size);
-	uint32_t cnt = 2 * n;
-	double r = -1;
-
-	if (fd < 0 || !ids || !vals)
-		goto out;
-	for (uint32_t i = 0; i < n; i++) {
-		xchan_chan_id_make(&ids[2 * i], P_B, 10000 + i % 50000, P_A, 7000 + i / 50000, XCHAN_DIR_OUT);
-		xchan_chan_id_make(&ids[2 * i + 1], P_A, 7000 + i / 50000, P_B, 10000 + i % 50000, XCHAN_DIR_IN);
-	}
-	if (bpf_map_update_batch(fd, ids, vals, &cnt, NULL))
-		goto out;
-	if (counters != LAYOUT_INLINE) {
-		cfd = bpf_map_create(counters == LAYOUT_PERCPU ? BPF_MAP_TYPE_PERCPU_ARRAY :
-				     BPF_MAP_TYPE_ARRAY, "xb_counters", 4,
-				     counters == LAYOUT_PERCPU ? sizeof(struct xchan_chan_counter) :
-				     sizeof(struct xchan_counter), n, &o);
-		if (cfd < 0)
-			goto out;
-	}
-	r = (double)(memlock_of(fd) + (cfd >= 0 ? memlock_of(cfd) : 0)) / n;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (cfd >= 0)
-		close(cfd);
-	free(ids);
-	free(vals);
-	return r;
 }
 
 static double median_of(int prog, const uint8_t *pkt, size_t len, int repeat, int rounds,
@@ -352,8 +254,7 @@ static double median_of(int prog, const uint8_t *pkt, size_t len, int repeat, in
  * it, bench_spread), and the memory of every per-channel map over n. */
 static int scale(uint32_t n, int repeat, int rounds)
 {
-	static const int maps[] = { M_CHANNELS, M_KEYS, M_CHANCOUNT, M_REPLAY, M_FLOWS,
-				     M_FLOWSTATS, M_FLOWSLOTS };
+	static const int maps[] = { M_CHANNELS, M_COUNTS, M_REPLAY, M_SLOTS };
 	enum { NMAPS = sizeof(maps) / sizeof(maps[0]) };
 	struct cmm_sizes sz = { .partitions = 64, .channels = n + 64 };	/* --max-channels n */
 	uint32_t i = n / 2;	/* a channel from the middle of the table */
@@ -361,7 +262,7 @@ static int scale(uint32_t n, int repeat, int rounds)
 	uint8_t pkt[PKT_MAX];
 	size_t len = pkt_build(pkt, sizeof(pkt), &s);
 	uint64_t mem[NMAPS], total = 0;
-	double lo, med, hi, rlo = 0, rmed = 0, rhi = 0, lay48, lay64, lay72, lay56;
+	double lo, med, hi, rlo = 0, rmed = 0, rhi = 0;
 	int err, rnd;
 
 	xc_close(&fx);
@@ -372,10 +273,8 @@ static int scale(uint32_t n, int repeat, int rounds)
 	fixture_reset();	/* partitions and channel B:5000 -> A:6000 */
 	err = fill_channels(n);
 	if (err) {
-		fprintf(stderr, "xchan-bench-testrun: filling %u channels: %s (channels %lu keys %lu "
-			"chancount %lu bytes so far)\n", n, strerror(-err),
-			memlock_of(fx.cmm.map_fd[M_CHANNELS]), memlock_of(fx.cmm.map_fd[M_KEYS]),
-			memlock_of(fx.cmm.map_fd[M_CHANCOUNT]));
+		fprintf(stderr, "xchan-bench-testrun: filling %u channels: %s (channels %lu bytes)\n",
+			n, strerror(-err), memlock_of(fx.cmm.map_fd[M_CHANNELS]));
 		return 1;
 	}
 	med = median_of(fx.cmm.prog_fd, pkt, len, repeat, rounds, &lo, &hi);
@@ -388,25 +287,12 @@ static int scale(uint32_t n, int repeat, int rounds)
 	}
 	for (int m = 0; m < NMAPS; m++)
 		total += mem[m] = memlock_of(fx.cmm.map_fd[maps[m]]);
-	/* the proposal (docs/BENCHMARKS.md): authorization and key in one entry per side
-	 * (48 bytes: key, state, owner, slot, established, seq), counters per CPU in an
-	 * array slot, or (64 bytes) inline; windows only for channels between nodes */
-	lay48 = layout_bytes(n, 48, LAYOUT_PERCPU);
-	lay64 = layout_bytes(n, 64, LAYOUT_INLINE);
-	/* the same keeping what the 64 bytes give up: both key slots (a rekey's overlap:
-	 * 2 x 16 bytes, their ids, valid, cur), state, owner and flags, the established
-	 * and key times as 32-bit seconds, seq, packets and bytes inline: 72 bytes */
-	lay72 = layout_bytes(n, 72, LAYOUT_INLINE);
-	/* and the least that keeps both slots: 56 bytes without the counters, which go
-	 * to a slot of an array the CPUs share (packets and bytes, 16 bytes) */
-	lay56 = layout_bytes(n, 56, LAYOUT_SHARED);
 	printf("{\"bench\":\"scale\",\"channels\":%u,\"min\":%.1f,\"median\":%.1f,\"max\":%.1f,"
 	       "\"random_min\":%.1f,\"random_median\":%.1f,\"random_max\":%.1f,"
-	       "\"map_bytes\":%lu,\"bytes_per_channel\":%.1f,\"channels_bytes\":%lu,\"keys_bytes\":%lu,"
-	       "\"chanstats_bytes\":%lu,\"replay_bytes\":%lu,\"flows_bytes\":%lu,\"flowstats_bytes\":%lu,\"proposed_percpu_slot_bpc\":%.1f,"
-	       "\"proposed_inline_counters_bpc\":%.1f,\"proposed_two_keys_bpc\":%.1f,\"proposed_two_keys_shared_bpc\":%.1f,\"ncpu\":%d}\n", n, lo, med, hi,
-	       rlo, rmed, rhi, total, (double)total / n, mem[0], mem[1], mem[2], mem[3], mem[4], mem[5] + mem[6], lay48, lay64, lay72, lay56,
-	       libbpf_num_possible_cpus());
+	       "\"map_bytes\":%lu,\"bytes_per_channel\":%.1f,\"channels_bytes\":%lu,"
+	       "\"counts_bytes\":%lu,\"replay_bytes\":%lu,\"slots_bytes\":%lu,\"ncpu\":%d}\n",
+	       n, lo, med, hi, rlo, rmed, rhi, total, (double)total / n, mem[0], mem[1], mem[2],
+	       mem[3], libbpf_num_possible_cpus());
 	return 0;
 }
 
