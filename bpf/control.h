@@ -102,11 +102,17 @@ static __always_inline int ctl_take_own(struct xpkt *pkt, struct xchan_channel *
 	return 0;
 }
 
-/* Ends what ctl_take began: the word, still busy, becomes `to` (a swap, so that the
- * key written before is seen before the word, and nothing else wrote the word). */
-static __always_inline void ctl_give(struct xchan_channel *ch, __u32 busy, __u32 to)
+/* Ends what ctl_take began: the word, still busy, becomes `to` with the next
+ * generation (bits 5-7: so that a handler that read the word before a CLOSE and a
+ * CONNECT in between cannot win a swap on an equal word). A swap, so that the key
+ * written before is seen before the word, and that nothing else wrote the word
+ * meanwhile; 0 if something did (the element another entry's now). */
+static __always_inline int ctl_give(struct xchan_channel *ch, __u32 busy, __u32 to)
 {
-	__sync_val_compare_and_swap(&ch->ctl, busy, to);
+	__u32 gen = ((busy >> 5) + 1) & 7;
+
+	to = (to & ~(7U << 5)) | gen << 5;
+	return __sync_val_compare_and_swap(&ch->ctl, busy, to) == busy;
 }
 
 /* Key (id kid) into its slot of a busy OUT entry, then valid and cur in one store:
@@ -152,9 +158,11 @@ static __always_inline enum xchan_reason ctrl_connect(struct xpkt *pkt)
 	if (XCHAN_CTL_STATE(w) == XCHAN_S_AUTHORIZED && !(w & XCHAN_CTL_BUSY) &&
 	    ctl_take_own(pkt, ch, w)) {
 		key_put(ch, pkt->xh->key_id, pkt->xh->auth);
-		ctl_give(ch, w | XCHAN_CTL_BUSY,
-			 slotbits | XCHAN_CTL(XCHAN_S_ESTABLISHED, XCHAN_OWNER_REMOTE, 0));
-		reason = audit_chan(pkt, XCHAN_E_ESTABLISHED, XR_CTRL_ACK);
+		if (ctl_give(ch, w | XCHAN_CTL_BUSY,
+			     slotbits | XCHAN_CTL(XCHAN_S_ESTABLISHED, XCHAN_OWNER_REMOTE, 0)))
+			reason = audit_chan(pkt, XCHAN_E_ESTABLISHED, XR_CTRL_ACK);
+		else
+			reason = XR_NACK_INTERNAL;
 	} else if (XCHAN_CTL_STATE(w) == XCHAN_S_ESTABLISHED &&
 		   ctrl_same_key(ch, pkt->xh->key_id, pkt->xh->auth)) {
 		reason = XR_CTRL_ACK;
@@ -194,10 +202,12 @@ static __always_inline enum xchan_reason ctrl_rekey(struct xpkt *pkt)
 		reason = audit_chan(pkt, XCHAN_E_CONNECT_REFUSED, XR_NACK_NO_KEY);
 	else {
 		key_put(ch, kid, pkt->xh->auth);
-		ctl_give(ch, w | XCHAN_CTL_BUSY, (w & ~0xffU) |
-			 XCHAN_CTL(XCHAN_S_ESTABLISHED, XCHAN_OWNER_REMOTE, 0));
+		if (ctl_give(ch, w | XCHAN_CTL_BUSY, (w & ~0xffU) |
+			     XCHAN_CTL(XCHAN_S_ESTABLISHED, XCHAN_OWNER_REMOTE, 0)))
+			reason = audit_chan(pkt, XCHAN_E_REKEYED, XR_CTRL_ACK);
+		else
+			reason = XR_NACK_INTERNAL;
 		cache_forget();
-		reason = audit_chan(pkt, XCHAN_E_REKEYED, XR_CTRL_ACK);
 	}
 	ctrl_answer(pkt, reason);
 	/* the id OUT sends with (covered by the answer's signature between nodes): a
@@ -223,8 +233,10 @@ static __always_inline enum xchan_reason ctrl_close(struct xpkt *pkt)
 		w = chan_ctl(ch);
 		if (w & XCHAN_CTL_BUSY)
 			continue;
-		if (XCHAN_CTL_STATE(w) != XCHAN_S_ESTABLISHED || !ctl_take_own(pkt, ch, w))
+		if (XCHAN_CTL_STATE(w) != XCHAN_S_ESTABLISHED)
 			break;
+		if (!ctl_take_own(pkt, ch, w))
+			continue;	/* another handler got there: read the word again */
 		ch->valid = 0;
 		asm volatile("" ::: "memory");
 		__builtin_memset(ch->key, 0, sizeof(ch->key));

@@ -6,7 +6,8 @@
  * constant time, the IN entry) only while the change sequence still holds the value
  * read before them: every key change and channel removal moves it afterwards (the
  * agent, user/lib/flow.c; the CMM, control.h), so a copy made from keys that are
- * going no longer counts once they are gone. The receiver must still be the
+ * going no longer counts once they are gone. While it is odd (the agent changing
+ * entries, or died doing so) no copy is made or used. The receiver must still be the
  * partition on the copy's interface with the frame's destination address (every
  * frame); anything else takes the full path, which decides every drop.
  */
@@ -82,6 +83,8 @@ static __always_inline int flow_verify(struct xpkt *pkt, struct flow_fill *ff)
 		return XCHAN_CONT;
 	seq = *(volatile __u64 *)seqp;
 	asm volatile("" ::: "memory");	/* the sequence before the tables */
+	if (seq & 1)
+		return XCHAN_CONT;	/* the agent is changing entries: no copy counts */
 	if (cs->seq != seq || cs->k.src_part != k.src_part || cs->k.daddr != k.daddr ||
 	    cs->k.sport != k.sport || cs->k.dport != k.dport) {
 		ff->seq = seq;

@@ -123,7 +123,7 @@ enum xchan_owner {
  * state ESTABLISHED.
  *
  * ctl is the word the exclusion turns on (XCHAN_CTL_*): the state, who set the key,
- * a busy bit, and the counter slot. The agent creates entries (AUTHORIZED, no key)
+ * a busy bit, a generation the CMM moves at each write, and the counter slot. The agent creates entries (AUTHORIZED, no key)
  * and removes them, and is the only writer of IN entries (whole values, under the
  * slot bitmap's flock: user/lib/flow.c). The CMM is the only writer of an OUT
  * entry's key once it exists, in place: CONNECT takes ctl from AUTHORIZED to
@@ -146,6 +146,7 @@ _Static_assert(__builtin_offsetof(struct xchan_channel, cur) ==
 #define XCHAN_CTL_STATE(c)	((c) & 3U)		/* enum xchan_chan_state */
 #define XCHAN_CTL_OWNER(c)	(((c) >> 2) & 3U)	/* enum xchan_owner of the key */
 #define XCHAN_CTL_BUSY		(1U << 4)		/* the CMM is writing the key */
+#define XCHAN_CTL_GEN(c)	(((c) >> 5) & 7U)	/* moved by each of the CMM's writes */
 #define XCHAN_CTL_SLOT(c)	((c) >> 8)		/* xchan_counts slot, XCHAN_NO_SLOT */
 #define XCHAN_CTL(state, owner, slot)	((__u32)(state) | (__u32)(owner) << 2 | (__u32)(slot) << 8)
 #define XCHAN_NO_SLOT		0xffffffU	/* no counters: an OUT entry within the node */

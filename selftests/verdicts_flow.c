@@ -103,6 +103,22 @@ static void cache_contract(void)
 
 	reset();
 	tap_begin();
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);	/* a copy, under an even value */
+	__atomic_fetch_add(&fx.cmm.flowslots[1], 1, __ATOMIC_ACQ_REL);	/* a change begins */
+	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);	/* the full path: no copy made now */
+	keys_gone_unseen(&IN_AB);	/* the change; then its process dies */
+	expect_ba(XDP_DROP, XR_DROP_NO_IN);	/* neither copy is used */
+	{
+		int lock = flow_lock(&fx);	/* the next holder of the lock */
+
+		ASSERT_EQ(seq_now() & 1, 0, "the next lock holder makes it even");
+		flow_unlock(lock);
+	}
+	expect_ba(XDP_DROP, XR_DROP_NO_IN);
+	tap_end("flow cache: while the sequence is odd (a change under way, or its process died) no copy is used; the next lock holder makes it even, past the copies made before");
+
+	reset();
+	tap_begin();
 	expect_ba(XDP_REDIRECT, XR_PASS_CHANNEL);
 	keys_gone_unseen(&IN_AB);
 	expect(f, frame(f, 5001, 6000), if_b, XDP_DROP, XR_DROP_NO_OUT);

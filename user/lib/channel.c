@@ -80,16 +80,17 @@ static void unauthorize(struct xc *x, const struct xc_ep *local, const struct xc
 {
 	struct xchan_chan_id id;
 	uint32_t ctl;
+	int lock;
 
 	id_of(&id, local, remote, dir);
-	if (chan_ctl_read(x, &id, &ctl))
-		return;
-	if (bpf_map_delete_elem(XC_FD(x, M_CHANNELS), &id))
-		return;
-	/* no copy in the flow cache counts into the slot once it is another's */
-	cache_forget(x);
-	if (XCHAN_CTL_SLOT(ctl) != XCHAN_NO_SLOT)
+	/* under the lock: the word read is the entry deleted, and no rebuild of the
+	 * bitmap runs between the delete and the free; the cache off meanwhile, so
+	 * that no copy counts into the slot once it is another's */
+	lock = chg_begin(x);
+	if (!chan_ctl_read(x, &id, &ctl) && !bpf_map_delete_elem(XC_FD(x, M_CHANNELS), &id) &&
+	    XCHAN_CTL_SLOT(ctl) != XCHAN_NO_SLOT)
 		slot_free(x, XCHAN_CTL_SLOT(ctl));
+	chg_end(x, lock);
 }
 
 /* The receiver's replay window for a channel from another node lives with its IN
@@ -138,6 +139,12 @@ static int key_store(struct xc *x, const struct xchan_chan_id *id, struct xchan_
 	struct xchan_channel k;
 	int err = 0, lock = flow_lock(x);
 
+	if (lock == FLOW_NOLOCK) {
+		memset(&k, 0, sizeof(k));
+		err = xc_fail(e, -ENOLCK, "cannot lock %s/%s to store the key", x->cmm.root,
+			      cmm_map_names[M_SLOTS]);
+		goto out;
+	}
 	if (bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), id, &k)) {
 		err = xc_fail(e, -ENOENT, "channel %s is not authorized on the receiving side (channel authorize --in)",
 			      what);
@@ -175,7 +182,7 @@ out:
 static void key_drop(struct xc *x, const struct xchan_chan_id *id)
 {
 	struct xchan_channel k;
-	int lock = flow_lock(x);
+	int lock = chg_begin(x);	/* a removal: it goes on without the lock too */
 
 	if (!bpf_map_lookup_elem(XC_FD(x, M_CHANNELS), id, &k) &&
 	    XCHAN_CTL_STATE(k.ctl) != XCHAN_S_AUTHORIZED) {
@@ -183,9 +190,8 @@ static void key_drop(struct xc *x, const struct xchan_chan_id *id)
 		k.ctl = XCHAN_CTL(XCHAN_S_AUTHORIZED, 0, XCHAN_CTL_SLOT(k.ctl));
 		bpf_map_update_elem(XC_FD(x, M_CHANNELS), id, &k, BPF_EXIST);
 	}
-	flow_unlock(lock);
+	chg_end(x, lock);
 	explicit_bzero(&k, sizeof(k));
-	cache_forget(x);
 }
 
 /* The receiving side (local) creates the key, keeps it insert-if-absent, and sends it

@@ -4,9 +4,13 @@
  *
  * The CMM's flow cache keeps, per CPU, what the full path found for a frame's key; a
  * copy counts only while the change sequence (word 1 of xchan_slotalloc) holds the
- * value read before the full path's lookups. So whoever writes or removes a key, or
- * removes a channel entry, moves the sequence afterwards (cache_forget): a copy made
- * from a key that is going is then no longer used once it is gone.
+ * value read before the full path's lookups, and none is made or used while the
+ * sequence is odd. A writer that removes or changes a key, or removes a channel
+ * entry, does so under the lock between two increments by one (chg_begin, chg_end):
+ * a copy made from a key that is going is no longer used once it is gone, and a
+ * process that dies between the two leaves the cache off (odd) rather than stale,
+ * until the next holder of the lock makes it even. Other moves are by two
+ * (cache_forget, the CMM's own REKEY and CLOSE), which keeps the parity.
  *
  * Every IN entry, and every OUT entry towards another node, names a slot of
  * xchan_counts, where the CMM counts the channel's frames (atomically, one slot for
@@ -29,26 +33,52 @@
 #include <bpf/libbpf.h>
 #include "xc_int.h"
 
-void cache_forget(struct xc *x)
+static void seq_add(struct xc *x, uint64_t n)
 {
 	if (x->cmm.flowslots)
-		__atomic_fetch_add(&x->cmm.flowslots[1], 2, __ATOMIC_ACQ_REL);
+		__atomic_fetch_add(&x->cmm.flowslots[1], n, __ATOMIC_ACQ_REL);
+}
+
+void cache_forget(struct xc *x)
+{
+	seq_add(x, 2);
 }
 
 int flow_lock(struct xc *x)
 {
 	char p[600];
-	int fd;
+	int fd = FLOW_UNLOCKED;
 
-	if (!x->cmm.root[0])
-		return FLOW_UNLOCKED;
-	snprintf(p, sizeof(p), "%s/%s", x->cmm.root, cmm_map_names[M_SLOTS]);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && flock(fd, LOCK_EX)) {
-		close(fd);
-		fd = -1;
+	if (x->cmm.root[0]) {
+		snprintf(p, sizeof(p), "%s/%s", x->cmm.root, cmm_map_names[M_SLOTS]);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && flock(fd, LOCK_EX)) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd < 0)
+			return FLOW_NOLOCK;
 	}
-	return fd < 0 ? FLOW_NOLOCK : fd;
+	/* odd with the lock free: its last holder died in a change, which is done or
+	 * harmless by now; copies from before it carry the value before the odd one */
+	if (x->cmm.flowslots && (__atomic_load_n(&x->cmm.flowslots[1], __ATOMIC_ACQUIRE) & 1))
+		seq_add(x, 1);
+	return fd;
+}
+
+int chg_begin(struct xc *x)
+{
+	int lock = flow_lock(x);
+
+	if (lock != FLOW_NOLOCK)
+		seq_add(x, 1);
+	return lock;
+}
+
+void chg_end(struct xc *x, int lock)
+{
+	seq_add(x, lock != FLOW_NOLOCK ? 1 : 2);
+	flow_unlock(lock);
 }
 
 void flow_unlock(int fd)

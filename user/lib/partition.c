@@ -179,8 +179,8 @@ static int purge_one(const void *key, void *ctx)
 	return 0;
 }
 
-/* The IN entries' slots are freed once the entries are gone and no copy in the flow
- * cache counts into them (cache_forget). */
+/* The entries' slots are freed once the entries are gone, with the cache off (the
+ * purge runs between chg_begin and chg_end). */
 static int purge_slot(const void *key, void *ctx)
 {
 	const struct xchan_chan_id *id = key;
@@ -202,22 +202,22 @@ static void purge_chans(struct xc *x, uint32_t id)
 {
 	static const enum cmm_map chan_maps[] = { M_REPLAY };
 	struct purge p = { .x = x, .id = id };
+	int lock = chg_begin(x);	/* the cache off until every entry and slot went */
 
 	for (size_t i = 0; i < sizeof(chan_maps) / sizeof(chan_maps[0]); i++) {
 		p.fd = XC_FD(x, chan_maps[i]);
 		xc_map_each(p.fd, sizeof(struct xchan_chan_id), purge_one, &p);
 	}
-	cache_forget(x);
 	/* the entries in rounds: a slot left when a round fills up is found again when
 	 * none is free (flow.c) */
 	p.fd = XC_FD(x, M_CHANNELS);
 	do {
 		p.nslots = 0;
 		xc_map_each(p.fd, sizeof(struct xchan_chan_id), purge_slot, &p);
-		cache_forget(x);
 		for (size_t i = 0; i < p.nslots; i++)
 			slot_free(x, p.slots[i]);
 	} while (p.nslots == sizeof(p.slots) / sizeof(p.slots[0]));
+	chg_end(x, lock);
 }
 
 int xc_part_remove(struct xc *x, uint32_t id, int *detach_err)

@@ -90,10 +90,10 @@ static int rekey_recover(struct xc *x, struct rekey *r, uint8_t cur, struct xc_e
 {
 	struct xchan_channel k;
 	uint8_t o = XCHAN_KEY_SLOT(cur);
-	int err, lock = flow_lock(x);	/* no close between the read and the write */
+	int err, lock = chg_begin(x);	/* no close between the read and the write */
 
 	if (in_get(x, &r->id, &k)) {
-		flow_unlock(lock);
+		chg_end(x, lock);
 		explicit_bzero(&k, sizeof(k));
 		return xc_fail(e, -ENOENT, "channel %s was closed meanwhile", r->what);
 	}
@@ -104,7 +104,7 @@ static int rekey_recover(struct xc *x, struct rekey *r, uint8_t cur, struct xc_e
 	}
 	k.valid &= 1U << o;	/* the dead pending key goes: its slot gets the next one */
 	err = key_new(x, r, &k, cur + 1, e);
-	flow_unlock(lock);
+	chg_end(x, lock);	/* the dead pending key went */
 	if (!err) {
 		r->kid = r->req.key_id = cur + 1;
 		memcpy(r->sent, k.key[k.cur & 1], sizeof(r->sent));
@@ -123,9 +123,9 @@ static int rekey_retire(struct xc *x, struct rekey *r, unsigned int grace_ms, st
 	uint8_t c;
 
 	sleep_ms(grace_ms);
-	lock = flow_lock(x);	/* no close between the read and the write */
+	lock = chg_begin(x);	/* no close between the read and the write */
 	if (in_get(x, &r->id, &k)) {
-		flow_unlock(lock);
+		chg_end(x, lock);
 		explicit_bzero(&k, sizeof(k));
 		xc_fail(e, -ENOENT, "channel %s: the sender took key %u, but the channel was closed before the old key could be retired",
 			r->what, r->kid);
@@ -140,9 +140,8 @@ static int rekey_retire(struct xc *x, struct rekey *r, unsigned int grace_ms, st
 		k.valid = 1U << c;
 		if (ret && !bpf_map_update_elem(XC_FD(x, M_CHANNELS), &r->id, &k, BPF_EXIST))
 			ret = 0;
-		cache_forget(x);	/* the old key went: no copy made with it counts */
 	}
-	flow_unlock(lock);
+	chg_end(x, lock);	/* the old key went: no copy made with it counts */
 	if (ret)
 		xc_fail(e, -EAGAIN, "channel %s: the sender took key %u, but the receiver's entry changed meanwhile: the old key was not retired",
 			r->what, r->kid);
@@ -198,6 +197,9 @@ static int rekey_run(struct xc *x, struct rekey *r, uint32_t sender, unsigned in
 	struct xchan_channel k;
 	int err, lock = flow_lock(x);	/* no close between the read and the write */
 
+	if (lock == FLOW_NOLOCK)
+		return xc_fail(e, -ENOLCK, "cannot lock %s/%s for the rekey", x->cmm.root,
+			       cmm_map_names[M_SLOTS]);
 	if (in_get(x, &r->id, &k)) {
 		flow_unlock(lock);
 		explicit_bzero(&k, sizeof(k));

@@ -61,9 +61,14 @@ int xc_ep_split(const char *s, char part[XC_PART_STR], uint16_t *port, struct xc
 int xc_part_resolve(struct xc *x, const char *part, bool must_be_local, uint32_t *id,
 		    struct xc_err *e);
 
-/* The same-node fast path and the counter slots (flow.c). cache_forget after a key
- * was written or removed, or a channel entry removed: no copy the CMM's flow cache
- * made before counts any more. */
+/* The same-node fast path and the counter slots (flow.c). A key's removal or change,
+ * or a channel entry's removal, runs between chg_begin (the lock taken, the change
+ * sequence made odd: the CMM's flow cache off) and chg_end (even again: no copy made
+ * before counts; the lock released). Without the lock (FLOW_NOLOCK) the sequence
+ * moves by two at the end. cache_forget: a move by two, for a change that needs no
+ * lock. */
+int chg_begin(struct xc *x);
+void chg_end(struct xc *x, int lock);
 void cache_forget(struct xc *x);
 /* The slot bitmap's lock (an fd to close with flow_unlock, or one of these), held
  * from slot_alloc until the entry naming the slot is inserted, and around every
