@@ -56,12 +56,6 @@ T_FAIL=0
 ok()   { T_N=$((T_N+1)); echo "ok $T_N - $*"; }
 nok()  { T_N=$((T_N+1)); T_FAIL=$((T_FAIL+1)); echo "not ok $T_N - $*"; }
 check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
-# todo WHY DESC CMD...: a check of a known bug (WHY: where it is), a TAP TODO: its
-# failure is reported but fails no run, its pass says the TODO can go
-todo() {
-	local why=$1 d=$2; shift 2; T_N=$((T_N+1))
-	if "$@"; then echo "ok $T_N - $d # TODO $why"; else echo "not ok $T_N - $d # TODO $why"; fi
-}
 diag() { echo "# $*"; }
 
 cleanup() {
