@@ -9,6 +9,7 @@
  * (or `xchan-bench detach` removes the variant). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -16,6 +17,8 @@
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
+#include <sys/random.h>
 #include "xchan.h"
 #include "xchan.skel.h"
 
@@ -79,6 +82,54 @@ static int load_full_path(const char *root)
 	return bpf_program__fd(p->progs.xchan_cmm);	/* kept until exit */
 }
 
+/* Sets variable name (size bytes) of the object's .rodata before load: 0, or -1
+ * where the object has no such variable. */
+static int rodata_set(struct bpf_object *obj, const char *name, const void *v, size_t size)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, ".rodata");
+	struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *t;
+	const void *cur;
+	int id, err = -1;
+	size_t len;
+	char *data;
+
+	if (!m || !btf || !(cur = bpf_map__initial_value(m, &len)))
+		return -1;
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(t);
+	for (int i = 0; i < btf_vlen(t); i++, vs++) {
+		if (strcmp(btf__name_by_offset(btf, btf__type_by_id(btf, vs->type)->name_off), name))
+			continue;
+		if (vs->size != size || vs->offset + size > len || !(data = malloc(len)))
+			return -1;
+		memcpy(data, cur, len);
+		memcpy(data + vs->offset, v, size);
+		err = bpf_map__set_initial_value(m, data, len) ? -1 : 0;
+		free(data);
+		break;
+	}
+	return err;
+}
+
+/* The flow cache as cmm.c loads an instance's program (on where loads keep their
+ * order, a seed no partition knows), so that another build over the instance's maps
+ * runs what the instance runs: without, every frame would skip the cache's probe. */
+static void flow_cache_as_instance(struct bpf_object *obj)
+{
+	uint32_t seed;
+
+#if defined(__x86_64__)
+	rodata_set(obj, "flow_cache_on", &(uint8_t){ 1 }, 1);
+#endif
+	if (getrandom(&seed, sizeof(seed), 0) == sizeof(seed))
+		rodata_set(obj, "flow_cache_seed", &seed, sizeof(seed));
+}
+
 int main(int argc, char **argv)
 {
 	struct bpf_object *obj;
@@ -107,6 +158,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xchan-bench-swap: cannot open %s over %s\n", argv[2], argv[1]);
 		return 1;
 	}
+	flow_cache_as_instance(obj);
 	rx = bpf_object__find_program_by_name(obj, "xchan_rx");
 	if (rx)
 		bpf_program__set_autoload(rx, false);
