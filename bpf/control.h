@@ -228,8 +228,11 @@ static __always_inline enum xchan_reason ctrl_close(struct xpkt *pkt)
 	int i;
 
 	ctrl_out_id(pkt);
-	ch = bpf_map_lookup_elem(&xchan_channels, &pkt->id);
-	for (i = 0; ch && i < 4; i++) {
+	for (i = 0; i < 4; i++) {
+		/* again each try: the element may have been deleted and reused */
+		ch = bpf_map_lookup_elem(&xchan_channels, &pkt->id);
+		if (!ch)
+			break;
 		w = chan_ctl(ch);
 		if (w & XCHAN_CTL_BUSY)
 			continue;

@@ -167,11 +167,11 @@ struct xchan_flow_key {
 };
 _Static_assert(sizeof(struct xchan_flow_key) == 12, "flow key: no padding");
 
-/* xchan_slotalloc: which slots of xchan_counts belong to an IN entry, one bit each.
+/* xchan_slotalloc: which slots of xchan_counts belong to an entry, one bit each.
  * Word 0: the word the last allocation took from, where the next one starts; word
- * 1: the change sequence (above), moved by two; then the bits, taken by the agent
- * under the pin's flock with the IN entry that names the slot, cleared after it is
- * removed. */
+ * 1: the change sequence (above: odd while the agent changes entries, moved by two
+ * by the CMM); then the bits, taken by the agent under the pin's flock with the
+ * entry that names the slot, cleared under it after the entry is removed. */
 #define XCHAN_FLOWSLOT_BITS	2
 #define XCHAN_FLOWSLOT_WORDS(n)	(XCHAN_FLOWSLOT_BITS + ((n) + 63) / 64)
 

@@ -88,8 +88,8 @@ static void unauthorize(struct xc *x, const struct xc_ep *local, const struct xc
 	 * that no copy counts into the slot once it is another's */
 	lock = chg_begin(x);
 	if (!chan_ctl_read(x, &id, &ctl) && !bpf_map_delete_elem(XC_FD(x, M_CHANNELS), &id) &&
-	    XCHAN_CTL_SLOT(ctl) != XCHAN_NO_SLOT)
-		slot_free(x, XCHAN_CTL_SLOT(ctl));
+	    XCHAN_CTL_SLOT(ctl) != XCHAN_NO_SLOT && lock != FLOW_NOLOCK)
+		slot_free(x, XCHAN_CTL_SLOT(ctl));	/* without the lock: the next rebuild */
 	chg_end(x, lock);
 }
 

@@ -24,6 +24,8 @@
  * the entry and writes it back whole. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,10 +68,22 @@ int flow_lock(struct xc *x)
 	return fd;
 }
 
+/* The signals that end a process the usual ways wait while a change runs: a Ctrl-C
+ * then cannot leave the sequence odd (the cache off) behind a quick change. */
+static __thread sigset_t chg_saved;
+
 int chg_begin(struct xc *x)
 {
-	int lock = flow_lock(x);
+	sigset_t stop;
+	int lock;
 
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &stop, &chg_saved);
+	lock = flow_lock(x);
 	if (lock != FLOW_NOLOCK)
 		seq_add(x, 1);
 	return lock;
@@ -79,6 +93,7 @@ void chg_end(struct xc *x, int lock)
 {
 	seq_add(x, lock != FLOW_NOLOCK ? 1 : 2);
 	flow_unlock(lock);
+	pthread_sigmask(SIG_SETMASK, &chg_saved, NULL);
 }
 
 void flow_unlock(int fd)

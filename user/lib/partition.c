@@ -165,8 +165,7 @@ struct purge {
 	struct xc *x;
 	int fd;
 	uint32_t id;
-	size_t nslots;
-	uint32_t slots[1024];
+	bool locked;	/* slots are freed only under the lock (flow.c) */
 };
 
 static int purge_one(const void *key, void *ctx)
@@ -179,22 +178,20 @@ static int purge_one(const void *key, void *ctx)
 	return 0;
 }
 
-/* The entries' slots are freed once the entries are gone, with the cache off (the
- * purge runs between chg_begin and chg_end). */
+/* An entry's slot is freed as the entry goes, with the cache off and the lock held
+ * (the purge runs between chg_begin and chg_end): no copy counts into it, and no
+ * rebuild of the bitmap runs meanwhile. Without the lock the slot stays taken until
+ * the next rebuild finds it free. */
 static int purge_slot(const void *key, void *ctx)
 {
 	const struct xchan_chan_id *id = key;
 	struct purge *p = ctx;
 	uint32_t ctl;
 
-	/* a full round deletes no more: its slots could not be freed (the next round
-	 * takes the rest) */
-	if (p->nslots == sizeof(p->slots) / sizeof(p->slots[0]))
-		return 0;
 	if ((id->local_part == p->id || id->remote_part == p->id) &&
 	    !chan_ctl_read(p->x, id, &ctl) && !bpf_map_delete_elem(p->fd, key) &&
-	    XCHAN_CTL_SLOT(ctl) != XCHAN_NO_SLOT)
-		p->slots[p->nslots++] = XCHAN_CTL_SLOT(ctl);
+	    p->locked && XCHAN_CTL_SLOT(ctl) != XCHAN_NO_SLOT)
+		slot_free(p->x, XCHAN_CTL_SLOT(ctl));
 	return 0;
 }
 
@@ -204,19 +201,14 @@ static void purge_chans(struct xc *x, uint32_t id)
 	struct purge p = { .x = x, .id = id };
 	int lock = chg_begin(x);	/* the cache off until every entry and slot went */
 
+	p.locked = lock != FLOW_NOLOCK;
+
 	for (size_t i = 0; i < sizeof(chan_maps) / sizeof(chan_maps[0]); i++) {
 		p.fd = XC_FD(x, chan_maps[i]);
 		xc_map_each(p.fd, sizeof(struct xchan_chan_id), purge_one, &p);
 	}
-	/* the entries in rounds: a slot left when a round fills up is found again when
-	 * none is free (flow.c) */
 	p.fd = XC_FD(x, M_CHANNELS);
-	do {
-		p.nslots = 0;
-		xc_map_each(p.fd, sizeof(struct xchan_chan_id), purge_slot, &p);
-		for (size_t i = 0; i < p.nslots; i++)
-			slot_free(x, p.slots[i]);
-	} while (p.nslots == sizeof(p.slots) / sizeof(p.slots[0]));
+	xc_map_each(p.fd, sizeof(struct xchan_chan_id), purge_slot, &p);
 	chg_end(x, lock);
 }
 

@@ -92,6 +92,11 @@ static int rekey_recover(struct xc *x, struct rekey *r, uint8_t cur, struct xc_e
 	uint8_t o = XCHAN_KEY_SLOT(cur);
 	int err, lock = chg_begin(x);	/* no close between the read and the write */
 
+	if (lock == FLOW_NOLOCK) {
+		chg_end(x, lock);
+		return xc_fail(e, -ENOLCK, "channel %s: cannot lock %s/%s: both keys stay, run it again",
+			       r->what, x->cmm.root, cmm_map_names[M_SLOTS]);
+	}
 	if (in_get(x, &r->id, &k)) {
 		chg_end(x, lock);
 		explicit_bzero(&k, sizeof(k));
@@ -124,6 +129,12 @@ static int rekey_retire(struct xc *x, struct rekey *r, unsigned int grace_ms, st
 
 	sleep_ms(grace_ms);
 	lock = chg_begin(x);	/* no close between the read and the write */
+	if (lock == FLOW_NOLOCK) {
+		chg_end(x, lock);
+		xc_fail(e, -ENOLCK, "channel %s: the sender took key %u, but %s/%s could not be locked: the old key was not retired",
+			r->what, r->kid, x->cmm.root, cmm_map_names[M_SLOTS]);
+		return ret;
+	}
 	if (in_get(x, &r->id, &k)) {
 		chg_end(x, lock);
 		explicit_bzero(&k, sizeof(k));
