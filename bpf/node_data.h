@@ -247,7 +247,7 @@ static __always_inline enum xchan_reason node_encap(struct xpkt *pkt,
 }
 
 /* The receiver's window: each sequence number once, none older than the window. */
-static __always_inline int replay_check(const struct xchan_chan_id *id, __u64 seq)
+static __always_inline int replay_check(const struct xchan_chan_id *id, __u64 seq, __u32 len)
 {
 	struct xchan_replay *r = bpf_map_lookup_elem(&xchan_replay, id);
 	__u64 cur, idx, n, bit;
@@ -276,10 +276,13 @@ static __always_inline int replay_check(const struct xchan_chan_id *id, __u64 se
 		r->top = seq;
 	}
 	bit = 1ULL << (seq & 63);
-	if (r->bits[idx & (XCHAN_REPLAY_WORDS - 1)] & bit)
+	if (r->bits[idx & (XCHAN_REPLAY_WORDS - 1)] & bit) {
 		ret = XR_DROP_REPLAY;
-	else
+	} else {
 		r->bits[idx & (XCHAN_REPLAY_WORDS - 1)] |= bit;
+		r->packets++;	/* the channel's counters, under the lock it holds */
+		r->bytes += len;
+	}
 out:
 	bpf_spin_unlock(&r->lock);
 	return ret;
@@ -339,13 +342,10 @@ static __always_inline int tag_verify(struct xpkt *pkt, const struct xchan_chann
 		slot_count(slot, 0, 1);
 		return XR_DROP_BAD_TAG;
 	}
-	r = replay_check(&pkt->id, bpf_be64_to_cpu(pkt->xh->seq));
-	if (r != XCHAN_CONT) {
+	r = replay_check(&pkt->id, bpf_be64_to_cpu(pkt->xh->seq), inner_len);
+	if (r != XCHAN_CONT)
 		slot_count(slot, 0, 1);
-		return r;
-	}
-	slot_count(slot, inner_len, 0);
-	return XCHAN_CONT;
+	return r;
 }
 
 /* Strip the outer headers, and whatever follows the inner packet (the tag covers

@@ -95,12 +95,18 @@ static void unauthorize(struct xc *x, const struct xc_ep *local, const struct xc
 
 /* The receiver's replay window for a channel from another node lives with its IN
  * key: made (or reset: a new key starts a new sequence) right after the key is
- * stored, removed with it. A full table is an error here, not drops later. */
+ * stored, removed with it; the channel's packets and bytes it holds are kept across
+ * a reset. Read and written under the window's lock. A full table is an error here,
+ * not drops later. */
 static int window_make(struct xc *x, const struct xchan_chan_id *id, struct xc_err *e)
 {
-	struct xchan_replay w = {};
+	struct xchan_replay w = {}, old;
 
-	if (!bpf_map_update_elem(XC_FD(x, M_REPLAY), id, &w, BPF_ANY))
+	if (!bpf_map_lookup_elem_flags(XC_FD(x, M_REPLAY), id, &old, BPF_F_LOCK)) {
+		w.packets = old.packets;
+		w.bytes = old.bytes;
+	}
+	if (!bpf_map_update_elem(XC_FD(x, M_REPLAY), id, &w, BPF_ANY | BPF_F_LOCK))
 		return 0;
 	if (errno == E2BIG || errno == ENOMEM)
 		return xc_fail(e, -errno, "replay window table is full (--max-channels at creation sets its size)");
@@ -353,9 +359,8 @@ static int chan_one(const void *key, void *ctx)
 		ci->key_slots = (k.valid & 1) + !!(k.valid & 2);
 	}
 	explicit_bzero(&k, sizeof(k));	/* the listing shows owner, id and slots, never bytes */
-	if (ci->ch.slot < l->x->cmm.nflowslots &&
-	    !bpf_map_lookup_elem(XC_FD(l->x, M_COUNTS), &ci->ch.slot, &ci->c))
-		ci->ch.key_ns = ci->id.dir == XCHAN_DIR_IN ? ci->c.key_ns : 0;
+	if (!chan_counted(l->x, key, &ci->c) && ci->id.dir == XCHAN_DIR_IN)
+		ci->ch.key_ns = ci->c.key_ns;
 	return 0;
 }
 

@@ -194,13 +194,20 @@ int slot_alloc(struct xc *x, uint32_t *slot)
 
 int chan_counted(struct xc *x, const struct xchan_chan_id *id, struct xchan_chan_counter *c)
 {
+	struct xchan_replay w;
 	uint32_t ctl, slot;
 
 	memset(c, 0, sizeof(*c));
 	if (chan_ctl_read(x, id, &ctl))
 		return -ENOENT;
 	slot = XCHAN_CTL_SLOT(ctl);
-	if (slot >= x->cmm.nflowslots)
-		return 0;
-	return bpf_map_lookup_elem(XC_FD(x, M_COUNTS), &slot, c) ? -errno : 0;
+	if (slot < x->cmm.nflowslots && bpf_map_lookup_elem(XC_FD(x, M_COUNTS), &slot, c))
+		return -errno;
+	/* a channel from another node: what its window accepted (bpf/node_data.h) */
+	if (id->dir == XCHAN_DIR_IN &&
+	    !bpf_map_lookup_elem_flags(XC_FD(x, M_REPLAY), id, &w, BPF_F_LOCK)) {
+		c->packets += w.packets;
+		c->bytes += w.bytes;
+	}
+	return 0;
 }

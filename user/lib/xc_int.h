@@ -81,7 +81,8 @@ void flow_unlock(int fd);
  * entry naming it is gone and cache_forget. */
 int slot_alloc(struct xc *x, uint32_t *slot);
 void slot_free(struct xc *x, uint32_t slot);
-/* The counters of the entry at id (its slot; zero where it has none): 0, or -ENOENT
+/* The counters of the entry at id (its slot, zero where it has none; and for an IN
+ * entry of a channel from another node, what its window accepted): 0, or -ENOENT
  * when there is no such entry. */
 int chan_counted(struct xc *x, const struct xchan_chan_id *id, struct xchan_chan_counter *c);
 /* The control word of the entry at id (include/xchan.h), without its keys: 0 or
