@@ -91,6 +91,9 @@ static __always_inline int flow_verify(struct xpkt *pkt, struct flow_fill *ff)
 		ff->ok = 1;
 		return XCHAN_CONT;
 	}
+	/* from here a copy that does not hold is made again by the full path's pass */
+	ff->seq = seq;
+	ff->ok = 1;
 	dst.part_id = cs->dst_part;
 	dst.ifindex = cs->dst_ifindex;
 	rp = partition_of(dst.ifindex);
