@@ -162,7 +162,9 @@ static int model_ipv4(const struct part_model *p, const uint8_t *f, size_t len, 
 		return model_to_remote(p, f, len, ctrl);
 	q = part_by_ip(raw32(ip + 16));
 	if (ip[9] != 17) {
-		if (q)
+		/* IP-protocol tunnels, wherever they go (DESIGN 3.1: drop_ip_tunnel) */
+		if (q || ip[9] == 4 || ip[9] == 41 || ip[9] == 47 || ip[9] == 97 ||
+		    ip[9] == 115 || ip[9] == 137)
 			return O_DROP;
 		return p->isolated || to_part_mac(f) ? O_DROP : O_PASS;
 	}
