@@ -20,7 +20,7 @@ static struct xchan_bpf *variants[MAX_VARIANTS];
 static int nvariants;
 
 /* flow: 0 as instances run, 1 the flow cache left out (the full path), 2 without
- * the channel's counters, 3 as 1 (bench_no_cache) */
+ * the channel's counters */
 int cmm_variant(int stop, uint32_t spread, int flow)
 {
 	struct xchan_bpf *s;
@@ -37,7 +37,6 @@ int cmm_variant(int stop, uint32_t spread, int flow)
 	s->rodata->bench_spread = spread;
 	s->rodata->bench_no_flow = flow == 1;
 	s->rodata->bench_flow_nocount = flow == 2;
-	s->rodata->bench_no_cache = flow == 3;
 	/* as cmm.c loads instances: the cache where loads keep their order */
 #if defined(__x86_64__)
 	s->rodata->flow_cache_on = 1;

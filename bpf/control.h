@@ -109,7 +109,7 @@ static __always_inline int ctl_take_own(struct xpkt *pkt, struct xchan_channel *
  * meanwhile; 0 if something did (the element another entry's now). */
 static __always_inline int ctl_give(struct xchan_channel *ch, __u32 busy, __u32 to)
 {
-	__u32 gen = ((busy >> 5) + 1) & 7;
+	__u32 gen = (XCHAN_CTL_GEN(busy) + 1) & 7;
 
 	to = (to & ~(7U << 5)) | gen << 5;
 	return __sync_val_compare_and_swap(&ch->ctl, busy, to) == busy;

@@ -25,10 +25,9 @@ const volatile __u8 bench_flow_nocount = 0;
 /* The flow cache's place is a keyed hash of the frame's key (the agent sets the seed
  * at load), so that a partition cannot aim its channels' frames at the place another
  * partition's channel uses; flow_cache_on 0 leaves the cache out (the agent sets it
- * where loads keep their order, below); bench_no_cache 1 too (bench). */
+ * where loads keep their order, below). */
 const volatile __u32 flow_cache_seed = 0;
 const volatile __u8 flow_cache_on = 0;
-const volatile __u8 bench_no_cache = 0;
 
 /* Where a frame's copy would go, and the sequence read before the full path's
  * lookups; ok 0: no copy is to be made (no cache, or a place being made). */
@@ -72,7 +71,7 @@ static __always_inline int flow_verify(struct xpkt *pkt, struct flow_fill *ff)
 	__u64 *seqp, seq;
 
 	ff->ok = 0;
-	if (bench_no_flow || !flow_cache_on || bench_no_cache)
+	if (bench_no_flow || !flow_cache_on)
 		return XCHAN_CONT;
 	ff->idx = (((k.src_part ^ flow_cache_seed) * 0x9e3779b1u) ^
 		   ((k.daddr + flow_cache_seed) * 0x85ebca6bu) ^
