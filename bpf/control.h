@@ -81,8 +81,8 @@ static __always_inline enum xchan_reason ctrl_answer(struct xpkt *pkt, __u32 rea
 }
 
 /* The entry's word taken from `from` to `from | BUSY` (what only one handler can
- * do at a time: the exclusion); 0 if it held something else. Branches on the slot
- * keep the word's other bits as they were. */
+ * do at a time: the exclusion), its other bits as they were; 0 if it held something
+ * else. */
 static __always_inline int ctl_take(struct xchan_channel *ch, __u32 from)
 {
 	return __sync_val_compare_and_swap(&ch->ctl, from, from | XCHAN_CTL_BUSY) == from;

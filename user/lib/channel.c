@@ -340,6 +340,7 @@ static int chan_one(const void *key, void *ctx)
 	struct chan_list *l = ctx;
 	struct xc_chan_info *ci;
 	struct xchan_channel k;
+	uint32_t ctl;
 
 	ci = xc_grow((void **)&l->v, &l->n, &l->cap, sizeof(*ci));
 	if (!ci)
@@ -358,8 +359,9 @@ static int chan_one(const void *key, void *ctx)
 		ci->key_id = k.kid[k.cur & 1];
 		ci->key_slots = (k.valid & 1) + !!(k.valid & 2);
 	}
+	ctl = k.ctl;
 	explicit_bzero(&k, sizeof(k));	/* the listing shows owner, id and slots, never bytes */
-	if (!chan_counted(l->x, key, &ci->c) && ci->id.dir == XCHAN_DIR_IN)
+	if (!chan_counted_ctl(l->x, key, ctl, &ci->c) && ci->id.dir == XCHAN_DIR_IN)
 		ci->ch.key_ns = ci->c.key_ns;
 	return 0;
 }

@@ -194,13 +194,21 @@ int slot_alloc(struct xc *x, uint32_t *slot)
 
 int chan_counted(struct xc *x, const struct xchan_chan_id *id, struct xchan_chan_counter *c)
 {
-	struct xchan_replay w;
-	uint32_t ctl, slot;
+	uint32_t ctl;
 
 	memset(c, 0, sizeof(*c));
 	if (chan_ctl_read(x, id, &ctl))
 		return -ENOENT;
-	slot = XCHAN_CTL_SLOT(ctl);
+	return chan_counted_ctl(x, id, ctl, c);
+}
+
+int chan_counted_ctl(struct xc *x, const struct xchan_chan_id *id, uint32_t ctl,
+		     struct xchan_chan_counter *c)
+{
+	uint32_t slot = XCHAN_CTL_SLOT(ctl);
+	struct xchan_replay w;
+
+	memset(c, 0, sizeof(*c));
 	if (slot < x->cmm.nflowslots && bpf_map_lookup_elem(XC_FD(x, M_COUNTS), &slot, c))
 		return -errno;
 	/* a channel from another node: what its window accepted (bpf/node_data.h) */

@@ -85,6 +85,9 @@ void slot_free(struct xc *x, uint32_t slot);
  * entry of a channel from another node, what its window accepted): 0, or -ENOENT
  * when there is no such entry. */
 int chan_counted(struct xc *x, const struct xchan_chan_id *id, struct xchan_chan_counter *c);
+/* The same for an entry whose word the caller read already (a listing). */
+int chan_counted_ctl(struct xc *x, const struct xchan_chan_id *id, uint32_t ctl,
+		     struct xchan_chan_counter *c);
 /* The control word of the entry at id (include/xchan.h), without its keys: 0 or
  * -errno. */
 int chan_ctl_read(struct xc *x, const struct xchan_chan_id *id, uint32_t *ctl);
