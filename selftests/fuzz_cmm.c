@@ -147,6 +147,37 @@ static int model_ipv4_src(const struct part_model *p, const uint8_t *f, size_t l
 	return O_DROP;
 }
 
+static bool tunnel_proto(uint8_t pr)
+{
+	return pr == 4 || pr == 41 || pr == 47 || pr == 97 || pr == 115 || pr == 137;
+}
+
+/* IPv6 from a partition: refused when what it carries past at most four extension
+ * headers (hop-by-hop 0, routing 43, fragment 44 of 8 bytes, destination options 60)
+ * is a tunnel, or cannot be told (more of them, or one cut short): DESIGN 3.1. A
+ * frame too short for the IPv6 header, or of another version, is let through as
+ * the CMM lets it (it is no IPv6 the host would take). */
+static bool ipv6_tunnel(const uint8_t *f, size_t len)
+{
+	size_t at = 14 + 40;
+	uint8_t nh;
+
+	if (len < 14 + 40 || (f[14] >> 4) != 6)
+		return false;
+	nh = f[14 + 6];
+	for (int i = 0; i <= 4; i++) {
+		if (nh != 0 && nh != 43 && nh != 44 && nh != 60)
+			return tunnel_proto(nh);
+		if (i == 4 || at + 2 > len)
+			return true;
+		size_t hl = nh == 44 ? 8 : ((size_t)f[at + 1] + 1) * 8;
+
+		nh = f[at];
+		at += hl;
+	}
+	return true;
+}
+
 /* IPv4 from partition p: to R (node 2), to another partition (only the fixture's one
  * established channel), or out (unless p is isolated). */
 static int model_ipv4(const struct part_model *p, const uint8_t *f, size_t len, bool *ctrl)
@@ -163,8 +194,7 @@ static int model_ipv4(const struct part_model *p, const uint8_t *f, size_t len, 
 	q = part_by_ip(raw32(ip + 16));
 	if (ip[9] != 17) {
 		/* IP-protocol tunnels, wherever they go (DESIGN 3.1: drop_ip_tunnel) */
-		if (q || ip[9] == 4 || ip[9] == 41 || ip[9] == 47 || ip[9] == 97 ||
-		    ip[9] == 115 || ip[9] == 137)
+		if (q || tunnel_proto(ip[9]))
 			return O_DROP;
 		return p->isolated || to_part_mac(f) ? O_DROP : O_PASS;
 	}
@@ -194,7 +224,7 @@ static int model(const uint8_t *f, size_t len, int ifx, bool *ctrl)
 	if (et == ETH_P_ARP)
 		return model_arp(p, f, len);
 	if (et == ETH_P_IPV6)
-		return p->isolated || to_part_mac(f) ? O_DROP : O_PASS;
+		return p->isolated || ipv6_tunnel(f, len) || to_part_mac(f) ? O_DROP : O_PASS;
 	if (et != ETH_P_IP)
 		return O_DROP;
 	return model_ipv4(p, f, len, ctrl);
